@@ -1,0 +1,1 @@
+"""Developer and test tooling: the local stack launcher and its helpers."""

@@ -1,0 +1,96 @@
+"""A local SecantusDB server (MongoDB wire protocol) run as a child process."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from scripts.procs import Child, free_port, tail
+
+
+class MongoStartError(RuntimeError):
+    pass
+
+
+def secantusd_command() -> list[str]:
+    beside = Path(sys.executable).parent / "secantusd-py"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("secantusd-py")
+    if found:
+        return [found]
+    raise MongoStartError("secantusd-py not found: install the dev extras (pip install -e '.[dev]')")
+
+
+class MongoServer:
+    """SecantusDB with its data in ``storage_path`` (kept across restarts)."""
+
+    def __init__(
+        self,
+        storage_path: Path,
+        log_path: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        cache_size: str = "256M",
+    ) -> None:
+        self.storage_path = Path(storage_path)
+        self.host = host
+        self.port = port or free_port(host)
+        self.cache_size = cache_size
+        self.child = Child(
+            "mongo",
+            [
+                *secantusd_command(),
+                "--host", host,
+                "--port", str(self.port),
+                "--storage-path", str(self.storage_path),
+                "--cache-size", cache_size,
+                "--log-level", "WARNING",
+            ],
+            log_path,
+            # secantusd reads ./secantusd.toml if present: run it where none is.
+            cwd=self.storage_path,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 60.0) -> str:
+        self.storage_path.mkdir(parents=True, exist_ok=True)
+        self.child.start()
+        self.wait_ready(timeout)
+        return self.url
+
+    def wait_ready(self, timeout: float) -> None:
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.child.running():
+                raise MongoStartError(
+                    f"SecantusDB exited with {self.child.exit_code()}:\n{tail(self.child.log_path)}"
+                )
+            client: MongoClient = MongoClient(self.url, serverSelectionTimeoutMS=500)
+            try:
+                client.admin.command("ping")
+                return
+            except PyMongoError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise MongoStartError(
+                        f"SecantusDB did not answer within {timeout:.0f}s:\n"
+                        f"{tail(self.child.log_path)}"
+                    ) from None
+            finally:
+                client.close()
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.child.stop(grace=10.0)
+
+    def running(self) -> bool:
+        return self.child.running()
