@@ -154,9 +154,7 @@ def has_global(grants: Iterable[Grant], scheme: str) -> bool:
     return any(t == "global" for t, _ in contexts_for(grants, scheme))
 
 
-def team_for(
-    grants: Iterable[Grant], scheme: str, only_team: Callable[[], str | None]
-) -> str:
+def team_for(grants: Iterable[Grant], scheme: str, only_team: Callable[[], str | None]) -> str:
     """tsuru's automatic team choice when a request names none (permissions.md §5).
 
     ``only_team`` returns the single team of the system, or None when there are

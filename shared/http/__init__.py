@@ -1,0 +1,29 @@
+"""The HTTP layer every service uses (wire rules of tsuru 1.11)."""
+
+from shared.http.app import Api, Blueprint, extension, make_app
+from shared.http.auth import (
+    current_identity,
+    ensure,
+    internal,
+    public,
+    require_identity,
+    requires,
+)
+from shared.http.inputs import (
+    form,
+    input_fields,
+    input_present,
+    input_value,
+    input_values,
+    json_body,
+    parse_input,
+)
+from shared.http.responses import empty, json_response, text_error
+from shared.http.stream import StreamWriter, stream
+
+__all__ = [
+    "Api", "Blueprint", "StreamWriter", "current_identity", "empty", "ensure", "extension",
+    "form", "input_fields", "input_present", "input_value", "input_values", "internal",
+    "json_body", "json_response", "make_app", "parse_input", "public", "require_identity",
+    "requires", "stream", "text_error",
+]  # fmt: skip

@@ -1,0 +1,101 @@
+"""``make_app``: the one way a service builds its Flask application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import flask_smorest
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import TsubameError, Unauthorized
+from shared.http.auth import WWW_AUTHENTICATE, load_identity, public
+from shared.http.responses import text_error
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with the project's wire rules: plain-text errors, 400 not 422."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
+        return _http_exception(error)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The project's Blueprint (kept as a seam for shared wire rules)."""
+
+
+def _http_exception(error: HTTPException) -> Any:
+    code = error.code or 500
+    if code == 422:  # webargs validation: tsuru says 400
+        messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+        return text_error(f"invalid input: {messages or error.description}", 400)
+    if code in (404, 405):
+        # The gateway only forwards routes of tsuru's surface, so a route this
+        # service does not know is one no issue has built yet: say so honestly.
+        return text_error(f"Tsubame has not built {request.method} {request.path} yet", 501)
+    return text_error(error.description or error.name, code)
+
+
+def _tsubame_error(error: TsubameError) -> Any:
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if type(error) is Unauthorized else None
+    return text_error(error.message, error.status, headers)
+
+
+def _unexpected(error: Exception) -> Any:
+    if isinstance(error, HTTPException):
+        return _http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return text_error(str(error) or error.__class__.__name__, 500)
+
+
+def make_app(
+    context: str,
+    settings: Settings,
+    *,
+    blueprints: Iterable[Blueprint] = (),
+    health: Callable[[], bool] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> Flask:
+    """Build a service app: identity check, tsuru errors, health, the blueprints.
+
+    ``extensions`` end up in ``app.extensions["tsubame"]`` (repositories, the event
+    recorder, the bus publisher ...), the composition root's wiring.
+    """
+    app = Flask(f"tsubame.{context}")
+    app.config.update(
+        TSUBAME_SETTINGS=settings,
+        TSUBAME_CONTEXT=context,
+        API_TITLE=f"Tsubame {context}",
+        API_VERSION="1.11.0",
+        OPENAPI_VERSION="3.0.3",
+        PROPAGATE_EXCEPTIONS=False,
+        MAX_FORM_MEMORY_SIZE=32 * 1024 * 1024,
+    )
+    app.extensions["tsubame"] = dict(extensions or {})
+    api = Api(app)
+    app.register_error_handler(TsubameError, _tsubame_error)
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(Exception, _unexpected)
+    app.before_request(load_identity)
+
+    @public
+    def internal_health() -> Any:
+        ok = health() if health is not None else True
+        return text_error("ok" if ok else "unhealthy", 200 if ok else 503)
+
+    app.add_url_rule("/internal/health", "internal_health", internal_health, methods=["GET"])
+    for bp in blueprints:
+        api.register_blueprint(bp)
+    return app
+
+
+def extension(name: str) -> Any:
+    """A wired collaborator of the current app (see ``make_app(extensions=...)``)."""
+    from flask import current_app
+
+    return current_app.extensions["tsubame"][name]
