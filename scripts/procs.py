@@ -110,6 +110,12 @@ class Child:
     def exit_code(self) -> int | None:
         return self.proc.poll() if self.proc else None
 
+    def terminate(self) -> None:
+        """SIGTERM the group without waiting (see stop())."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+
     def kill(self) -> None:
         """SIGKILL the whole group at once (a crash, for tests)."""
         if self.proc is None:
