@@ -1,0 +1,3 @@
+from services.apps.bootstrap import create_app
+
+app = create_app()

@@ -1,0 +1,3 @@
+from services.catalog.bootstrap import create_app
+
+app = create_app()

@@ -1,0 +1,3 @@
+from services.provisioner.bootstrap import create_app
+
+app = create_app()
