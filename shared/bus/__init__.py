@@ -1,0 +1,15 @@
+"""The message bus (RabbitMQ via pika); see `Bus` and docs/contracts.md ("Bus")."""
+
+from shared.bus.client import Bus, MessageHandler
+from shared.bus.commands import CommandHandler, CommandReplies, Reply
+from shared.bus.errors import BusError, CommandTimeout
+
+__all__ = [
+    "Bus",
+    "BusError",
+    "CommandHandler",
+    "CommandReplies",
+    "CommandTimeout",
+    "MessageHandler",
+    "Reply",
+]

@@ -1,0 +1,108 @@
+"""Both ends of a command: the sender's reply stream and the server's runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+
+from shared.bus.amqp import RECOVERABLE, close_quietly, decode, log
+from shared.bus.dispatch import Delivery
+from shared.bus.errors import BusError, CommandTimeout
+
+Reply = Callable[[dict[str, Any]], None]
+CommandHandler = Callable[[dict[str, Any], Reply], None]
+# How the runner publishes a reply: (reply_to, correlation_id, body).
+SendReply = Callable[[str, str | None, dict[str, Any]], None]
+
+
+class CommandReplies(Iterator[dict[str, Any]]):
+    """The replies to one sent command, ending with (and including) the `final` one.
+
+    Owns the connection holding the exclusive reply queue: iterate to the end, or
+    call `close()` (or use it as a context manager) to give it back early.
+    """
+
+    def __init__(
+        self,
+        conn: BlockingConnection,
+        channel: BlockingChannel,
+        reply_queue: str,
+        correlation_id: str,
+        timeout: float,
+    ) -> None:
+        self._conn = conn
+        self._correlation_id = correlation_id
+        self._timeout = timeout
+        self._messages = channel.consume(reply_queue, auto_ack=True, inactivity_timeout=timeout)
+        self._finished = False
+
+    def __next__(self) -> dict[str, Any]:
+        if self._finished:
+            raise StopIteration
+        try:
+            while True:
+                method, props, body = next(self._messages)
+                if method is None:
+                    self.close()
+                    raise CommandTimeout(f"no reply to the command within {self._timeout:g}s")
+                if props.correlation_id == self._correlation_id:
+                    break
+        except RECOVERABLE as exc:
+            self.close()
+            raise BusError(f"lost the broker while waiting for a reply: {exc!r}") from exc
+        message = decode(body)
+        if message.get("final") is True:
+            self.close()
+        return message
+
+    def close(self) -> None:
+        self._finished = True
+        close_quietly(self._conn)
+
+    def __enter__(self) -> CommandReplies:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def command_processor(handler: CommandHandler, send: SendReply) -> Callable[[Delivery], None]:
+    """Run `handler` on one command delivery and always answer a final message.
+
+    A handler error is the command's outcome (reported to the sender), not a delivery
+    failure, so the command is acked and not retried. Only a failure to send the final
+    reply counts as a delivery failure (then the command is redelivered).
+    """
+
+    def process(delivery: Delivery) -> None:
+        reply_to = delivery.properties.reply_to
+        correlation_id = delivery.properties.correlation_id
+
+        def reply(message: dict[str, Any]) -> None:
+            if reply_to:
+                send(reply_to, correlation_id, message)
+
+        error = ""
+        try:
+            command = decode(delivery.body)
+        except ValueError as exc:
+            error = f"invalid command: {exc}"
+        else:
+            try:
+                handler(command, reply)
+            except Exception as exc:
+                log.exception("command failed: %r", command)
+                error = str(exc) or type(exc).__name__
+        reply({"final": True, "error": error})
+
+    return process
+
+
+__all__ = [
+    "CommandHandler",
+    "CommandReplies",
+    "Reply",
+    "command_processor",
+]
