@@ -98,7 +98,7 @@ def normalize(template: str) -> str:
 
 
 def parse_seed(text: str) -> list[SourceRoute]:
-    routes = []
+    routes: list[SourceRoute] = []
     for block in re.split(r"\n\s*\n", text):
         path = re.search(r"•\s*path:\s*(\S+)", block)
         method = re.search(r"•\s*method:\s*(\S+)", block)
@@ -115,7 +115,7 @@ def parse_appendix(text: str) -> list[SourceRoute]:
     start = text.index("## Appendix A")
     end = text.index("## Appendix B", start)
     line = re.compile(r"^\s*(\d+)\s+(\d+\.\d+)\s+(\S+)\s+(/\S*)", re.M)
-    routes = []
+    routes: list[SourceRoute] = []
     for m in line.finditer(text[start:end]):
         number, _version, method, path = m.groups()
         methods = ANY_METHODS if method.startswith("ANY") else (method,)
@@ -150,8 +150,8 @@ def render(routes: list[SourceRoute]) -> str:
         "# access: token = a valid token is required; public = none needed",
         "# {name:.*} matches the rest of the path (node addresses); {name} one segment.",
     ]
-    for method, template, owner, access, sources in rows:
-        lines.append(f"{method:<7} {template:<{width}} {owner:<12} {access:<7} {sources}")
+    for method, template, owner, access, source_list in rows:
+        lines.append(f"{method:<7} {template:<{width}} {owner:<12} {access:<7} {source_list}")
     return "\n".join(lines) + "\n"
 
 

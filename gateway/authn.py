@@ -1,0 +1,180 @@
+"""Token resolution at the gateway: introspection by the auth service, cached briefly.
+
+docs/contracts.md "Token introspection": the auth service answers 200 with the
+owner's identity, 401 with an empty body for an unknown token (the request goes
+on anonymously), or 401 with a text body that the client must see. Anything
+else (the auth service not built yet: 404/501) is also "anonymous": a token is
+never valid unless the auth service said so.
+
+The cache maps the token's hash to its identity and a signed header; entries
+live ``auth_cache_seconds`` and are dropped early by bus messages
+(``auth.token.revoked`` drops one, any other ``auth.*`` message drops all).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from shared.identity import Identity, InvalidIdentity, internal_identity, sign, token_hash
+
+from .upstream import RequestBody, Upstream
+
+log = logging.getLogger("tsubame.gateway")
+
+# A signed header is reused for this long (services accept identities up to
+# identity_max_age old, 300 s by default); keeps HMAC work off the hot path.
+RESIGN_AFTER = 30.0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The auth service refused the token with a message the client must see."""
+
+    status: int
+    message: str
+
+
+@dataclass
+class _Entry:
+    expires: float
+    identity: Identity
+    header: str
+    signed_at: float
+
+
+class Introspector:
+    def __init__(
+        self,
+        auth: Upstream,
+        secret: bytes,
+        *,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._auth = auth
+        self._secret = secret
+        self._ttl = cache_seconds
+        self._clock = clock
+        self._cache: dict[str, _Entry] = {}
+        self._own_header = ""
+        self._own_signed_at = -1e9
+
+    # -- cache invalidation (bus) ---------------------------------------------------
+
+    def forget(self, hashed: str) -> None:
+        self._cache.pop(hashed, None)
+
+    def forget_all(self) -> None:
+        self._cache.clear()
+
+    def on_message(self, routing_key: str, body: dict[str, object]) -> None:
+        if routing_key == "auth.token.revoked" and isinstance(body.get("token_hash"), str):
+            self.forget(str(body["token_hash"]))
+        else:
+            self.forget_all()
+
+    # -- resolution -----------------------------------------------------------------
+
+    def resolve(self, raw_token: str) -> tuple[Identity, str] | Refusal | None:
+        """(identity, signed header) for a valid token, a Refusal, or None (anonymous).
+
+        Raises UpstreamError when the auth service cannot be reached.
+        """
+        hashed = token_hash(raw_token)
+        now = self._clock()
+        entry = self._cache.get(hashed)
+        if entry is not None and entry.expires > now:
+            if now - entry.signed_at > RESIGN_AFTER:
+                entry.header = sign(entry.identity, self._secret)
+                entry.signed_at = now
+            return entry.identity, entry.header
+        if entry is not None:
+            self._cache.pop(hashed, None)
+        answer = self._introspect(raw_token, hashed)
+        if isinstance(answer, Identity):
+            header = sign(answer, self._secret)
+            if self._ttl > 0:
+                self._cache[hashed] = _Entry(now + self._ttl, answer, header, now)
+            return answer, header
+        return answer
+
+    def _introspect(self, raw_token: str, hashed: str) -> Identity | Refusal | None:
+        body = json.dumps({"token": raw_token}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Tsubame-Identity": self._internal_header(),
+        }
+        resp = self._auth.send("POST", "/internal/introspect", headers, RequestBody(body))
+        try:
+            data = resp.read(decode_content=True)
+        finally:
+            resp.release_conn()
+        if resp.status == 200:
+            try:
+                identity = Identity.from_json(json.loads(data))
+            except (ValueError, TypeError, KeyError, InvalidIdentity) as exc:
+                log.error("auth introspection answered an unreadable identity: %r", exc)
+                return None
+            return replace(identity, token_hash=hashed)
+        if resp.status == 401:
+            message = data.decode("utf-8", "replace").rstrip("\n")
+            return Refusal(401, message) if message.strip() else None
+        if resp.status not in (404, 501):
+            log.warning("auth introspection answered %s; treating token as invalid", resp.status)
+        return None
+
+    def _internal_header(self) -> str:
+        now = self._clock()
+        if now - self._own_signed_at > RESIGN_AFTER:
+            self._own_header = sign(internal_identity("gateway"), self._secret)
+            self._own_signed_at = now
+        return self._own_header
+
+
+class CacheInvalidator:
+    """Background consumer of ``auth.#``: one exclusive, auto-deleted queue per worker.
+
+    The bus reconnects by itself; while it is down the cache TTL bounds staleness.
+    """
+
+    def __init__(self, bus_factory: Callable[[], object], introspector: Introspector) -> None:
+        self._bus_factory = bus_factory
+        self._introspector = introspector
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="gateway-auth-cache", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        queue = f"gateway.auth-cache.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        while not self._stop.is_set():
+            try:
+                bus = self._bus_factory()
+                bus.consume(  # type: ignore[attr-defined]
+                    queue,
+                    ["auth.#"],
+                    self._on_message,
+                    durable=False,
+                    exclusive=True,
+                    stop=self._stop,
+                )
+            except Exception:  # the consumer must never die; the cache TTL covers the gap
+                log.exception("auth cache consumer failed; restarting")
+                self._stop.wait(2.0)
+
+    def _on_message(self, routing_key: str, body: dict[str, object]) -> None:
+        # The whole cache is also dropped on any message we cannot read.
+        self._introspector.on_message(routing_key, body)

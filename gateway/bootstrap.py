@@ -1,0 +1,57 @@
+"""Composition root: builds one worker's gateway (pools, cache, bus consumer)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shared.bus import Bus
+from shared.settings import CONTEXTS
+
+from .app import Gateway
+from .authn import CacheInvalidator, Introspector
+from .local import LocalRoutes
+from .metrics import Metrics
+from .routing import RouteTable, load_table
+from .settings import GatewaySettings
+from .upstream import Upstream
+
+
+def metrics_dir(settings: GatewaySettings) -> Path:
+    """Per gunicorn master (the worker's parent), so a restarted gateway starts at 0."""
+    return Path(settings.base.data_dir) / "run" / f"gateway-metrics-{os.getppid()}"
+
+
+def create_gateway(
+    settings: GatewaySettings | None = None,
+    *,
+    table: RouteTable | None = None,
+    listen_bus: bool = True,
+    metrics: Metrics | None = None,
+) -> Gateway:
+    settings = settings or GatewaySettings.from_env()
+    base = settings.base
+    upstreams = {
+        ctx: Upstream(
+            ctx,
+            base.service_urls.get(ctx, ()),
+            timeout=settings.timeout,
+            connect_timeout=settings.connect_timeout,
+            pool_size=settings.pool_size,
+        )
+        for ctx in CONTEXTS
+    }
+    introspector = Introspector(
+        upstreams["auth"], base.identity_secret, cache_seconds=settings.auth_cache_seconds
+    )
+    if listen_bus:
+        CacheInvalidator(lambda: Bus(base.amqp_url, base.namespace), introspector).start()
+    metrics = metrics or Metrics(metrics_dir(settings))
+    return Gateway(
+        table or load_table(),
+        upstreams,
+        introspector,
+        LocalRoutes(base.public_url, upstreams, metrics),
+        metrics,
+        apps_domain=settings.apps_domain,
+    )

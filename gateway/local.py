@@ -1,0 +1,169 @@
+"""Routes the gateway answers itself: index, healthcheck, info, metrics, debug."""
+
+from __future__ import annotations
+
+import html
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+from urllib3.util import Timeout
+
+from shared.errors import PERMISSION_DENIED
+from shared.identity import Identity
+from shared.permissions import has_global
+
+from .metrics import Metrics
+from .responses import Headers, status_line, text
+from .routing import Route
+from .upstream import Upstream, pool_url
+
+Answer = tuple[str, Headers, bytes]
+VERSION = "1.11.0"
+HEALTH_TIMEOUT = Timeout(connect=2.0, read=5.0)
+
+INDEX = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>Welcome to tsuru!</title>
+</head>
+<body>
+<h1>Welcome to tsuru!</h1>
+<p>tsuru is an open source Platform as a Service; this server (Tsubame) speaks its API.</p>
+<h2>Installing</h2>
+<p>Install the tsuru client: see
+<a href="https://docs.tsuru.io/stable/using/install-client.html">the client installation docs</a>.</p>
+<h2>Configuring</h2>
+<p>Point the client at this server:</p>
+<pre>tsuru target-add default {target} -s</pre>
+<h2>Create a user</h2>
+<p>Create your user, then log in:</p>
+<pre>tsuru user-create &lt;your-email&gt;</pre>
+<h2>Login</h2>
+<pre>tsuru login &lt;your-email&gt;</pre>
+<p>You will be asked for your password.</p>
+<h2>Ensure you're member of at least one team</h2>
+<pre>tsuru team-list</pre>
+<p>If you are in no team, create one:</p>
+<pre>tsuru team-create &lt;team-name&gt;</pre>
+<h2>Build and deploy your application</h2>
+<p>Read <a href="https://docs.tsuru.io/stable/using/python.html">the deploy guides</a>.</p>
+</body>
+</html>
+"""
+
+
+def go_duration(seconds: float) -> str:
+    """A duration the way Go's time.Duration prints it (``1.042ms``, ``812.4µs``)."""
+    ns = round(seconds * 1e9)
+    if ns < 1_000:
+        return f"{ns}ns"
+    for unit, size in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
+        if ns < size * 1000 or unit == "s":
+            value = f"{ns / size:.9f}".rstrip("0").rstrip(".")
+            if unit != "s" or ns < 60e9:
+                return value + unit
+    minutes, rest = divmod(ns, 60_000_000_000)
+    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".")
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
+
+
+def _ok(body: bytes, content_type: str) -> Answer:
+    return (
+        status_line(200),
+        [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        body,
+    )
+
+
+class LocalRoutes:
+    def __init__(
+        self, public_url: str, upstreams: Mapping[str, Upstream], metrics: Metrics
+    ) -> None:
+        self._index = INDEX.replace("{target}", html.escape(public_url)).encode()
+        self._upstreams = upstreams
+        self._metrics = metrics
+
+    def answer(self, route: Route, query: str, identity: Identity | None) -> Answer:
+        template = route.template
+        if template == "/":
+            return _ok(self._index, "text/html; charset=utf-8")
+        if template in ("/healthcheck", "/healthcheck/"):
+            return self.healthcheck(query)
+        if template == "/info":
+            return _ok(b'{"version":"' + VERSION.encode() + b'"}\n', "application/json")
+        if template == "/metrics":
+            return _ok(self._metrics.render().encode(), "text/plain; version=0.0.4; charset=utf-8")
+        if template.startswith("/debug/"):
+            return self.debug(template, identity)
+        return text(404, "404 page not found")
+
+    # -- healthcheck (events-and-http.md §1.11) -----------------------------------------
+
+    def healthcheck(self, query: str) -> Answer:
+        wanted = parse_qs(query).get("check", [])
+        names = list(self._upstreams)
+        selected = names if "all" in wanted else [n for n in names if n in wanted]
+        if not selected:
+            # tsuru: nothing selected -> nothing checked.
+            return _ok(b"WORKING", "text/plain; charset=utf-8")
+        lines, failed = [], False
+        for name in selected:
+            started = time.perf_counter()
+            error = self._check(self._upstreams[name])
+            took = go_duration(time.perf_counter() - started)
+            failed = failed or error is not None
+            status = "WORKING" if error is None else f"fail - {error}"
+            lines.append(f"{name}: {status} ({took})\n")
+        body = "".join(lines).encode()
+        headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        return status_line(500 if failed else 200), headers, body
+
+    @staticmethod
+    def _check(upstream: Upstream) -> str | None:
+        if not upstream.urls:
+            return "no instance configured"
+        errors = []
+        for pool in upstream._pools:
+            try:
+                resp = pool.urlopen(
+                    "GET", "/internal/health", retries=False, timeout=HEALTH_TIMEOUT
+                )
+                if resp.status != 200:
+                    errors.append(f"{pool_url(pool)} answered {resp.status}")
+            except Exception as exc:  # any failure is the check's answer, not ours
+                errors.append(f"{pool_url(pool)}: {exc}")
+        return "; ".join(errors) or None
+
+    # -- debug (events-and-http.md §1.12) -------------------------------------------------
+
+    def debug(self, template: str, identity: Identity | None) -> Answer:
+        if identity is None or not has_global(identity.grants, "debug"):
+            return text(403, PERMISSION_DENIED)
+        if template != "/debug/goroutines":
+            # Go's profiler endpoints have no Python meaning.
+            return text(404, "404 page not found")
+        return _ok(thread_dump().encode(), "text/plain; charset=utf-8")
+
+
+def thread_dump() -> str:
+    """Every greenlet and thread stack (gevent's run info when gevent runs us)."""
+    if "gevent" in sys.modules:
+        from gevent import util
+
+        return "\n".join(util.format_run_info()) + "\n"
+    names = {t.ident: t.name for t in threading.enumerate()}
+    parts = []
+    for ident, frame in sys._current_frames().items():
+        parts.append(f"thread {ident} [{names.get(ident, '?')}]:\n")
+        parts.extend(traceback.format_stack(frame))
+        parts.append("\n")
+    return "".join(parts)

@@ -1,0 +1,135 @@
+"""A stand-in service for the gateway's end-to-end tests and benchmark.
+
+``python -m gateway.tests.fake_upstream --name apps --port 8001 [--control DIR]``
+
+* ``GET /internal/health`` -> 200 ``ok``;
+* ``POST /internal/introspect``: token ``good...`` -> 200 identity (user
+  ``<token>@example.com``; ``good-debug`` also holds the global ``debug`` grant),
+  ``expired`` -> 401 ``team token expired``, ``slow`` -> sleeps 3 s first, anything
+  else -> 401 empty; each call is counted in ``GET /internal/introspections``;
+* ``GET /apps/streamer/log``: writes one line, waits until the file
+  ``<control>/go`` exists, writes a second line;
+* ``GET /apps/sleeper/env``: sleeps 3 s before answering;
+* anything else: 200 JSON describing the request (service name, method, path, query,
+  headers, body length and sha256), the body read in chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gevent import monkey
+
+DEBUG_GRANTS = [["debug", "global", ""]]
+
+
+def make_app(name: str, control: Path | None) -> Any:
+    introspections = [0]
+
+    def identity_for(token: str) -> dict[str, Any]:
+        return {
+            "kind": "user",
+            "name": f"{token}@example.com",
+            "email": f"{token}@example.com",
+            "token_kind": "session",
+            "grants": DEBUG_GRANTS if token == "good-debug" else [["app.read", "global", ""]],
+            "token_hash": "",
+        }
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes] | list[bytes]:
+        path = environ["PATH_INFO"]
+        method = environ["REQUEST_METHOD"]
+        if path == "/internal/health":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        if path == "/internal/introspections":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [str(introspections[0]).encode()]
+        if path == "/internal/introspect" and method == "POST":
+            introspections[0] += 1
+            token = json.loads(environ["wsgi.input"].read())["token"]
+            if token == "slow":
+                time.sleep(3)
+            if token.startswith("good"):
+                body = json.dumps(identity_for(token)).encode()
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [body]
+            if token == "expired":
+                start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+                return [b"team token expired\n"]
+            start_response("401 Unauthorized", [])
+            return [b""]
+        if path == "/apps/streamer/log" and control is not None:
+            start_response("200 OK", [("Content-Type", "application/x-json-stream")])
+            return _stream(control)
+        if path == "/apps/sleeper/env":
+            time.sleep(3)
+        digest = hashlib.sha256()
+        size = 0
+        stream = environ["wsgi.input"]
+        while True:
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            digest.update(chunk)
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        body = json.dumps(
+            {
+                "service": name,
+                "method": method,
+                "path": environ.get("RAW_URI", path).split("?")[0],
+                "query": environ.get("QUERY_STRING", ""),
+                "headers": headers,
+                "body_length": size,
+                "body_sha256": digest.hexdigest(),
+            }
+        ).encode()
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Set-Cookie", "a=1"),
+                ("Set-Cookie", "b=2"),
+                ("Connection", "X-Secret-Hop"),
+                ("X-Secret-Hop", "must not pass"),
+            ],
+        )
+        return [body]
+
+    return app
+
+
+def _stream(control: Path) -> Iterator[bytes]:
+    yield b'{"Message":"first\\n"}\n'
+    while not (control / "go").exists():
+        time.sleep(0.01)
+    yield b'{"Message":"second\\n"}\n'
+
+
+def main() -> None:
+    monkey.patch_all()
+    from gevent.pywsgi import WSGIServer
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--control", type=Path)
+    args = parser.parse_args()
+    server = WSGIServer(("127.0.0.1", args.port), make_app(args.name, args.control), log=None)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
