@@ -1,0 +1,3 @@
+from services.events.bootstrap import create_app
+
+app = create_app()
