@@ -215,6 +215,17 @@ class Stack:
         if not worker.running():
             worker.start()
 
+    def revive(self, timeout: float = 60.0) -> list[str]:
+        """Restart every service instance and worker that is not running; names restarted."""
+        dead_webs = [w for ws in self._services.values() for w in ws if not w.child.running()]
+        dead_workers = [w for w in self._workers.values() if not w.running()]
+        for child in [w.child for w in dead_webs] + dead_workers:
+            child.start()
+        checks: list[tuple[Child, Callable[[], bool]]] = [(w.child, w.healthy) for w in dead_webs]
+        checks += [(w, w.running) for w in dead_workers]
+        self._wait(checks, timeout)
+        return [w.child.name for w in dead_webs] + [w.name for w in dead_workers]
+
     def dead_processes(self) -> list[str]:
         """Names of started processes that are not running (any more)."""
         return [c.name for c in self._children() if c.proc is not None and not c.running()]

@@ -1,0 +1,32 @@
+# make run   start the whole stack locally (Ctrl-C stops it)
+# make test  every test: unit, integration and end-to-end
+# make lint  ruff
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.tsubame-installed
+TSUBAME_PORT ?= 8080
+TSUBAME_DATA_DIR ?= ./.data
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install
+
+$(PY):
+	bash scripts/bootstrap_venv.sh $(PYTHON) $(VENV)
+
+# Reinstall only when the dependencies change.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	TSUBAME_PORT=$(TSUBAME_PORT) TSUBAME_DATA_DIR=$(TSUBAME_DATA_DIR) $(PY) -m scripts.stack run
+
+test: install
+	$(PY) -m scripts.rabbitmq
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
