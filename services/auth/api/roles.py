@@ -1,0 +1,186 @@
+"""Roles, permissions, assignments and default roles (auth.md §3.25-§3.31)."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from services.auth.api.deps import deps
+from services.auth.domain.models import ROLE_EVENTS
+from services.auth.operations import assign, roles
+from shared.http import (
+    Blueprint,
+    empty,
+    input_fields,
+    input_value,
+    input_values,
+    json_response,
+    require_identity,
+    requires,
+)
+
+bp = Blueprint("roles", __name__)
+
+
+@bp.route("/roles", methods=["POST"])
+@requires("role.create")
+def create_role() -> Response:
+    roles.create_role(
+        deps(),
+        require_identity(),
+        input_value("name"),
+        input_value("context"),
+        input_value("description"),
+        input_fields(),
+    )
+    return empty(201)
+
+
+@bp.route("/roles", methods=["PUT"])
+@requires("role.update")
+def update_role() -> Response:
+    roles.update_role(
+        deps(),
+        require_identity(),
+        input_value("name"),
+        input_value("newName"),
+        input_value("contextType"),
+        input_value("description"),
+        input_fields(),
+    )
+    return empty()
+
+
+@bp.route("/roles", methods=["GET"])
+@requires("role.read")
+def list_roles() -> Response:
+    # tsuru writes this body without the encoder's trailing newline.
+    return json_response(roles.list_roles(deps(), require_identity()), newline=False)
+
+
+@bp.route("/roles/<name>", methods=["GET"])
+@requires("role.read")
+def role_info(name: str) -> Response:
+    return json_response(roles.role_info(deps(), require_identity(), name), newline=False)
+
+
+@bp.route("/roles/<name>", methods=["DELETE"])
+@requires("role.delete")
+def delete_role(name: str) -> Response:
+    roles.delete_role(deps(), require_identity(), name, input_fields())
+    return empty()
+
+
+@bp.route("/roles/<name>/permissions", methods=["POST"])
+@requires("role.update.permission.add")
+def add_permissions(name: str) -> Response:
+    roles.add_permissions(
+        deps(), require_identity(), name, input_values("permission"), input_fields()
+    )
+    return empty()
+
+
+@bp.route("/roles/<name>/permissions/<permission>", methods=["DELETE"])
+@requires("role.update.permission.remove")
+def remove_permission(name: str, permission: str) -> Response:
+    roles.remove_permission(deps(), require_identity(), name, permission, input_fields())
+    return empty()
+
+
+@bp.route("/roles/<name>/user", methods=["POST"])
+@requires("role.update.assign")
+def assign_user(name: str) -> Response:
+    assign.assign_to_user(
+        deps(),
+        require_identity(),
+        name,
+        input_value("email"),
+        input_value("context"),
+        input_fields(),
+    )
+    return empty()
+
+
+@bp.route("/roles/<name>/user/<email>", methods=["DELETE"])
+@requires("role.update.dissociate")
+def dissociate_user(name: str, email: str) -> Response:
+    # tsuru reads the context value from the query string only.
+    assign.dissociate_from_user(
+        deps(), require_identity(), name, email, request.args.get("context", ""), input_fields()
+    )
+    return empty()
+
+
+@bp.route("/roles/<name>/token", methods=["POST"])
+@requires("role.update.assign")
+def assign_token(name: str) -> Response:
+    assign.assign_to_token(
+        deps(),
+        require_identity(),
+        name,
+        input_value("token_id"),
+        input_value("context"),
+        input_fields(),
+    )
+    return empty()
+
+
+@bp.route("/roles/<name>/token/<token_id>", methods=["DELETE"])
+@requires("role.update.dissociate")
+def dissociate_token(name: str, token_id: str) -> Response:
+    assign.dissociate_from_token(
+        deps(), require_identity(), name, token_id, input_value("context"), input_fields()
+    )
+    return empty()
+
+
+@bp.route("/roles/<name>/group", methods=["POST"])
+@requires("role.update.assign")
+def assign_group(name: str) -> Response:
+    assign.assign_to_group(
+        deps(),
+        require_identity(),
+        name,
+        input_value("group_name"),
+        input_value("context"),
+        input_fields(),
+    )
+    return empty()
+
+
+@bp.route("/roles/<name>/group/<group_name>", methods=["DELETE"])
+@requires("role.update.dissociate")
+def dissociate_group(name: str, group_name: str) -> Response:
+    assign.dissociate_from_group(
+        deps(), require_identity(), name, group_name, input_value("context"), input_fields()
+    )
+    return empty()
+
+
+@bp.route("/permissions", methods=["GET"])
+@requires("role.update")
+def list_permissions() -> Response:
+    return json_response(roles.list_permissions(require_identity()))
+
+
+def _wanted() -> dict[str, list[str]]:
+    return {ev: vals for ev in ROLE_EVENTS if (vals := [v for v in input_values(ev) if v])}
+
+
+@bp.route("/role/default", methods=["GET"])
+@requires("role.default")
+def list_default_roles() -> Response:
+    return json_response(roles.list_default_roles(deps(), require_identity()))
+
+
+@bp.route("/role/default", methods=["POST"])
+@requires("role.default.create")
+def add_default_roles() -> Response:
+    roles.add_default_roles(deps(), require_identity(), _wanted(), input_fields())
+    return empty()
+
+
+@bp.route("/role/default", methods=["DELETE"])
+@requires("role.default.delete")
+def remove_default_roles() -> Response:
+    roles.remove_default_roles(deps(), require_identity(), _wanted(), input_fields())
+    return empty()

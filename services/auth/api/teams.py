@@ -1,0 +1,84 @@
+"""Teams and team quota (auth.md §3.14-§3.19)."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from services.auth.api.deps import deps
+from services.auth.api.schemas import TeamInput, TeamUpdateInput, quota_json
+from services.auth.operations import teams
+from shared.http import (
+    Blueprint,
+    empty,
+    input_fields,
+    input_value,
+    input_values,
+    json_response,
+    parse_input,
+    require_identity,
+    requires,
+)
+
+bp = Blueprint("teams", __name__)
+
+
+def _tags(parsed: list[str]) -> list[str]:
+    # Repeated ``tag`` fields always work; ``tags`` comes from the decoded body.
+    return input_values("tag") + list(parsed)
+
+
+@bp.route("/teams", methods=["POST"])
+@requires("team.create")
+def create_team() -> Response:
+    data = parse_input(TeamInput())
+    teams.create_team(deps(), require_identity(), data["name"], _tags(data["tags"]), input_fields())
+    return empty(201)
+
+
+@bp.route("/teams", methods=["GET"])
+@requires("team.read")
+def list_teams() -> Response:
+    found = teams.list_teams(deps(), require_identity())
+    return json_response(found) if found else empty(204)
+
+
+@bp.route("/teams/<name>", methods=["GET"])
+@requires("team.read")
+def team_info(name: str) -> Response:
+    return json_response(teams.team_info(deps(), require_identity(), name))
+
+
+@bp.route("/teams/<name>", methods=["PUT", "POST"])
+@requires("team.update")
+def update_team(name: str) -> Response:
+    data = parse_input(TeamUpdateInput())
+    teams.update_team(
+        deps(),
+        require_identity(),
+        name,
+        data["newname"].strip(),
+        _tags(data["tags"]),
+        input_fields(),
+    )
+    return empty()
+
+
+@bp.route("/teams/<name>", methods=["DELETE"])
+@requires("team.delete")
+def remove_team(name: str) -> Response:
+    teams.remove_team(deps(), require_identity(), name, input_fields())
+    return empty()
+
+
+@bp.route("/teams/<name>/quota", methods=["GET"])
+@requires("team.read.quota")
+def team_quota(name: str) -> Response:
+    q = teams.team_quota(deps(), require_identity(), name)
+    return json_response(quota_json(q.limit, q.inuse))
+
+
+@bp.route("/teams/<name>/quota", methods=["PUT"])
+@requires("team.update.quota")
+def change_team_quota(name: str) -> Response:
+    teams.change_team_quota(deps(), require_identity(), name, input_value("limit"), input_fields())
+    return empty()

@@ -1,0 +1,58 @@
+"""Team tokens (auth.md §3.20-§3.24)."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from services.auth.api.deps import deps
+from services.auth.api.schemas import TokenCreateInput, TokenUpdateInput
+from services.auth.operations import tokens
+from shared.http import (
+    Blueprint,
+    empty,
+    input_fields,
+    json_response,
+    parse_input,
+    require_identity,
+    requires,
+)
+
+bp = Blueprint("tokens", __name__)
+
+
+@bp.route("/tokens", methods=["GET"])
+@requires("team.token.read")
+def list_tokens() -> Response:
+    found = tokens.list_tokens(deps(), require_identity())
+    return json_response(found) if found else empty(204)
+
+
+@bp.route("/tokens/<token_id>", methods=["GET"])
+@requires("team.token.read")
+def token_info(token_id: str) -> Response:
+    return json_response(tokens.token_info(deps(), require_identity(), token_id))
+
+
+@bp.route("/tokens", methods=["POST"])
+@requires("team.token.create")
+def create_token() -> Response:
+    data = parse_input(TokenCreateInput())
+    created = tokens.create_token(deps(), require_identity(), fields=input_fields(), **data)
+    return json_response(created, 201)
+
+
+@bp.route("/tokens/<token_id>", methods=["PUT"])
+@requires("team.token.update")
+def update_token(token_id: str) -> Response:
+    data = parse_input(TokenUpdateInput())
+    updated = tokens.update_token(
+        deps(), require_identity(), token_id, fields=input_fields(), **data
+    )
+    return json_response(updated)
+
+
+@bp.route("/tokens/<token_id>", methods=["DELETE"])
+@requires("team.token.delete")
+def delete_token(token_id: str) -> Response:
+    tokens.delete_token(deps(), require_identity(), token_id, input_fields())
+    return empty()

@@ -1,0 +1,139 @@
+"""Passwords and API keys (auth.md §3.4, §3.5, §3.7, §3.8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from services.auth.domain import errors, rules
+from services.auth.domain.models import ResetToken, User
+from services.auth.domain.secrets import (
+    apikey_from_seed,
+    new_apikey_seed,
+    new_password,
+    new_token,
+    token_hash,
+)
+from services.auth.operations.access import caller_user
+from services.auth.operations.ports import Deps
+from services.auth.operations.sessions import hash_password, password_matches
+from services.auth.operations.users import existing_user, lookup, user_allowed
+from shared.events import Target
+from shared.identity import Identity
+from shared.permissions import check, ensure
+
+RESET_VALIDITY = timedelta(hours=24)
+RESET_MARGIN = timedelta(minutes=1)
+
+RESET_SUBJECT = "[tsuru] Password reset process"
+RESET_BODY = """Someone, hopefully you, requested to reset your password on tsuru.
+Use the following token to finish the process:
+
+{token}
+
+Send it back with: POST /users/{email}/password?token=<token>
+If you did not ask for this, just ignore this e-mail.
+"""
+RESET_DONE_SUBJECT = "[tsuru] Password successfully reset"
+RESET_DONE_BODY = """Your password on tsuru was reset. Your new password is:
+
+{password}
+
+Please change it as soon as you log in (tsuru change-password).
+"""
+
+
+def change_password(deps: Deps, identity: Identity, old: str, new: str, confirm: str) -> None:
+    email = identity.name
+    with deps.recorder.record(
+        target=Target("user", email),
+        kind="user.update.password",
+        owner=identity,
+        allowed=user_allowed(email),
+        custom_data=None,
+    ):
+        if not old or not new:
+            raise errors.PasswordsRequired()
+        if new != confirm:
+            raise errors.PasswordMismatch()
+        user = caller_user(deps, identity)
+        if not rules.password_length_ok(old) or not password_matches(old, user.password):
+            raise errors.CurrentPasswordMismatch()
+        rules.validate_password(new)
+        deps.repos.users.set_password(email, hash_password(deps, new))
+
+
+def reset_password(deps: Deps, email: str, token: str, fields: Any) -> None:
+    with deps.recorder.record(
+        target=Target("user", email),
+        kind="user.update.reset",
+        owner=("user", email),
+        allowed=user_allowed(email),
+        custom_data=fields,
+    ):
+        user = existing_user(deps, email)
+        if not token:
+            raw = new_token()
+            deps.repos.resets.add(ResetToken(token_hash(raw), email, deps.clock()))
+            deps.mailer.send(email, RESET_SUBJECT, RESET_BODY.format(token=raw, email=email))
+            return
+        _confirm_reset(deps, user, token)
+
+
+def _confirm_reset(deps: Deps, user: User, token: str) -> None:
+    h = token_hash(token)
+    stored = deps.repos.resets.get(h)
+    now = deps.clock()
+    if (
+        stored is None
+        or stored.used
+        or stored.email != user.email
+        or now - stored.created >= RESET_VALIDITY - RESET_MARGIN
+        or not deps.repos.resets.use(h)
+    ):
+        raise errors.InvalidResetToken()
+    password = new_password()
+    deps.repos.users.set_password(user.email, hash_password(deps, password))
+    deps.mailer.send(user.email, RESET_DONE_SUBJECT, RESET_DONE_BODY.format(password=password))
+
+
+# --- API keys --------------------------------------------------------------------
+
+
+def _new_key(deps: Deps, user: User) -> str:
+    seed = new_apikey_seed()
+    key = apikey_from_seed(deps.config.apikey_key, seed)
+    deps.repos.users.set_apikey(user.email, token_hash(key), seed)
+    if user.apikey_hash:
+        deps.publisher.publish("auth.token.revoked", {"token_hash": user.apikey_hash})
+    return key
+
+
+def show_apikey(deps: Deps, identity: Identity, email: str) -> str:
+    """The user's key, created on first use (tsuru's GET mutates too; no event)."""
+    me = caller_user(deps, identity)
+    if email:
+        if not check(identity.grants, "user.update.token"):
+            raise errors.Forbidden()
+        user = lookup(deps, email)
+    else:
+        user = me
+    if user.apikey_seed:
+        key = apikey_from_seed(deps.config.apikey_key, user.apikey_seed)
+        if token_hash(key) == user.apikey_hash:
+            return key
+        # The secret it was derived with changed: the stored key can't be shown; replace it.
+    return _new_key(deps, user)
+
+
+def regenerate_apikey(deps: Deps, identity: Identity, email: str, fields: Any) -> str:
+    email = email or identity.name
+    ensure(identity.grants, "user.update.token", [("user", email)])
+    with deps.recorder.record(
+        target=Target("user", email),
+        kind="user.update.token",
+        owner=identity,
+        allowed=user_allowed(email),
+        custom_data=fields,
+    ):
+        return _new_key(deps, lookup(deps, email))

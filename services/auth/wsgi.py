@@ -1,0 +1,3 @@
+from services.auth.bootstrap import create_app
+
+app = create_app()
