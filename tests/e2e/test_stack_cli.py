@@ -1,0 +1,98 @@
+"""`python -m scripts.stack run` (what `make run` runs): prints the URL, stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scripts.procs import free_port, port_open
+from scripts.stack import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line or environment mentions ``text`` (a data directory)."""
+    found = []
+    needle = text.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            blobs = Path(f"/proc/{entry}/cmdline").read_bytes()
+            blobs += Path(f"/proc/{entry}/environ").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if needle in blobs and state[state.rfind(")") + 2 :].split()[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def read_until(proc: subprocess.Popen[bytes], marker: str, timeout: float) -> str:
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    out = b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in out:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise AssertionError(f"no {marker!r} in output:\n{out.decode(errors='replace')}")
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            out += os.read(fd, 65536)
+    return out.decode(errors="replace")
+
+
+def test_run_prints_the_url_and_stops_on_sigterm(tmp_path: Path, namespace: str) -> None:
+    data = tmp_path / "data"
+    port = free_port()
+    env = {
+        **os.environ,
+        "TSUBAME_NAMESPACE": f"{namespace}_cli",
+        "TSUBAME_MONGO_URL": "",
+        "TSUBAME_WORKERS": "1",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scripts.stack",
+            "run",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        out = read_until(proc, "Press Ctrl-C to stop.", timeout=120)
+        assert f"Tsubame is up: http://127.0.0.1:{port}" in out
+        admin = data / "admin.txt"
+        if admin.exists():
+            assert admin.read_text().strip() in out
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://127.0.0.1:{port}/healthcheck", timeout=10) as resp:
+            assert resp.status == 200
+        assert len(processes_mentioning(str(data))) >= 12  # db, 5 services, 5 workers, gateway
+        assert (data / "stack.env").read_text().count(f"TSUBAME_PORT={port}") == 1
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert processes_mentioning(str(data)) == []
+    assert not port_open("127.0.0.1", port)
