@@ -21,7 +21,9 @@ def secantusd_command() -> list[str]:
     found = shutil.which("secantusd-py")
     if found:
         return [found]
-    raise MongoStartError("secantusd-py not found: install the dev extras (pip install -e '.[dev]')")
+    raise MongoStartError(
+        "secantusd-py not found: install the dev extras (pip install -e '.[dev]')"
+    )
 
 
 class MongoServer:
@@ -43,11 +45,16 @@ class MongoServer:
             "mongo",
             [
                 *secantusd_command(),
-                "--host", host,
-                "--port", str(self.port),
-                "--storage-path", str(self.storage_path),
-                "--cache-size", cache_size,
-                "--log-level", "WARNING",
+                "--host",
+                host,
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.storage_path),
+                "--cache-size",
+                cache_size,
+                "--log-level",
+                "WARNING",
             ],
             log_path,
             # secantusd reads ./secantusd.toml if present: run it where none is.
