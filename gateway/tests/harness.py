@@ -1,0 +1,185 @@
+"""A real gateway (gunicorn, deploy/gunicorn.py) in front of fake services.
+
+Used by tests/e2e/test_gateway_*.py and bench/gateway.py. Every service context gets
+``instances[ctx]`` processes of ``gateway.tests.fake_upstream`` on free ports; the
+gateway gets their URLs, exactly as scripts/stack.py would pass them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from shared.settings import CONTEXTS
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "gateway-test-secret-0123456789"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(port: int, path: str) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def _wait(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not _healthy(port, path):
+        if proc.poll() is not None:
+            raise RuntimeError(f"process {proc.args} exited with {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{proc.args} not healthy after {timeout}s")
+        time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+class FakeService:
+    def __init__(self, name: str, port: int, control: Path, log: Path) -> None:
+        self.name = name
+        self.port = port
+        self.control = control
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "gateway.tests.fake_upstream", "--name", self.name]
+        argv += ["--port", str(self.port), "--control", str(self.control)]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                argv, cwd=REPO, stdout=out, stderr=out, start_new_session=True
+            )
+        _wait(self.port, "/internal/health", self.proc)
+
+    def kill(self) -> None:
+        _stop(self.proc, signal.SIGKILL)
+
+
+class GatewayHarness:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        instances: Mapping[str, int] | None = None,
+        env: Mapping[str, str] | None = None,
+        workers: int = 1,
+    ) -> None:
+        self.root = root
+        self.control = root / "control"
+        self.control.mkdir(parents=True, exist_ok=True)
+        self.namespace = f"tsubame_gwtest_{secrets.token_hex(4)}"
+        self.services: dict[str, list[FakeService]] = {
+            ctx: [
+                FakeService(ctx, free_port(), self.control, root / f"{ctx}-{i}.log")
+                for i in range((instances or {}).get(ctx, 1))
+            ]
+            for ctx in CONTEXTS
+        }
+        self.port = free_port()
+        self.env = {
+            "TSUBAME_DATA_DIR": str(root / "data"),
+            "TSUBAME_NAMESPACE": self.namespace,
+            "TSUBAME_IDENTITY_SECRET": SECRET,
+            "TSUBAME_WORKERS": str(workers),
+            "TSUBAME_PORT": str(self.port),
+            **{
+                f"TSUBAME_{ctx.upper()}_URLS": ",".join(s.url for s in services)
+                for ctx, services in self.services.items()
+            },
+            **dict(env or {}),
+        }
+        self.gateway: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        for services in self.services.values():
+            for service in services:
+                service.start()
+        proc_env = {k: v for k, v in os.environ.items() if not k.startswith("TSUBAME_")}
+        proc_env.update(self.env)
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        argv = [str(gunicorn), "-c", str(REPO / "deploy" / "gunicorn.py"), "gateway.wsgi:app"]
+        argv += ["--bind", f"127.0.0.1:{self.port}"]
+        with (self.root / "gateway.log").open("ab") as out:
+            self.gateway = subprocess.Popen(
+                argv, cwd=REPO, env=proc_env, stdout=out, stderr=out, start_new_session=True
+            )
+        _wait(self.port, "/healthcheck", self.gateway)
+
+    def stop(self) -> None:
+        _stop(self.gateway)
+        for services in self.services.values():
+            for service in services:
+                service.kill()
+
+    def kill_service(self, ctx: str, instance: int | None = None) -> None:
+        for i, service in enumerate(self.services[ctx]):
+            if instance is None or i == instance:
+                service.kill()
+
+    def start_service(self, ctx: str, instance: int | None = None) -> None:
+        for i, service in enumerate(self.services[ctx]):
+            if instance is None or i == instance:
+                service.start()
+
+    def worker_pids(self) -> list[int]:
+        assert self.gateway is not None
+        path = Path(f"/proc/{self.gateway.pid}/task/{self.gateway.pid}/children")
+        return [int(p) for p in path.read_text().split()]
+
+    def __enter__(self) -> GatewayHarness:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
