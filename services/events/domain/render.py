@@ -47,7 +47,9 @@ def _allowed(doc: Mapping[str, Any] | None) -> dict[str, Any]:
     contexts = doc.get("contexts")
     return {
         "Scheme": doc.get("scheme", ""),
-        "Contexts": [{"CtxType": c.get("ctxtype", ""), "Value": c.get("value", "")} for c in contexts]
+        "Contexts": [
+            {"CtxType": c.get("ctxtype", ""), "Value": c.get("value", "")} for c in contexts
+        ]
         if contexts is not None
         else [],
     }

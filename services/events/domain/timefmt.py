@@ -22,13 +22,18 @@ def _fraction(t: datetime) -> str:
 def rfc3339nano(t: datetime | None) -> str:
     """``2021-05-17T12:00:00.123Z``; trailing zeros of the fraction dropped, as Go does."""
     u = _utc(t)
-    return u.strftime("%Y-%m-%dT%H:%M:%S") + _fraction(u) + "Z"
+    return _stamp(u, "T") + _fraction(u) + "Z"
 
 
 def go_string(t: datetime | None) -> str:
     """``time.Time.String()``: ``2021-05-17 12:00:00.123 +0000 UTC``."""
     u = _utc(t)
-    return u.strftime("%Y-%m-%d %H:%M:%S") + _fraction(u) + " +0000 UTC"
+    return _stamp(u, " ") + _fraction(u) + " +0000 UTC"
+
+
+def _stamp(u: datetime, sep: str) -> str:
+    # strftime prints year 1 as "1" on glibc; Go prints "0001".
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}{sep}{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
 
 
 def parse_time(raw: str) -> datetime:

@@ -1,0 +1,446 @@
+"""A subset of Go's ``text/template`` for webhook bodies (events-and-http.md §3.4).
+
+Supported: text, ``{{pipeline}}`` with field chains (``.Kind.Name``, ``$.Owner``),
+``.UniqueID.Hex``, literals, pipes (``.Error | printf "%q"``), the functions
+``not and or eq ne lt le gt ge len index print printf println html js urlquery``,
+``if``/``else if``/``else``/``end``, ``range`` (with ``else``), ``with``, comments
+and ``{{-``/``-}}`` trimming. Anything else is a parse error: the caller then sends
+the raw body, as tsuru does for a template that does not parse. An execution error
+(unknown field) raises ``TemplateExecError``: the delivery is skipped.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TemplateParseError(Exception):
+    pass
+
+
+class TemplateExecError(Exception):
+    pass
+
+
+# -- Go values -----------------------------------------------------------------
+
+
+@dataclass
+class GoStruct:
+    """A Go struct value: named fields, optional ``String()`` text and methods."""
+
+    type_name: str
+    fields: Mapping[str, Any]
+    text: str | None = None
+    methods: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        if name in self.fields:
+            return self.fields[name]
+        if name in self.methods:
+            return self.methods[name]()
+        raise TemplateExecError(f"can't evaluate field {name} in type {self.type_name}")
+
+
+_NO_VALUE = "<no value>"
+
+
+def go_print(value: Any) -> str:
+    if isinstance(value, GoStruct):
+        if value.text is not None:
+            return value.text
+        return "{" + " ".join(go_print(v) for v in value.fields.values()) + "}"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else str(int(value))
+    if isinstance(value, list | tuple):
+        return "[" + " ".join(go_print(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        return "map[" + " ".join(f"{go_print(k)}:{go_print(v)}" for k, v in items) + "]"
+    return str(value)
+
+
+def truth(value: Any) -> bool:
+    if isinstance(value, GoStruct):
+        return True
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str | list | tuple | Mapping):
+        return len(value) > 0
+    return True
+
+
+# -- functions -------------------------------------------------------------------
+
+
+def _printf(fmt: str, *args: Any) -> str:
+    out: list[str] = []
+    it = iter(args)
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c != "%" or i + 1 >= len(fmt):
+            out.append(c)
+            i += 1
+            continue
+        verb = fmt[i + 1]
+        i += 2
+        if verb == "%":
+            out.append("%")
+            continue
+        arg = next(it, None)
+        if verb == "q":
+            out.append(json.dumps(go_print(arg), ensure_ascii=False))
+        elif verb == "d" and isinstance(arg, int | float):
+            out.append(str(int(arg)))
+        else:
+            out.append(go_print(arg))
+    return "".join(out)
+
+
+def _print(*args: Any) -> str:
+    out = ""
+    for i, a in enumerate(args):
+        if i and not isinstance(a, str) and not isinstance(args[i - 1], str):
+            out += " "
+        out += go_print(a)
+    return out
+
+
+def _index(value: Any, *keys: Any) -> Any:
+    for k in keys:
+        try:
+            value = value.get(k) if isinstance(value, GoStruct) else value[k]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise TemplateExecError(f"index: {exc}") from exc
+    return value
+
+
+def _and(*args: Any) -> Any:
+    for a in args:
+        if not truth(a):
+            return a
+    return args[-1]
+
+
+def _or(*args: Any) -> Any:
+    for a in args:
+        if truth(a):
+            return a
+    return args[-1]
+
+
+def _cmp(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        try:
+            return op(a, b)
+        except TypeError as exc:
+            raise TemplateExecError(f"incompatible types for comparison: {exc}") from exc
+
+    return compare
+
+
+FUNCS: dict[str, Callable[..., Any]] = {
+    "not": lambda a: not truth(a),
+    "and": _and,
+    "or": _or,
+    "eq": lambda a, *bs: any(a == b for b in bs),
+    "ne": lambda a, b: a != b,
+    "lt": _cmp(lambda a, b: a < b),
+    "le": _cmp(lambda a, b: a <= b),
+    "gt": _cmp(lambda a, b: a > b),
+    "ge": _cmp(lambda a, b: a >= b),
+    "len": lambda a: len(a),
+    "index": _index,
+    "print": _print,
+    "printf": _printf,
+    "println": lambda *a: " ".join(go_print(x) for x in a) + "\n",
+    "html": lambda *a: _html.escape(_print(*a)),
+    "js": lambda *a: json.dumps(_print(*a))[1:-1],
+    "urlquery": lambda *a: urllib.parse.quote_plus(_print(*a)),
+}
+
+
+# -- parsing ---------------------------------------------------------------------
+
+_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<raw>`[^`]*`)|(?P<pipe>\|)|(?P<lp>\()|(?P<rp>\))'
+    r"|(?P<num>-?\d+(?:\.\d+)?)"
+    r"|(?P<field>\$\w*(?:\.[A-Za-z_]\w*)*|(?:\.[A-Za-z_]\w*)+|\.|[A-Za-z_]\w*))"
+)
+
+
+@dataclass
+class Operand:
+    kind: str  # "lit" | "field" | "func" | "sub"
+    value: Any
+
+
+Pipeline = list[list[Operand]]  # commands separated by "|"
+
+
+@dataclass
+class Node:
+    kind: str  # "text" | "action" | "if" | "range" | "with"
+    text: str = ""
+    pipe: Pipeline | None = None
+    body: list[Node] = field(default_factory=list)
+    orelse: list[Node] = field(default_factory=list)
+
+
+def _tokens(src: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    src = src.strip()
+    while pos < len(src):
+        m = _TOKEN.match(src, pos)
+        if not m or m.end() == pos:
+            raise TemplateParseError(f"unexpected {src[pos:]!r} in command")
+        kind = m.lastgroup or ""
+        text = m.group(kind) if kind else ""
+        if not text:
+            raise TemplateParseError(f"unexpected {src[pos:]!r} in command")
+        out.append((kind, text))
+        pos = m.end()
+        while pos < len(src) and src[pos].isspace():
+            pos += 1
+    return out
+
+
+def _pipeline(src: str) -> Pipeline:
+    tokens = _tokens(src)
+    if not tokens:
+        raise TemplateParseError("missing value for command")
+    pipe, _ = _parse_pipe(tokens, 0, closing=False)
+    return pipe
+
+
+def _parse_pipe(tokens: list[tuple[str, str]], i: int, *, closing: bool) -> tuple[Pipeline, int]:
+    commands: Pipeline = [[]]
+    while i < len(tokens):
+        kind, text = tokens[i]
+        if kind == "rp":
+            if not closing:
+                raise TemplateParseError("unexpected right paren")
+            return _check(commands), i + 1
+        if kind == "pipe":
+            commands.append([])
+            i += 1
+            continue
+        if kind == "lp":
+            sub, i = _parse_pipe(tokens, i + 1, closing=True)
+            commands[-1].append(Operand("sub", sub))
+            continue
+        commands[-1].append(_operand(kind, text))
+        i += 1
+    if closing:
+        raise TemplateParseError("unclosed left paren")
+    return _check(commands), i
+
+
+def _check(commands: Pipeline) -> Pipeline:
+    if any(not c for c in commands):
+        raise TemplateParseError("missing command in pipeline")
+    return commands
+
+
+def _operand(kind: str, text: str) -> Operand:
+    if kind == "str":
+        return Operand("lit", json.loads(text))
+    if kind == "raw":
+        return Operand("lit", text[1:-1])
+    if kind == "num":
+        return Operand("lit", float(text) if "." in text else int(text))
+    if text in ("true", "false"):
+        return Operand("lit", text == "true")
+    if text == "nil":
+        return Operand("lit", None)
+    if text.startswith((".", "$")):
+        return Operand("field", text)
+    if text in FUNCS:
+        return Operand("func", text)
+    raise TemplateParseError(f'function "{text}" not defined')
+
+
+def parse(src: str) -> list[Node]:
+    root: list[Node] = []
+    stack: list[tuple[Node | None, list[Node]]] = [(None, root)]
+    pos = 0
+    pending_trim = False
+    for m in _ACTION.finditer(src):
+        text = src[pos : m.start()]
+        if pending_trim:
+            text = text.lstrip()
+        if m.group(1):
+            text = text.rstrip()
+        if text:
+            stack[-1][1].append(Node("text", text=text))
+        pos = m.end()
+        pending_trim = bool(m.group(3))
+        body = m.group(2).strip()
+        _action(body, stack)
+    if "{{" in src[pos:]:
+        raise TemplateParseError("unclosed action")
+    tail = src[pos:]
+    if pending_trim:
+        tail = tail.lstrip()
+    if tail:
+        stack[-1][1].append(Node("text", text=tail))
+    if len(stack) != 1:
+        raise TemplateParseError("unexpected EOF")
+    return root
+
+
+def _action(body: str, stack: list[tuple[Node | None, list[Node]]]) -> None:
+    if body.startswith("/*"):
+        if not body.endswith("*/"):
+            raise TemplateParseError("unclosed comment")
+        return
+    word, _, rest = body.partition(" ")
+    if word in ("if", "range", "with"):
+        node = Node(word, pipe=_pipeline(rest))
+        stack[-1][1].append(node)
+        stack.append((node, node.body))
+    elif word == "else":
+        owner = stack[-1][0]
+        if owner is None or stack[-1][1] is owner.orelse:
+            raise TemplateParseError("unexpected {{else}}")
+        stack[-1] = (owner, owner.orelse)
+        if rest.strip().startswith("if "):
+            nested = Node("if", pipe=_pipeline(rest.strip()[3:]))
+            owner.orelse.append(nested)
+            # "else if" shares the outer {{end}}: mark the frame to pop twice.
+            stack.append((nested, nested.body))
+            nested.text = "elseif"
+    elif word == "end":
+        if rest.strip() or len(stack) == 1:
+            raise TemplateParseError("unexpected {{end}}")
+        node, _ = stack.pop()
+        while node is not None and node.text == "elseif":
+            node, _ = stack.pop()
+    elif (
+        word in ("define", "template", "block", "break", "continue")
+        or ":=" in body
+        or ("=" in body and body.lstrip().startswith("$"))
+    ):
+        raise TemplateParseError(f"unsupported action {{{{{body}}}}}")
+    else:
+        stack[-1][1].append(Node("action", pipe=_pipeline(body)))
+
+
+# -- execution -------------------------------------------------------------------
+
+
+def _field(path: str, dot: Any, root: Any) -> Any:
+    if path == ".":
+        return dot
+    if path.startswith("$"):
+        name, _, rest = path.partition(".")
+        if name != "$":
+            raise TemplateExecError(f"undefined variable: {name}")
+        value, names = root, [n for n in rest.split(".") if n]
+    else:
+        value, names = dot, [n for n in path.split(".") if n]
+    for name in names:
+        if isinstance(value, GoStruct):
+            value = value.get(name)
+        elif isinstance(value, Mapping):
+            value = value.get(name, _NO_VALUE)
+        else:
+            raise TemplateExecError(f"can't evaluate field {name} in type {type(value).__name__}")
+    return value
+
+
+def _eval(pipe: Pipeline, dot: Any, root: Any) -> Any:
+    result: Any = None
+    for n, command in enumerate(pipe):
+        args = [_value(o, dot, root) for o in command[1:]]
+        if n:
+            args.append(result)
+        head = command[0]
+        if head.kind == "func":
+            try:
+                result = FUNCS[head.value](*args)
+            except TemplateExecError:
+                raise
+            except Exception as exc:  # wrong arity or types: Go fails the execution too
+                raise TemplateExecError(f"error calling {head.value}: {exc}") from exc
+        else:
+            if args:
+                raise TemplateExecError(f"can't give argument to non-function {head.value}")
+            result = _value(head, dot, root)
+    return result
+
+
+def _value(o: Operand, dot: Any, root: Any) -> Any:
+    if o.kind == "lit":
+        return o.value
+    if o.kind == "field":
+        return _field(o.value, dot, root)
+    if o.kind == "sub":
+        return _eval(o.value, dot, root)
+    return FUNCS[o.value]()
+
+
+def _run(nodes: Sequence[Node], dot: Any, root: Any, out: list[str]) -> None:
+    for node in nodes:
+        if node.kind == "text":
+            out.append(node.text)
+        elif node.kind == "action":
+            out.append(go_print(_eval(node.pipe or [], dot, root)))
+        elif node.kind == "if":
+            branch = node.body if truth(_eval(node.pipe or [], dot, root)) else node.orelse
+            _run(branch, dot, root, out)
+        elif node.kind == "with":
+            value = _eval(node.pipe or [], dot, root)
+            if truth(value):
+                _run(node.body, value, root, out)
+            else:
+                _run(node.orelse, dot, root, out)
+        elif node.kind == "range":
+            value = _eval(node.pipe or [], dot, root)
+            items: Sequence[Any]
+            if isinstance(value, Mapping):
+                items = [value[k] for k in sorted(value)]
+            elif isinstance(value, list | tuple):
+                items = value
+            elif value is None:
+                items = []
+            else:
+                raise TemplateExecError(f"range can't iterate over {go_print(value)}")
+            if not items:
+                _run(node.orelse, dot, root, out)
+            for item in items:
+                _run(node.body, item, root, out)
+
+
+def render(nodes: Sequence[Node], data: Any) -> str:
+    out: list[str] = []
+    _run(nodes, data, data, out)
+    return "".join(out)
+
+
+def render_body(src: str, data: Any) -> str:
+    """The body to send: the rendered template, or ``src`` itself when it does not parse."""
+    try:
+        nodes = parse(src)
+    except TemplateParseError:
+        return src
+    return render(nodes, data)

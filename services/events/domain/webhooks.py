@@ -1,0 +1,168 @@
+"""Webhooks: the model, validation and which finished events they receive (§3)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from services.events.domain.errors import InvalidWebhook
+from services.events.domain.urls import url_error
+
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+INVALID_NAME = (
+    "Invalid webhook name, webhook name should have at most 40 characters, containing only "
+    "lower case letters, numbers or dashes, starting with a letter."
+)
+
+
+@dataclass(frozen=True)
+class WebhookFilter:
+    target_types: tuple[str, ...] = ()
+    target_values: tuple[str, ...] = ()
+    kind_types: tuple[str, ...] = ()
+    kind_names: tuple[str, ...] = ()
+    error_only: bool = False
+    success_only: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target_types": list(self.target_types),
+            "target_values": list(self.target_values),
+            "kind_types": list(self.kind_types),
+            "kind_names": list(self.kind_names),
+            "error_only": self.error_only,
+            "success_only": self.success_only,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> WebhookFilter:
+        raw = raw or {}
+        return cls(
+            target_types=tuple(raw.get("target_types") or ()),
+            target_values=tuple(raw.get("target_values") or ()),
+            kind_types=tuple(raw.get("kind_types") or ()),
+            kind_names=tuple(raw.get("kind_names") or ()),
+            error_only=bool(raw.get("error_only")),
+            success_only=bool(raw.get("success_only")),
+        )
+
+
+@dataclass(frozen=True)
+class Webhook:
+    name: str
+    url: str
+    team_owner: str = ""
+    description: str = ""
+    event_filter: WebhookFilter = field(default_factory=WebhookFilter)
+    proxy_url: str = ""
+    headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    method: str = ""
+    body: str = ""
+    insecure: bool = False
+    # HMAC key of X-Tsubame-Signature; shown once, on create.
+    secret: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The API shape (§3.1): every key, empty lists as [], no secret."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "team_owner": self.team_owner,
+            "event_filter": self.event_filter.to_json(),
+            "url": self.url,
+            "proxy_url": self.proxy_url,
+            "headers": {k: list(v) for k, v in self.headers.items()},
+            "method": self.method,
+            "body": self.body,
+            "insecure": self.insecure,
+        }
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"_id": self.name, **self.to_json(), "secret": self.secret}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Webhook:
+        return cls(
+            name=doc.get("name") or doc["_id"],
+            url=doc.get("url", ""),
+            team_owner=doc.get("team_owner", ""),
+            description=doc.get("description", ""),
+            event_filter=WebhookFilter.from_json(doc.get("event_filter")),
+            proxy_url=doc.get("proxy_url", ""),
+            headers={k: tuple(v) for k, v in (doc.get("headers") or {}).items()},
+            method=doc.get("method", ""),
+            body=doc.get("body", ""),
+            insecure=bool(doc.get("insecure")),
+            secret=doc.get("secret", ""),
+        )
+
+    def with_secret(self, secret: str) -> Webhook:
+        return replace(self, secret=secret)
+
+
+def validate_name(name: str) -> None:
+    if not name:
+        raise InvalidWebhook("webhook name must not be empty")
+    if not NAME.match(name):
+        raise InvalidWebhook(INVALID_NAME)
+
+
+def validate_urls(hook: Webhook) -> None:
+    if not hook.url:
+        raise InvalidWebhook("webhook url must not be empty")
+    problem = url_error(hook.url)
+    if problem:
+        raise InvalidWebhook(f"webhook url is not valid: {problem}")
+    if hook.proxy_url:
+        problem = url_error(hook.proxy_url)
+        if problem:
+            raise InvalidWebhook(f"webhook proxy url is not valid: {problem}")
+
+
+# -- matching (§3.3) -----------------------------------------------------------
+
+
+def kind_name_prefixes(name: str) -> set[str]:
+    """``app.update.env.set`` -> itself, ``app``, ``app.update``, ``app.update.env``."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+
+
+def matches(hook: Webhook, event: Mapping[str, Any]) -> bool:
+    """``event`` is the rendered Event JSON (Go names)."""
+    f = hook.event_filter
+    targets = [event.get("Target") or {}] + [
+        e.get("Target") or {} for e in event.get("ExtraTargets") or []
+    ]
+    types = {t.get("Type", "") for t in targets}
+    values = {t.get("Value", "") for t in targets}
+    kind = event.get("Kind") or {}
+    if f.target_types and not types.intersection(f.target_types):
+        return False
+    if f.target_values and not values.intersection(f.target_values):
+        return False
+    if f.kind_types and kind.get("Type") not in f.kind_types:
+        return False
+    if f.kind_names and not kind_name_prefixes(kind.get("Name", "")).intersection(f.kind_names):
+        return False
+    failed = bool(event.get("Error"))
+    if failed and f.success_only:
+        return False
+    return not (not failed and f.error_only)
+
+
+def team_may_read(hook: Webhook, event: Mapping[str, Any]) -> bool:
+    """Deliver only what the owner team may see (deviation: tsuru checks nothing).
+
+    The event's Allowed contexts must name the team. Events visible only globally
+    (no contexts) go to webhooks without a team owner only (set by global holders).
+    """
+    if not hook.team_owner:
+        return True
+    allowed = event.get("Allowed") or {}
+    return any(
+        c.get("CtxType") == "team" and c.get("Value") == hook.team_owner
+        for c in allowed.get("Contexts") or []
+    )

@@ -1,0 +1,83 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from services.events.domain.errors import InvalidFilter
+from services.events.domain.filters import EventFilter, Visibility
+from services.events.tests.unit.factories import event_doc
+from shared.identity import Grant
+
+
+def parse(**args: str | list[str]) -> EventFilter:
+    return EventFilter.parse({k: v if isinstance(v, list) else [v] for k, v in args.items()})
+
+
+def test_defaults() -> None:
+    f = parse()
+    assert (f.limit, f.skip, f.sort, f.running, f.error_only) == (100, 0, "-starttime", None, False)
+    assert f.sort_key == ("starttime", -1)
+
+
+def test_keys_are_case_insensitive_and_kind_names_repeat() -> None:
+    f = EventFilter.parse({"kindName": ["app.deploy"], "KINDNAME": ["app.create", ""]})
+    assert f.kind_names == ("app.deploy", "app.create")
+    assert parse(**{"Target.Type": "app"}).target_type == "app"
+
+
+@pytest.mark.parametrize(("raw", "limit"), [("10", 10), ("0", 100), ("-3", 100), ("101", 100)])
+def test_limit_bounds(raw: str, limit: int) -> None:
+    assert parse(limit=raw).limit == limit
+
+
+def test_bad_values_are_400() -> None:
+    for args in ({"limit": "abc"}, {"since": "yesterday"}, {"running": "maybe"}):
+        with pytest.raises(InvalidFilter) as err:
+            parse(**args)
+        assert err.value.status == 400
+        assert str(err.value).startswith("unable to decode form: ")
+
+
+def test_times_and_bools() -> None:
+    f = parse(since="2021-05-17", until="2021-05-18T10:00:00Z", running="true", erroronly="1")
+    assert f.since == datetime(2021, 5, 17, tzinfo=UTC)
+    assert f.until == datetime(2021, 5, 18, 10, tzinfo=UTC)
+    assert f.running is True and f.error_only is True
+
+
+def test_matching_semantics() -> None:
+    doc = event_doc(
+        extratargets=[{"target": {"type": "service-instance", "value": "s/i"}, "lock": False}],
+        error="boom",
+    )
+    assert parse(**{"target.type": "service-instance"}).matches(doc)
+    assert parse(**{"target.value": "s/i"}).matches(doc)
+    assert parse(**{"target.type": "app", "target.value": "s/i"}).matches(doc)  # independent
+    assert not parse(**{"target.type": "pool"}).matches(doc)
+    assert parse(kindname="app.update.env.set").matches(doc)
+    assert not parse(kindname="app.update").matches(doc)  # exact, no prefix
+    assert parse(erroronly="true").matches(doc)
+    assert not parse(erroronly="true").matches(event_doc())
+    assert not parse(running="true").matches(doc)
+    assert parse(ownername="admin@example.com", ownertype="user").matches(doc)
+    assert not parse(since="2021-05-18").matches(doc)
+    assert parse(until="2021-05-18").matches(doc)
+
+
+def test_visibility_prefix_and_contexts() -> None:
+    team = Visibility.of([Grant("app", "team", "myteam")])
+    assert team.allows(
+        {"scheme": "app.read.events", "contexts": [{"ctxtype": "team", "value": "myteam"}]}
+    )
+    assert not team.allows(
+        {"scheme": "app.read.events", "contexts": [{"ctxtype": "team", "value": "x"}]}
+    )
+    assert not team.allows(
+        {"scheme": "team.read.events", "contexts": [{"ctxtype": "team", "value": "myteam"}]}
+    )
+    svc = Visibility.of([Grant("service", "global")])
+    assert svc.allows({"scheme": "service-instance.read.events", "contexts": []})  # plain prefix
+    root = Visibility.of([Grant("")])
+    assert root.everything and root.allows({"scheme": "anything"})
+    assert not Visibility.of([]).allows({"scheme": "app.read.events"})
+    mixed = Visibility.of([Grant("app", "team", "a"), Grant("app", "global")])
+    assert mixed.allows({"scheme": "app.read.events", "contexts": []})

@@ -1,0 +1,73 @@
+import pytest
+
+from services.events.domain.render import event_json
+from services.events.domain.template import (
+    TemplateExecError,
+    TemplateParseError,
+    parse,
+    render,
+    render_body,
+)
+from services.events.domain.template_data import event_data
+from services.events.tests.unit.factories import event_doc
+
+
+def run(src: str, **over: object) -> str:
+    return render(parse(src), event_data(event_json(event_doc(**over))))
+
+
+def test_field_paths_and_go_printing() -> None:
+    doc = event_doc()
+    data = event_data(event_json(doc))
+    assert (
+        render(parse("{{.Kind.Name}} on {{.Target.Value}}"), data) == "app.update.env.set on myapp"
+    )
+    assert render(parse("{{.UniqueID.Hex}}"), data) == str(doc["_id"])
+    assert render(parse("{{.UniqueID}}"), data) == f'ObjectIdHex("{doc["_id"]}")'
+    assert render(parse("{{.Kind}}|{{.Owner}}|{{.Target}}"), data) == (
+        "app.update.env.set|user admin@example.com|app(myapp)"
+    )
+    assert render(parse("{{.StartTime}}"), data) == "2021-05-17 12:00:00.123 +0000 UTC"
+    assert render(parse("{{.}}"), data) == (
+        'app(myapp) running "app.update.env.set" start by user admin@example.com at 2021-05-17T12:00:00Z'
+    )
+    assert render(parse("{{.Running}} {{.Cancelable}} {{.Allowed.Scheme}}"), data) == (
+        "false false app.read.events"
+    )
+
+
+def test_if_else_and_range() -> None:
+    src = "{{if .Error}}failed: {{.Error}}{{else}}ok{{end}}"
+    assert run(src) == "ok"
+    assert run(src, error="boom") == "failed: boom"
+    assert run('{{if eq .Kind.Name "x"}}a{{else if .Running}}b{{else}}c{{end}}') == "c"
+    extra = [
+        {"target": {"type": "app", "value": "a1"}, "lock": True},
+        {"target": {"type": "pool", "value": "p"}, "lock": False},
+    ]
+    assert run(
+        "{{range .ExtraTargets}}[{{.Target.Type}}={{.Target.Value}}]{{end}}", extratargets=extra
+    ) == ("[app=a1][pool=p]")
+    assert run("{{range .ExtraTargets}}x{{else}}none{{end}}") == "none"
+
+
+def test_functions_pipes_trim_and_comments() -> None:
+    assert run('{{.Kind.Name | printf "%q"}}') == '"app.update.env.set"'
+    assert run('{{printf "%s-%s" .Owner.Type .Owner.Name}}') == "user-admin@example.com"
+    assert run("{{not .Running}} {{len .Target.Value}}") == "true 5"
+    assert run("a  {{- /* note */ -}}  b") == "ab"
+    assert run("{{with .Error}}E{{else}}none{{end}}") == "none"
+    assert run("{{$.Target.Type}}") == "app"
+
+
+def test_unparseable_template_is_sent_as_is() -> None:
+    data = event_data(event_json(event_doc()))
+    for src in ("ahoy {{ --", "{{if .Error}}x", "{{end}}", "{{nosuchfunc .X}}", "{{$x := 1}}"):
+        with pytest.raises(TemplateParseError):
+            parse(src)
+        assert render_body(src, data) == src
+
+
+def test_unknown_field_fails_execution() -> None:
+    with pytest.raises(TemplateExecError):
+        run("{{.Nope}}")
