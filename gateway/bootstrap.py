@@ -46,7 +46,9 @@ def create_gateway(
     )
     if listen_bus:
         CacheInvalidator(lambda: Bus(base.amqp_url, base.namespace), introspector).start()
-    metrics = metrics or Metrics(metrics_dir(settings))
+    if metrics is None:
+        metrics = Metrics(metrics_dir(settings))
+        metrics.start_flusher()
     return Gateway(
         table or load_table(),
         upstreams,

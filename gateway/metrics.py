@@ -1,8 +1,8 @@
 """Request counters in the Prometheus text format.
 
 Each gunicorn worker counts its own requests; a scrape reaches one worker, so every
-worker also writes its counters to ``<dir>/<pid>.json`` (at most every second, and at
-each scrape) and a scrape sums the files of all workers of this gateway (the
+worker also writes its counters to ``<dir>/<pid>.json`` (every second when they
+changed, and at each scrape) and a scrape sums the files of all workers of this gateway (the
 directory is per gunicorn master). Counters of a worker that died stay in the sum,
 so the totals never go backwards while the gateway runs.
 """
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import threading
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 FLUSH_EVERY = 1.0
@@ -23,29 +22,37 @@ Key = tuple[str, str]
 
 
 class Metrics:
-    def __init__(
-        self, directory: Path | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, directory: Path | None = None) -> None:
         self.requests: Counter[Key] = Counter()
         self.upstream_errors: Counter[Key] = Counter()  # (service, "unavailable"|"timeout")
         self._dir = directory
-        self._clock = clock
-        self._flushed = 0.0
+        self._dirty = False
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
 
+    def start_flusher(self, stop: threading.Event | None = None) -> None:
+        """Write this worker's counters every FLUSH_EVERY seconds when they changed."""
+        stop = stop or threading.Event()
+
+        def run() -> None:
+            while not stop.wait(FLUSH_EVERY):
+                if self._dirty:
+                    self.flush()
+
+        threading.Thread(target=run, name="gateway-metrics", daemon=True).start()
+
     def count(self, service: str, status: int) -> None:
         self.requests[(service, str(status))] += 1
-        if self._dir is not None and self._clock() - self._flushed > FLUSH_EVERY:
-            self.flush()
+        self._dirty = True
 
     def error(self, service: str, kind: str) -> None:
         self.upstream_errors[(service, kind)] += 1
+        self._dirty = True
 
     def flush(self) -> None:
         if self._dir is None:
             return
-        self._flushed = self._clock()
+        self._dirty = False
         data = {
             "requests": [[s, c, n] for (s, c), n in self.requests.items()],
             "upstream_errors": [[s, k, n] for (s, k), n in self.upstream_errors.items()],

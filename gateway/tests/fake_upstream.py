@@ -10,7 +10,7 @@
 * ``GET /apps/streamer/log``: writes one line, waits until the file
   ``<control>/go`` exists, writes a second line;
 * ``GET /apps/sleeper/env``: sleeps 3 s before answering;
-* anything else: 200 JSON describing the request (service name, method, path, query,
+* anything else: 200 JSON describing the request (service name, port, method, path, query,
   headers, body length and sha256), the body read in chunks.
 """
 
@@ -30,7 +30,7 @@ from gevent import monkey
 DEBUG_GRANTS = [["debug", "global", ""]]
 
 
-def make_app(name: str, control: Path | None) -> Any:
+def make_app(name: str, control: Path | None, port: int = 0) -> Any:
     introspections = [0]
 
     def identity_for(token: str) -> dict[str, Any]:
@@ -88,6 +88,7 @@ def make_app(name: str, control: Path | None) -> Any:
         body = json.dumps(
             {
                 "service": name,
+                "instance": port,
                 "method": method,
                 "path": environ.get("RAW_URI", path).split("?")[0],
                 "query": environ.get("QUERY_STRING", ""),
@@ -142,7 +143,10 @@ def main() -> None:
     parser.add_argument("--control", type=Path)
     args = parser.parse_args()
     server = WSGIServer(
-        ("127.0.0.1", args.port), make_app(args.name, args.control), log=None, handler_class=Handler
+        ("127.0.0.1", args.port),
+        make_app(args.name, args.control, args.port),
+        log=None,
+        handler_class=Handler,
     )
     server.serve_forever()
 

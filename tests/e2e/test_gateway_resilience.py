@@ -1,0 +1,148 @@
+"""Dead, restarted, slow and multiple service instances behind a real gateway."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+
+from gateway.tests.harness import GatewayHarness
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = {"Authorization": "bearer good"}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]:
+    harness = GatewayHarness(
+        tmp_path_factory.mktemp("gw-resilience"),
+        instances={"apps": 2},
+        env={"TSUBAME_GATEWAY_TIMEOUT": "1", "TSUBAME_APPS_DOMAIN": "apps.example.com"},
+        workers=2,
+    )
+    with harness:
+        yield harness
+
+
+def test_killed_service_answers_502_others_keep_working_restart_recovers(
+    gateway: GatewayHarness,
+) -> None:
+    url = gateway.url
+    assert requests.get(url + "/services", headers=TOKEN).json()["service"] == "catalog"
+
+    gateway.kill_service("catalog")
+    for _ in range(4):  # both workers, both fresh and pooled connections
+        resp = requests.get(url + "/1.0/services", headers=TOKEN)
+        assert resp.status_code == 502
+        assert resp.text == "service catalog is unavailable\n"
+        assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert resp.headers["Supported-Tsuru"] == "1.0.1"
+        assert requests.get(url + "/pools", headers=TOKEN).json()["service"] == "provisioner"
+        assert requests.get(url + "/events", headers=TOKEN).json()["service"] == "events"
+    assert requests.get(url + "/healthcheck").text == "WORKING"
+    health = requests.get(url + "/healthcheck?check=catalog&check=events")
+    assert health.status_code == 500
+    lines = health.text.splitlines()
+    assert lines[0].startswith("catalog: fail - ")
+    assert lines[1].startswith("events: WORKING (")
+
+    gateway.start_service("catalog")
+    for _ in range(4):
+        assert requests.get(url + "/services", headers=TOKEN).json()["service"] == "catalog"
+    assert requests.get(url + "/healthcheck?check=all").status_code == 200
+
+
+def test_requests_go_round_robin_and_skip_a_dead_instance(gateway: GatewayHarness) -> None:
+    ports = {s.port for s in gateway.services["apps"]}
+    with requests.Session() as http:  # one connection: one worker sees every request
+        seen = {http.get(gateway.url + "/apps", headers=TOKEN).json()["instance"] for _ in range(6)}
+        assert seen == ports
+
+        gateway.kill_service("apps", 0)
+        alive = gateway.services["apps"][1].port
+        for _ in range(6):
+            resp = http.post(gateway.url + "/apps", headers=TOKEN, data={"name": "x"})
+            assert resp.status_code == 200
+            assert resp.json()["instance"] == alive
+            assert resp.json()["body_length"] == len("name=x")
+
+        gateway.kill_service("apps", 1)
+        resp = http.get(gateway.url + "/apps", headers=TOKEN)
+        assert resp.status_code == 502
+        assert resp.text == "service apps is unavailable\n"
+
+        gateway.start_service("apps")
+        seen = {http.get(gateway.url + "/apps", headers=TOKEN).json()["instance"] for _ in range(6)}
+        assert seen == ports
+
+
+def test_auth_down_with_a_token_is_502_naming_auth(gateway: GatewayHarness) -> None:
+    gateway.kill_service("auth")
+    try:
+        resp = requests.get(gateway.url + "/apps", headers={"Authorization": "bearer good-new"})
+        assert resp.status_code == 502
+        assert resp.text == "service auth is unavailable\n"
+        # Without a token nothing needs the auth service.
+        assert requests.get(gateway.url + "/apps").status_code == 401
+        assert requests.get(gateway.url + "/healthcheck").status_code == 200
+    finally:
+        gateway.start_service("auth")
+    assert requests.get(gateway.url + "/apps", headers={"Authorization": "good-new"}).ok
+
+
+def test_slow_upstream_is_504(gateway: GatewayHarness) -> None:
+    resp = requests.get(gateway.url + "/apps/sleeper/env", headers=TOKEN)
+    assert resp.status_code == 504
+    assert resp.text == "service apps did not answer in time\n"
+    resp = requests.get(gateway.url + "/apps", headers={"Authorization": "slow"})
+    assert resp.status_code == 504
+    assert resp.text == "service auth did not answer in time\n"
+
+
+def test_application_hosts_are_not_routed_yet(gateway: GatewayHarness) -> None:
+    resp = requests.get(gateway.url + "/", headers={"Host": "myapp.apps.example.com:8080"})
+    assert resp.status_code == 501
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+    resp = requests.get(gateway.url + "/", headers={"Host": "apps.example.com"})
+    assert resp.status_code == 200
+    assert "Welcome to tsuru!" in resp.text
+
+
+def _counts(gateway: GatewayHarness) -> dict[str, int]:
+    body = requests.get(gateway.url + "/metrics").text
+    assert "# TYPE tsubame_gateway_requests_total counter" in body
+    return {
+        line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith("tsubame_gateway_requests_total{")
+    }
+
+
+def _eventually(check: Callable[[], bool], within: float = 10.0) -> bool:
+    # Workers publish their counters every second; wait for them, within a bound.
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_metrics_count_by_service_and_status(gateway: GatewayHarness) -> None:
+    ok = 'tsubame_gateway_requests_total{service="events",code="200"}'
+    unauthorized = 'tsubame_gateway_requests_total{service="events",code="401"}'
+    not_found = 'tsubame_gateway_requests_total{service="none",code="404"}'
+    before = _counts(gateway)
+    for _ in range(3):  # several connections: both workers count
+        requests.get(gateway.url + "/events", headers=TOKEN)
+        requests.get(gateway.url + "/events")
+        requests.get(gateway.url + "/nowhere")
+    assert _eventually(
+        lambda: all(
+            _counts(gateway).get(key, 0) >= before.get(key, 0) + 3
+            for key in (ok, unauthorized, not_found)
+        )
+    )
