@@ -1,0 +1,67 @@
+"""Storage ports of the events context; Mongo and in-memory implementations pass
+the same contract suite (tests/integration/test_storage_contract.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, Protocol
+
+from bson import ObjectId
+
+from services.events.domain.deliveries import Delivery
+from services.events.domain.filters import EventFilter, Visibility
+from services.events.domain.webhooks import Webhook
+from shared.events import Block
+
+EventDoc = dict[str, Any]
+
+
+class EventStore(Protocol):
+    def find(self, flt: EventFilter, visibility: Visibility) -> list[EventDoc]: ...
+
+    def get(self, event_id: ObjectId) -> EventDoc | None: ...
+
+    def kinds(self) -> list[dict[str, str]]: ...
+
+    def request_cancel(
+        self, event_id: ObjectId, *, owner: str, reason: str, when: datetime
+    ) -> bool:
+        """Mark a running cancelable event as asked, once; False if it was not eligible."""
+        ...
+
+
+class BlockStore(Protocol):
+    def list(self, active: bool | None) -> list[Block]:
+        """Newest ``StartTime`` first; ``active=None`` lists all."""
+        ...
+
+    def add(self, block: Block) -> None: ...
+
+    def deactivate(self, block_id: ObjectId, when: datetime) -> bool:
+        """End an *active* block; False when there is none with that id."""
+        ...
+
+
+class WebhookStore(Protocol):
+    def create(self, hook: Webhook) -> None:
+        """Raises WebhookExists for a taken name."""
+        ...
+
+    def get(self, name: str) -> Webhook | None: ...
+
+    def list(self, teams: Collection[str] | None = None) -> list[Webhook]:
+        """All webhooks (``teams=None``) or those owned by one of ``teams``, by name."""
+        ...
+
+    def replace(self, hook: Webhook) -> bool: ...
+
+    def delete(self, name: str) -> bool: ...
+
+
+class DeliveryStore(Protocol):
+    def get(self, event_id: str, webhook: str) -> Delivery | None: ...
+
+    def save(self, delivery: Delivery) -> None: ...
+
+    def for_event(self, event_id: str) -> list[Delivery]: ...

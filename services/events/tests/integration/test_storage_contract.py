@@ -1,0 +1,193 @@
+"""One contract suite per storage port, run against Mongo and the in-memory fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pymongo.database import Database
+
+from services.events.domain.deliveries import DELIVERED, PENDING, Delivery
+from services.events.domain.errors import WebhookExists
+from services.events.domain.filters import EventFilter, Visibility
+from services.events.storage import memory, mongo
+from services.events.tests.unit.factories import T0, event_doc, webhook
+from shared.events import EVENTS, Block, Target
+from shared.identity import Grant
+
+pytestmark = pytest.mark.integration
+
+EVERYONE = Visibility.of([Grant("")])
+
+
+@pytest.fixture(params=["memory", "mongo"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def event_store(kind: str, request: pytest.FixtureRequest) -> tuple[Any, Callable[[dict], None]]:
+    if kind == "memory":
+        store = memory.MemoryEventStore()
+        return store, store.insert
+    db: Database = request.getfixturevalue("events_db")
+    mongo.ensure_indexes(db)
+    return mongo.MongoEventStore(db), db[EVENTS].insert_one
+
+
+def _parse(**args: str) -> EventFilter:
+    return EventFilter.parse({k: [v] for k, v in args.items()})
+
+
+def test_events_filters_sort_and_paging(event_store: tuple[Any, Callable]) -> None:
+    store, insert = event_store
+    docs = [
+        event_doc(
+            starttime=T0 + timedelta(seconds=i), kind={"type": "permission", "name": f"k{i % 3}"}
+        )
+        for i in range(7)
+    ]
+    docs[2]["error"] = "boom"
+    docs[3]["running"] = True
+    docs[4]["extratargets"] = [{"target": {"type": "pool", "value": "p1"}, "lock": False}]
+    docs[5]["owner"] = {"type": "token", "name": "tok"}
+    for d in docs:
+        insert(d)
+    ids = lambda found: [d["_id"] for d in found]  # noqa: E731
+    assert ids(store.find(_parse(), EVERYONE)) == [d["_id"] for d in reversed(docs)]
+    assert ids(store.find(_parse(sort="starttime"), EVERYONE)) == [d["_id"] for d in docs]
+    assert ids(store.find(_parse(limit="2", skip="1"), EVERYONE)) == [
+        docs[5]["_id"],
+        docs[4]["_id"],
+    ]
+    assert ids(store.find(_parse(kindname="k1"), EVERYONE)) == [docs[4]["_id"], docs[1]["_id"]]
+    assert ids(store.find(_parse(erroronly="true"), EVERYONE)) == [docs[2]["_id"]]
+    assert ids(store.find(_parse(running="true"), EVERYONE)) == [docs[3]["_id"]]
+    assert len(store.find(_parse(running="false"), EVERYONE)) == 6
+    assert ids(store.find(_parse(**{"target.type": "pool"}), EVERYONE)) == [docs[4]["_id"]]
+    assert ids(store.find(_parse(**{"target.value": "p1"}), EVERYONE)) == [docs[4]["_id"]]
+    assert ids(store.find(_parse(ownertype="token"), EVERYONE)) == [docs[5]["_id"]]
+    assert ids(store.find(_parse(ownername="tok"), EVERYONE)) == [docs[5]["_id"]]
+    since = (T0 + timedelta(seconds=5)).isoformat()
+    assert ids(store.find(_parse(since=since), EVERYONE)) == [docs[6]["_id"], docs[5]["_id"]]
+    assert ids(store.find(_parse(until=T0.isoformat()), EVERYONE)) == [docs[0]["_id"]]
+    assert ids(store.find(_parse(sort="-kind.name", limit="1"), EVERYONE)) == [docs[5]["_id"]]
+
+
+def test_events_visibility(event_store: tuple[Any, Callable]) -> None:
+    store, insert = event_store
+    mine = event_doc()
+    other = event_doc(
+        allowed={"scheme": "app.read.events", "contexts": [{"ctxtype": "team", "value": "x"}]}
+    )
+    glob = event_doc(allowed={"scheme": "cluster.read.events", "contexts": []})
+    me = event_doc(
+        allowed={"scheme": "user.read.events", "contexts": [{"ctxtype": "user", "value": "me@x"}]}
+    )
+    for d in (mine, other, glob, me):
+        insert(d)
+    team = Visibility.of([Grant("app.read", "team", "myteam"), Grant("user", "user", "me@x")])
+    assert {d["_id"] for d in store.find(_parse(), team)} == {mine["_id"], me["_id"]}
+    clusters = Visibility.of([Grant("cluster", "global")])
+    assert [d["_id"] for d in store.find(_parse(), clusters)] == [glob["_id"]]
+    assert store.find(_parse(), Visibility.of([])) == []
+    assert len(store.find(_parse(), EVERYONE)) == 4
+
+
+def test_events_get_kinds_and_cancel(event_store: tuple[Any, Callable]) -> None:
+    store, insert = event_store
+    running = event_doc(
+        running=True, cancelable=True, kind={"type": "permission", "name": "app.deploy"}
+    )
+    done = event_doc(kind={"type": "internal", "name": "healer"})
+    insert(running)
+    insert(done)
+    assert store.get(running["_id"])["kind"]["name"] == "app.deploy"
+    assert store.get(ObjectId()) is None
+    assert store.kinds() == [
+        {"type": "internal", "name": "healer"}, {"type": "permission", "name": "app.deploy"}
+    ]  # fmt: skip
+    assert store.request_cancel(running["_id"], owner="me", reason="r", when=T0) is True
+    assert store.request_cancel(running["_id"], owner="me", reason="r", when=T0) is False
+    assert store.request_cancel(done["_id"], owner="me", reason="r", when=T0) is False
+    info = store.get(running["_id"])["cancelinfo"]
+    assert (info["owner"], info["reason"], info["asked"], info["canceled"]) == (
+        "me",
+        "r",
+        True,
+        False,
+    )
+
+
+@pytest.fixture
+def block_store(kind: str, request: pytest.FixtureRequest) -> Any:
+    if kind == "memory":
+        return memory.MemoryBlockStore()
+    return mongo.MongoBlockStore(request.getfixturevalue("events_db"))
+
+
+def test_blocks(block_store: Any) -> None:
+    old = Block(id=ObjectId(), start_time=T0, reason="old", kind_name="app")
+    new = Block(id=ObjectId(), start_time=T0 + timedelta(seconds=1), reason="new",
+                target=Target("app", "a"), conditions={"pool": "p"})  # fmt: skip
+    block_store.add(old)
+    block_store.add(new)
+    assert [b.reason for b in block_store.list(None)] == ["new", "old"]
+    assert block_store.list(True) == [new, old]
+    assert block_store.deactivate(old.id, T0 + timedelta(seconds=9)) is True
+    assert block_store.deactivate(old.id, T0) is False
+    assert block_store.deactivate(ObjectId(), T0) is False
+    [ended] = block_store.list(False)
+    assert ended.id == old.id and not ended.active and ended.end_time == T0 + timedelta(seconds=9)
+    assert [b.reason for b in block_store.list(True)] == ["new"]
+
+
+@pytest.fixture
+def webhook_store(kind: str, request: pytest.FixtureRequest) -> Any:
+    if kind == "memory":
+        return memory.MemoryWebhookStore()
+    db = request.getfixturevalue("events_db")
+    mongo.ensure_indexes(db)
+    return mongo.MongoWebhookStore(db)
+
+
+def test_webhooks(webhook_store: Any) -> None:
+    a = webhook(name="a", team_owner="t1", headers={"X-A": ("1", "2")}, secret="s")
+    b = webhook(name="b", team_owner="t2")
+    webhook_store.create(b)
+    webhook_store.create(a)
+    with pytest.raises(WebhookExists):
+        webhook_store.create(webhook(name="a"))
+    assert webhook_store.get("a") == a
+    assert webhook_store.get("zz") is None
+    assert [h.name for h in webhook_store.list()] == ["a", "b"]
+    assert [h.name for h in webhook_store.list(["t2"])] == ["b"]
+    assert webhook_store.list([]) == []
+    assert webhook_store.replace(webhook(name="a", team_owner="t2")) is True
+    assert webhook_store.get("a").team_owner == "t2"
+    assert webhook_store.replace(webhook(name="zz")) is False
+    assert webhook_store.delete("a") is True
+    assert webhook_store.delete("a") is False
+
+
+@pytest.fixture
+def delivery_store(kind: str, request: pytest.FixtureRequest) -> Any:
+    if kind == "memory":
+        return memory.MemoryDeliveryStore()
+    return mongo.MongoDeliveryStore(request.getfixturevalue("events_db"))
+
+
+def test_deliveries(delivery_store: Any) -> None:
+    first = Delivery(event_id="e1", webhook="w", status=PENDING, updated=T0)
+    delivery_store.save(first)
+    delivery_store.save(Delivery(event_id="e2", webhook="w"))
+    assert delivery_store.get("e1", "w") == first
+    done = Delivery(
+        event_id="e1", webhook="w", status=DELIVERED, attempts=2, last_status=200, updated=T0
+    )
+    delivery_store.save(done)
+    assert delivery_store.for_event("e1") == [done]
+    assert delivery_store.get("e1", "x") is None
