@@ -415,7 +415,9 @@ def run(data_dir: str, port: int) -> int:
         print(f"Tsubame is up: {stack.url}")
         admin = _admin_text(stack.data_dir)
         if admin:
-            print(admin)
+            print(f"Administrator (saved in {stack.data_dir / 'admin.txt'}):")
+            for line in admin.splitlines():
+                print(f"  {line}")
         print("Press Ctrl-C to stop.")
         sys.stdout.flush()
         reported: set[str] = set()
