@@ -124,8 +124,11 @@ class Bus:
         `<namespace>.<queue>`: durable (it keeps messages while nobody consumes; a
         handler failing twice dead-letters the message into `<namespace>.<queue>.dead`)
         or, with `exclusive=True` or `durable=False`, exclusive and auto-deleted (for
-        per-process caches; a message failing twice is dropped). The message is acked
+        per-process caches; a message failing twice is dropped; give each process its
+        own name, e.g. `gateway.<uuid>`: a second process would wait for the first). Acked
         after the handler returns; see `shared.bus.dispatch` for the failure policy.
+        Raises BusError when the broker refuses the declarations (access refused, or
+        the queue exists with other arguments).
         Handlers must be idempotent: a message may arrive more than once.
         """
         name = amqp.queue_name(self.namespace, queue)

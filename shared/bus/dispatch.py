@@ -17,8 +17,13 @@ Failure policy (the same for domain messages and commands):
   original first and could lose the message if we crashed in between.
 * a requeued message goes back to the head of the queue, but messages already
   prefetched are handled first: after a failure, order is not guaranteed;
-* the connection dies -> unacked deliveries go back to the queue (the broker does
-  that); we reconnect with exponential backoff from 0.5 s up to 10 s.
+* the connection dies, or the broker cancels our consumer (the queue was deleted) ->
+  unacked deliveries go back to the queue (the broker does that); we reconnect and
+  declare again, with exponential backoff from 0.5 s up to 10 s;
+* the broker refuses our declarations (403 access refused, 406 precondition failed,
+  e.g. an existing queue with other arguments) -> BusError: reconnecting
+  cannot cure a configuration error, and a worker should die loudly instead of
+  idling deaf.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import pika
+import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
 from shared.bus.amqp import RECOVERABLE, close_quietly, log
+from shared.bus.errors import BusError
 
 BACKOFF_MIN = 0.5
 BACKOFF_MAX = 10.0
@@ -43,6 +50,17 @@ class Delivery(NamedTuple):
     method: pika.spec.Basic.Deliver
     properties: pika.BasicProperties
     body: bytes
+
+
+# Channel-close codes that no reconnection cures.
+FATAL_REPLY_CODES = frozenset({403, 406})
+
+
+class ConsumerCancelled(Exception):
+    """The broker cancelled our consumer (its queue was deleted)."""
+
+
+RETRY: tuple[type[BaseException], ...] = (*RECOVERABLE, ConsumerCancelled)
 
 
 def _noop() -> None:
@@ -77,16 +95,22 @@ class ConsumerLoop:
         while not self._stop.is_set():
             try:
                 self._session()
-            except RECOVERABLE as exc:
-                log.warning(
-                    "%s: broker connection lost (%r); reconnecting in %.1fs",
-                    self._label,
-                    exc,
-                    self._delay,
-                )
-                if self._stop.wait(self._delay):
-                    return
-                self._delay = min(self._delay * 2, BACKOFF_MAX)
+            except pika.exceptions.ChannelClosedByBroker as exc:
+                if exc.reply_code in FATAL_REPLY_CODES:
+                    raise BusError(f"{self._label}: the broker refused: {exc.reply_text}") from exc
+                self._pause(exc)
+            except RETRY as exc:
+                self._pause(exc)
+
+    def _pause(self, exc: BaseException) -> None:
+        log.warning(
+            "%s: consumer interrupted (%r); reconnecting in %.1fs",
+            self._label,
+            exc,
+            self._delay,
+        )
+        self._stop.wait(self._delay)
+        self._delay = min(self._delay * 2, BACKOFF_MAX)
 
     def _session(self) -> None:
         conn = self._connect()
@@ -104,10 +128,14 @@ class ConsumerLoop:
             ) -> None:
                 pending.append(Delivery(method, props, body))
 
+            cancelled: list[object] = []
+            channel.add_on_cancel_callback(cancelled.append)
             channel.basic_consume(queue, on_message_callback=on_message)
             self._delay = BACKOFF_MIN
             log.info("%s: consuming %s", self._label, queue)
             while not self._stop.is_set():
+                if cancelled:
+                    raise ConsumerCancelled(queue)
                 if pending:
                     delivery = pending.popleft()
                     ok = self._handle(conn, delivery)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pika
 import pytest
 
-from shared.bus import Bus
+from shared.bus import Bus, BusError
 from shared.tests.conftest import WAIT, BusNamespace, Connections, force_close, wait_for
 
 pytestmark = pytest.mark.integration
@@ -85,3 +86,34 @@ def test_message_in_hand_when_the_connection_dies_is_handled_again(
     wait_for(lambda: len(calls) == 2, what="the redelivery")
     wait_for(lambda: bus_ns.depth(queue) == (0, 1), what="the ack of the second run")
     assert calls == [{"n": 1}, {"n": 1}]
+
+
+def test_consumer_declares_again_when_its_queue_is_deleted(
+    bus: Bus, bus_ns: BusNamespace, running: Any
+) -> None:
+    got = start_collecting(bus, bus_ns, running, "ops")
+    queue = f"{bus_ns.name}.ops"
+    conn = pika.BlockingConnection(pika.URLParameters(bus_ns.amqp_url))
+    try:
+        conn.channel().queue_delete(queue)  # an operator's mistake
+    finally:
+        conn.close()
+
+    bus_ns.wait_consumers(queue)
+    bus.publish("news.after", {"n": 1})
+    wait_for(lambda: got == [{"n": 1}], what="a message on the declared-again queue")
+
+
+def test_consume_refuses_a_queue_declared_with_other_arguments(
+    bus: Bus, bus_ns: BusNamespace
+) -> None:
+    # Reconnecting cannot fix a configuration error: the loop must fail, not idle.
+    queue = bus_ns.queue("legacy")
+    conn = pika.BlockingConnection(pika.URLParameters(bus_ns.amqp_url))
+    try:
+        conn.channel().queue_declare(queue, durable=True)  # no dead-letter arguments
+    finally:
+        conn.close()
+
+    with pytest.raises(BusError, match="PRECONDITION_FAILED"):
+        bus.consume("legacy", ["news.#"], lambda _k, _b: None, stop=threading.Event())
