@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from services.auth.api.deps import deps
+from services.auth.domain import errors
 from services.auth.domain.models import ROLE_EVENTS
 from services.auth.operations import assign, roles
 from shared.http import (
@@ -113,23 +114,29 @@ def dissociate_user(name: str, email: str) -> Response:
 @bp.route("/roles/<name>/token", methods=["POST"])
 @requires("role.update.assign")
 def assign_token(name: str) -> Response:
-    assign.assign_to_token(
-        deps(),
-        require_identity(),
-        name,
-        input_value("token_id"),
-        input_value("context"),
-        input_fields(),
-    )
+    try:
+        assign.assign_to_token(
+            deps(),
+            require_identity(),
+            name,
+            input_value("token_id"),
+            input_value("context"),
+            input_fields(),
+        )
+    except errors.TeamTokenNotFoundEmpty:
+        return empty(404)  # tsuru 1.11 answers an empty 404 here
     return empty()
 
 
 @bp.route("/roles/<name>/token/<token_id>", methods=["DELETE"])
 @requires("role.update.dissociate")
 def dissociate_token(name: str, token_id: str) -> Response:
-    assign.dissociate_from_token(
-        deps(), require_identity(), name, token_id, input_value("context"), input_fields()
-    )
+    try:
+        assign.dissociate_from_token(
+            deps(), require_identity(), name, token_id, input_value("context"), input_fields()
+        )
+    except errors.TeamTokenNotFoundEmpty:
+        return empty(404)  # tsuru 1.11 answers an empty 404 here
     return empty()
 
 
