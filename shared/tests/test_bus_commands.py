@@ -147,3 +147,13 @@ def test_command_server_resumes_after_the_broker_closes_its_connection(
     replies = list(bus.send_command("provisioner", {"app": "b"}, timeout=WAIT))
     assert replies[-1] == {"final": True, "error": ""}
     assert bus_connections.opened(f"{queue}.consumer") == 2
+
+
+def test_closing_the_replies_early_releases_the_reply_queue(
+    bus: Bus, bus_ns: BusNamespace, bus_connections: Connections
+) -> None:
+    bus_ns.commands("nobody")
+    with bus.send_command("nobody", {"app": "x"}, timeout=WAIT):
+        conn = bus_connections.by_name[f"{bus_ns.name}.command.nobody"][-1]
+        assert conn.is_open
+    assert conn.is_closed

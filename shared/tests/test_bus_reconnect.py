@@ -117,3 +117,28 @@ def test_consume_refuses_a_queue_declared_with_other_arguments(
 
     with pytest.raises(BusError, match="PRECONDITION_FAILED"):
         bus.consume("legacy", ["news.#"], lambda _k, _b: None, stop=threading.Event())
+
+
+def test_long_handler_keeps_its_connection_alive(
+    bus_ns: BusNamespace, running: Any, bus_connections: Connections
+) -> None:
+    # With a 1 s heartbeat the broker drops a connection silent for ~2 s; the handler
+    # runs in its own thread, so the connection keeps answering heartbeats meanwhile.
+    sep = "&" if "?" in bus_ns.amqp_url else "?"
+    bus = Bus(bus_ns.amqp_url + sep + "heartbeat=1", bus_ns.name)
+    queue = bus_ns.queue("long")
+    done: list[Any] = []
+
+    def slow(_key: str, body: dict[str, Any]) -> None:
+        threading.Event().wait(5)  # a deploy-like stretch with no bus traffic
+        done.append(body)
+
+    try:
+        running(lambda stop: bus.consume("long", ["news.#"], slow, stop=stop))
+        bus_ns.wait_consumers(queue)
+        bus.publish("news.long", {"n": 1})
+        wait_for(lambda: done == [{"n": 1}], what="the slow handler")
+        wait_for(lambda: bus_ns.depth(queue) == (0, 1), what="the ack")
+    finally:
+        bus.close()
+    assert bus_connections.opened(f"{queue}.consumer") == 1
