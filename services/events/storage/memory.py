@@ -145,6 +145,12 @@ class MemoryDeliveryStore:
     def get(self, event_id: str, webhook: str) -> Delivery | None:
         return self.items.get(f"{event_id}:{webhook}")
 
+    def add(self, delivery: Delivery) -> bool:
+        if delivery.key in self.items:
+            return False
+        self.items[delivery.key] = delivery
+        return True
+
     def save(self, delivery: Delivery) -> None:
         self.items[delivery.key] = delivery
 

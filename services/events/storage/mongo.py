@@ -196,21 +196,28 @@ class MongoDeliveryStore:
         doc = self.col.find_one({"_id": f"{event_id}:{webhook}"})
         return self._from_doc(doc) if doc else None
 
+    @staticmethod
+    def _to_doc(delivery: Delivery) -> dict[str, Any]:
+        return {
+            "_id": delivery.key,
+            "event_id": delivery.event_id,
+            "webhook": delivery.webhook,
+            "status": delivery.status,
+            "attempts": delivery.attempts,
+            "last_status": delivery.last_status,
+            "last_error": delivery.last_error,
+            "updated": delivery.updated,
+        }
+
+    def add(self, delivery: Delivery) -> bool:
+        try:
+            self.col.insert_one(self._to_doc(delivery))
+        except DuplicateKeyError:
+            return False
+        return True
+
     def save(self, delivery: Delivery) -> None:
-        self.col.replace_one(
-            {"_id": delivery.key},
-            {
-                "_id": delivery.key,
-                "event_id": delivery.event_id,
-                "webhook": delivery.webhook,
-                "status": delivery.status,
-                "attempts": delivery.attempts,
-                "last_status": delivery.last_status,
-                "last_error": delivery.last_error,
-                "updated": delivery.updated,
-            },
-            upsert=True,
-        )
+        self.col.replace_one({"_id": delivery.key}, self._to_doc(delivery), upsert=True)
 
     def for_event(self, event_id: str) -> list[Delivery]:
         return [

@@ -17,3 +17,76 @@ def events_db(mongo_url: str, namespace: str) -> Iterator[Database]:
     finally:
         client.drop_database(name)
         client.close()
+
+
+# -- the service with signed identities ------------------------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+
+from services.events.bootstrap import create_app  # noqa: E402
+from services.events.settings import EventsSettings  # noqa: E402
+from shared.events import EventRecorder  # noqa: E402
+from shared.identity import IDENTITY_HEADER, Grant, Identity, sign  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+
+SECRET = b"events-test-secret-0123456789"
+
+
+def user(email: str, *grants: Grant) -> Identity:
+    return Identity(
+        kind="user", name=email, email=email, token_kind="session",
+        grants=(*grants, Grant("user", "user", email)),
+    )  # fmt: skip
+
+
+ADMIN = user("admin@example.com", Grant(""))
+
+
+def auth(identity: Identity) -> dict[str, str]:
+    return {IDENTITY_HEADER: sign(identity, SECRET)}
+
+
+@dataclass
+class Service:
+    app: Flask
+    client: FlaskClient
+    db: Database
+    recorder: EventRecorder
+    published: list[tuple[str, dict]] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+
+    def request(self, method: str, path: str, identity: Identity | None = ADMIN, **kw: Any) -> Any:
+        headers = dict(kw.pop("headers", {}) or {})
+        if identity is not None:
+            headers.update(auth(identity))
+        return self.client.open(path, method=method, headers=headers, **kw)
+
+
+@pytest.fixture
+def service(events_db: Database, namespace: str, mongo_url: str) -> Iterator[Service]:
+    base = Settings(
+        data_dir="/nonexistent",
+        namespace=namespace,
+        mongo_url=mongo_url,
+        amqp_url="amqp://unused",
+        identity_secret=SECRET,
+    )
+    published: list[tuple[str, dict]] = []
+    teams: list[str] = []
+    recorder = EventRecorder(
+        events_db, publish=lambda k, b: published.append((k, b)), instance="svc", app_lock_retry=0
+    )
+    app = create_app(
+        EventsSettings(base=base),
+        db=events_db,
+        recorder=recorder,
+        publish=lambda k, b: published.append((k, b)),
+        only_team=lambda: teams[0] if len(teams) == 1 else None,
+    )
+    svc = Service(app, app.test_client(), events_db, recorder, published, teams)
+    yield svc
+    recorder.close()

@@ -191,3 +191,6 @@ def test_deliveries(delivery_store: Any) -> None:
     delivery_store.save(done)
     assert delivery_store.for_event("e1") == [done]
     assert delivery_store.get("e1", "x") is None
+    assert delivery_store.add(Delivery(event_id="e1", webhook="w")) is False
+    assert delivery_store.get("e1", "w") == done
+    assert delivery_store.add(Delivery(event_id="e3", webhook="w")) is True

@@ -1,0 +1,47 @@
+"""GET/POST /events/blocks, DELETE /events/blocks/{uuid} (route version 1.3)."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from services.events.api.deps import deps
+from services.events.api.schemas import BlockSchema
+from services.events.operations import blocks
+from shared.http import (
+    Blueprint,
+    empty,
+    ensure,
+    input_fields,
+    json_response,
+    parse_input,
+    require_identity,
+    requires,
+)
+
+bp = Blueprint("event_blocks", __name__)
+
+
+@bp.route("/events/blocks", methods=["GET"])
+@requires("event-block.read")
+def list_blocks() -> Response:
+    found = blocks.list_blocks(deps().blocks, require_identity(), request.args.get("active"))
+    return json_response(found) if found else empty(204)
+
+
+@bp.route("/events/blocks", methods=["POST"])
+@requires("event-block.add")
+def add_block() -> Response:
+    identity = require_identity()
+    ensure(identity, "event-block.add")  # before decoding the body, as tsuru does
+    data = parse_input(BlockSchema())
+    d = deps()
+    blocks.add_block(d.blocks, d.recorder, identity, data, input_fields())
+    return empty(200)
+
+
+@bp.route("/events/blocks/<uuid>", methods=["DELETE"])
+@requires("event-block.remove")
+def remove_block(uuid: str) -> Response:
+    d = deps()
+    blocks.remove_block(d.blocks, d.recorder, require_identity(), uuid)
+    return empty(200)

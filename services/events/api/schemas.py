@@ -1,0 +1,82 @@
+"""Request bodies of the events context (decoded with shared.http.parse_input)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+
+class GoBool(fields.Boolean):
+    """Go's form decoding: an empty value is false."""
+
+    falsy = fields.Boolean.falsy | {""}
+
+
+class TargetSchema(Schema):
+    type = fields.String(data_key="Type", load_default="")
+    value = fields.String(data_key="Value", load_default="")
+
+
+class BlockSchema(Schema):
+    """tsuru's Block without JSON tags: Go field names (ID, StartTime ... are ignored)."""
+
+    kind_name = fields.String(data_key="KindName", load_default="")
+    owner_name = fields.String(data_key="OwnerName", load_default="")
+    target = fields.Nested(TargetSchema, data_key="Target", load_default=dict)
+    conditions = fields.Dict(
+        keys=fields.String(), values=fields.String(), data_key="Conditions", allow_none=True
+    )
+    reason = fields.String(data_key="Reason", load_default="")
+
+
+class WebhookFilterSchema(Schema):
+    target_types = fields.List(fields.String(), load_default=list)
+    target_values = fields.List(fields.String(), load_default=list)
+    kind_types = fields.List(fields.String(), load_default=list)
+    kind_names = fields.List(fields.String(), load_default=list)
+    error_only = GoBool(load_default=False)
+    success_only = GoBool(load_default=False)
+
+
+class WebhookSchema(Schema):
+    name = fields.String(load_default="")
+    description = fields.String(load_default="")
+    team_owner = fields.String(load_default="")
+    event_filter = fields.Nested(WebhookFilterSchema, load_default=dict)
+    url = fields.String(load_default="")
+    proxy_url = fields.String(load_default="")
+    headers = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()), load_default=dict
+    )
+    method = fields.String(load_default="")
+    body = fields.String(load_default="")
+    insecure = GoBool(load_default=False)
+    # Tsubame: the HMAC key of X-Tsubame-Signature; generated when absent.
+    secret = fields.String(load_default="")
+
+
+def webhook_from_input(data: dict[str, Any], name: str | None = None) -> Any:
+    from services.events.domain.webhooks import Webhook, WebhookFilter
+
+    flt = data.get("event_filter") or {}
+    return Webhook(
+        name=name if name is not None else data.get("name", ""),
+        url=data.get("url", ""),
+        team_owner=data.get("team_owner", ""),
+        description=data.get("description", ""),
+        event_filter=WebhookFilter(
+            target_types=tuple(flt.get("target_types") or ()),
+            target_values=tuple(flt.get("target_values") or ()),
+            kind_types=tuple(flt.get("kind_types") or ()),
+            kind_names=tuple(flt.get("kind_names") or ()),
+            error_only=bool(flt.get("error_only")),
+            success_only=bool(flt.get("success_only")),
+        ),
+        proxy_url=data.get("proxy_url", ""),
+        headers={k: tuple(v) for k, v in (data.get("headers") or {}).items()},
+        method=data.get("method", ""),
+        body=data.get("body", ""),
+        insecure=bool(data.get("insecure")),
+        secret=data.get("secret", ""),
+    )

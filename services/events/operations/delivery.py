@@ -1,0 +1,149 @@
+"""Webhook delivery: fan a finished event out to matching webhooks, then deliver
+each (event, webhook) pair with bounded retries (§3.3-§3.4, made durable).
+
+The worker wires these to the bus: ``fan_out`` handles ``events.event.finished``
+and enqueues one ``events.webhook.delivery`` message per matching webhook;
+``deliver`` handles those messages and schedules a delayed retry on failure.
+Both are idempotent: a message may arrive twice (redelivery after a crash).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from services.events.domain.deliveries import (
+    DELIVERED,
+    FAILED,
+    FINAL,
+    PENDING,
+    RETRYING,
+    SKIPPED,
+    Delivery,
+)
+from services.events.domain.outgoing import OutgoingRequest, build_request
+from services.events.domain.render import event_json
+from services.events.domain.template import TemplateExecError
+from services.events.domain.webhooks import matches, team_may_read
+from services.events.storage.ports import DeliveryStore, EventStore, WebhookStore
+from shared.events.model import now
+
+log = logging.getLogger(__name__)
+
+DELIVERY_KEY = "events.webhook.delivery"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int  # 0: no HTTP answer (connection refused, timeout ...)
+    detail: str = ""
+
+
+Send = Callable[[OutgoingRequest], Response]
+Enqueue = Callable[[dict[str, Any]], None]
+# (message, attempt number that failed) -> schedule the next attempt later
+ScheduleRetry = Callable[[dict[str, Any], int], None]
+
+
+def _event(events: EventStore, event_id: str) -> dict[str, Any] | None:
+    try:
+        oid = ObjectId(event_id)
+    except (InvalidId, TypeError):
+        return None
+    return events.get(oid)
+
+
+def fan_out(
+    event_id: str,
+    *,
+    events: EventStore,
+    webhooks: WebhookStore,
+    deliveries: DeliveryStore,
+    enqueue: Enqueue,
+) -> int:
+    """Queue one delivery per matching webhook; returns how many were queued."""
+    doc = _event(events, event_id)
+    if doc is None:
+        log.warning("finished event %s not found; nothing to deliver", event_id)
+        return 0
+    if doc.get("running"):
+        return 0  # not finished: a stray message
+    event = event_json(doc)
+    queued = 0
+    for hook in webhooks.list():
+        if not (matches(hook, event) and team_may_read(hook, event)):
+            continue
+        if deliveries.get(event_id, hook.name) is not None:
+            continue  # queued by an earlier copy of this message
+        enqueue({"event": event_id, "webhook": hook.name, "attempt": 1})
+        # Recorded after the enqueue: a crash in between re-queues on redelivery,
+        # and deliver() drops a second copy once the first is final.
+        deliveries.add(Delivery(event_id, hook.name, PENDING, updated=now()))
+        queued += 1
+    return queued
+
+
+def _retryable(status: int) -> bool:
+    return status == 0 or status >= 500 or status in (408, 429)
+
+
+def deliver(
+    message: dict[str, Any],
+    *,
+    events: EventStore,
+    webhooks: WebhookStore,
+    deliveries: DeliveryStore,
+    send: Send,
+    schedule_retry: ScheduleRetry,
+    max_attempts: int,
+) -> Delivery:
+    event_id = str(message.get("event", ""))
+    name = str(message.get("webhook", ""))
+    attempt = int(message.get("attempt", 1))
+    current = deliveries.get(event_id, name) or Delivery(event_id, name)
+    if current.status in FINAL:
+        return current
+    hook = webhooks.get(name)
+    doc = _event(events, event_id)
+    if hook is None or doc is None:
+        gone = "webhook removed" if hook is None else "event not found"
+        return _save(deliveries, current, FAILED, attempt, 0, gone)
+    try:
+        request = build_request(hook, event_json(doc))
+    except TemplateExecError as exc:
+        log.warning("webhook %s: template failed for event %s: %s", name, event_id, exc)
+        return _save(deliveries, current, SKIPPED, attempt, 0, str(exc))
+    answer = send(request)
+    if 200 <= answer.status < 400:
+        return _save(deliveries, current, DELIVERED, attempt, answer.status, "")
+    detail = (
+        f"invalid status code calling hook: {answer.status}: {answer.detail}"
+        if answer.status
+        else answer.detail
+    )
+    if _retryable(answer.status) and attempt < max_attempts:
+        saved = _save(deliveries, current, RETRYING, attempt, answer.status, detail)
+        schedule_retry({**message, "attempt": attempt + 1}, attempt)
+        return saved
+    log.warning("webhook %s: giving up on event %s: %s", name, event_id, detail)
+    return _save(deliveries, current, FAILED, attempt, answer.status, detail)
+
+
+def _save(
+    deliveries: DeliveryStore, current: Delivery, status: str, attempt: int, code: int, error: str
+) -> Delivery:
+    updated = replace(
+        current,
+        status=status,
+        attempts=max(current.attempts, attempt),
+        last_status=code,
+        last_error=error,
+        updated=now(),
+    )
+    deliveries.save(updated)
+    return updated
