@@ -1,0 +1,43 @@
+"""Sending one webhook request over HTTP (tsuru's timeouts: 15 s connect, 60 s total)."""
+
+from __future__ import annotations
+
+import warnings
+
+import requests
+import urllib3
+
+from services.events.domain.outgoing import OutgoingRequest
+from services.events.operations.delivery import Response
+
+CONNECT_TIMEOUT = 15.0
+MAX_DETAIL = 1024
+
+
+class HttpSender:
+    def __init__(self, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+
+    def __call__(self, req: OutgoingRequest) -> Response:
+        session = requests.Session()
+        # Only the webhook's own proxy applies, never the worker's environment.
+        session.trust_env = False
+        proxies = {"http": req.proxy, "https": req.proxy} if req.proxy else None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                resp = session.request(
+                    req.method,
+                    req.url,
+                    headers=list(req.headers),  # type: ignore[arg-type]
+                    data=req.body,
+                    proxies=proxies,
+                    verify=not req.insecure,
+                    timeout=(CONNECT_TIMEOUT, self.timeout),
+                    allow_redirects=True,
+                )
+        except requests.RequestException as exc:
+            return Response(0, f"error calling hook: {exc}")
+        finally:
+            session.close()
+        return Response(resp.status_code, resp.text[:MAX_DETAIL])

@@ -1,0 +1,155 @@
+"""Fan-out and delivery with in-memory stores and a fake HTTP sender."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+
+from services.events.domain.deliveries import DELIVERED, FAILED, PENDING, RETRYING, SKIPPED
+from services.events.domain.outgoing import OutgoingRequest, build_request
+from services.events.domain.render import event_json
+from services.events.domain.webhooks import WebhookFilter
+from services.events.operations.delivery import Response, deliver, fan_out
+from services.events.storage import memory
+from services.events.tests.unit.factories import event_doc, webhook
+
+
+class World:
+    def __init__(self, answers: list[int] | None = None) -> None:
+        self.events = memory.MemoryEventStore()
+        self.webhooks = memory.MemoryWebhookStore()
+        self.deliveries = memory.MemoryDeliveryStore()
+        self.queued: list[dict[str, Any]] = []
+        self.retries: list[tuple[dict[str, Any], int]] = []
+        self.sent: list[OutgoingRequest] = []
+        self.answers = list(answers or [])
+
+    def send(self, req: OutgoingRequest) -> Response:
+        self.sent.append(req)
+        return Response(self.answers.pop(0) if self.answers else 200, "body")
+
+    def fan_out(self, event_id: str) -> int:
+        return fan_out(event_id, events=self.events, webhooks=self.webhooks,
+                       deliveries=self.deliveries, enqueue=self.queued.append)  # fmt: skip
+
+    def deliver(self, msg: dict[str, Any], max_attempts: int = 3) -> Any:
+        return deliver(msg, events=self.events, webhooks=self.webhooks, deliveries=self.deliveries,
+                       send=self.send, schedule_retry=lambda m, a: self.retries.append((m, a)),
+                       max_attempts=max_attempts)  # fmt: skip
+
+
+def test_fan_out_queues_matching_readable_webhooks_once() -> None:
+    w = World()
+    doc = event_doc()
+    w.events.insert(doc)
+    w.webhooks.create(webhook(name="all"))
+    w.webhooks.create(webhook(name="other-team", team_owner="other"))
+    w.webhooks.create(webhook(name="pools", event_filter=WebhookFilter(target_types=("pool",))))
+    w.webhooks.create(webhook(name="errors", event_filter=WebhookFilter(error_only=True)))
+    eid = str(doc["_id"])
+    assert w.fan_out(eid) == 1
+    assert w.queued == [{"event": eid, "webhook": "all", "attempt": 1}]
+    assert w.deliveries.get(eid, "all").status == PENDING
+    assert w.fan_out(eid) == 0  # a redelivered notice queues nothing new
+    assert w.fan_out("nothex") == 0
+
+
+def test_running_events_are_not_delivered() -> None:
+    w = World()
+    doc = event_doc(running=True)
+    w.events.insert(doc)
+    w.webhooks.create(webhook())
+    assert w.fan_out(str(doc["_id"])) == 0
+
+
+def test_deliver_success_then_duplicates_are_dropped() -> None:
+    w = World()
+    doc = event_doc()
+    w.events.insert(doc)
+    w.webhooks.create(webhook(secret="k"))
+    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    assert w.deliver(msg).status == DELIVERED
+    assert w.deliver(msg).status == DELIVERED
+    assert len(w.sent) == 1
+    req = w.sent[0]
+    assert req.method == "POST"
+    assert json.loads(req.body or b"") == event_json(doc)
+    assert req.header("Content-Type") == ["application/json"]
+    assert req.header("User-Agent") == ["tsuru-webhook-client/1.0"]
+    expected = hmac.new(b"k", req.body or b"", hashlib.sha256).hexdigest()
+    assert req.header("X-Tsubame-Signature") == [f"sha256={expected}"]
+    assert req.header("X-Tsubame-Event-Id") == [str(doc["_id"])]
+
+
+def test_retry_on_5xx_until_attempts_run_out() -> None:
+    w = World(answers=[500, 502, 503])
+    doc = event_doc()
+    w.events.insert(doc)
+    w.webhooks.create(webhook())
+    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    first = w.deliver(msg)
+    assert (first.status, first.attempts, first.last_status) == (RETRYING, 1, 500)
+    assert first.last_error == "invalid status code calling hook: 500: body"
+    assert w.retries == [({**msg, "attempt": 2}, 1)]
+    assert w.deliver({**msg, "attempt": 2}).status == RETRYING
+    last = w.deliver({**msg, "attempt": 3})
+    assert (last.status, last.attempts) == (FAILED, 3)
+    assert len(w.retries) == 2
+
+
+def test_4xx_is_final_and_connection_errors_retry() -> None:
+    w = World(answers=[404])
+    doc = event_doc()
+    w.events.insert(doc)
+    w.webhooks.create(webhook())
+    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    assert w.deliver(msg).status == FAILED and w.retries == []
+    w2 = World(answers=[0])
+    w2.events.insert(doc)
+    w2.webhooks.create(webhook())
+    assert w2.deliver(msg).status == RETRYING
+
+
+def test_template_failure_skips_and_removed_webhook_fails() -> None:
+    w = World()
+    doc = event_doc()
+    w.events.insert(doc)
+    w.webhooks.create(webhook(body="{{.Nope}}"))
+    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    assert w.deliver(msg).status == SKIPPED and w.sent == []
+    gone = w.deliver({**msg, "webhook": "zz"})
+    assert (gone.status, gone.last_error) == (FAILED, "webhook removed")
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "expected_body", "content_type"),
+    [
+        ("", "", None, ["application/json"]),
+        ("get", "", None, ["text/x"]),
+        ("PUT", "{{.Kind.Name}} on {{.Target.Value}}", b"app.update.env.set on myapp", ["text/x"]),
+        ("POST", "ahoy {{ --", b"ahoy {{ --", ["text/x"]),
+    ],
+)
+def test_request_construction(
+    method: str, body: str, expected_body: bytes | None, content_type: list[str]
+) -> None:
+    doc = event_doc()
+    hook = webhook(method=method, body=body, headers={"Content-Type": ("text/x",), "X-Ahoy": ("Errrr",)},
+                   proxy_url="proxy:3128", secret="s")  # fmt: skip
+    req = build_request(hook, event_json(doc))
+    assert req.method == (method.upper() or "POST")
+    if expected_body is not None:
+        assert req.body == expected_body
+    elif req.method == "POST":
+        assert json.loads(req.body or b"")["UniqueID"] == str(doc["_id"])
+    else:
+        assert req.body is None
+    assert req.header("Content-Type") == content_type
+    assert req.header("X-Ahoy") == ["Errrr"]
+    assert req.proxy == "http://proxy:3128"
+    ua = build_request(webhook(headers={"user-agent": ("mine",)}), event_json(doc))
+    assert ua.header("User-Agent") == ["mine"]
