@@ -90,3 +90,27 @@ def make_user(stack: Stack, admin_token: str) -> MakeUser:
         return email, login(stack.url, email, PASSWORD)
 
     return make
+
+
+EventQuery = Callable[..., list[dict]]
+
+
+@pytest.fixture(scope="session")
+def recorded_events(stack: Stack) -> EventQuery:
+    """``recorded_events(kind, target_value)``: stored events, newest last.
+
+    Read from the event log's database: the events API is another context's and
+    these tests check what the auth service recorded, not how it is served.
+    """
+    from pymongo import MongoClient
+
+    from shared.events import EVENTS
+
+    client: MongoClient = MongoClient(stack.mongo_url, tz_aware=True)
+    db = client[f"{stack.namespace}_events"]
+
+    def query(kind: str, target_value: str) -> list[dict]:
+        cur = db[EVENTS].find({"kind.name": kind, "target.value": target_value})
+        return sorted(cur, key=lambda d: d["starttime"])
+
+    return query
