@@ -80,7 +80,7 @@ def create_role(
 
 def list_roles(deps: Deps, identity: Identity) -> list[dict]:
     _ensure_any(identity, _ROLE_READERS)
-    return [role_json(r) for r in deps.repos.roles.list()]
+    return [role_json(r) for r in deps.repos.roles.all()]
 
 
 def role_info(deps: Deps, identity: Identity, name: str) -> dict:
@@ -186,7 +186,7 @@ def list_permissions(identity: Identity) -> list[dict]:
 
 def list_default_roles(deps: Deps, identity: Identity) -> list[dict]:
     _ensure_any(identity, ("role.default.create", "role.default.delete"))
-    return [role_json(r) for r in deps.repos.roles.list() if r.events]
+    return [role_json(r) for r in deps.repos.roles.all() if r.events]
 
 
 def _by_role(wanted: dict[str, list[str]]) -> dict[str, list[str]]:

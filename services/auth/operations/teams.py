@@ -53,7 +53,7 @@ def create_team(deps: Deps, identity: Identity, name: str, tags: list[str], fiel
 
 def list_teams(deps: Deps, identity: Identity) -> list[dict]:
     out = []
-    for team in deps.repos.teams.list():
+    for team in deps.repos.teams.all():
         perms = team_permissions(identity.grants, team.name)
         if perms:
             out.append({"name": team.name, "tags": team.tags or None, "permissions": perms})
@@ -66,8 +66,8 @@ def team_info(deps: Deps, identity: Identity, name: str) -> dict:
     ensure(identity.grants, "team.read")
     users: list[dict] = []
     if check(identity.grants, "team"):
-        roles = {r.name: r for r in deps.repos.roles.list()}
-        for user in deps.repos.users.list():
+        roles = {r.name: r for r in deps.repos.roles.all()}
+        for user in deps.repos.users.all():
             if not any(
                 inst.name in roles
                 and (

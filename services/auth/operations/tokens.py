@@ -58,9 +58,9 @@ def list_tokens(deps: Deps, identity: Identity) -> list[dict]:
         # tsuru 1.11 lists every token here (empty filter); we list none.
         return []
     if any(t == "global" for t, _ in ctxs):
-        tokens = deps.repos.tokens.list()
+        tokens = deps.repos.tokens.all()
     else:
-        tokens = deps.repos.tokens.list(sorted({v for t, v in ctxs if t == "team"}))
+        tokens = deps.repos.tokens.all(sorted({v for t, v in ctxs if t == "team"}))
     return [token_json(t) for t in tokens]
 
 

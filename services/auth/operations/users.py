@@ -90,7 +90,7 @@ def remove_user(deps: Deps, identity: Identity, email: str, fields: Any) -> None
 
 
 def _views(deps: Deps, users: list[User]) -> tuple[dict, dict]:
-    roles = {r.name: r for r in deps.repos.roles.list()}
+    roles = {r.name: r for r in deps.repos.roles.all()}
     group_names = sorted({g for u in users for g in u.groups})
     return roles, deps.repos.groups.roles_of(group_names)
 
@@ -106,7 +106,7 @@ def list_users(
 ) -> list[dict]:
     me = caller_user(deps, identity)
     admin = check(identity.grants, "user.update")
-    users = deps.repos.users.list()
+    users = deps.repos.users.all()
     roles, groups = _views(deps, users)
     out: list[dict] = []
     for user in users:

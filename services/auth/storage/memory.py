@@ -38,7 +38,7 @@ class MemoryUsers(_Store):
     def get(self, email: str) -> User | None:
         return copy.deepcopy(self.items.get(email))
 
-    def list(self) -> list[User]:
+    def all(self) -> list[User]:
         return [copy.deepcopy(u) for u in self.items.values()]
 
     def with_role(self, role: str) -> list[User]:
@@ -148,7 +148,7 @@ class MemoryTeams(_Store):
     def get(self, name: str) -> Team | None:
         return copy.deepcopy(self.items.get(name))
 
-    def list(self) -> list[Team]:
+    def all(self) -> list[Team]:
         return [copy.deepcopy(t) for t in self.items.values()]
 
     def names(self, limit: int = 0) -> list[str]:
@@ -190,7 +190,7 @@ class MemoryRoles(_Store):
     def get(self, name: str) -> Role | None:
         return copy.deepcopy(self.items.get(name))
 
-    def list(self) -> list[Role]:
+    def all(self) -> list[Role]:
         return [copy.deepcopy(r) for r in self.items.values()]
 
     def get_many(self, names: list[str]) -> dict[str, Role]:
@@ -278,7 +278,7 @@ class MemoryTokens(_Store):
                 return copy.deepcopy(t)
         return None
 
-    def list(self, teams: list[str] | None = None) -> list[TeamToken]:
+    def all(self, teams: list[str] | None = None) -> list[TeamToken]:
         return [copy.deepcopy(t) for t in self.items.values() if teams is None or t.team in teams]
 
     def update(

@@ -100,7 +100,7 @@ class MongoUsers:
     def get(self, email: str) -> User | None:
         return self._load(self.c.find_one({"_id": email}))
 
-    def list(self) -> list[User]:
+    def all(self) -> list[User]:
         return [self._load(d) for d in self.c.find().sort("seq", ASCENDING)]  # type: ignore[misc]
 
     def with_role(self, role: str) -> list[User]:
@@ -224,7 +224,7 @@ class MongoTeams:
     def get(self, name: str) -> Team | None:
         return self._load(self.c.find_one({"_id": name}))
 
-    def list(self) -> list[Team]:
+    def all(self) -> list[Team]:
         return [self._load(d) for d in self.c.find().sort("seq", ASCENDING)]  # type: ignore[misc]
 
     def names(self, limit: int = 0) -> list[str]:
@@ -277,7 +277,7 @@ class MongoRoles:
     def get(self, name: str) -> Role | None:
         return self._load(self.c.find_one({"_id": name}))
 
-    def list(self) -> list[Role]:
+    def all(self) -> list[Role]:
         return [self._load(d) for d in self.c.find().sort("seq", ASCENDING)]  # type: ignore[misc]
 
     def get_many(self, names: list[str]) -> dict[str, Role]:
@@ -376,7 +376,7 @@ class MongoTokens:
     def by_hash(self, token_hash: str) -> TeamToken | None:
         return self._load(self.c.find_one({"token_hash": token_hash}))
 
-    def list(self, teams: list[str] | None = None) -> list[TeamToken]:
+    def all(self, teams: list[str] | None = None) -> list[TeamToken]:
         query: dict[str, Any] = {} if teams is None else {"team": {"$in": list(teams)}}
         return [self._load(d) for d in self.c.find(query).sort("seq", ASCENDING)]  # type: ignore[misc]
 

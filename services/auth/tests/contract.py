@@ -53,7 +53,7 @@ class StorageContract:
     def test_user_list_in_insertion_order(self, repos: Repos) -> None:
         for e in ("c@example.com", "a@example.com", "b@example.com"):
             repos.users.add(a_user(e))
-        assert [u.email for u in repos.users.list()] == [
+        assert [u.email for u in repos.users.all()] == [
             "c@example.com", "a@example.com", "b@example.com",
         ]  # fmt: skip
 
@@ -120,7 +120,7 @@ class StorageContract:
         blue = repos.teams.get("blue")
         assert blue is not None and blue.tags == ["y", "z"] and blue.quota.limit == 3
         assert blue.creator == "a@example.com"
-        assert [t.name for t in repos.teams.list()] == ["blue", "red"]
+        assert [t.name for t in repos.teams.all()] == ["blue", "red"]
         assert repos.teams.delete("red") and not repos.teams.delete("red")
         assert not repos.teams.set_tags("red", [])
 
@@ -130,7 +130,7 @@ class StorageContract:
         repos.roles.add(Role("alpha", "global"))
         with pytest.raises(errors.RoleExists):
             repos.roles.add(Role("zeta", "app"))
-        assert [r.name for r in repos.roles.list()] == ["zeta", "alpha"]
+        assert [r.name for r in repos.roles.all()] == ["zeta", "alpha"]
         assert repos.roles.add_schemes("zeta", ["app.deploy", "app.read", "app.deploy"])
         assert repos.roles.add_schemes("zeta", ["app.read", "team"])
         assert sorted(repos.roles.get("zeta").schemes) == ["app.deploy", "app.read", "team"]  # type: ignore[union-attr]
@@ -168,9 +168,9 @@ class StorageContract:
         assert t1 == a_token("t1")
         assert t1 is not None and t1.expires_at == ZERO_TIME and t1.last_access == ZERO_TIME
         assert repos.tokens.by_hash("h-t2").token_id == "t2"  # type: ignore[union-attr]
-        assert [t.token_id for t in repos.tokens.list()] == ["t1", "t2"]
-        assert [t.token_id for t in repos.tokens.list(["red"])] == ["t2"]
-        assert repos.tokens.list([]) == []
+        assert [t.token_id for t in repos.tokens.all()] == ["t1", "t2"]
+        assert [t.token_id for t in repos.tokens.all(["red"])] == ["t2"]
+        assert repos.tokens.all([]) == []
         later = NOW + timedelta(hours=1)
         assert repos.tokens.update("t1", description="d", expires_at=later, token_hash="nh")
         assert repos.tokens.update("t1")

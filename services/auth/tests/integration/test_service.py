@@ -124,7 +124,9 @@ def test_admin_seeded_and_reset_password_mail(
     sender, rcpts, content = sink.messages[-1]
     assert (sender, rcpts) == ("tsubame@example.com", ["bob@example.com"])
     assert "Subject: [tsuru] Password reset process" in content
-    token = re.search(r"\b[0-9a-f]{64}\b", content).group(0)
+    found = re.search(r"\b[0-9a-f]{64}\b", content)
+    assert found is not None
+    token = found.group(0)
     resp = client.post("/users/bob@example.com/password", data={"token": token})
     assert resp.status_code == 200
     content = sink.messages[-1][2]

@@ -44,7 +44,7 @@ class TestCreate:
         headers = login("alice@example.com", ("global", ["team.create"], ""))
         resp = client.post("/teams", data={"name": name}, headers=headers)
         assert (resp.status_code, resp.data.decode()) == (400, BAD_NAME + "\n")
-        assert deps.repos.teams.list() == []
+        assert deps.repos.teams.all() == []
 
     def test_valid_unusual_names(self, client, deps, login):
         headers = login("alice@example.com", ("global", ["team.create"], ""))
@@ -61,7 +61,7 @@ class TestCreate:
         other = login("bob@example.com", ("team", ["team"], "blue"))
         resp = client.post("/teams", data={"name": "green"}, headers=other)
         assert resp.status_code == 403
-        assert [t.name for t in deps.repos.teams.list()] == ["blue"]
+        assert [t.name for t in deps.repos.teams.all()] == ["blue"]
 
 
 class TestRead:

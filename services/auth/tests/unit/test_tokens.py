@@ -73,7 +73,7 @@ class TestCreate:
         )
         nobody = login("bob@example.com")
         assert client.post("/tokens", data={}, headers=nobody).status_code == 403
-        assert [t.token_id for t in deps.repos.tokens.list()] == ["dup"]
+        assert [t.token_id for t in deps.repos.tokens.all()] == ["dup"]
 
 
 class TestUseAsCredential:
