@@ -168,23 +168,19 @@ class Gateway:
         except UpstreamTimeout:
             return self._fail(start_response, owner, owner, 504)
 
-        out = [
-            (name, value)
-            for name, value in resp.headers.iteritems()
-            if name.lower() not in RESPONSE_DROP
-        ]
-        conn_tokens = connection_tokens(resp.headers.get("Connection"))
+        out = [(name, value) for name, value in resp.headers if name.lower() not in RESPONSE_DROP]
+        conn_tokens = connection_tokens(resp.header("Connection"))
         if conn_tokens:
             out = [(n, v) for n, v in out if n.lower() not in conn_tokens]
         out.extend(SUPPORTED)
         self.metrics.count(owner, resp.status)
         start_response(status_line(resp.status, resp.reason or ""), out)
-        length = resp.headers.get("Content-Length")
+        length = resp.header("Content-Length")
         if length is not None and length.isdigit() and int(length) <= SMALL_BODY:
             try:
-                data = resp.read(decode_content=False)
+                data = resp.read()
             finally:
-                resp.release_conn()
+                resp.release()
             return [data]
         return Relay(resp)
 

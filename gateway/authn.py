@@ -114,9 +114,9 @@ class Introspector:
         }
         resp = self._auth.send("POST", "/internal/introspect", headers, RequestBody(body))
         try:
-            data = resp.read(decode_content=True)
+            data = resp.read()
         finally:
-            resp.release_conn()
+            resp.release()
         if resp.status == 200:
             try:
                 identity = Identity.from_json(json.loads(data))

@@ -10,8 +10,6 @@ import traceback
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
-from urllib3.util import Timeout
-
 from shared.errors import PERMISSION_DENIED
 from shared.identity import Identity
 from shared.permissions import has_global
@@ -19,11 +17,11 @@ from shared.permissions import has_global
 from .metrics import Metrics
 from .responses import Headers, status_line, text
 from .routing import Route
-from .upstream import Upstream, pool_url
+from .upstream import Upstream
 
 Answer = tuple[str, Headers, bytes]
 VERSION = "1.11.0"
-HEALTH_TIMEOUT = Timeout(connect=2.0, read=5.0)
+HEALTH_TIMEOUT = 5.0
 
 INDEX = """<!DOCTYPE html>
 <html>
@@ -115,7 +113,7 @@ class LocalRoutes:
         lines, failed = [], False
         for name in selected:
             started = time.perf_counter()
-            error = self._check(self._upstreams[name])
+            error = self._upstreams[name].health(HEALTH_TIMEOUT)
             took = go_duration(time.perf_counter() - started)
             failed = failed or error is not None
             status = "WORKING" if error is None else f"fail - {error}"
@@ -126,22 +124,6 @@ class LocalRoutes:
             ("Content-Length", str(len(body))),
         ]
         return status_line(500 if failed else 200), headers, body
-
-    @staticmethod
-    def _check(upstream: Upstream) -> str | None:
-        if not upstream.urls:
-            return "no instance configured"
-        errors = []
-        for pool in upstream._pools:
-            try:
-                resp = pool.urlopen(
-                    "GET", "/internal/health", retries=False, timeout=HEALTH_TIMEOUT
-                )
-                if resp.status != 200:
-                    errors.append(f"{pool_url(pool)} answered {resp.status}")
-            except Exception as exc:  # any failure is the check's answer, not ours
-                errors.append(f"{pool_url(pool)}: {exc}")
-        return "; ".join(errors) or None
 
     # -- debug (events-and-http.md §1.12) -------------------------------------------------
 

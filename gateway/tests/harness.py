@@ -46,9 +46,9 @@ def _wait(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 
     deadline = time.monotonic() + timeout
     while not _healthy(port, path):
         if proc.poll() is not None:
-            raise RuntimeError(f"process {proc.args} exited with {proc.returncode}")
+            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{proc.args} not healthy after {timeout}s")
+            raise RuntimeError(f"{proc.args!r} not healthy after {timeout}s")
         time.sleep(0.05)
 
 

@@ -1,0 +1,248 @@
+"""Gateway overhead: one cheap endpoint through the gateway vs straight to its service.
+
+    python -m bench.gateway                      # starts its own stack in a temp dir
+    python -m bench.gateway --fake               # gateway in front of fake services
+    python -m bench.gateway --url http://127.0.0.1:8080 --direct http://127.0.0.1:PORT
+
+For each concurrency (1, 10, 50 clients by default) it runs ``--seconds`` of
+keep-alive GET requests of ``--path`` (default ``/auth/scheme``, a public route of
+the auth service) against the direct URL and the gateway URL, and prints
+throughput, median and p99 latency and the gateway/direct ratios.
+
+The load generator uses gevent sockets and a hand-rolled HTTP/1.1 client so that
+the client itself costs little CPU (the machine's CPUs are shared by client,
+gateway and service).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import gevent
+from gevent import socket
+
+
+@dataclass
+class Cell:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+class _Client:
+    """One keep-alive connection sending the same GET again and again."""
+
+    def __init__(self, url: str, path: str) -> None:
+        parts = urlsplit(url)
+        self.addr = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.request = (
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: tsubame-bench\r\n\r\n"
+        ).encode()
+        self.sock: socket.socket | None = None
+        self.buf = b""
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self.addr)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        return sock
+
+    def once(self) -> int:
+        if self.sock is None:
+            self.sock = self._connect()
+        sock = self.sock
+        sock.sendall(self.request)
+        while b"\r\n\r\n" not in self.buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buf += chunk
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        chunked = False
+        close = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+            elif name == b"connection" and b"close" in value.lower():
+                close = True
+        if chunked:
+            while b"\r\n0\r\n\r\n" not in rest and not rest.startswith(b"0\r\n\r\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed")
+                rest += chunk
+            end = rest.index(b"0\r\n\r\n") + 5
+            self.buf = rest[end:]
+        else:
+            while len(rest) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed")
+                rest += chunk
+            self.buf = rest[length:]
+        if close:
+            sock.close()
+            self.sock = None
+        return status
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+def run_cell(url: str, path: str, clients: int, seconds: float, warmup: float) -> Cell:
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    measuring = {"on": False}
+    stop_at = {"t": float("inf")}
+
+    def worker() -> None:
+        client = _Client(url, path)
+        try:
+            while True:
+                started = time.perf_counter()
+                if started >= stop_at["t"]:
+                    return
+                try:
+                    status = client.once()
+                except OSError:
+                    client.close()
+                    status = 0
+                took = time.perf_counter() - started
+                if measuring["on"]:
+                    if status == 200:
+                        counts["ok"] += 1
+                        latencies.append(took)
+                    else:
+                        counts["errors"] += 1
+        finally:
+            client.close()
+
+    begin = time.perf_counter()
+    stop_at["t"] = begin + warmup + seconds
+    greenlets = [gevent.spawn(worker) for _ in range(clients)]
+    gevent.sleep(warmup)
+    measuring["on"] = True
+    t0 = time.perf_counter()
+    gevent.joinall(greenlets)
+    elapsed = time.perf_counter() - t0
+    return Cell(counts["ok"], counts["errors"], elapsed, latencies)
+
+
+def table(rows: list[tuple[int, Cell, Cell]], path: str) -> str:
+    out = [
+        f"GET {path}: direct = straight to the service, gw = through the gateway",
+        "",
+        "| clients | direct req/s | gw req/s | gw/direct | direct p50 ms | gw p50 ms | "
+        "added p50 ms | direct p99 ms | gw p99 ms | errors (d/gw) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for clients, direct, via in rows:
+        ratio = via.rps / direct.rps if direct.rps else float("nan")
+        out.append(
+            f"| {clients} | {direct.rps:,.0f} | {via.rps:,.0f} | {ratio:.2f} | "
+            f"{direct.pct(0.5):.2f} | {via.pct(0.5):.2f} | "
+            f"{via.pct(0.5) - direct.pct(0.5):+.2f} | {direct.pct(0.99):.2f} | "
+            f"{via.pct(0.99):.2f} | {direct.errors}/{via.errors} |"
+        )
+    return "\n".join(out)
+
+
+@contextmanager
+def own_stack(fake: bool) -> Iterator[tuple[str, str]]:
+    """(gateway URL, direct URL of the auth service) of a stack started for the run."""
+    with tempfile.TemporaryDirectory(prefix="tsubame-bench-") as tmp:
+        if fake:
+            from gateway.tests.harness import GatewayHarness
+
+            with GatewayHarness(
+                Path(tmp), workers=int(os.environ.get("TSUBAME_WORKERS", "2"))
+            ) as h:
+                yield h.url, h.services["auth"][0].url
+            return
+        from scripts.stack import Stack
+
+        overrides = {
+            "TSUBAME_NAMESPACE": f"tsubame_bench_{secrets.token_hex(4)}",
+            "TSUBAME_MONGO_URL": "",
+        }
+        stack = Stack(Path(tmp) / "data", port=None, env_overrides=overrides)
+        stack.start()
+        try:
+            yield stack.url, stack.service_urls("auth")[0]
+        finally:
+            stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--url", help="gateway URL (default: start a stack)")
+    parser.add_argument("--direct", help="the service's own URL (with --url)")
+    parser.add_argument("--fake", action="store_true", help="fake services instead of the stack")
+    parser.add_argument("--path", default="/auth/scheme")
+    parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--warmup", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    concurrency = [int(c) for c in args.clients.split(",")]
+
+    if args.url and not args.direct:
+        parser.error("--url needs --direct (the service URL to compare with)")
+
+    @contextmanager
+    def given() -> Iterator[tuple[str, str]]:
+        yield args.url, args.direct
+
+    target = given() if args.url else own_stack(args.fake)
+    with target as (gateway_url, direct_url):
+        rows = []
+        for clients in concurrency:
+            direct = run_cell(direct_url, args.path, clients, args.seconds, args.warmup)
+            via = run_cell(gateway_url, args.path, clients, args.seconds, args.warmup)
+            rows.append((clients, direct, via))
+            print(
+                f"  {clients:>3} clients: direct {direct.rps:,.0f} req/s, "
+                f"gateway {via.rps:,.0f} req/s",
+                file=sys.stderr,
+            )
+    print(table(rows, args.path))
+    cpus = os.cpu_count()
+    print(
+        f"\n{cpus} CPUs shared by the load generator, the gateway and the service;"
+        f" p50/p99 over {statistics.fmean([len(r[1].latencies) for r in rows]):.0f}+ samples."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
