@@ -124,6 +124,9 @@ class Child:
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
+        # Forked members (gunicorn workers holding the listening socket) die a moment
+        # after the leader is reaped, more so on a loaded machine.
+        _wait_group_gone(self.proc.pid, 5.0)
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM the group, wait for the leader, then SIGKILL what is left."""
