@@ -7,21 +7,18 @@ environment each process gets.
 
 from __future__ import annotations
 
-import argparse
-import atexit
 import http.client
 import os
 import secrets
-import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.mongo import MongoServer, MongoStartError
+from scripts.mongo import MongoServer
 from scripts.procs import Child, free_port, port_open, tail
-from scripts.rabbitmq import DEFAULT_AMQP_URL, RabbitMQUnavailable, ensure_rabbitmq
+from scripts.rabbitmq import DEFAULT_AMQP_URL, ensure_rabbitmq
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTEXTS = ("auth", "apps", "catalog", "provisioner", "events")
@@ -93,6 +90,10 @@ class Stack:
     TSUBAME_* values that win over the caller's environment (and over the launcher's
     defaults, except the service URLs, which the launcher owns). ``instances`` maps a
     context to its number of gunicorn instances (default 1).
+
+    Call start(), stop() and the kill/start helpers from one long-lived thread (the
+    main thread): children are asked to die with the thread that started them
+    (PR_SET_PDEATHSIG), which is what keeps a killed launcher from leaving orphans.
     """
 
     def __init__(
@@ -386,68 +387,7 @@ class Stack:
         )
 
 
-def _admin_text(data_dir: Path) -> str | None:
-    path = data_dir / "admin.txt"
-    try:
-        return path.read_text().strip() or None
-    except OSError:
-        return None
-
-
-def run(data_dir: str, port: int) -> int:
-    """Start the stack, print where it is, wait for Ctrl-C or SIGTERM, stop it."""
-    stack = Stack(data_dir, port)
-
-    def on_term(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
-    atexit.register(stack.stop)
-    try:
-        print(f"Starting Tsubame (data in {stack.data_dir}, logs in {stack.logs_dir}) ...")
-        sys.stdout.flush()
-        try:
-            stack.start()
-        except (StackError, RabbitMQUnavailable, MongoStartError) as exc:
-            print(f"Tsubame did not start: {exc}", file=sys.stderr)
-            return 1
-        print(f"Tsubame is up: {stack.url}")
-        admin = _admin_text(stack.data_dir)
-        if admin:
-            print(f"Administrator (saved in {stack.data_dir / 'admin.txt'}):")
-            for line in admin.splitlines():
-                print(f"  {line}")
-        print("Press Ctrl-C to stop.")
-        sys.stdout.flush()
-        reported: set[str] = set()
-        while True:
-            time.sleep(1.0)
-            for name in stack.dead_processes():
-                if name not in reported:
-                    reported.add(name)
-                    print(
-                        f"warning: {name} exited; see {stack.log_path(name)}:\n"
-                        f"{tail(stack.log_path(name), 15)}",
-                        file=sys.stderr,
-                    )
-    except KeyboardInterrupt:
-        print("\nStopping Tsubame ...")
-        return 0
-    finally:
-        stack.stop()
-        atexit.unregister(stack.stop)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.stack")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run_p = sub.add_parser("run", help="start the whole stack and wait (Ctrl-C stops it)")
-    run_p.add_argument("--data-dir", default=os.environ.get("TSUBAME_DATA_DIR", "./.data"))
-    run_p.add_argument("--port", type=int, default=int(os.environ.get("TSUBAME_PORT", "8080")))
-    args = parser.parse_args(argv)
-    return run(args.data_dir, args.port)
-
-
 if __name__ == "__main__":
+    from scripts.cli import main
+
     sys.exit(main())

@@ -1,0 +1,83 @@
+"""``python -m scripts.stack run`` (behind ``make run``): start, show, wait, stop."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from scripts.mongo import MongoStartError
+from scripts.procs import tail
+from scripts.rabbitmq import RabbitMQUnavailable
+from scripts.stack import Stack, StackError
+
+
+def _admin_text(data_dir: Path) -> str | None:
+    path = data_dir / "admin.txt"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def run(data_dir: str, port: int) -> int:
+    """Start the stack, print where it is, wait for Ctrl-C or SIGTERM, stop it."""
+    stack = Stack(data_dir, port)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+    atexit.register(stack.stop)
+    try:
+        print(f"Starting Tsubame (data in {stack.data_dir}, logs in {stack.logs_dir}) ...")
+        sys.stdout.flush()
+        try:
+            stack.start()
+        except (StackError, RabbitMQUnavailable, MongoStartError) as exc:
+            print(f"Tsubame did not start: {exc}", file=sys.stderr)
+            return 1
+        print(f"Tsubame is up: {stack.url}")
+        admin = _admin_text(stack.data_dir)
+        if admin:
+            print(f"Administrator (saved in {stack.data_dir / 'admin.txt'}):")
+            for line in admin.splitlines():
+                print(f"  {line}")
+        print("Press Ctrl-C to stop.")
+        sys.stdout.flush()
+        reported: set[str] = set()
+        while True:
+            time.sleep(1.0)
+            for name in stack.dead_processes():
+                if name not in reported:
+                    reported.add(name)
+                    print(
+                        f"warning: {name} exited; see {stack.log_path(name)}:\n"
+                        f"{tail(stack.log_path(name), 15)}",
+                        file=sys.stderr,
+                    )
+    except KeyboardInterrupt:
+        print("\nStopping Tsubame ...")
+        return 0
+    finally:
+        stack.stop()
+        atexit.unregister(stack.stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="start the whole stack and wait (Ctrl-C stops it)")
+    run_p.add_argument("--data-dir", default=os.environ.get("TSUBAME_DATA_DIR", "./.data"))
+    run_p.add_argument("--port", type=int, default=int(os.environ.get("TSUBAME_PORT", "8080")))
+    args = parser.parse_args(argv)
+    return run(args.data_dir, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
