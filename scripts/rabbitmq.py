@@ -76,8 +76,13 @@ def ensure_rabbitmq(url: str = DEFAULT_AMQP_URL, install: bool = True) -> None:
         check_amqp(url)
         return
     except RabbitMQUnavailable as first:
-        host, _ = amqp_endpoint(url)
-        if not (install and host in LOCAL_HOSTS and _may_install()):
+        host, port = amqp_endpoint(url)
+        if port_open(host, port):
+            raise RabbitMQUnavailable(
+                f"{first}. Check the user, password and vhost in TSUBAME_AMQP_URL."
+            ) from None
+        # Only the default local broker is ours to install and start.
+        if not (install and host in LOCAL_HOSTS and port == 5672 and _may_install()):
             raise RabbitMQUnavailable(
                 f"{first}. Start RabbitMQ (e.g. `apt-get install rabbitmq-server`) "
                 "or point TSUBAME_AMQP_URL at one."
