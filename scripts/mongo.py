@@ -81,7 +81,9 @@ class MongoServer:
                 raise MongoStartError(
                     f"SecantusDB exited with {self.child.exit_code()}:\n{tail(self.child.log_path)}"
                 )
-            client: MongoClient = MongoClient(self.url, serverSelectionTimeoutMS=500)
+            client: MongoClient[dict[str, object]] = MongoClient(
+                self.url, serverSelectionTimeoutMS=500
+            )
             try:
                 client.admin.command("ping")
                 return

@@ -105,15 +105,11 @@ def test_dockerfile_is_slim_and_runs_as_non_root() -> None:
 
 def test_docker_compose_config_is_valid_when_compose_is_available() -> None:
     docker = shutil.which("docker")
-    has_compose = (
-        docker is not None
-        and subprocess.run(
-            [docker, "compose", "version"], capture_output=True, timeout=30
-        ).returncode
-        == 0
-    )
-    if not has_compose:
-        return  # no compose plugin on this machine: the structural tests above still ran
+    if docker is None:
+        return  # no docker CLI on this machine: the structural tests above still ran
+    version = subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30)
+    if version.returncode != 0:
+        return  # no compose plugin: likewise
     env = {**os.environ, "TSUBAME_IDENTITY_SECRET": "x" * 32}
     result = subprocess.run(
         [docker, "compose", "-f", str(COMPOSE), "config", "-q"],
