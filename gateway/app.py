@@ -159,8 +159,6 @@ class Gateway:
 
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         body = RequestBody.from_wsgi(environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked)
-        if body.data is not None and body.length is None:
-            headers["Content-Length"] = str(len(body.data))
         try:
             resp = self.upstreams[owner].send(environ["REQUEST_METHOD"], target, headers, body)
         except ServiceUnavailable:

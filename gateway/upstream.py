@@ -7,20 +7,19 @@ been read from the client yet (small bodies are buffered and can always be
 sent again). The response is handed back as soon as its headers arrive; its
 body is then read chunk by chunk as the upstream writes it, with no timeout.
 
-The client is http.client with a small per-instance pool of keep-alive
-connections: urllib3 did the same work at two to three times the CPU cost per
-request, and the gateway's CPU is what its throughput is made of.
+The client is gateway.httpclient with a small per-instance pool of keep-alive
+connections (see there why not urllib3 or http.client).
 """
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import logging
-import select
 from collections.abc import Iterator, Sequence
 from typing import IO
 from urllib.parse import urlsplit
+
+from .httpclient import ClosedBeforeAnswer, Connection, Response
 
 log = logging.getLogger("tsubame.gateway")
 
@@ -114,18 +113,6 @@ def _read_exactly(stream: IO[bytes], length: int) -> bytes:
     return b"".join(parts)
 
 
-def _idle_and_open(conn: http.client.HTTPConnection) -> bool:
-    """A pooled connection is reusable if the peer has not closed it (nothing to read)."""
-    sock = conn.sock
-    if sock is None:
-        return False
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
-
-
 class Instance:
     """One base URL and its idle keep-alive connections (one worker's pool)."""
 
@@ -138,17 +125,17 @@ class Instance:
         self.port = parts.port or 80
         self._connect_timeout = connect_timeout
         self._pool_size = pool_size
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[Connection] = []
 
-    def acquire(self) -> http.client.HTTPConnection:
+    def acquire(self) -> Connection:
         while self._idle:
             conn = self._idle.pop()
-            if _idle_and_open(conn):
+            if conn.reusable():
                 return conn
             conn.close()
-        return http.client.HTTPConnection(self.host, self.port, timeout=self._connect_timeout)
+        return Connection(self.host, self.port, self._connect_timeout)
 
-    def release(self, conn: http.client.HTTPConnection) -> None:
+    def release(self, conn: Connection) -> None:
         if conn.sock is not None and len(self._idle) < self._pool_size:
             self._idle.append(conn)
         else:
@@ -162,32 +149,22 @@ class Instance:
 class UpstreamResponse:
     """Status and headers of an upstream answer; the body is read on demand."""
 
-    def __init__(
-        self, instance: Instance, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse
-    ) -> None:
+    def __init__(self, instance: Instance, resp: Response) -> None:
         self._instance = instance
-        self._conn = conn
         self._resp = resp
         self.status = resp.status
         self.reason = resp.reason
-        self.headers: list[tuple[str, str]] = resp.getheaders()
-
-    def header(self, name: str) -> str | None:
-        return self._resp.getheader(name)
-
-    def read(self) -> bytes:
-        return self._resp.read()
-
-    def read1(self, amt: int = CHUNK) -> bytes:
-        return self._resp.read1(amt)
+        self.headers = resp.headers
+        self.header = resp.header
+        self.read = resp.read
+        self.read1 = resp.read1
 
     def release(self) -> None:
         """Give the connection back if the body was read to its end, else close it."""
-        conn = self._conn
-        if self._resp.isclosed() and not self._resp.will_close:
-            self._instance.release(conn)
+        if self._resp.reusable:
+            self._instance.release(self._resp.conn)
         else:
-            conn.close()
+            self._resp.conn.close()
 
 
 class Upstream:
@@ -224,41 +201,37 @@ class Upstream:
         for attempt in range(n + 1 if n else 0):
             instance = self.instances[(first + attempt) % n]
             conn = instance.acquire()
-            try:
-                if conn.sock is None:
+            if conn.sock is None:
+                try:
                     conn.connect()
-                assert conn.sock is not None
-                conn.sock.settimeout(self._timeout)
-            except OSError as exc:
-                conn.close()
-                log.warning("%s instance %s unreachable: %s", self.ctx, instance.url, exc)
-                if not body.replayable:
-                    break
-                continue
-            sock = conn.sock
+                except OSError as exc:
+                    log.warning("%s instance %s unreachable: %s", self.ctx, instance.url, exc)
+                    continue  # nothing was read from the client yet
             try:
-                conn.request(
+                resp = conn.request(
                     method,
                     target,
-                    body=body.payload(),
-                    headers=headers,
-                    encode_chunked=body.chunked,
+                    headers,
+                    body.payload(),
+                    chunked=body.chunked,
+                    timeout=self._timeout,
                 )
-                resp = conn.getresponse()
             except TimeoutError as exc:
                 conn.close()
                 raise UpstreamTimeout(self.ctx) from exc
-            except (http.client.HTTPException, OSError) as exc:
+            except OSError as exc:
                 conn.close()
                 log.warning("%s instance %s failed: %r", self.ctx, instance.url, exc)
-                if not body.replayable:
+                if not body.replayable or not isinstance(
+                    exc, (ClosedBeforeAnswer, ConnectionError)
+                ):
                     break
                 continue
             # The timeout bounds the wait for the headers; a followed log or a long deploy
-            # may then stay silent for a long time. (The socket, not conn.sock: http.client
-            # detaches it from the connection when the response ends with a close.)
-            sock.settimeout(None)
-            return UpstreamResponse(instance, conn, resp)
+            # may then stay silent for a long time.
+            if conn.sock is not None:
+                conn.sock.settimeout(None)
+            return UpstreamResponse(instance, resp)
         raise ServiceUnavailable(self.ctx)
 
     def health(self, timeout: float = 5.0) -> str | None:
@@ -267,14 +240,15 @@ class Upstream:
             return "no instance configured"
         errors = []
         for instance in self.instances:
-            conn = http.client.HTTPConnection(instance.host, instance.port, timeout=timeout)
+            conn = Connection(instance.host, instance.port, timeout)
             try:
-                conn.request("GET", "/internal/health")
-                resp = conn.getresponse()
+                resp = conn.request(
+                    "GET", "/internal/health", {}, None, chunked=False, timeout=timeout
+                )
                 resp.read()
                 if resp.status != 200:
                     errors.append(f"{instance.url} answered {resp.status}")
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, ValueError) as exc:
                 errors.append(f"{instance.url}: {exc}")
             finally:
                 conn.close()
