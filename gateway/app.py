@@ -45,8 +45,17 @@ _REQUEST_DROP_ENV = frozenset(
 SMALL_BODY = 64 * 1024
 
 
+_NAMES: dict[str, str] = {}
+
+
 def _header_name(env_key: str) -> str:
-    return "-".join(part.capitalize() for part in env_key[5:].split("_"))
+    """``HTTP_X_FOO_BAR`` -> ``X-Foo-Bar`` (memoised: the same few names come again)."""
+    name = _NAMES.get(env_key)
+    if name is None:
+        name = "-".join(part.capitalize() for part in env_key[5:].split("_"))
+        if len(_NAMES) < 1024:
+            _NAMES[env_key] = name
+    return name
 
 
 def _target(environ: Environ) -> tuple[str, str]:
@@ -141,13 +150,13 @@ class Gateway:
         raw_path, query = _target(environ)
         target = strip_version(raw_path) + ("?" + query if query else "")
         drop = _REQUEST_DROP_ENV
-        dropped_by_connection = connection_tokens(environ.get("HTTP_CONNECTION"))
         headers: dict[str, str] = {}
         for key, value in environ.items():
-            if key.startswith("HTTP_") and key not in drop:
-                name = _header_name(key)
-                if name.lower() not in dropped_by_connection:
-                    headers[name] = value
+            if key[:5] == "HTTP_" and key not in drop:
+                headers[_header_name(key)] = value
+        dropped_by_connection = connection_tokens(environ.get("HTTP_CONNECTION"))
+        if dropped_by_connection:
+            headers = {k: v for k, v in headers.items() if k.lower() not in dropped_by_connection}
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
@@ -166,15 +175,12 @@ class Gateway:
         except UpstreamTimeout:
             return self._fail(start_response, owner, owner, 504)
 
-        out = [(name, value) for name, value in resp.headers if name.lower() not in RESPONSE_DROP]
-        conn_tokens = connection_tokens(resp.header("Connection"))
-        if conn_tokens:
-            out = [(n, v) for n, v in out if n.lower() not in conn_tokens]
+        drop = RESPONSE_DROP | connection_tokens(resp.connection_header)
+        out = [(name, value) for name, value in resp.headers if name.lower() not in drop]
         out.extend(SUPPORTED)
         self.metrics.count(owner, resp.status)
-        start_response(status_line(resp.status, resp.reason or ""), out)
-        length = resp.header("Content-Length")
-        if length is not None and length.isdigit() and int(length) <= SMALL_BODY:
+        start_response(status_line(resp.status, resp.reason), out)
+        if resp.length is not None and resp.length <= SMALL_BODY:
             try:
                 data = resp.read()
             finally:

@@ -29,15 +29,22 @@ class ClosedBeforeAnswer(ProtocolError):
 
 def _peer_closed(sock: socket.socket) -> bool:
     """Whether an idle keep-alive connection was closed by the peer (or got stray data)."""
-    # gevent's socket wraps the real one in ``_sock``; peek on that one so the call
-    # never waits in the hub.
-    raw = getattr(sock, "_sock", sock)
+    # gevent's socket wraps the real, non-blocking one in ``_sock``: peek on that one so
+    # the call never waits in the hub. A plain socket is made non-blocking for the peek.
+    raw = getattr(sock, "_sock", None)
+    timeout = None
+    if raw is None:
+        raw, timeout = sock, sock.gettimeout()
+        sock.setblocking(False)
     try:
-        raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        raw.recv(1, socket.MSG_PEEK)
     except BlockingIOError:
         return False
     except OSError:
         return True
+    finally:
+        if raw is sock:
+            sock.settimeout(timeout)
     return True  # closed (b""), or stray bytes: either way not reusable
 
 
@@ -53,6 +60,10 @@ class Connection:
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.attach(sock)
+
+    def attach(self, sock: socket.socket) -> None:
+        """Use an already connected socket (connect() does; so do the unit tests)."""
         self.sock = sock
         self._rfile = sock.makefile("rb", buffering=65536)
 
@@ -182,13 +193,20 @@ class Response:
         length: int | None = None
         chunked = False
         will_close = http10
+        self.connection_header: str | None = None
         for name, value in headers:
             lname = name.lower()
             if lname == "content-length":
-                length = int(value)
+                try:
+                    length = int(value)
+                except ValueError:
+                    raise ProtocolError(f"bad Content-Length {value[:50]!r}") from None
+                if length < 0:
+                    raise ProtocolError(f"bad Content-Length {value[:50]!r}")
             elif lname == "transfer-encoding":
                 chunked = "chunked" in value.lower()
             elif lname == "connection":
+                self.connection_header = value
                 tokens = value.lower()
                 if "close" in tokens:
                     will_close = True

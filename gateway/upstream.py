@@ -155,6 +155,8 @@ class UpstreamResponse:
         self.status = resp.status
         self.reason = resp.reason
         self.headers = resp.headers
+        self.length = resp.length
+        self.connection_header = resp.connection_header
         self.header = resp.header
         self.read = resp.read
         self.read1 = resp.read1
