@@ -14,6 +14,16 @@ CONNECT_TIMEOUT = 15.0
 MAX_DETAIL = 1024
 
 
+def _header_dict(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """requests takes one value per name: repeated headers are joined (RFC 9110 §5.3)."""
+    out: dict[str, str] = {}
+    lowered: dict[str, str] = {}
+    for name, value in headers:
+        key = lowered.setdefault(name.lower(), name)
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
 class HttpSender:
     def __init__(self, timeout: float = 60.0) -> None:
         self.timeout = timeout
@@ -29,7 +39,7 @@ class HttpSender:
                 resp = session.request(
                     req.method,
                     req.url,
-                    headers=list(req.headers),  # type: ignore[arg-type]
+                    headers=_header_dict(req.headers),
                     data=req.body,
                     proxies=proxies,
                     verify=not req.insecure,

@@ -118,7 +118,9 @@ def deliver(
     except TemplateExecError as exc:
         log.warning("webhook %s: template failed for event %s: %s", name, event_id, exc)
         return _save(deliveries, current, SKIPPED, attempt, 0, str(exc))
+    log.info("webhook %s: event %s attempt %d -> %s", name, event_id, attempt, request.url)
     answer = send(request)
+    log.info("webhook %s: event %s attempt %d answered %s", name, event_id, attempt, answer.status)
     if 200 <= answer.status < 400:
         return _save(deliveries, current, DELIVERED, attempt, answer.status, "")
     detail = (

@@ -23,8 +23,13 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, script: Sequence[int] = ()) -> None:
+    def __init__(self, script: Sequence[int] = (), *, hold_first: bool = False) -> None:
         self.script = list(script)
+        # With hold_first, the first request waits (unanswered) until release().
+        self.held = threading.Event()
+        self._release = threading.Event()
+        if not hold_first:
+            self._release.set()
         self.requests: list[Received] = []
         self._cond = threading.Condition()
         receiver = self
@@ -33,6 +38,14 @@ class Receiver:
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if not receiver._release.is_set():
+                    with receiver._cond:
+                        receiver.requests.append(
+                            Received(self.command, self.path, dict(self.headers.items()), body, 0)
+                        )
+                    receiver.held.set()
+                    receiver._release.wait()
+                    return  # never answered (answered=0): the sender is gone by now
                 with receiver._cond:
                     status = receiver.script.pop(0) if receiver.script else 200
                     receiver.requests.append(
@@ -63,6 +76,9 @@ class Receiver:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def release(self) -> None:
+        self._release.set()
 
     def wait_for(self, count: int, timeout: float = 120.0) -> list[Received]:
         with self._cond:
