@@ -2,8 +2,9 @@
 
 Why not urllib3 or http.client: the gateway's throughput is its CPU per request, and
 both spend most of theirs on generality (URL parsing, the email-package header
-parser, retries). This one writes a request in one ``sendall``, parses the status
-line and headers with C-level ``readline``, and reads bodies as they arrive
+parser, retries). This one writes a request in one ``sendall``, usually receives a
+small answer in one ``recv`` and parses it with bytes methods, and reads bodies as
+they arrive
 (Content-Length, chunked, or until close), which is all a reverse proxy needs.
 Header names and values come from a client gunicorn already validated, or from us.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
-from typing import Any
 
 MAX_LINE = 65536
+MAX_HEAD = 256 * 1024
+RECV = 65536
 MAX_HEADERS = 200
 _NO_BODY = frozenset({204, 304})
 
@@ -54,7 +56,10 @@ class Connection:
         self.port = port
         self.connect_timeout = connect_timeout
         self.sock: socket.socket | None = None
-        self._rfile: Any = None
+        # Bytes received and not consumed yet. One recv() usually brings a whole small
+        # answer, which is then parsed with bytes methods: far fewer Python calls than a
+        # buffered file object's readline() per line.
+        self._buf = bytearray()
         self.used = False  # has carried a request before (a pooled connection)
 
     def connect(self) -> None:
@@ -65,24 +70,59 @@ class Connection:
     def attach(self, sock: socket.socket) -> None:
         """Use an already connected socket (connect() does; so do the unit tests)."""
         self.sock = sock
-        self._rfile = sock.makefile("rb", buffering=65536)
+        self._buf = bytearray()
 
     def reusable(self) -> bool:
-        return self.sock is not None and not _peer_closed(self.sock)
+        return self.sock is not None and not self._buf and not _peer_closed(self.sock)
 
     def close(self) -> None:
-        if self._rfile is not None:
-            try:
-                self._rfile.close()
-            except OSError:
-                pass
-            self._rfile = None
         if self.sock is not None:
             try:
                 self.sock.close()
             except OSError:
                 pass
             self.sock = None
+        self._buf = bytearray()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _recv(self, amt: int = RECV) -> bool:
+        assert self.sock is not None
+        data = self.sock.recv(amt)
+        if not data:
+            return False
+        self._buf += data
+        return True
+
+    def readline(self) -> bytes:
+        """One line with its end (b"" at EOF); bounded by MAX_LINE."""
+        buf = self._buf
+        start = 0
+        while True:
+            i = buf.find(b"\n", start)
+            if i >= 0:
+                line = bytes(buf[: i + 1])
+                del buf[: i + 1]
+                return line
+            if len(buf) > MAX_LINE:
+                raise ProtocolError("line too long")
+            start = len(buf)
+            if not self._recv():
+                line = bytes(buf)
+                buf.clear()
+                return line
+
+    def read1(self, amt: int) -> bytes:
+        """Up to ``amt`` bytes: what is buffered, else what one recv() brings."""
+        buf = self._buf
+        if buf:
+            data = bytes(buf[:amt])
+            del buf[:amt]
+            return data
+        assert self.sock is not None
+        return self.sock.recv(amt)
+
+    # -- one exchange ---------------------------------------------------------------------
 
     def request(
         self,
@@ -136,43 +176,50 @@ class Connection:
         return self._read_head(method, reused)
 
     def _read_head(self, method: str, reused: bool) -> Response:
-        rfile = self._rfile
-        assert rfile is not None
+        buf = self._buf
         while True:
-            try:
-                line = rfile.readline(MAX_LINE)
-            except ConnectionResetError as exc:
-                if reused:
-                    raise ClosedBeforeAnswer(str(exc)) from exc
-                raise
-            if not line:
-                if reused:
-                    raise ClosedBeforeAnswer("connection closed before the answer")
-                raise ProtocolError("connection closed before the answer")
-            reused = False  # a byte arrived: the request reached the upstream
-            parts = line.split(None, 2)
-            if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-                raise ProtocolError(f"bad status line {line[:100]!r}")
+            start = 0
+            while True:
+                end = buf.find(b"\r\n\r\n", start)
+                if end >= 0:
+                    break
+                if len(buf) > MAX_HEAD:
+                    raise ProtocolError("answer head too large")
+                start = max(0, len(buf) - 3)
+                try:
+                    received = self._recv()
+                except ConnectionResetError as exc:
+                    if reused and not buf:
+                        raise ClosedBeforeAnswer(str(exc)) from exc
+                    raise
+                if not received:
+                    if reused and not buf:
+                        raise ClosedBeforeAnswer("connection closed before the answer")
+                    raise ProtocolError("connection closed before the answer")
+            head = bytes(buf[:end])
+            del buf[: end + 4]
+            reused = False  # bytes arrived: the request reached the upstream
+            status_line, *header_lines = head.decode("latin-1").split("\r\n")
+            parts = status_line.split(None, 2)
+            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+                raise ProtocolError(f"bad status line {status_line[:100]!r}")
             status = int(parts[1])
-            reason = parts[2].strip().decode("latin-1") if len(parts) > 2 else ""
-            headers = self._read_headers(rfile)
             if 100 <= status < 200 and status != 101:
                 continue  # interim answer (100 Continue): the real one follows
-            return Response(self, method, status, reason, headers, parts[0] == b"HTTP/1.0")
-
-    @staticmethod
-    def _read_headers(rfile: Any) -> list[tuple[str, str]]:
-        headers: list[tuple[str, str]] = []
-        while True:
-            line = rfile.readline(MAX_LINE)
-            if line in (b"\r\n", b"\n", b""):
-                return headers
-            if len(headers) >= MAX_HEADERS:
+            if len(header_lines) > MAX_HEADERS:
                 raise ProtocolError("too many headers")
-            name, sep, value = line.decode("latin-1").partition(":")
-            if not sep:
-                raise ProtocolError(f"bad header line {line[:100]!r}")
-            headers.append((name.strip(), value.strip()))
+            headers = []
+            for line in header_lines:
+                name, sep, value = line.partition(":")
+                if not sep:
+                    raise ProtocolError(f"bad header line {line[:100]!r}")
+                headers.append((name.strip(), value.strip()))
+            reason = parts[2].strip() if len(parts) > 2 else ""
+            return Response(self, method, status, reason, headers, parts[0] == "HTTP/1.0")
+
+    def read_trailers(self) -> None:
+        while self.readline() not in (b"\r\n", b"\n", b""):
+            pass
 
 
 class Response:
@@ -189,7 +236,6 @@ class Response:
         self.status = status
         self.reason = reason
         self.headers = headers
-        self._rfile = conn._rfile
         length: int | None = None
         chunked = False
         will_close = http10
@@ -232,32 +278,34 @@ class Response:
         """Some bytes of the body as soon as they are available; b"" at its end."""
         if self.done:
             return b""
-        rfile = self._rfile
-        assert rfile is not None
+        conn = self.conn
         if self.chunked:
             if self._chunk_left == 0:
-                size_line = rfile.readline(MAX_LINE)
+                size_line = conn.readline()
                 if not size_line:
                     raise ProtocolError("connection closed inside a chunked body")
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
+                try:
+                    size = int(size_line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    raise ProtocolError(f"bad chunk size {size_line[:50]!r}") from None
                 if size == 0:
-                    Connection._read_headers(rfile)  # trailers, dropped
+                    conn.read_trailers()  # dropped
                     self.done = True
                     return b""
                 self._chunk_left = size
-            data = rfile.read1(min(amt, self._chunk_left))
+            data = conn.read1(min(amt, self._chunk_left))
             if not data:
                 raise ProtocolError("connection closed inside a chunk")
             self._chunk_left -= len(data)
             if self._chunk_left == 0:
-                rfile.readline(MAX_LINE)  # the chunk's CRLF
+                conn.readline()  # the chunk's CRLF
             return data
         if self._remaining is None:
-            data = rfile.read1(amt)
+            data = conn.read1(amt)
             if not data:
                 self.done = True
             return data
-        data = rfile.read1(min(amt, self._remaining))
+        data = conn.read1(min(amt, self._remaining))
         if not data:
             raise ProtocolError("connection closed before the end of the body")
         self._remaining -= len(data)
