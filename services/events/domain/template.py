@@ -332,9 +332,9 @@ def _action(body: str, stack: list[tuple[Node | None, list[Node]]]) -> None:
     elif word == "end":
         if rest.strip() or len(stack) == 1:
             raise TemplateParseError("unexpected {{end}}")
-        node, _ = stack.pop()
-        while node is not None and node.text == "elseif":
-            node, _ = stack.pop()
+        popped: Node | None = stack.pop()[0]
+        while popped is not None and popped.text == "elseif":
+            popped = stack.pop()[0]
     elif (
         word in ("define", "template", "block", "break", "continue")
         or ":=" in body
