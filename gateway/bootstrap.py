@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from shared.bus import Bus
@@ -17,9 +18,28 @@ from .settings import GatewaySettings
 from .upstream import Upstream
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def metrics_dir(settings: GatewaySettings) -> Path:
-    """Per gunicorn master (the worker's parent), so a restarted gateway starts at 0."""
-    return Path(settings.base.data_dir) / "run" / f"gateway-metrics-{os.getppid()}"
+    """Per gunicorn master (the worker's parent), so a restarted gateway starts at 0.
+
+    Directories of masters that are gone are removed on the way.
+    """
+    run = Path(settings.base.data_dir) / "run"
+    master = os.getppid()
+    for old in run.glob("gateway-metrics-*"):
+        pid = old.name.rsplit("-", 1)[1]
+        if pid.isdigit() and int(pid) != master and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return run / f"gateway-metrics-{master}"
 
 
 def create_gateway(
