@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
 from shared.errors import AUTH_REQUIRED
@@ -27,7 +27,15 @@ from .responses import (
     text,
 )
 from .routing import Match, RouteTable, strip_version
-from .upstream import Relay, RequestBody, ServiceUnavailable, Upstream, UpstreamTimeout
+from .tunnel import splice, upgrade_requested
+from .upstream import (
+    Relay,
+    RequestBody,
+    ServiceUnavailable,
+    Upstream,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
 
 log = logging.getLogger("tsubame.gateway")
 
@@ -166,14 +174,25 @@ class Gateway:
         if signed:
             headers[IDENTITY_HEADER] = signed
 
+        # A websocket (or other upgrade) goes on a fresh connection that the gateway
+        # splices to the client's socket if the service agrees (101).
+        tunnel = upgrade_requested(environ) and environ.get("gunicorn.socket") is not None
+        if tunnel:
+            headers["Connection"] = "Upgrade"
+            headers["Upgrade"] = environ["HTTP_UPGRADE"]
+
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         body = RequestBody.from_wsgi(environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked)
         try:
-            resp = self.upstreams[owner].send(environ["REQUEST_METHOD"], target, headers, body)
+            resp = self.upstreams[owner].send(
+                environ["REQUEST_METHOD"], target, headers, body, fresh=tunnel
+            )
         except ServiceUnavailable:
             return self._fail(start_response, owner, owner, 502)
         except UpstreamTimeout:
             return self._fail(start_response, owner, owner, 504)
+        if tunnel and resp.status == 101:
+            self._splice(environ["gunicorn.socket"], owner, resp)
 
         drop = RESPONSE_DROP | connection_tokens(resp.connection_header)
         out = [(name, value) for name, value in resp.headers if name.lower() not in drop]
@@ -187,6 +206,23 @@ class Gateway:
                 resp.release()
             return [data]
         return Relay(resp)
+
+    def _splice(self, client: Any, owner: str, resp: UpstreamResponse) -> NoReturn:
+        conn, leftover = resp.detach()
+        lines = [f"HTTP/1.1 101 {resp.reason or 'Switching Protocols'}"]
+        lines += [f"{name}: {value}" for name, value in resp.headers]
+        lines += [f"{name}: {value}" for name, value in SUPPORTED]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.metrics.count(owner, 101)
+        try:
+            assert conn.sock is not None
+            splice(client, conn.sock, head, leftover)
+        finally:
+            conn.close()
+        # The connection was taken over and is finished. gunicorn's async workers treat
+        # StopIteration from the application as "close this client connection now,
+        # write nothing" (gunicorn/workers/base_async.py, handle_request).
+        raise StopIteration
 
     # -- answers written by the gateway ---------------------------------------------------
 

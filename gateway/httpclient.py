@@ -84,6 +84,11 @@ class Connection:
             self.sock = None
         self._buf = bytearray()
 
+    def take_buffer(self) -> bytes:
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
     # -- reading ------------------------------------------------------------------------
 
     def _recv(self, amt: int = RECV) -> bool:

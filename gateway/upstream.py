@@ -127,8 +127,8 @@ class Instance:
         self._pool_size = pool_size
         self._idle: list[Connection] = []
 
-    def acquire(self) -> Connection:
-        while self._idle:
+    def acquire(self, fresh: bool = False) -> Connection:
+        while self._idle and not fresh:
             conn = self._idle.pop()
             if conn.reusable():
                 return conn
@@ -160,6 +160,10 @@ class UpstreamResponse:
         self.header = resp.header
         self.read = resp.read
         self.read1 = resp.read1
+
+    def detach(self) -> tuple[Connection, bytes]:
+        """Take the connection out of HTTP (a 101 upgrade): it and the bytes already read."""
+        return self._resp.conn, self._resp.conn.take_buffer()
 
     def release(self) -> None:
         """Give the connection back if the body was read to its end, else close it."""
@@ -193,8 +197,14 @@ class Upstream:
         target: str,
         headers: dict[str, str],
         body: RequestBody,
+        *,
+        fresh: bool = False,
     ) -> UpstreamResponse:
-        """Send the request to one instance; the response's body is not read yet."""
+        """Send the request to one instance; the response's body is not read yet.
+
+        ``fresh``: on a new connection (an upgrade request, whose connection is then
+        taken over and never pooled).
+        """
         n = len(self.instances)
         first = next(self._turn)
         if body.streamed and body.length is not None:
@@ -202,7 +212,7 @@ class Upstream:
         # Every instance once, plus one more try for a pooled connection found closed.
         for attempt in range(n + 1 if n else 0):
             instance = self.instances[(first + attempt) % n]
-            conn = instance.acquire()
+            conn = instance.acquire(fresh)
             if conn.sock is None:
                 try:
                     conn.connect()
