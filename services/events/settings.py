@@ -6,6 +6,7 @@
 | `TSUBAME_EVENTS_CLEANER_INTERVAL` | `60` | seconds between two runs of the stale-event cleaner |
 | `TSUBAME_EVENTS_WEBHOOK_TIMEOUT` | `60` | overall timeout of one webhook call (connect: 15 s) |
 | `TSUBAME_EVENTS_WEBHOOK_RETRY_DELAYS` | `1,2,4,8` | seconds before the 2nd, 3rd ... attempt; attempts = delays + 1 |
+| `TSUBAME_EVENTS_SWEEP_DELAY` | `30` | age (s) from which a finished event whose notice never arrived is fanned out by the cleaner |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class EventsSettings:
     cleaner_interval: float = 60.0
     webhook_timeout: float = 60.0
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+    sweep_delay: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EventsSettings:
@@ -48,6 +50,7 @@ class EventsSettings:
             cleaner_interval=float(base.get("TSUBAME_EVENTS_CLEANER_INTERVAL", "60")),
             webhook_timeout=float(base.get("TSUBAME_EVENTS_WEBHOOK_TIMEOUT", "60")),
             retry_delays=_delays(base.get("TSUBAME_EVENTS_WEBHOOK_RETRY_DELAYS", "1,2,4,8")),
+            sweep_delay=float(base.get("TSUBAME_EVENTS_SWEEP_DELAY", "30")),
         )
 
     @property

@@ -13,6 +13,7 @@ from services.events.messaging.cleaner import run_cleaner
 from services.events.messaging.consumers import DeliveryDeps, consumers
 from services.events.messaging.http_sender import HttpSender
 from services.events.messaging.retry import RetryScheduler
+from services.events.operations.delivery import DELIVERY_KEY, sweep
 from services.events.settings import EventsSettings
 from services.events.storage import mongo
 from shared.bus import Bus
@@ -45,6 +46,13 @@ def main(settings: EventsSettings | None = None, stop: threading.Event | None = 
             "interval": settings.cleaner_interval,
             "publish": bus.publish,
             "stop": stop,
+            "sweep": lambda: sweep(
+                events=deps.events,
+                webhooks=deps.webhooks,
+                deliveries=deps.deliveries,
+                enqueue=lambda msg: bus.publish(DELIVERY_KEY, msg),
+                delay=settings.sweep_delay,
+            ),
         },
         name="events:cleaner",
         daemon=True,

@@ -14,6 +14,7 @@ from shared.events.model import BLOCKS, EVENTS, LOCKS
 _INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     EVENTS: [
         [("starttime", DESCENDING)],
+        [("endtime", DESCENDING)],
         [("running", ASCENDING), ("lockupdatetime", ASCENDING)],
         [("kind.name", ASCENDING), ("starttime", DESCENDING)],
         [("target.type", ASCENDING), ("target.value", ASCENDING)],

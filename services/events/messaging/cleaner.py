@@ -21,13 +21,17 @@ def run_cleaner(
     interval: float,
     publish: Callable[[str, dict[str, Any]], None] | None,
     stop: threading.Event,
+    sweep: Callable[[], int] | None = None,
 ) -> None:
-    """Expire dead running events now, then every ``interval`` s until ``stop``."""
+    """Expire dead running events (and sweep undispatched finished ones) now, then
+    every ``interval`` s until ``stop``."""
     while True:
         try:
             count = expire_stale_events(db, lock_expiry, publish=publish)
             if count:
                 log.info("expired %d stale event(s)", count)
+            if sweep is not None:
+                sweep()
         except Exception:  # the next round retries; a database blip must not end the loop
             log.exception("stale event cleaner failed")
         if stop.wait(interval):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -85,7 +86,37 @@ def fan_out(
         # and deliver() drops a second copy once the first is final.
         deliveries.add(Delivery(event_id, hook.name, PENDING, updated=now()))
         queued += 1
+    deliveries.mark_dispatched(event_id)
     return queued
+
+
+# The sweep looks at events finished between these many seconds ago: younger ones
+# are still in the normal path (their notice is on its way), older ones are history.
+SWEEP_FROM = 600.0
+SWEEP_UNTIL = 30.0
+
+
+def sweep(
+    *,
+    events: EventStore,
+    webhooks: WebhookStore,
+    deliveries: DeliveryStore,
+    enqueue: Enqueue,
+    delay: float = SWEEP_UNTIL,
+) -> int:
+    """Fan out recently finished events whose notice never arrived (lost publish,
+    broker down when the event finished, worker not yet consuming). Returns how many."""
+    if not webhooks.list():
+        return 0
+    current = now()
+    ids = events.finished_between(
+        current - timedelta(seconds=SWEEP_FROM), current - timedelta(seconds=delay)
+    )
+    missing = [i for i in ids if i not in deliveries.dispatched(ids)]
+    for event_id in missing:
+        log.info("event %s finished without a dispatched notice: fanning out", event_id)
+        fan_out(event_id, events=events, webhooks=webhooks, deliveries=deliveries, enqueue=enqueue)
+    return len(missing)
 
 
 def _retryable(status: int) -> bool:

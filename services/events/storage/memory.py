@@ -29,6 +29,10 @@ def _path(doc: Any, dotted: str) -> Any:
     return doc
 
 
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def _sortable(value: Any) -> tuple[int, Any]:
     if value is None:
         return (0, 0)
@@ -67,6 +71,16 @@ class MemoryEventStore:
         with self._lock:
             doc = self.docs.get(event_id)
             return copy.deepcopy(doc) if doc else None
+
+    def finished_between(self, since: datetime, until: datetime) -> list[str]:
+        with self._lock:
+            return sorted(
+                str(d["_id"])
+                for d in self.docs.values()
+                if not d.get("running")
+                and d.get("endtime") is not None
+                and since <= _aware(d["endtime"]) <= until
+            )
 
     def kinds(self) -> list[dict[str, str]]:
         with self._lock:
@@ -141,6 +155,13 @@ class MemoryWebhookStore:
 class MemoryDeliveryStore:
     def __init__(self) -> None:
         self.items: dict[str, Delivery] = {}
+        self.dispatched_ids: set[str] = set()
+
+    def mark_dispatched(self, event_id: str) -> None:
+        self.dispatched_ids.add(event_id)
+
+    def dispatched(self, event_ids: Collection[str]) -> set[str]:
+        return self.dispatched_ids.intersection(event_ids)
 
     def get(self, event_id: str, webhook: str) -> Delivery | None:
         return self.items.get(f"{event_id}:{webhook}")

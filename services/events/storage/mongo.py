@@ -28,6 +28,7 @@ from shared.mongo import ensure_indexes as ensure_declared
 
 WEBHOOKS = "webhooks"
 DELIVERIES = "webhook_deliveries"
+DISPATCHES = "webhook_dispatches"
 
 INDEXES = [
     Index(WEBHOOKS, asc("team_owner")),
@@ -108,6 +109,12 @@ class MongoEventStore:
     def get(self, event_id: ObjectId) -> EventDoc | None:
         return self.col.find_one({"_id": event_id})
 
+    def finished_between(self, since: datetime, until: datetime) -> list[str]:
+        cursor = self.col.find(
+            {"endtime": {"$gte": since, "$lte": until}, "running": False}, {"_id": 1}
+        )
+        return sorted(str(d["_id"]) for d in cursor)
+
     def kinds(self) -> list[dict[str, str]]:
         kinds = [k for k in self.col.distinct("kind") if isinstance(k, dict)]
         return sorted(
@@ -179,6 +186,16 @@ class MongoWebhookStore:
 class MongoDeliveryStore:
     def __init__(self, db: Database) -> None:
         self.col = db[DELIVERIES]
+        self.dispatches = db[DISPATCHES]
+
+    def mark_dispatched(self, event_id: str) -> None:
+        self.dispatches.replace_one({"_id": event_id}, {"_id": event_id}, upsert=True)
+
+    def dispatched(self, event_ids: Collection[str]) -> set[str]:
+        ids = list(event_ids)
+        if not ids:
+            return set()
+        return {d["_id"] for d in self.dispatches.find({"_id": {"$in": ids}}, {"_id": 1})}
 
     @staticmethod
     def _from_doc(doc: dict[str, Any]) -> Delivery:

@@ -24,6 +24,10 @@ class EventStore(Protocol):
 
     def kinds(self) -> list[dict[str, str]]: ...
 
+    def finished_between(self, since: datetime, until: datetime) -> list[str]:
+        """Ids (hex) of finished events whose EndTime is in [since, until]."""
+        ...
+
     def request_cancel(
         self, event_id: ObjectId, *, owner: str, reason: str, when: datetime
     ) -> bool:
@@ -69,3 +73,9 @@ class DeliveryStore(Protocol):
     def save(self, delivery: Delivery) -> None: ...
 
     def for_event(self, event_id: str) -> list[Delivery]: ...
+
+    def mark_dispatched(self, event_id: str) -> None:
+        """Remember that an event's deliveries were queued (the sweep skips it)."""
+        ...
+
+    def dispatched(self, event_ids: Collection[str]) -> set[str]: ...

@@ -194,3 +194,19 @@ def test_deliveries(delivery_store: Any) -> None:
     assert delivery_store.add(Delivery(event_id="e1", webhook="w")) is False
     assert delivery_store.get("e1", "w") == done
     assert delivery_store.add(Delivery(event_id="e3", webhook="w")) is True
+    assert delivery_store.dispatched(["e1", "e2"]) == set()
+    delivery_store.mark_dispatched("e1")
+    delivery_store.mark_dispatched("e1")
+    assert delivery_store.dispatched(["e1", "e2"]) == {"e1"}
+    assert delivery_store.dispatched([]) == set()
+
+
+def test_events_finished_between(event_store: tuple[Any, Callable]) -> None:
+    store, insert = event_store
+    done = event_doc(endtime=T0 + timedelta(seconds=10))
+    early = event_doc(endtime=T0)
+    running = event_doc(running=True, endtime=T0 + timedelta(seconds=10))
+    for d in (done, early, running):
+        insert(d)
+    found = store.finished_between(T0 + timedelta(seconds=5), T0 + timedelta(seconds=15))
+    assert found == [str(done["_id"])]

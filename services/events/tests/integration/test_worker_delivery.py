@@ -88,7 +88,8 @@ def world(mongo_url: str, amqp_url: str, tmp_path: Path) -> Iterator[tuple[Datab
         "TSUBAME_AMQP_URL": amqp_url,
         "TSUBAME_IDENTITY_SECRET": "worker-test-secret-0123456789",
         "TSUBAME_EVENTS_WEBHOOK_RETRY_DELAYS": ",".join([str(DELAY)] * 4),
-        "TSUBAME_EVENTS_CLEANER_INTERVAL": "3600",
+        "TSUBAME_EVENTS_CLEANER_INTERVAL": "0.5",
+        "TSUBAME_EVENTS_SWEEP_DELAY": "1",
     }
     client: MongoClient = MongoClient(mongo_url, tz_aware=True)
     db = client[f"{ns}_events"]
@@ -113,8 +114,8 @@ def world(mongo_url: str, amqp_url: str, tmp_path: Path) -> Iterator[tuple[Datab
         conn.close()
 
 
-def finish_event(db: Database, bus: Bus, team: str = "t1") -> str:
-    recorder = EventRecorder(db, publish=bus.publish, instance="test")
+def finish_event(db: Database, bus: Bus | None, team: str = "t1") -> str:
+    recorder = EventRecorder(db, publish=bus.publish if bus else None, instance="test")
     with recorder.record(
         target=Target("app", "myapp"), kind="app.update.env.set", owner=("user", "dev@example.com"),
         allowed=Allowed("app.read.events", (("team", team), ("app", "myapp"))),
@@ -191,3 +192,18 @@ def test_worker_killed_mid_delivery_redelivers_after_restart(world: tuple) -> No
         assert [r.answered for r in got] == [0, 200]
         delivery = _wait_status(db, event_id, "hook", DELIVERED)
         assert delivery.last_status == 200
+
+
+def test_event_whose_notice_was_lost_is_delivered_by_the_sweep(world: tuple) -> None:
+    db, _bus, worker = world
+    with Receiver() as receiver:
+        MongoWebhookStore(db).create(
+            Webhook(name="hook", url=receiver.url, team_owner="t1", secret="k")
+        )
+        worker.start()
+        worker.ready()
+        event_id = finish_event(db, None)  # finished, but no notice ever published
+        [got] = receiver.wait_for(1)
+    assert got.headers["X-Tsubame-Event-Id"] == event_id
+    assert _wait_status(db, event_id, "hook", DELIVERED).last_status == 200
+    assert MongoDeliveryStore(db).dispatched([event_id]) == {event_id}

@@ -58,6 +58,28 @@ def test_fan_out_queues_matching_readable_webhooks_once() -> None:
     assert w.fan_out("nothex") == 0
 
 
+def test_sweep_fans_out_recent_events_never_dispatched() -> None:
+    from datetime import timedelta
+
+    from services.events.operations.delivery import sweep
+    from shared.events.model import now
+
+    w = World()
+    recent = event_doc(endtime=now() - timedelta(seconds=60))
+    fresh = event_doc(endtime=now())  # still in the normal path
+    old = event_doc(endtime=now() - timedelta(hours=2))
+    for d in (recent, fresh, old):
+        w.events.insert(d)
+    kw = {"events": w.events, "webhooks": w.webhooks, "deliveries": w.deliveries,
+          "enqueue": w.queued.append}  # fmt: skip
+    assert sweep(**kw) == 0  # no webhooks: nothing to look at
+    w.webhooks.create(webhook())
+    assert sweep(**kw) == 1
+    assert w.queued == [{"event": str(recent["_id"]), "webhook": "hook", "attempt": 1}]
+    assert sweep(**kw) == 0  # dispatched now
+    assert w.deliveries.dispatched([str(recent["_id"])]) == {str(recent["_id"])}
+
+
 def test_running_events_are_not_delivered() -> None:
     w = World()
     doc = event_doc(running=True)
