@@ -90,6 +90,7 @@ def world(mongo_url: str, amqp_url: str, tmp_path: Path) -> Iterator[tuple[Datab
         "TSUBAME_EVENTS_WEBHOOK_RETRY_DELAYS": ",".join([str(DELAY)] * 4),
         "TSUBAME_EVENTS_CLEANER_INTERVAL": "0.5",
         "TSUBAME_EVENTS_SWEEP_DELAY": "1",
+        "TSUBAME_EVENTS_LOCK_EXPIRY": "2",
     }
     client: MongoClient = MongoClient(mongo_url, tz_aware=True)
     db = client[f"{ns}_events"]
@@ -207,3 +208,25 @@ def test_event_whose_notice_was_lost_is_delivered_by_the_sweep(world: tuple) -> 
     assert got.headers["X-Tsubame-Event-Id"] == event_id
     assert _wait_status(db, event_id, "hook", DELIVERED).last_status == 200
     assert MongoDeliveryStore(db).dispatched([event_id]) == {event_id}
+
+
+def test_worker_expires_dead_events_and_their_webhooks_fire(world: tuple) -> None:
+    db, bus, worker = world
+    with Receiver() as receiver:
+        MongoWebhookStore(db).create(
+            Webhook(name="hook", url=receiver.url, team_owner="t1", secret="k")
+        )
+        dead_recorder = EventRecorder(db, publish=bus.publish, instance="dead")
+        dead = dead_recorder.start(
+            target=Target("app", "ghost"), kind="app.deploy", owner=("user", "dev@example.com"),
+            allowed=Allowed("app.read.events", (("team", "t1"),)),
+        )  # fmt: skip
+        dead_recorder.close()  # its process "dies": no more heartbeats
+        worker.start()
+        worker.ready()
+        [got] = receiver.wait_for(1)
+    body = json.loads(got.body)
+    assert body["UniqueID"] == dead.unique_id
+    assert body["Running"] is False
+    assert body["Error"].startswith("event expired, no update for ")
+    assert db["event_locks"].count_documents({}) == 0
