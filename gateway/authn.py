@@ -32,6 +32,9 @@ log = logging.getLogger("tsubame.gateway")
 # A signed header is reused for this long (services accept identities up to
 # identity_max_age old, 300 s by default); keeps HMAC work off the hot path.
 RESIGN_AFTER = 30.0
+# Entries are dropped when looked up after expiry; past this many, expired ones are
+# swept (and if all are live, the cache starts over) so memory stays bounded.
+MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,15 @@ class Introspector:
         if isinstance(answer, Identity):
             header = sign(answer, self._secret)
             if self._ttl > 0:
+                if len(self._cache) >= MAX_ENTRIES:
+                    self._sweep(now)
                 self._cache[hashed] = _Entry(now + self._ttl, answer, header, now)
             return answer, header
         return answer
+
+    def _sweep(self, now: float) -> None:
+        live = {k: e for k, e in self._cache.items() if e.expires > now}
+        self._cache = live if len(live) < MAX_ENTRIES else {}
 
     def _introspect(self, raw_token: str, hashed: str) -> Identity | Refusal | None:
         body = json.dumps({"token": raw_token}).encode()
