@@ -27,6 +27,7 @@ CHUNK = 64 * 1024
 # Request bodies up to this size are read at once (they can be re-sent to another
 # instance); larger ones and chunked ones are streamed.
 BUFFER_LIMIT = 256 * 1024
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class UpstreamError(Exception):
@@ -234,9 +235,13 @@ class Upstream:
             except OSError as exc:
                 conn.close()
                 log.warning("%s instance %s failed: %r", self.ctx, instance.url, exc)
-                if not body.replayable or not isinstance(
-                    exc, (ClosedBeforeAnswer, ConnectionError)
-                ):
+                # Another instance gets the request only if this one surely did not act
+                # on it: a pooled connection closed before answering, or a reset of an
+                # idempotent request. A body already streamed from the client is gone.
+                retry = isinstance(exc, ClosedBeforeAnswer) or (
+                    isinstance(exc, ConnectionError) and method in IDEMPOTENT
+                )
+                if not (retry and body.replayable):
                     break
                 continue
             # The timeout bounds the wait for the headers; a followed log or a long deploy
