@@ -4,8 +4,8 @@
     python -m bench.gateway --fake               # gateway in front of fake services
     python -m bench.gateway --url http://127.0.0.1:8080 --direct http://127.0.0.1:PORT
 
-For each concurrency (1, 10, 50 clients by default) it runs ``--seconds`` of
-keep-alive GET requests of ``--path`` (default ``/auth/scheme``, a public route of
+For each concurrency (1, 10, 50 clients by default) it runs ``--seconds`` (split in
+``--rounds`` alternating runs) of keep-alive GET requests of ``--path`` (default ``/auth/scheme``, a public route of
 the auth service) against the direct URL and the gateway URL, and prints
 throughput, median and p99 latency and the gateway/direct ratios.
 
@@ -159,6 +159,40 @@ def run_cell(url: str, path: str, clients: int, seconds: float, warmup: float) -
     return Cell(counts["ok"], counts["errors"], elapsed, latencies)
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state (3rd field of stat); pgrp is the 5th, utime/stime 14th/15th.
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+@dataclass
+class Groups:
+    gateway: int | None = None
+    service: int | None = None
+
+
+def cpu_cost(groups: Groups, url: str, path: str, requests: int = 3000) -> tuple[float, float]:
+    """CPU microseconds per request spent by the gateway and by the service."""
+    assert groups.gateway is not None and groups.service is not None
+    run_cell(url, path, 10, 0.5, 0.2)  # warm up connections and caches
+    before = group_cpu(groups.gateway), group_cpu(groups.service)
+    client = _Client(url, path)
+    for _ in range(requests):
+        client.once()
+    client.close()
+    after = group_cpu(groups.gateway), group_cpu(groups.service)
+    return tuple((a - b) / requests * 1e6 for a, b in zip(after, before, strict=True))  # type: ignore[return-value]
+
+
 def table(rows: list[tuple[int, Cell, Cell]], path: str) -> str:
     out = [
         f"GET {path}: direct = straight to the service, gw = through the gateway",
@@ -179,7 +213,7 @@ def table(rows: list[tuple[int, Cell, Cell]], path: str) -> str:
 
 
 @contextmanager
-def own_stack(fake: bool) -> Iterator[tuple[str, str]]:
+def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str]]:
     """(gateway URL, direct URL of the auth service) of a stack started for the run."""
     with tempfile.TemporaryDirectory(prefix="tsubame-bench-") as tmp:
         if fake:
@@ -188,6 +222,9 @@ def own_stack(fake: bool) -> Iterator[tuple[str, str]]:
             with GatewayHarness(
                 Path(tmp), workers=int(os.environ.get("TSUBAME_WORKERS", "2"))
             ) as h:
+                assert h.gateway is not None and h.services["auth"][0].proc is not None
+                groups.gateway = h.gateway.pid
+                groups.service = h.services["auth"][0].proc.pid
                 yield h.url, h.services["auth"][0].url
             return
         from scripts.stack import Stack
@@ -199,6 +236,8 @@ def own_stack(fake: bool) -> Iterator[tuple[str, str]]:
         stack = Stack(Path(tmp) / "data", port=None, env_overrides=overrides)
         stack.start()
         try:
+            pgids = stack.process_groups()
+            groups.gateway, groups.service = pgids["gateway"], pgids["auth"]
             yield stack.url, stack.service_urls("auth")[0]
         finally:
             stack.stop()
@@ -212,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", default="/auth/scheme")
     parser.add_argument("--clients", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--warmup", type=float, default=0.3)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating runs per cell")
     args = parser.parse_args(argv)
     concurrency = [int(c) for c in args.clients.split(",")]
 
@@ -223,12 +263,27 @@ def main(argv: list[str] | None = None) -> int:
     def given() -> Iterator[tuple[str, str]]:
         yield args.url, args.direct
 
-    target = given() if args.url else own_stack(args.fake)
+    groups = Groups()
+    target = given() if args.url else own_stack(args.fake, groups)
+    cost = None
     with target as (gateway_url, direct_url):
+        if groups.gateway is not None:
+            cost = cpu_cost(groups, gateway_url, args.path)
         rows = []
         for clients in concurrency:
-            direct = run_cell(direct_url, args.path, clients, args.seconds, args.warmup)
-            via = run_cell(gateway_url, args.path, clients, args.seconds, args.warmup)
+            # Alternate short runs so that a change in the machine's load (other
+            # processes) hits both sides alike.
+            direct = Cell(0, 0, 0.0, [])
+            via = Cell(0, 0, 0.0, [])
+            for _ in range(args.rounds):
+                for total, url in ((direct, direct_url), (via, gateway_url)):
+                    cell = run_cell(
+                        url, args.path, clients, args.seconds / args.rounds, args.warmup
+                    )
+                    total.requests += cell.requests
+                    total.errors += cell.errors
+                    total.seconds += cell.seconds
+                    total.latencies += cell.latencies
             rows.append((clients, direct, via))
             print(
                 f"  {clients:>3} clients: direct {direct.rps:,.0f} req/s, "
@@ -236,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
     print(table(rows, args.path))
+    if cost is not None:
+        print(
+            f"\nCPU per request through the gateway (3000 sequential requests): "
+            f"gateway {cost[0]:.0f} µs, service {cost[1]:.0f} µs"
+        )
     cpus = os.cpu_count()
     print(
         f"\n{cpus} CPUs shared by the load generator, the gateway and the service;"
