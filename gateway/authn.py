@@ -151,7 +151,8 @@ class Introspector:
 class CacheInvalidator:
     """Background consumer of ``auth.#``: one exclusive, auto-deleted queue per worker.
 
-    The bus reconnects by itself; while it is down the cache TTL bounds staleness.
+    The bus reconnects by itself; while it is down the cache TTL bounds staleness, and
+    each reconnection empties the cache (messages sent meanwhile never reach us).
     """
 
     def __init__(self, bus_factory: Callable[[], object], introspector: Introspector) -> None:
@@ -179,6 +180,9 @@ class CacheInvalidator:
                     durable=False,
                     exclusive=True,
                     stop=self._stop,
+                    # Revocations published while this queue was gone are lost:
+                    # start every (re)connection from an empty cache.
+                    on_ready=self._introspector.forget_all,
                 )
             except Exception:  # the consumer must never die; the cache TTL covers the gap
                 log.exception("auth cache consumer failed; restarting")

@@ -158,3 +158,20 @@ def test_cache_stays_bounded(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> N
     for i in range(10):
         intro.resolve(f"t{i}")
         assert len(intro._cache) <= 3
+
+
+def test_every_bus_reconnection_empties_the_cache(clock: Clock) -> None:
+    # Revocations published while the gateway's exclusive queue was gone are lost,
+    # so each (re)connection of the invalidator starts from an empty cache.
+    intro, auth = make({"t1": (200, user("a@b.c"))}, clock, ttl=3600)
+    intro.resolve("t1")
+
+    class OneShotBus:
+        def consume(self, *args: Any, on_ready: Any, stop: Any, **kwargs: Any) -> None:
+            on_ready()
+            stop.set()
+
+    invalidator = authn.CacheInvalidator(OneShotBus, intro)
+    invalidator._run()
+    intro.resolve("t1")
+    assert len(auth.calls) == 2

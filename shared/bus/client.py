@@ -117,6 +117,7 @@ class Bus:
         exclusive: bool = False,
         prefetch: int = 10,
         stop: threading.Event | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         """Feed `handler(routing_key, body)` with messages bound by `routing_keys`.
 
@@ -130,6 +131,8 @@ class Bus:
         Raises BusError when the broker refuses the declarations (access refused, or
         the queue exists with other arguments).
         Handlers must be idempotent: a message may arrive more than once.
+        `on_ready` runs after each (re)connection's bindings are in place: an exclusive
+        queue loses what was published while it was gone, so a cache can drop itself.
         """
         name = amqp.queue_name(self.namespace, queue)
         keep = durable and not exclusive
@@ -142,6 +145,8 @@ class Bus:
                 channel.queue_declare(name, exclusive=True, auto_delete=True)
             for key in routing_keys:
                 channel.queue_bind(name, exchange, routing_key=key)
+            if on_ready is not None:
+                on_ready()
             return name
 
         def process(delivery: Delivery) -> None:

@@ -142,3 +142,28 @@ def test_long_handler_keeps_its_connection_alive(
     finally:
         bus.close()
     assert bus_connections.opened(f"{queue}.consumer") == 1
+
+
+def test_on_ready_runs_after_every_connection(
+    bus: Bus, bus_ns: BusNamespace, running: Any, bus_connections: Connections
+) -> None:
+    # An exclusive queue misses what was published while it was gone; on_ready lets a
+    # cache (the gateway's) forget itself on each reconnection.
+    ready: list[int] = []
+    got: list[Any] = []
+    running(
+        lambda stop: bus.consume(
+            "cache",
+            ["news.#"],
+            lambda _k, b: got.append(b),
+            exclusive=True,
+            stop=stop,
+            on_ready=lambda: ready.append(1),
+        )
+    )
+    queue = bus_ns.queue("cache")
+    wait_for(lambda: ready == [1], what="on_ready after the first connection")
+    bus_connections.kill_socket(f"{queue}.consumer")
+    wait_for(lambda: len(ready) == 2, what="on_ready after the reconnection")
+    bus.publish("news.after", {"n": 1})
+    wait_for(lambda: got == [{"n": 1}], what="a message after the reconnection")
