@@ -143,3 +143,39 @@ def test_worker_killed_mid_delivery_redelivers_after_restart(
     assert [r.answered for r in got] == [0, 200]
     assert got[0].headers["X-Tsubame-Event-Id"] == got[1].headers["X-Tsubame-Event-Id"]
     assert got[0].body == got[1].body
+
+
+def test_team_webhooks_get_only_events_their_team_may_read(
+    stack: Stack, admin_token: str, make_user
+) -> None:
+    mine, token = team_owner(stack, admin_token, make_user)
+    theirs, their_token = team_owner(stack, admin_token, make_user)
+    admin = bearer(admin_token)
+    with Receiver() as receiver:
+        # An empty filter: tsuru would send this webhook every event of the system.
+        hook = f"h{secrets.token_hex(3)}"
+        create_hook(stack, token, name=hook, url=receiver.url + "/mine")
+        touch_team(stack, their_token, theirs, "not-for-you")  # another team's event
+        resp = requests.post(  # a global-only event (event-block.add)
+            f"{stack.url}/events/blocks", data={"Reason": "x", "KindName": "no.such.kind"},
+            headers=admin,
+        )  # fmt: skip
+        assert resp.status_code == 200
+        touch_team(stack, token, mine, "for-you")
+        # Notices and deliveries are handled in order: once our own event arrived,
+        # the two earlier events were already matched (and not sent).
+        got = receiver.wait_for(1)
+        while not any(json.loads(r.body)["Target"]["Value"] == mine for r in got):
+            more = receiver.wait_for(len(got) + 1)
+            if len(more) == len(got):
+                break  # nothing more came: the assertion below reports it
+            got = more
+    bodies = [json.loads(r.body) for r in got]
+    # Its own creation is an event of our team too.
+    assert [(b["Kind"]["Name"], b["Target"]["Value"]) for b in bodies] == [
+        ("webhook.create", hook), ("team.update", mine)
+    ]  # fmt: skip
+    blocks = requests.get(f"{stack.url}/events/blocks?active=true", headers=admin).json()
+    for b in blocks:
+        if b["KindName"] == "no.such.kind":
+            requests.delete(f"{stack.url}/events/blocks/{b['ID']}", headers=admin)
