@@ -106,3 +106,18 @@ def test_owners() -> None:
     assert owners[("GET", "/logs")] == "apps"
     assert owners[("GET", "/debug/goroutines")] == "gateway"
     assert owners[("GET", "/info")] == "gateway"
+
+
+def test_repository_copies_of_the_sources_match_the_shared_documents():
+    # The copies let a bare clone check the table; when the project's shared
+    # documents sit beside the repository (developers, CI), they must agree.
+    shared = build_routes.REPO.parent / "shared"
+    seed = shared / "seed" / "api-reference.txt"
+    if seed.exists():
+        assert SEED.read_text() == seed.read_text()
+    reference = shared / "reference" / "events-and-http.md"
+    if reference.exists():
+        assert build_routes.parse_appendix(reference.read_text()) == build_routes.parse_appendix(
+            APPENDIX.read_text()
+        )
+    assert len(build_routes.parse_appendix(APPENDIX.read_text())) >= 254

@@ -4,7 +4,8 @@ Run once when a source document changes and commit the output::
 
     python -m gateway.tools.build_routes [--seed PATH] [--appendix PATH] [--out PATH]
 
-Sources (outside the repository, beside it in ``../shared``):
+Sources (copied into ``gateway/tools/sources/`` from the project's shared documents,
+so a bare clone can rebuild and check the table):
 
 * the seed document (``seed/api-reference.txt``): blocks with ``path:`` and
   ``method:`` bullets; method ``*`` stands for GET POST PUT PATCH DELETE;
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-DEFAULT_SEED = SHARED / "seed" / "api-reference.txt"
-DEFAULT_APPENDIX = SHARED / "reference" / "events-and-http.md"
+SOURCES = Path(__file__).resolve().parent / "sources"
+DEFAULT_SEED = SOURCES / "api-reference.txt"
+DEFAULT_APPENDIX = SOURCES / "tsuru-1.11-routes.md"
 DEFAULT_OUT = REPO / "gateway" / "routes.txt"
 
 ANY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
