@@ -70,6 +70,11 @@ class RunningEvent:
         return self._finished
 
     def log(self, msg: str) -> None:
+        """Append one log entry, kept as given (end it with ``\n`` as tsuru's lines do).
+
+        Entries stay in memory until ``done()`` stores them (tsuru shows no log for
+        a running event).
+        """
         with self._mutex:
             self._entries.append((now(), msg))
 
