@@ -122,3 +122,18 @@ def test_event_block_stops_matching_events_until_removed(
     )  # fmt: skip
     resp = requests.post(f"{stack.url}/teams", data={"name": blocked}, headers=admin)
     assert resp.status_code == 201
+
+
+def test_cancel_rules_for_a_finished_event(stack: Stack, admin_token: str, make_user) -> None:
+    team = new_team(stack, admin_token)
+    [evt] = events(stack, admin_token, f"?kindname=team.create&target.value={team}").json()
+    url = f"{stack.url}/1.1/events/{evt['UniqueID']}/cancel"
+    resp = requests.post(url, data={"reason": ""}, headers=bearer(admin_token))
+    assert (resp.status_code, resp.text) == (400, "reason is mandatory\n")
+    _, reader = make_user(("team", ["team"], team))
+    resp = requests.post(url, json={"reason": "stop"}, headers=bearer(reader))
+    assert resp.status_code == 403  # not cancelable: only the root permission passes
+    resp = requests.post(url, json={"reason": "stop"}, headers=bearer(admin_token))
+    assert (resp.status_code, resp.text) == (400, "event is not cancelable\n")
+    shown = requests.get(f"{stack.url}/events/{evt['UniqueID']}", headers=bearer(admin_token))
+    assert shown.json()["CancelInfo"]["Asked"] is False
