@@ -179,3 +179,20 @@ def test_team_webhooks_get_only_events_their_team_may_read(
     for b in blocks:
         if b["KindName"] == "no.such.kind":
             requests.delete(f"{stack.url}/events/blocks/{b['ID']}", headers=admin)
+
+
+def test_global_creator_without_team_asks_auth_for_the_only_team(
+    stack: Stack, admin_token: str, make_user
+) -> None:
+    team_owner(stack, admin_token, make_user)  # so the stack surely has several teams
+    team_owner(stack, admin_token, make_user)
+    resp = requests.post(
+        f"{stack.url}/events/webhooks",
+        json={"name": f"h{secrets.token_hex(3)}", "url": "http://127.0.0.1:9/"},
+        headers=bearer(admin_token),
+    )
+    # The events service asked GET /internal/teams: several teams, so no choice.
+    assert (resp.status_code, resp.text) == (
+        400,
+        "You must provide a team to execute this action.\n",
+    )
