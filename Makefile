@@ -1,6 +1,6 @@
 # make run   start the whole stack locally (Ctrl-C stops it)
 # make test  every test: unit, integration and end-to-end
-# make lint  ruff
+# make lint  ruff (lint and format) and mypy on shared/, gateway/, services/
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -30,3 +30,5 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared gateway services
