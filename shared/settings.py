@@ -46,6 +46,9 @@ class Settings:
     bind_host: str = "127.0.0.1"
     # How long a signed identity stays valid (seconds); bounds replay of a captured header.
     identity_max_age: float = 300.0
+    # Seconds without heartbeat after which a running event (and its lock) is dead;
+    # every service's event recorder and the events cleaner must agree on it.
+    event_lock_expiry: float = 300.0
     # Public name of the API, used in texts shown to users (index page, mails).
     public_url: str = "http://127.0.0.1:8080"
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -73,6 +76,7 @@ class Settings:
             gateway_port=port,
             bind_host=env.get("TSUBAME_BIND", "127.0.0.1"),
             identity_max_age=float(env.get("TSUBAME_IDENTITY_MAX_AGE", "300")),
+            event_lock_expiry=float(env.get("TSUBAME_EVENTS_LOCK_EXPIRY", "300")),
             public_url=env.get("TSUBAME_PUBLIC_URL", f"http://127.0.0.1:{port}"),
             extra={k: v for k, v in env.items() if k.startswith("TSUBAME_")},
         )

@@ -68,7 +68,10 @@ def production_deps(settings: AuthSettings) -> Deps:
     bus = Bus(base.amqp_url, base.namespace)
     publisher = BusPublisher(bus)
     recorder = EventRecorder(
-        client[base.db_name("events")], publish=publisher.publish, instance="auth"
+        client[base.db_name("events")],
+        publish=publisher.publish,
+        instance="auth",
+        lock_expiry=base.event_lock_expiry,
     )
     recorder.ensure_indexes()
     return Deps(

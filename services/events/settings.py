@@ -46,7 +46,7 @@ class EventsSettings:
     def from_settings(cls, base: Settings) -> EventsSettings:
         return cls(
             base=base,
-            lock_expiry=float(base.get("TSUBAME_EVENTS_LOCK_EXPIRY", "300")),
+            lock_expiry=base.event_lock_expiry,
             cleaner_interval=float(base.get("TSUBAME_EVENTS_CLEANER_INTERVAL", "60")),
             webhook_timeout=float(base.get("TSUBAME_EVENTS_WEBHOOK_TIMEOUT", "60")),
             retry_delays=_delays(base.get("TSUBAME_EVENTS_WEBHOOK_RETRY_DELAYS", "1,2,4,8")),

@@ -39,3 +39,9 @@ def test_error_statuses():
     assert str(errors.Conflict("x")) == "x"
     assert errors.PreconditionFailed().status == 412
     assert errors.NotBuilt().status == 501
+
+
+def test_event_lock_expiry_is_shared_by_every_context(tmp_path):
+    env = {"TSUBAME_IDENTITY_SECRET": "x" * 20, "TSUBAME_EVENTS_LOCK_EXPIRY": "42"}
+    assert Settings.from_env(env).event_lock_expiry == 42.0
+    assert Settings.from_env({"TSUBAME_IDENTITY_SECRET": "x" * 20}).event_lock_expiry == 300.0
