@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import hashlib
 import os
 import signal
 import sys
@@ -22,6 +23,29 @@ def _admin_text(data_dir: Path) -> str | None:
         return path.read_text().strip() or None
     except OSError:
         return None
+
+
+def admin_lines(data_dir: Path) -> list[str]:
+    """What to print about the seeded administrator.
+
+    The generated password is printed once, on the start that created it; later
+    starts name the administrator and the file that keeps the credentials.
+    """
+    admin = _admin_text(data_dir)
+    if not admin:
+        return []
+    shown = data_dir / ".admin-shown"
+    digest = hashlib.sha256(admin.encode()).hexdigest()
+    try:
+        already = shown.read_text().strip() == digest
+    except OSError:
+        already = False
+    path = data_dir / "admin.txt"
+    if already:
+        email = next((x.split("=", 1)[1] for x in admin.splitlines() if x.startswith("email=")), "")
+        return [f"Administrator: {email} (credentials in {path})"]
+    shown.write_text(digest + "\n")
+    return [f"Administrator (saved in {path}):"] + [f"  {line}" for line in admin.splitlines()]
 
 
 def run(data_dir: str, port: int) -> int:
@@ -43,11 +67,8 @@ def run(data_dir: str, port: int) -> int:
             print(f"Tsubame did not start: {exc}", file=sys.stderr)
             return 1
         print(f"Tsubame is up: {stack.url}")
-        admin = _admin_text(stack.data_dir)
-        if admin:
-            print(f"Administrator (saved in {stack.data_dir / 'admin.txt'}):")
-            for line in admin.splitlines():
-                print(f"  {line}")
+        for line in admin_lines(stack.data_dir):
+            print(line)
         print("Press Ctrl-C to stop.")
         sys.stdout.flush()
         reported: set[str] = set()

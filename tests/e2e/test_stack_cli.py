@@ -97,3 +97,16 @@ def test_run_prints_the_url_and_stops_on_sigterm(tmp_path: Path, namespace: str)
             proc.wait()
     assert processes_mentioning(str(data)) == []
     assert not port_open("127.0.0.1", port)
+
+
+def test_admin_password_is_printed_once(tmp_path):
+    from scripts.cli import admin_lines
+
+    (tmp_path / "admin.txt").write_text("email=root@x.io\npassword=s3cret-pass\n")
+    first = admin_lines(tmp_path)
+    assert "  password=s3cret-pass" in first
+    again = admin_lines(tmp_path)
+    assert again == [f"Administrator: root@x.io (credentials in {tmp_path / 'admin.txt'})"]
+    assert not any("s3cret" in line for line in again)
+    (tmp_path / "admin.txt").write_text("email=root@x.io\npassword=other-pass\n")
+    assert "  password=other-pass" in admin_lines(tmp_path)  # new credentials: shown once
