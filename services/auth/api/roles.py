@@ -55,7 +55,8 @@ def update_role() -> Response:
 @requires("role.read")
 def list_roles() -> Response:
     # tsuru writes this body without the encoder's trailing newline.
-    return json_response(roles.list_roles(deps(), require_identity()), newline=False)
+    # Go marshals the nil slice read from an empty collection as null.
+    return json_response(roles.list_roles(deps(), require_identity()) or None, newline=False)
 
 
 @bp.route("/roles/<name>", methods=["GET"])
@@ -176,7 +177,7 @@ def _wanted() -> dict[str, list[str]]:
 @bp.route("/role/default", methods=["GET"])
 @requires("role.default")
 def list_default_roles() -> Response:
-    return json_response(roles.list_default_roles(deps(), require_identity()))
+    return json_response(roles.list_default_roles(deps(), require_identity()) or None)
 
 
 @bp.route("/role/default", methods=["POST"])

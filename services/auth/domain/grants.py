@@ -51,7 +51,8 @@ def missing_for_role(grants: Iterable[Grant], role: Role, value: str) -> str | N
 def ensure_can_use_role(grants: Iterable[Grant], role: Role, value: str) -> None:
     missing = missing_for_role(grants, role, value)
     if missing is not None:
-        ctx = "global" if role.context == "global" else f"{role.context} {value}"
+        # tsuru's Permission.String(): "<type>", plus " <value>" when there is one.
+        ctx = f"{role.context} {value}" if value else role.context
         raise errors.CannotUseRole(missing, ctx)
 
 
