@@ -32,7 +32,8 @@ def config_from(settings: AuthSettings) -> Config:
         token_expire_days=settings.token_expire_days,
         registration=settings.registration,
         apikey_key=apikey_key(settings.base.identity_secret),
-        user_quota=settings.user_quota,
+        # quota:apps-per-user applies only when > -1; anything lower is unlimited.
+        user_quota=settings.user_quota if settings.user_quota > -1 else -1,
         team_quota=settings.team_quota,
     )
 

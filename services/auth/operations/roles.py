@@ -124,6 +124,11 @@ def update_role(
             raise errors.InvalidContextType(context)
         ctx = context or role.context
         desc = description or role.description
+        if new_name:
+            # The new role is made as POST /roles makes one: trimmed, never blank.
+            new_name = new_name.strip()
+            if not new_name:
+                raise errors.InvalidRoleName()
         if not new_name or new_name == name:
             deps.repos.roles.update(name, context=ctx, description=desc)
         else:

@@ -126,3 +126,31 @@ class TestCanUseRoleMessage:
         resp = client.post("/roles/dev/user", data={"email": "bob@example.com"}, headers=headers)
         assert resp.status_code == 403
         assert resp.data == b"User not authorized to use permission app.create(team)\n"
+
+
+class TestRenameRoleName:
+    """The new name follows POST /roles' rules: trimmed, blank refused."""
+
+    def test_new_name_is_trimmed(self, client, deps, admin):
+        add_role(deps, "dev", "team", "app.read")
+        resp = client.put("/roles", data={"name": "dev", "newName": " ops "}, headers=admin)
+        assert resp.status_code == 200
+        assert deps.repos.roles.get("ops") is not None
+        assert deps.repos.roles.get(" ops ") is None and deps.repos.roles.get("dev") is None
+
+    def test_blank_new_name_is_invalid(self, client, deps, admin, events):
+        add_role(deps, "dev", "team", "app.read")
+        resp = client.put("/roles", data={"name": "dev", "newName": "   "}, headers=admin)
+        assert (resp.status_code, resp.data) == (400, b"invalid role name\n")
+        assert all(r.name.strip() for r in deps.repos.roles.all())
+        assert events.last().kind == "role.update" and events.last().error == "invalid role name"
+
+
+def test_new_user_quota_below_minus_one_is_unlimited(env, tmp_path):
+    from services.auth.bootstrap import config_from
+    from services.auth.settings import AuthSettings
+
+    cfg = config_from(AuthSettings.from_env({**env, "TSUBAME_QUOTA_APPS_PER_USER": "-5"}))
+    assert cfg.user_quota == -1
+    cfg = config_from(AuthSettings.from_env({**env, "TSUBAME_QUOTA_APPS_PER_USER": "3"}))
+    assert cfg.user_quota == 3
