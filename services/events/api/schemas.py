@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_load
 
 
 class GoBool(fields.Boolean):
@@ -13,12 +13,32 @@ class GoBool(fields.Boolean):
     falsy = fields.Boolean.falsy | {""}
 
 
-class TargetSchema(Schema):
+class GoSchema(Schema):
+    """Go's JSON decoding leaves a field at its zero value when the body says ``null``."""
+
+    @pre_load
+    def _drop_nulls(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if value is None or value == [None]:
+                # shared.http wraps a scalar given for a list field, null included
+                continue
+            if isinstance(value, list):
+                value = ["" if v is None else v for v in value]
+            elif isinstance(value, dict) and key.lower() == "headers":
+                value = {k: [] if v is None else v for k, v in value.items()}
+            out[key] = value
+        return out
+
+
+class TargetSchema(GoSchema):
     type = fields.String(data_key="Type", load_default="")
     value = fields.String(data_key="Value", load_default="")
 
 
-class BlockSchema(Schema):
+class BlockSchema(GoSchema):
     """tsuru's Block without JSON tags: Go field names (ID, StartTime ... are ignored)."""
 
     kind_name = fields.String(data_key="KindName", load_default="")
@@ -30,7 +50,7 @@ class BlockSchema(Schema):
     reason = fields.String(data_key="Reason", load_default="")
 
 
-class WebhookFilterSchema(Schema):
+class WebhookFilterSchema(GoSchema):
     target_types = fields.List(fields.String(), load_default=list)
     target_values = fields.List(fields.String(), load_default=list)
     kind_types = fields.List(fields.String(), load_default=list)
@@ -39,7 +59,7 @@ class WebhookFilterSchema(Schema):
     success_only = GoBool(load_default=False)
 
 
-class WebhookSchema(Schema):
+class WebhookSchema(GoSchema):
     name = fields.String(load_default="")
     description = fields.String(load_default="")
     team_owner = fields.String(load_default="")

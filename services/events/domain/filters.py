@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from services.events.domain.errors import InvalidFilter
-from services.events.domain.timefmt import parse_time
+from services.events.domain.timefmt import parse_form_time
 from shared.identity import Grant
 
 DEFAULT_LIMIT = 100
@@ -43,7 +43,7 @@ def _int(raw: str, key: str) -> int:
 
 def _time(raw: str, key: str) -> datetime:
     try:
-        return parse_time(raw)
+        return parse_form_time(raw)
     except ValueError as exc:
         raise InvalidFilter(f'parsing time "{raw}": cannot parse ({key})') from exc
 
@@ -104,7 +104,7 @@ class EventFilter:
         if skip:
             fields["skip"] = max(0, _int(skip, "skip"))
         sort = first("sort")
-        if sort and _SORT_FIELD.match(sort):
+        if sort and _SORT_FIELD.fullmatch(sort):
             fields["sort"] = sort
         return cls(**fields)
 

@@ -54,7 +54,10 @@ def build_request(hook: Webhook, event: Mapping[str, Any]) -> OutgoingRequest:
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         headers.append(("Content-Type", "application/json"))
-    if not any(k.lower() == "user-agent" for k, _ in headers):
+    agents = [v for k, v in headers if k.lower() == "user-agent"]
+    if not agents or not agents[0]:
+        # Go: Header.Set when req.UserAgent() (the first value) is empty.
+        headers = [(k, v) for k, v in headers if k.lower() != "user-agent"]
         headers.append(("User-Agent", USER_AGENT))
     headers = [(k, v) for k, v in headers if k.lower() not in _OURS]
     headers.append((SIGNATURE_HEADER, signature(hook.secret, body or b"")))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 ZERO = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -43,3 +44,34 @@ def parse_time(raw: str) -> datetime:
         value = value[:-1] + "+00:00"
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# ajg/form's allowedTimeFormats (tsuru's form decoder): a date (``2006``, ``2006-01``,
+# ``2006-01-02``) optionally followed by ``T`` and a time, or a time of day alone
+# (``15``, ``15:04``, ``15:04:05.999999999``), with an optional zone (``Z``,
+# ``-07``, ``-07:00``) after a time.
+_FORM_TIME = re.compile(
+    r"^(?:(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2}))?)?(?P<t>T(?=\d))?)?"
+    r"(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?)?"
+    r"(?P<z>Z|[+-]\d{2}(?::\d{2})?)?)?$"
+)
+
+
+def parse_form_time(raw: str) -> datetime:
+    """A time query value the way tsuru decodes it; ValueError when it does not."""
+    m = _FORM_TIME.fullmatch(raw)
+    if m is None or not (m["y"] or m["h"]) or (m["y"] and m["h"] and not (m["d"] and m["t"])):
+        return parse_time(raw)  # a lenient superset (``2021-05-17 10:00:00``)
+    if m["z"] and not m["s"] and m["z"] != "Z":
+        return parse_time(raw)  # Go has no offset zone without seconds
+    year, month, day = int(m["y"] or 1), int(m["mo"] or 1), int(m["d"] or 1)
+    micro = int((m["f"] or "0")[:6].ljust(6, "0"))
+    zone = UTC
+    if m["z"] and m["z"] != "Z":
+        sign = -1 if m["z"][0] == "-" else 1
+        hours, _, minutes = m["z"][1:].partition(":")
+        zone = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+    parsed = datetime(
+        year, month, day, int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), micro, zone
+    )
+    return parsed.astimezone(UTC)

@@ -105,7 +105,7 @@ class Webhook:
 def validate_name(name: str) -> None:
     if not name:
         raise InvalidWebhook("webhook name must not be empty")
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise InvalidWebhook(INVALID_NAME)
 
 

@@ -6,12 +6,17 @@ import warnings
 
 import requests
 import urllib3
+from requests.structures import CaseInsensitiveDict
 
 from services.events.domain.outgoing import OutgoingRequest
 from services.events.operations.delivery import Response
 
 CONNECT_TIMEOUT = 15.0
 MAX_DETAIL = 1024
+# What Go's client adds to tsuru's webhook requests (keep-alives disabled); requests'
+# own defaults (Accept, keep-alive, "gzip, deflate") are not sent.
+GO_DEFAULTS = (("Accept-Encoding", "gzip"), ("Connection", "close"))
+_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def _header_dict(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
@@ -21,6 +26,9 @@ def _header_dict(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     for name, value in headers:
         key = lowered.setdefault(name.lower(), name)
         out[key] = f"{out[key]}, {value}" if key in out else value
+    for name, value in GO_DEFAULTS:
+        if name.lower() not in lowered:
+            out[name] = value
     return out
 
 
@@ -32,16 +40,22 @@ class HttpSender:
         session = requests.Session()
         # Only the webhook's own proxy applies, never the worker's environment.
         session.trust_env = False
+        session.headers = CaseInsensitiveDict()
         proxies = {"http": req.proxy, "https": req.proxy} if req.proxy else None
         try:
+            prepared = session.prepare_request(
+                requests.Request(
+                    req.method, req.url, headers=_header_dict(req.headers), data=req.body
+                )
+            )
+            if not req.body and req.method.upper() not in _BODY_METHODS:
+                # Go sends no Content-Length for an empty GET/DELETE/... body.
+                prepared.headers.pop("Content-Length", None)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                resp = session.request(
-                    req.method,
-                    req.url,
-                    headers=_header_dict(req.headers),
-                    data=req.body,
-                    proxies=proxies,
+                resp = session.send(
+                    prepared,
+                    proxies=proxies or {},
                     verify=not req.insecure,
                     timeout=(CONNECT_TIMEOUT, self.timeout),
                     allow_redirects=True,

@@ -114,3 +114,16 @@ def test_blocks_newest_first_and_form_conditions(service: Service) -> None:
     assert listed[0]["Target"] == {"Type": "pool", "Value": ""}
     assert listed[0]["Conditions"] == {"pool": "p"}
     assert listed[1]["Conditions"] is None
+
+
+def test_json_nulls_decode_as_zero_values(service: Service) -> None:
+    # The tsuru CLI's JSON carries every Go field; null leaves the zero value (Go).
+    resp = service.request(
+        "POST", "/events/blocks",
+        json={"ID": None, "KindName": None, "OwnerName": None, "Target": None,
+              "Conditions": None, "Reason": "nulls", "Active": None},
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    [listed] = service.request("GET", "/events/blocks").get_json()
+    assert listed["KindName"] == "" and listed["Target"] == {"Type": "", "Value": ""}
+    assert listed["Conditions"] is None and listed["Active"] is True

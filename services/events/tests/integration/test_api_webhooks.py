@@ -217,3 +217,29 @@ def test_delete(service: Service) -> None:
         evt["error"] == ""
         and {"name": ":name", "value": "deploy-notifier"} in evt["startcustomdata"]
     )
+
+
+def test_json_nulls_decode_as_zero_values(service: Service) -> None:
+    # Go's JSON decoder leaves a field alone on null: the webhook gets its zero values.
+    body = {
+        "name": "nulls", "url": "http://me", "team_owner": "t1", "description": None,
+        "event_filter": None, "headers": None, "method": None, "body": None,
+        "proxy_url": None, "insecure": None,
+    }  # fmt: skip
+    resp = service.request("POST", "/events/webhooks", json=body, identity=T1_ADMIN)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    hook = service.request("GET", "/events/webhooks/nulls", identity=T1_ADMIN).get_json()
+    assert hook["description"] == "" and hook["headers"] == {} and hook["method"] == ""
+    assert hook["event_filter"] == {
+        "target_types": [], "target_values": [], "kind_types": [], "kind_names": [],
+        "error_only": False, "success_only": False,
+    }  # fmt: skip
+    body = {
+        "url": "http://me2", "team_owner": "t1",
+        "event_filter": {"kind_names": None, "target_types": ["app"], "error_only": None},
+    }  # fmt: skip
+    resp = service.request("PUT", "/events/webhooks/nulls", json=body, identity=T1_ADMIN)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    hook = service.request("GET", "/events/webhooks/nulls", identity=T1_ADMIN).get_json()
+    assert hook["event_filter"]["kind_names"] == []
+    assert hook["event_filter"]["target_types"] == ["app"]

@@ -76,3 +76,28 @@ def test_insecure_skips_certificate_verification(tls_server: str) -> None:
         OutgoingRequest(method="POST", url=tls_server, headers=(), body=b"{}", insecure=True)
     )
     assert accepted.status == 204
+
+
+def test_only_gos_client_headers_are_added() -> None:
+    # Go's client (tsuru, keep-alives disabled) adds Host, Accept-Encoding: gzip,
+    # Connection: close and Content-Length for a body or a POST/PUT/PATCH; nothing else.
+    with Receiver() as receiver:
+        sender = HttpSender(timeout=10)
+        ua = ("User-Agent", "tsuru-webhook-client/1.0")
+        sender(
+            OutgoingRequest("POST", receiver.url + "/p", (("X-Ahoy", "Errrr"), ua), b"ahoy {{ --")
+        )
+        sender(OutgoingRequest("DELETE", receiver.url + "/d", (ua,), None))
+        sender(OutgoingRequest("GET", receiver.url + "/g", (ua,), b""))
+        sender(OutgoingRequest("PUT", receiver.url + "/u", (ua,), b""))
+        sender(OutgoingRequest("GET", receiver.url + "/e", (ua, ("accept-encoding", "br")), None))
+        post, delete, get, put, own = receiver.wait_for(5)
+    host = receiver.url.removeprefix("http://")
+    base = {"Host": host, "User-Agent": "tsuru-webhook-client/1.0", "Connection": "close"}
+    assert post.headers == {
+        **base, "X-Ahoy": "Errrr", "Accept-Encoding": "gzip", "Content-Length": "10"
+    }  # fmt: skip
+    assert delete.headers == {**base, "Accept-Encoding": "gzip"}
+    assert get.headers == {**base, "Accept-Encoding": "gzip"}
+    assert put.headers == {**base, "Accept-Encoding": "gzip", "Content-Length": "0"}
+    assert own.headers == {**base, "accept-encoding": "br"}

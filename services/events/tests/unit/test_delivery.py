@@ -175,3 +175,12 @@ def test_request_construction(
     assert req.proxy == "http://proxy:3128"
     ua = build_request(webhook(headers={"user-agent": ("mine",)}), event_json(doc))
     assert ua.header("User-Agent") == ["mine"]
+
+
+def test_an_empty_configured_user_agent_gets_tsurus() -> None:
+    # Go's req.UserAgent() is the first value: "" counts as not configured.
+    doc = event_doc()
+    ua = build_request(webhook(headers={"User-Agent": ("", "x")}), event_json(doc))
+    assert ua.header("User-Agent") == ["tsuru-webhook-client/1.0"]
+    ua = build_request(webhook(headers={"User-Agent": ()}), event_json(doc))
+    assert ua.header("User-Agent") == ["tsuru-webhook-client/1.0"]

@@ -44,6 +44,28 @@ def test_times_and_bools() -> None:
     assert f.running is True and f.error_only is True
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2021", datetime(2021, 1, 1, tzinfo=UTC)),
+        ("2021-05", datetime(2021, 5, 1, tzinfo=UTC)),
+        ("2021-05-17T10", datetime(2021, 5, 17, 10, tzinfo=UTC)),
+        ("2021-05-17T10Z", datetime(2021, 5, 17, 10, tzinfo=UTC)),
+        ("2021-05-17T10:30", datetime(2021, 5, 17, 10, 30, tzinfo=UTC)),
+        ("2021-05-17T10:30Z", datetime(2021, 5, 17, 10, 30, tzinfo=UTC)),
+        ("2021-05-17T10:30:05-03", datetime(2021, 5, 17, 13, 30, 5, tzinfo=UTC)),
+        ("2021-05-17T10:30:05.5-03:00", datetime(2021, 5, 17, 13, 30, 5, 500000, tzinfo=UTC)),
+        ("2021-05-17T10:30:05.123456789Z", datetime(2021, 5, 17, 10, 30, 5, 123456, tzinfo=UTC)),
+        # time of day only: Go's year 0, i.e. before every event
+        ("10:30", datetime(1, 1, 1, 10, 30, tzinfo=UTC)),
+        ("10:30:05Z", datetime(1, 1, 1, 10, 30, 5, tzinfo=UTC)),
+    ],
+)
+def test_time_layouts_of_the_form_decoder(raw: str, expected: datetime) -> None:
+    # ajg/form's allowedTimeFormats (RFC 3339 and its shortened forms).
+    assert parse(since=raw).since == expected
+
+
 def test_matching_semantics() -> None:
     doc = event_doc(
         extratargets=[{"target": {"type": "service-instance", "value": "s/i"}, "lock": False}],

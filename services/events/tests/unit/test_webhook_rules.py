@@ -67,7 +67,8 @@ def test_name_validation() -> None:
     validate_name("a" * 40)
     with pytest.raises(InvalidWebhook, match="webhook name must not be empty"):
         validate_name("")
-    for bad in ("1a", "A", "a_b", "a" * 41):
+    # Go's $ is the end of the text: a trailing newline is not a valid name.
+    for bad in ("1a", "A", "a_b", "a" * 41, "abc\n"):
         with pytest.raises(InvalidWebhook) as err:
             validate_name(bad)
         assert str(err.value) == INVALID_NAME
