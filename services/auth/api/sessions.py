@@ -36,8 +36,8 @@ def login() -> Response:
 @bp.route("/users/<email>/tokens", methods=["POST"])
 @public
 def login_legacy(email: str) -> Response:
-    # A body/query ``email`` overrides the path (tsuru 1.11).
-    return _login(input_value("email") or email)
+    # A body/query ``email`` overrides the path, even when empty (tsuru 1.11).
+    return _login(input_value("email") if input_present("email") else email)
 
 
 @bp.route("/users/tokens", methods=["DELETE"])

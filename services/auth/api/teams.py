@@ -18,6 +18,7 @@ from shared.http import (
     require_identity,
     requires,
 )
+from shared.http.auth import ensure
 
 bp = Blueprint("teams", __name__)
 
@@ -30,6 +31,8 @@ def _tags(parsed: list[str]) -> list[str]:
 @bp.route("/teams", methods=["POST"])
 @requires("team.create")
 def create_team() -> Response:
+    # tsuru checks team.create before decoding the body.
+    ensure(require_identity(), "team.create")
     data = parse_input(TeamInput())
     teams.create_team(deps(), require_identity(), data["name"], _tags(data["tags"]), input_fields())
     return empty(201)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 
 from services.auth.api.deps import deps
 from services.auth.api.schemas import quota_json
@@ -38,12 +38,13 @@ def create_user() -> Response:
 @bp.route("/users", methods=["GET"])
 @requires("user.read")
 def list_users() -> Response:
+    # tsuru reads these filters (and ``user`` below) from the query string only.
     found = users.list_users(
         deps(),
         require_identity(),
-        input_value("userEmail"),
-        input_value("role"),
-        input_value("context"),
+        request.args.get("userEmail", ""),
+        request.args.get("role", ""),
+        request.args.get("context", ""),
     )
     return json_response(found)
 
@@ -51,7 +52,7 @@ def list_users() -> Response:
 @bp.route("/users", methods=["DELETE"])
 @requires("user.delete")
 def remove_user() -> Response:
-    users.remove_user(deps(), require_identity(), input_value("user"), input_fields())
+    users.remove_user(deps(), require_identity(), request.args.get("user", ""), input_fields())
     return empty()
 
 
@@ -87,7 +88,7 @@ def reset_password(email: str) -> Response:
 @bp.route("/users/api-key", methods=["GET"])
 @requires("user.update.token")
 def show_apikey() -> Response:
-    key = credentials.show_apikey(deps(), require_identity(), input_value("user"))
+    key = credentials.show_apikey(deps(), require_identity(), request.args.get("user", ""))
     return json_response(key)
 
 
@@ -95,7 +96,7 @@ def show_apikey() -> Response:
 @requires("user.update.token")
 def regenerate_apikey() -> Response:
     key = credentials.regenerate_apikey(
-        deps(), require_identity(), input_value("user"), input_fields()
+        deps(), require_identity(), request.args.get("user", ""), input_fields()
     )
     return json_response(key)
 

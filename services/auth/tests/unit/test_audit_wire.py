@@ -154,3 +154,88 @@ def test_new_user_quota_below_minus_one_is_unlimited(env, tmp_path):
     assert cfg.user_quota == -1
     cfg = config_from(AuthSettings.from_env({**env, "TSUBAME_QUOTA_APPS_PER_USER": "3"}))
     assert cfg.user_quota == 3
+
+
+def _team_token_headers(deps, *grants):
+    """Gateway headers for a team token holding ``(ctx, [perms], value)`` roles."""
+    from services.auth.domain.models import RoleInstance, TeamToken
+    from services.auth.domain.secrets import token_hash
+    from services.auth.tests.unit.conftest import headers_for
+
+    if deps.repos.teams.get("blue") is None:
+        from services.auth.domain.models import Team
+
+        deps.repos.teams.add(Team("blue", "a@example.com"))
+    roles = []
+    for i, (ctx, perms, value) in enumerate(grants):
+        add_role(deps, f"tokrole{i}", ctx, *perms)
+        roles.append(RoleInstance(f"tokrole{i}", value))
+    token = TeamToken("tok", token_hash("raw-team"), "blue", "a@example.com", deps.clock())
+    token.roles = roles
+    deps.repos.tokens.add(token)
+    return headers_for(deps, "raw-team")
+
+
+class TestCheckOrder:
+    def test_create_team_checks_permission_before_decoding(self, client, login):
+        headers = login("alice@example.com")
+        resp = client.post(
+            "/teams", data="{broken", headers={**headers, "Content-Type": "application/json"}
+        )
+        assert (resp.status_code, resp.data) == (
+            403,
+            b"You don't have permission to do this action\n",
+        )
+
+
+class TestListUsersTeamToken:
+    """tsuru needs the caller's user only when nothing else is listed."""
+
+    def test_team_token_with_user_update_lists_users(self, client, deps):
+        add_user(deps, "alice@example.com")
+        headers = _team_token_headers(deps, ("global", ["user.update"], ""))
+        resp = client.get("/users", headers=headers)
+        assert resp.status_code == 200
+        assert [u["Email"] for u in resp.get_json()] == ["alice@example.com"]
+
+    def test_team_token_with_nothing_to_list_is_not_a_user(self, client, deps):
+        add_user(deps, "alice@example.com")
+        headers = _team_token_headers(deps)
+        resp = client.get("/users", headers=headers)
+        assert (resp.status_code, resp.data) == (400, b"team token is not a user token\n")
+
+
+class TestQueryOnlyInputs:
+    """tsuru reads these with r.URL.Query(): a body field is ignored."""
+
+    def test_regenerate_apikey_ignores_body_user(self, client, deps, login):
+        add_user(deps, "bob@example.com")
+        headers = login("alice@example.com", ("global", ["user.update.token"], ""))
+        resp = client.post("/users/api-key", data={"user": "bob@example.com"}, headers=headers)
+        assert resp.status_code == 200
+        assert deps.repos.users.get("bob@example.com").apikey_hash == ""
+        assert deps.repos.users.get("alice@example.com").apikey_hash != ""
+
+    def test_remove_user_ignores_json_body_user(self, client, deps, login):
+        add_user(deps, "bob@example.com")
+        headers = login("alice@example.com", ("global", ["user.delete"], ""))
+        resp = client.delete("/users", json={"user": "bob@example.com"}, headers=headers)
+        assert resp.status_code == 200
+        assert deps.repos.users.get("bob@example.com") is not None
+        assert deps.repos.users.get("alice@example.com") is None
+
+    def test_list_users_filter_is_query_only(self, client, deps, admin):
+        add_user(deps, "bob@example.com")
+        resp = client.get("/users", json={"userEmail": "bob@example.com"}, headers=admin)
+        assert resp.status_code == 200
+        assert len(resp.get_json()) == 2
+
+
+def test_legacy_login_empty_email_field_overrides_path(client, deps):
+    add_user(deps, "alice@example.com")
+    resp = client.post(
+        "/users/alice@example.com/tokens", data={"email": "", "password": "secret123"}
+    )
+    assert (resp.status_code, resp.data) == (400, b"invalid email\n")
+    resp = client.post("/users/alice@example.com/tokens", data={"password": "secret123"})
+    assert resp.status_code == 200
