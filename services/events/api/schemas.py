@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from marshmallow import Schema, fields, pre_load
+from marshmallow import Schema, ValidationError, fields, pre_load
+
+from services.events.domain.timefmt import parse_form_time
+from shared.events.model import ZERO_TIME
 
 
 class GoBool(fields.Boolean):
@@ -33,6 +37,18 @@ class GoSchema(Schema):
         return out
 
 
+class GoTime(fields.Field):
+    """A time the way tsuru's decoders take it (RFC 3339 and its shortened forms)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if value == "":
+            return ZERO_TIME
+        try:
+            return parse_form_time(str(value))
+        except ValueError as exc:
+            raise ValidationError(f"cannot decode {value!r} as time.Time") from exc
+
+
 class TargetSchema(GoSchema):
     type = fields.String(data_key="Type", load_default="")
     value = fields.String(data_key="Value", load_default="")
@@ -48,6 +64,8 @@ class BlockSchema(GoSchema):
         keys=fields.String(), values=fields.String(), data_key="Conditions", allow_none=True
     )
     reason = fields.String(data_key="Reason", load_default="")
+    # tsuru overwrites ID, StartTime and Active of the decoded block, not EndTime.
+    end_time = GoTime(data_key="EndTime", load_default=ZERO_TIME)
 
 
 class WebhookFilterSchema(GoSchema):

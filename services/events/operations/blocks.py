@@ -15,7 +15,7 @@ from services.events.operations.recording import Recorder
 from services.events.storage.ports import BlockStore
 from shared.errors import Invalid
 from shared.events import Allowed, Block, Target
-from shared.events.model import now
+from shared.events.model import ZERO_TIME, now
 from shared.identity import Identity
 from shared.permissions import ensure
 
@@ -66,7 +66,8 @@ def add_block(
         kind_name=data.get("kind_name") or "",
         owner_name=data.get("owner_name") or "",
         target=Target(target.get("type") or "", target.get("value") or ""),
-        conditions=dict(conditions) if conditions else None,
+        conditions=dict(conditions) if conditions is not None else None,
+        end_time=data.get("end_time") or ZERO_TIME,
     )
     # tsuru leaves the target value empty while the add runs; the id is known
     # beforehand here, so the event names its block from the start.

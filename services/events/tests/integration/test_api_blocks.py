@@ -127,3 +127,31 @@ def test_json_nulls_decode_as_zero_values(service: Service) -> None:
     [listed] = service.request("GET", "/events/blocks").get_json()
     assert listed["KindName"] == "" and listed["Target"] == {"Type": "", "Value": ""}
     assert listed["Conditions"] is None and listed["Active"] is True
+
+
+def test_empty_json_conditions_stay_an_empty_object(service: Service) -> None:
+    # Go decodes {} into an empty, non-nil map: it is stored and listed as {}.
+    resp = service.request("POST", "/events/blocks", json={"Conditions": {}, "Reason": "e"})
+    assert resp.status_code == 200
+    resp = service.request("POST", "/events/blocks", data={"Reason": "form"})
+    assert resp.status_code == 200
+    listed = service.request("GET", "/events/blocks").get_json()
+    assert {b["Reason"]: b["Conditions"] for b in listed} == {"e": {}, "form": None}
+
+
+def test_given_end_time_is_kept_while_id_start_and_active_are_overwritten(
+    service: Service,
+) -> None:
+    given = {"ID": "000000000000000000000000", "StartTime": "2001-01-01T00:00:00Z",
+             "EndTime": "2002-02-02T10:00:00.5Z", "Active": False, "Reason": "kept"}  # fmt: skip
+    assert service.request("POST", "/events/blocks", json=given).status_code == 200
+    form = {"EndTime": "2003-03-03", "Reason": "form"}
+    assert service.request("POST", "/events/blocks", data=form).status_code == 200
+    listed = {b["Reason"]: b for b in service.request("GET", "/events/blocks").get_json()}
+    assert listed["kept"]["EndTime"] == "2002-02-02T10:00:00.5Z"
+    assert listed["form"]["EndTime"] == "2003-03-03T00:00:00Z"
+    assert listed["kept"]["ID"] != given["ID"] and listed["kept"]["Active"] is True
+    assert listed["kept"]["StartTime"] > "2020"
+    resp = service.request("POST", "/events/blocks", data={"EndTime": "soon", "Reason": "x"})
+    assert resp.status_code == 400
+    assert resp.get_data(as_text=True).startswith("unable to decode form: ")
