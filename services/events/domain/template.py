@@ -11,7 +11,6 @@ the raw body, as tsuru does for a template that does not parse. An execution err
 
 from __future__ import annotations
 
-import html as _html
 import json
 import re
 import urllib.parse
@@ -156,6 +155,31 @@ def _cmp(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     return compare
 
 
+_GO_HTML = {'"': "&#34;", "'": "&#39;", "&": "&amp;", "<": "&lt;", ">": "&gt;", "\0": "\ufffd"}
+_GO_JS = {
+    "\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E", "&": "\\u0026",
+    "=": "\\u003D",
+}  # fmt: skip
+
+
+def _go_html(s: str) -> str:
+    """text/template's HTMLEscapeString."""
+    return "".join(_GO_HTML.get(c, c) for c in s)
+
+
+def _go_js(s: str) -> str:
+    """text/template's JSEscapeString: quotes, <>&= and non-printable runes as \\uXXXX."""
+    out = []
+    for c in s:
+        if c in _GO_JS:
+            out.append(_GO_JS[c])
+        elif c < " " or (c >= "\x80" and not c.isprintable()):
+            out.append(f"\\u{ord(c):04X}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 FUNCS: dict[str, Callable[..., Any]] = {
     "not": lambda a: not truth(a),
     "and": _and,
@@ -171,8 +195,8 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "print": _print,
     "printf": _printf,
     "println": lambda *a: " ".join(go_print(x) for x in a) + "\n",
-    "html": lambda *a: _html.escape(_print(*a)),
-    "js": lambda *a: json.dumps(_print(*a))[1:-1],
+    "html": lambda *a: _go_html(_print(*a)),
+    "js": lambda *a: _go_js(_print(*a)),
     "urlquery": lambda *a: urllib.parse.quote_plus(_print(*a)),
 }
 

@@ -184,3 +184,11 @@ def test_an_empty_configured_user_agent_gets_tsurus() -> None:
     assert ua.header("User-Agent") == ["tsuru-webhook-client/1.0"]
     ua = build_request(webhook(headers={"User-Agent": ()}), event_json(doc))
     assert ua.header("User-Agent") == ["tsuru-webhook-client/1.0"]
+
+
+def test_default_body_is_json_escaped_like_gos_marshal() -> None:
+    # encoding/json escapes <, >, & and U+2028/U+2029 inside strings.
+    doc = event_doc(error="a<b> & c\u2028")
+    req = build_request(webhook(), event_json(doc))
+    assert b'"Error":"a\\u003cb\\u003e \\u0026 c\\u2028"' in (req.body or b"")
+    assert json.loads(req.body or b"")["Error"] == "a<b> & c\u2028"

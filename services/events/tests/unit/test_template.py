@@ -71,3 +71,15 @@ def test_unparseable_template_is_sent_as_is() -> None:
 def test_unknown_field_fails_execution() -> None:
     with pytest.raises(TemplateExecError):
         run("{{.Nope}}")
+
+
+def test_html_and_js_escape_like_go() -> None:
+    # text/template's HTMLEscapeString and JSEscapeString.
+    error = "a<b> & \"c\" 'd' = é\n\x01"
+    assert run("{{html .Error}}", error=error) == (
+        "a&lt;b&gt; &amp; &#34;c&#34; &#39;d&#39; = é\n\x01"
+    )
+    assert run("{{js .Error}}", error=error) == (
+        "a\\u003Cb\\u003E \\u0026 \\\"c\\\" \\'d\\' \\u003D é\\u000A\\u0001"
+    )
+    assert run("{{js .Error}}", error="x\\y\u2028") == "x\\\\y\\u2028"
