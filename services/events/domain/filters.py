@@ -34,11 +34,14 @@ def go_bool(raw: str, key: str) -> bool:
     raise InvalidFilter(f'strconv.ParseBool: parsing "{raw}": invalid syntax ({key})')
 
 
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+
+
 def _int(raw: str, key: str) -> int:
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidFilter(f'strconv.ParseInt: parsing "{raw}": invalid syntax ({key})') from exc
+    # Python's int() also takes spaces, underscores and non-ASCII digits; Go does not.
+    if not _GO_INT.fullmatch(raw):
+        raise InvalidFilter(f'strconv.ParseInt: parsing "{raw}": invalid syntax ({key})')
+    return int(raw)
 
 
 def _time(raw: str, key: str) -> datetime:

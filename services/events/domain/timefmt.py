@@ -53,7 +53,8 @@ def parse_time(raw: str) -> datetime:
 _FORM_TIME = re.compile(
     r"^(?:(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2}))?)?(?P<t>T(?=\d))?)?"
     r"(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?)?"
-    r"(?P<z>Z|[+-]\d{2}(?::\d{2})?)?)?$"
+    r"(?P<z>Z|[+-]\d{2}(?::\d{2})?)?)?$",
+    re.ASCII,
 )
 
 

@@ -24,13 +24,17 @@ def test_keys_are_case_insensitive_and_kind_names_repeat() -> None:
     assert parse(**{"Target.Type": "app"}).target_type == "app"
 
 
-@pytest.mark.parametrize(("raw", "limit"), [("10", 10), ("0", 100), ("-3", 100), ("101", 100)])
+@pytest.mark.parametrize(
+    ("raw", "limit"), [("10", 10), ("0", 100), ("-3", 100), ("101", 100), ("+7", 7)]
+)
 def test_limit_bounds(raw: str, limit: int) -> None:
     assert parse(limit=raw).limit == limit
 
 
 def test_bad_values_are_400() -> None:
-    for args in ({"limit": "abc"}, {"since": "yesterday"}, {"running": "maybe"}):
+    # strconv.ParseInt takes an optional sign and decimal digits only.
+    for args in ({"limit": "abc"}, {"since": "yesterday"}, {"running": "maybe"},
+                 {"limit": "1_0"}, {"limit": " 5"}, {"skip": "٣"}, {"since": "٢٠٢١"}):  # fmt: skip
         with pytest.raises(InvalidFilter) as err:
             parse(**args)
         assert err.value.status == 400
