@@ -73,7 +73,8 @@ class Webhook:
             "event_filter": self.event_filter.to_json(),
             "url": self.url,
             "proxy_url": self.proxy_url,
-            "headers": {k: list(v) for k, v in self.headers.items()},
+            # encoding/json writes map keys sorted
+            "headers": {k: list(self.headers[k]) for k in sorted(self.headers)},
             "method": self.method,
             "body": self.body,
             "insecure": self.insecure,

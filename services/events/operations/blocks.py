@@ -30,7 +30,12 @@ def block_json(block: Block) -> dict[str, Any]:
         "KindName": block.kind_name,
         "OwnerName": block.owner_name,
         "Target": {"Type": block.target.type, "Value": block.target.value},
-        "Conditions": dict(block.conditions) if block.conditions is not None else None,
+        # encoding/json writes map keys sorted
+        "Conditions": (
+            {k: block.conditions[k] for k in sorted(block.conditions)}
+            if block.conditions is not None
+            else None
+        ),
         "Reason": block.reason,
         "Active": block.active,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from bson import ObjectId
 
@@ -155,3 +157,12 @@ def test_given_end_time_is_kept_while_id_start_and_active_are_overwritten(
     resp = service.request("POST", "/events/blocks", data={"EndTime": "soon", "Reason": "x"})
     assert resp.status_code == 400
     assert resp.get_data(as_text=True).startswith("unable to decode form: ")
+
+
+def test_conditions_are_listed_in_gos_map_order(service: Service) -> None:
+    body = {"Conditions": {"pool": "p", "app": "a", "Z": "z"}, "Reason": "sorted"}
+    raw = json.dumps(body)  # the test client's json= would sort the keys itself
+    resp = service.request("POST", "/events/blocks", data=raw, content_type="application/json")
+    assert resp.status_code == 200
+    listed = service.request("GET", "/events/blocks").get_data(as_text=True)
+    assert '"Conditions":{"Z":"z","app":"a","pool":"p"}' in listed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from services.events.domain.webhooks import INVALID_NAME
@@ -243,3 +245,16 @@ def test_json_nulls_decode_as_zero_values(service: Service) -> None:
     hook = service.request("GET", "/events/webhooks/nulls", identity=T1_ADMIN).get_json()
     assert hook["event_filter"]["kind_names"] == []
     assert hook["event_filter"]["target_types"] == ["app"]
+
+
+def test_headers_are_listed_in_gos_map_order(service: Service) -> None:
+    # encoding/json writes map keys sorted.
+    body = {**HOOK, "name": "sorted", "headers": {"b": ["1"], "A": ["2"], "X-c": ["3"]}}
+    # (the test client's json= would sort the request's keys itself)
+    resp = service.request(
+        "POST", "/events/webhooks", data=json.dumps(body), content_type="application/json",
+        identity=T1_ADMIN,
+    )  # fmt: skip
+    assert resp.status_code == 200
+    info = service.request("GET", "/events/webhooks/sorted", identity=T1_ADMIN)
+    assert '"headers":{"A":["2"],"X-c":["3"],"b":["1"]}' in info.get_data(as_text=True)
