@@ -196,3 +196,32 @@ def test_global_creator_without_team_asks_auth_for_the_only_team(
         400,
         "You must provide a team to execute this action.\n",
     )
+
+
+def test_json_nulls_and_a_bodyless_delivery_with_only_gos_client_headers(
+    stack: Stack, admin_token: str, make_user
+) -> None:
+    team, token = team_owner(stack, admin_token, make_user)
+    name = f"h{secrets.token_hex(3)}"
+    with Receiver() as receiver:
+        # The tsuru CLI's JSON may carry nulls: Go leaves those fields at their zero value.
+        create_hook(
+            stack, token, name=name, url=receiver.url + "/d", method="delete", team_owner=team,
+            description=None, headers=None, body=None, proxy_url=None,
+            event_filter={"kind_names": ["team.update"], "target_values": [team],
+                          "kind_types": None},
+        )  # fmt: skip
+        info = requests.get(f"{stack.url}/1.6/events/webhooks/{name}", headers=bearer(token))
+        assert info.json()["headers"] == {} and info.json()["event_filter"]["kind_types"] == []
+        touch_team(stack, token, team, "bodyless")
+        [got] = receiver.wait_for(1)
+    assert got.method == "DELETE" and got.body == b""
+    signature = got.headers.pop("X-Tsubame-Signature")
+    assert signature.startswith("sha256=")
+    got.headers.pop("X-Tsubame-Event-Id")
+    assert got.headers == {
+        "Host": receiver.url.removeprefix("http://"),
+        "User-Agent": "tsuru-webhook-client/1.0",
+        "Accept-Encoding": "gzip",
+        "Connection": "close",
+    }
