@@ -3,6 +3,8 @@
 Supported: text, ``{{pipeline}}`` with field chains (``.Kind.Name``, ``$.Owner``),
 ``.UniqueID.Hex``, literals, pipes (``.Error | printf "%q"``), the functions
 ``not and or eq ne lt le gt ge len index print printf println html js urlquery``,
+``printf`` with Go's usual verbs, flags, width and precision (``%-10s``, ``%05d``,
+``%q``, ``%x``, ``%.2f``, ``%!d(string=a)`` for a mismatch, ``%!s(MISSING)``),
 ``if``/``else if``/``else``/``end``, ``range`` (with ``else``), ``with``, comments
 and ``{{-``/``-}}`` trimming. Anything else is a parse error: the caller then sends
 the raw body, as tsuru does for a template that does not parse. An execution error
@@ -88,28 +90,149 @@ def truth(value: Any) -> bool:
 # -- functions -------------------------------------------------------------------
 
 
+_SPEC = re.compile(r"([-+# 0]*)([0-9]+)?(?:\.([0-9]*))?(.)?", re.S)
+
+
+def _go_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, GoStruct):
+        return value.type_name
+    if isinstance(value, list | tuple):
+        return "[]interface {}"
+    return type(value).__name__
+
+
+def _bad(verb: str, value: Any) -> str:
+    if value is None:
+        return f"%!{verb}(<nil>)"
+    return f"%!{verb}({_go_type(value)}={go_print(value)})"
+
+
+def go_quote(s: str) -> str:
+    """strconv.Quote."""
+    out = ['"']
+    for c in s:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c in _QUOTE_SHORT:
+            out.append(_QUOTE_SHORT[c])
+        elif c < " " or c == "\x7f":
+            out.append(f"\\x{ord(c):02x}")
+        elif c >= "\x80" and not c.isprintable():
+            out.append(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+        else:
+            out.append(c)
+    return "".join(out) + '"'
+
+
+_QUOTE_SHORT = {
+    "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+    "\v": "\\v",
+}  # fmt: skip
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _format_one(flags: str, prec: int | None, verb: str, arg: Any) -> tuple[str, bool]:
+    """The formatted operand and whether it is numeric (zero padding goes after the sign)."""
+    if verb in "vs":
+        if verb == "v" and _is_int(arg):
+            return _format_one(flags, prec, "d", arg)
+        if verb == "s" and (isinstance(arg, bool | int | float) or arg is None):
+            return _bad(verb, arg), False
+        text = go_print(arg)
+        return (text[:prec] if prec is not None else text), False
+    if verb == "q":
+        if isinstance(arg, str):
+            return go_quote(arg[:prec] if prec is not None else arg), False
+        if _is_int(arg):  # strconv.QuoteRune
+            quoted = go_quote(chr(arg))[1:-1].replace('\\"', '"').replace("'", "\\'")
+            return f"'{quoted}'", False
+        return _bad(verb, arg), False
+    if verb == "t":
+        return (go_print(arg), False) if isinstance(arg, bool) else (_bad(verb, arg), False)
+    if verb == "c":
+        return (chr(arg), False) if _is_int(arg) else (_bad(verb, arg), False)
+    if verb in "dboxX":
+        if verb in "xX" and isinstance(arg, str):
+            text = arg.encode().hex()
+            return (text.upper() if verb == "X" else text), False
+        if not _is_int(arg):
+            return _bad(verb, arg), False
+        digits = format(abs(arg), {"d": "d", "b": "b", "o": "o", "x": "x", "X": "X"}[verb])
+        if prec is not None:
+            digits = digits.rjust(prec, "0")
+        if "#" in flags and verb in "xXo":
+            digits = {"x": "0x", "X": "0X", "o": "0"}[verb] + digits
+        sign = "-" if arg < 0 else "+" if "+" in flags else " " if " " in flags else ""
+        return sign + digits, True
+    if verb in "eEfFgG":
+        if not isinstance(arg, float):
+            return _bad(verb, arg), False
+        if verb in "gG" and prec is None:
+            text = go_print(arg)
+        else:
+            text = format(arg, verb if prec is None else f".{prec}{verb}")
+        if "+" in flags and arg >= 0:
+            text = "+" + text
+        elif " " in flags and arg >= 0:
+            text = " " + text
+        return text, True
+    return _bad(verb, arg), False
+
+
 def _printf(fmt: str, *args: Any) -> str:
+    """Go's fmt.Sprintf for the usual verbs, flags, width and precision."""
     out: list[str] = []
-    it = iter(args)
+    used = 0
     i = 0
     while i < len(fmt):
         c = fmt[i]
-        if c != "%" or i + 1 >= len(fmt):
+        if c != "%":
             out.append(c)
             i += 1
             continue
-        verb = fmt[i + 1]
-        i += 2
+        m = _SPEC.match(fmt, i + 1)
+        assert m is not None  # every part is optional
+        flags, width, precision, verb = m.groups()
+        i = m.end()
+        if verb is None:
+            out.append("%!(NOVERB)")
+            break
         if verb == "%":
             out.append("%")
             continue
-        arg = next(it, None)
-        if verb == "q":
-            out.append(json.dumps(go_print(arg), ensure_ascii=False))
-        elif verb == "d" and isinstance(arg, int | float):
-            out.append(str(int(arg)))
-        else:
-            out.append(go_print(arg))
+        if used >= len(args):
+            out.append(f"%!{verb}(MISSING)")
+            continue
+        arg = args[used]
+        used += 1
+        prec = int(precision or 0) if precision is not None else None
+        text, numeric = _format_one(flags, prec, verb, arg)
+        size = int(width) if width else 0
+        if len(text) < size:
+            pad = size - len(text)
+            if "-" in flags:
+                text += " " * pad
+            elif "0" in flags and numeric and text[:1] in "+- ":
+                text = text[0] + "0" * pad + text[1:]
+            elif "0" in flags:
+                text = "0" * pad + text
+            else:
+                text = " " * pad + text
+        out.append(text)
+    if used < len(args):
+        extra = ", ".join(f"{_go_type(a)}={go_print(a)}" for a in args[used:])
+        out.append(f"%!(EXTRA {extra})")
     return "".join(out)
 
 

@@ -83,3 +83,27 @@ def test_html_and_js_escape_like_go() -> None:
         "a\\u003Cb\\u003E \\u0026 \\\"c\\\" \\'d\\' \\u003D é\\u000A\\u0001"
     )
     assert run("{{js .Error}}", error="x\\y\u2028") == "x\\\\y\\u2028"
+
+
+@pytest.mark.parametrize(
+    ("src", "out"),
+    [
+        ('{{printf "[%10s]" .Kind.Type}}', "[permission]"),
+        ('{{printf "[%12s]" .Kind.Type}}', "[  permission]"),
+        ('{{printf "[%-12s]" .Kind.Type}}', "[permission  ]"),
+        ('{{printf "[%.3s]" .Kind.Type}}', "[per]"),
+        ('{{printf "[%5d|%-5d|%05d|%+d]" 42 42 42 42}}', "[   42|42   |00042|+42]"),
+        ('{{printf "%x %X %o %b" 255 255 8 5}}', "ff FF 10 101"),
+        ('{{printf "%x" "hi"}}', "6869"),
+        ('{{printf "%t %v" .Running .Running}}', "false false"),
+        ('{{printf "%q" "a\\tb\\"c"}}', '"a\\tb\\"c"'),
+        ('{{printf "%5.1f|%.2f|%e" 3.14159 2.0 1234.5}}', "  3.1|2.00|1.234500e+03"),
+        ('{{printf "%s %s" "a"}}', "a %!s(MISSING)"),
+        ('{{printf "%s" "a" "b"}}', "a%!(EXTRA string=b)"),
+        ('{{printf "%d" "a"}}', "%!d(string=a)"),
+        ('{{printf "100%%"}}', "100%"),
+        ('{{printf "%c" 65}}', "A"),
+    ],
+)
+def test_printf_formats_like_gos_fmt(src: str, out: str) -> None:
+    assert run(src) == out
