@@ -33,6 +33,12 @@ def _target(raw: Mapping[str, Any]) -> GoStruct:
     )
 
 
+def _object_id(hexid: str) -> GoStruct:
+    return GoStruct(
+        "bson.ObjectId", {}, text=f'ObjectIdHex("{hexid}")', methods={"Hex": lambda: hexid}
+    )
+
+
 def _plain(type_name: str, raw: Mapping[str, Any]) -> GoStruct:
     return GoStruct(type_name, dict(raw))
 
@@ -61,11 +67,9 @@ def event_data(event: Mapping[str, Any]) -> GoStruct:
     fields: dict[str, Any] = {
         "ID": GoStruct(
             "event.eventID",
-            {"Target": _target(event["ID"]["Target"]), "ObjId": event["ID"]["ObjId"]},
+            {"Target": _target(event["ID"]["Target"]), "ObjId": _object_id(event["ID"]["ObjId"])},
         ),
-        "UniqueID": GoStruct(
-            "bson.ObjectId", {}, text=f'ObjectIdHex("{unique}")', methods={"Hex": lambda: unique}
-        ),
+        "UniqueID": _object_id(unique),
         "StartTime": _time(event["StartTime"]),
         "EndTime": _time(event["EndTime"]),
         "Target": _target(target),

@@ -107,3 +107,10 @@ def test_html_and_js_escape_like_go() -> None:
 )
 def test_printf_formats_like_gos_fmt(src: str, out: str) -> None:
     assert run(src) == out
+
+
+def test_event_id_prints_like_go() -> None:
+    doc = event_doc()
+    assert run("{{.ID}}", _id=doc["_id"]) == f'{{() ObjectIdHex("{doc["_id"]}")}}'
+    assert run("{{.ID}}", running=True) == '{app(myapp) ObjectIdHex("")}'
+    assert run("{{.ID.ObjId.Hex}}", _id=doc["_id"]) == str(doc["_id"])
