@@ -96,6 +96,9 @@ def update_webhook(
         current = store.get(hook.name)
         if current is None:
             raise WebhookNotFound()
+        # Deviation (docs/compatibility.md): the stored owner's team too, or a
+        # manager of another team could take this webhook over and read its headers.
+        ensure(identity.grants, "webhook.update", _team_ctx(current.team_owner))
         if not store.replace(replace(hook, secret=hook.secret or current.secret)):
             raise WebhookNotFound()
 

@@ -258,3 +258,30 @@ def test_headers_are_listed_in_gos_map_order(service: Service) -> None:
     assert resp.status_code == 200
     info = service.request("GET", "/events/webhooks/sorted", identity=T1_ADMIN)
     assert '"headers":{"A":["2"],"X-c":["3"],"b":["1"]}' in info.get_data(as_text=True)
+
+
+def test_update_cannot_take_another_teams_webhook(service: Service) -> None:
+    # tsuru checks only the body's team: a team-B manager could move team A's webhook
+    # to B and then read its headers. Tsubame also asks for the stored owner's team.
+    service.request("POST", "/events/webhooks", json=HOOK, identity=T1_ADMIN)
+    b_admin = user("b@example.com", Grant("webhook", "team", "t2"))
+    resp = service.request(
+        "PUT", "/events/webhooks/deploy-notifier", identity=b_admin,
+        json={"team_owner": "t2", "url": "http://evil.example.com/"},
+    )  # fmt: skip
+    assert (resp.status_code, resp.get_data(as_text=True)) == (
+        403, "You don't have permission to do this action\n"
+    )  # fmt: skip
+    stored = service.db[WEBHOOKS].find_one({"_id": "deploy-notifier"})
+    assert stored["team_owner"] == "t1" and stored["url"] == HOOK["url"]
+    assert webhook_events(service, "webhook.update")[-1]["error"] == (
+        "You don't have permission to do this action"
+    )
+    # Holding webhook.update in both teams moves it, as in tsuru.
+    both = user("both@example.com", Grant("webhook", "team", "t1"), Grant("webhook", "team", "t2"))
+    resp = service.request(
+        "PUT", "/events/webhooks/deploy-notifier", identity=both,
+        json={"team_owner": "t2", "url": "http://moved.example.com/"},
+    )  # fmt: skip
+    assert resp.status_code == 200
+    assert service.db[WEBHOOKS].find_one({"_id": "deploy-notifier"})["team_owner"] == "t2"
