@@ -269,3 +269,11 @@ def test_stream_keepalive_while_waiting():
     rest = "".join(x if isinstance(x, str) else x.decode() for x in it)
     assert '"end\\n"' in rest
     time.sleep(0)
+
+
+def test_json_bodies_escape_html_characters_like_go():
+    from shared.http.responses import dumps
+
+    body = dumps({"msg": "<a href='x'>&</a>\u2028"})
+    assert body == '{"msg":"\\u003ca href=\'x\'\\u003e\\u0026\\u003c/a\\u003e\\u2028"}'
+    assert json.loads(body) == {"msg": "<a href='x'>&</a>\u2028"}
