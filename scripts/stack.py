@@ -12,7 +12,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -317,7 +317,14 @@ class Stack:
                 cwd=self.app_root,
             )
         self._gateway = self._web(
-            "gateway", "gateway.wsgi:app", bind, gw_port, "/healthcheck", proc_env
+            "gateway",
+            "gateway.wsgi:app",
+            bind,
+            gw_port,
+            "/healthcheck",
+            proc_env,
+            # The gateway's own worker (gateway/worker.py); services keep gevent.
+            extra=["-k", "gateway.worker.GatewayWorker"],
         )
         self._gateway.host = local
 
@@ -336,7 +343,14 @@ class Stack:
         self._wait([(worker, worker.running) for worker in self._workers.values()], 1.0)
 
     def _web(
-        self, name: str, app: str, bind: str, port: int, health: str, env: dict[str, str]
+        self,
+        name: str,
+        app: str,
+        bind: str,
+        port: int,
+        health: str,
+        env: dict[str, str],
+        extra: Sequence[str] = (),
     ) -> _Web:
         argv = [
             *_gunicorn(),
@@ -347,6 +361,7 @@ class Stack:
             f"{bind}:{port}",
             "--name",
             f"tsubame-{name}",
+            *extra,
         ]
         child = Child(name, argv, self.log_path(name), env=env, cwd=self.app_root)
         return _Web(child, bind, port, health)

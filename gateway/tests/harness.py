@@ -139,6 +139,7 @@ class GatewayHarness:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         argv = [str(gunicorn), "-c", str(REPO / "deploy" / "gunicorn.py"), "gateway.wsgi:app"]
         argv += ["--bind", f"127.0.0.1:{self.port}"]
+        argv += ["-k", "gateway.worker.GatewayWorker"]  # as scripts/stack.py runs it
         with (self.root / "gateway.log").open("ab") as out:
             self.gateway = subprocess.Popen(
                 argv, cwd=REPO, env=proc_env, stdout=out, stderr=out, start_new_session=True
