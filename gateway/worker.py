@@ -1,140 +1,88 @@
-"""The gateway's gunicorn worker: gevent's WSGI server instead of gunicorn's HTTP code.
+"""The gateway's gunicorn worker: gunicorn's gevent worker, a response head sent with its body.
 
 ``gunicorn -c deploy/gunicorn.py -k gateway.worker.GatewayWorker gateway.wsgi:app``
 (scripts/stack.py and the test harness pass it; services keep the ``gevent`` worker).
 
-The gateway's throughput is its CPU per forwarded request, and gunicorn's own HTTP/1
-handling (parser, environ, response object) was about half of it. gunicorn's
-``gevent_pywsgi`` worker serves the same WSGI application with gevent's pywsgi, which
-costs about a third fewer instructions per request (measured under callgrind). This
-worker is that one plus what the gateway relies on from gunicorn's worker:
+gunicorn writes a response's head and the body bytes of the first ``write()`` with two
+``sendall`` calls. On loopback a send costs about as much as parsing a small request,
+and the gateway's throughput is its CPU per request (client, gateway and services
+share the machine's CPUs). This worker sends the head together with the body bytes of
+that same ``write()``: the client receives the same bytes at the same moment (the head
+never waits for a later chunk of a streamed body), in one segment instead of two.
+Everything else (parsing, validation, keep-alive, the websocket take-over through
+``gunicorn.socket`` and ``StopIteration``) is gunicorn's own.
 
-* ``environ["gunicorn.socket"]``, the client socket an upgraded connection is
-  spliced to (gateway/tunnel.py), and ``StopIteration`` from the application meaning
-  "the connection was taken over: write nothing more, close it";
-* a connection waits at most ``keepalive`` seconds for its next request's head
-  (gunicorn's keep-alive timeout; pywsgi has none);
-* the ``Server: gunicorn`` header on every answer;
-* a small answer's head and body leave in one ``sendall`` (pywsgi sends the head alone
-  first: one more send, which on loopback costs about as much as parsing a request).
-
-Bodies still go out as the application yields them (a keep-alive line of a stream is
-sent at once) and request bodies are read as the application asks (bounded memory).
+gevent's pywsgi (gunicorn's ``gevent_pywsgi`` worker) was measured too: a quarter
+fewer instructions per request, but it accepts what gunicorn refuses (two
+Content-Length headers, Content-Length with chunked, folded header lines that it
+forwards with their CR LF), sends a body to HEAD requests and ignores absolute-form
+targets; not a drop-in replacement for the public entry point.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import gevent
-from gunicorn import SERVER
-from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
-
-# A body this small is sent in the same sendall as the head (one copy, one syscall).
-COALESCE_LIMIT = 64 * 1024
+from gunicorn.http import wsgi
+from gunicorn.workers.ggevent import GeventWorker
 
 
-class _SlowHead(Exception):
-    """The next request's head did not arrive within the keep-alive timeout."""
+class _Hold:
+    """Stands in for the client socket while gunicorn writes a response head."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.parts.append(bytes(data))
 
 
-class GatewayHandler(PyWSGIHandler):  # type: ignore[misc]
-    keepalive: float = 5.0
-    _taken_over = False
+class CoalescingResponse(wsgi.Response):  # type: ignore[misc]
+    """gunicorn's Response; inside ``write()`` the head waits for that write's body."""
 
-    # -- keep-alive timeout --------------------------------------------------------------
-    # One timer per connection, running from the wait for a request line to the end of
-    # its headers (gunicorn's keep-alive timeout covers the same span).
+    sock: Any  # gunicorn's client socket (set by Response.__init__)
+    _pending: bytes | None = None
+    _in_write = False
 
-    _timer: gevent.Timeout | None = None
-
-    def handle(self) -> None:
-        try:
-            super().handle()
-        finally:
-            if self._timer is not None:
-                self._timer.close()
-
-    def read_requestline(self) -> str:
-        if self.keepalive <= 0:
-            return str(super().read_requestline())
-        timer = self._timer
-        if timer is None:
-            timer = self._timer = gevent.Timeout(self.keepalive, _SlowHead)
-        timer.start()
-        try:
-            line = str(super().read_requestline())
-        except _SlowHead:
-            return ""  # idle too long: pywsgi closes the connection
-        except BaseException:
-            timer.cancel()
-            raise
-        if not line:
-            timer.cancel()  # the client closed; no head follows
-        return line
-
-    def read_request(self, raw_requestline: str) -> Any:
-        # _SlowHead raised here is a client error (answered 400, connection closed).
-        try:
-            return super().read_request(raw_requestline)
-        finally:
-            if self._timer is not None:
-                self._timer.cancel()
-
-    # -- what the gateway application expects of gunicorn ------------------------------
-
-    def get_environ(self) -> dict[str, Any]:
-        env: dict[str, Any] = super().get_environ()
-        env["gunicorn.socket"] = self.socket
-        return env
-
-    def run_application(self) -> None:
-        self._taken_over = False
-        try:
-            super().run_application()
-        except StopIteration:
-            # The application spliced the client's socket to a service (a 101 upgrade)
-            # and is finished with it: nothing more is written, the connection closes.
-            self._taken_over = True
-            self.close_connection = True
-
-    def log_request(self) -> None:
-        # gunicorn's worker does not log a taken-over connection; and with the access log
-        # off (the default) the entry is not even built.
-        if not self._taken_over and getattr(self.server.log, "access_log_enabled", True):
-            super().log_request()
-
-    def finalize_headers(self) -> None:
-        super().finalize_headers()
-        self.response_headers.append((b"Server", SERVER.encode("latin-1")))
-
-    def _write_with_headers(self, data: bytes) -> None:
-        if not data or len(data) > COALESCE_LIMIT:
-            super()._write_with_headers(data)
+    def send_headers(self) -> None:
+        if not self._in_write or self.headers_sent:
+            super().send_headers()
             return
-        self.headers_sent = True
-        self.finalize_headers()
-        head = bytearray(b"HTTP/1.1 ")
-        head += self.status
-        head += b"\r\n"
-        for header, value in self.response_headers:
-            head += header
-            head += b": "
-            head += value
-            head += b"\r\n"
-        head += b"\r\n"
-        if self.response_use_chunked:
-            head += b"%x\r\n" % len(data)
-            head += data
-            head += b"\r\n"
-        else:
-            head += data
-        self._sendall(head)
+        # gunicorn's own head, captured instead of sent; it leaves by the end of write().
+        sock, hold = self.sock, _Hold()
+        self.sock = hold
+        try:
+            super().send_headers()
+        finally:
+            self.sock = sock
+        self._pending = b"".join(hold.parts)
+
+    def write(self, arg: Any) -> None:
+        self._in_write = True
+        try:
+            super().write(arg)
+        finally:
+            self._in_write = False
+            pending = self._pending
+            if pending is not None:
+                # No body bytes went out with the head (empty or omitted): send it alone.
+                self._pending = None
+                self.sock.sendall(pending)
+
+    def _emit_body(self, data: bytes) -> None:
+        pending = self._pending
+        if pending is None:
+            super()._emit_body(data)
+            return
+        self._pending = None
+        if self.chunked:  # gunicorn.util.write_chunk's framing
+            data = b"%X\r\n%s\r\n" % (len(data), data)
+        self.sock.sendall(pending + data)
 
 
-class GatewayWorker(GeventPyWSGIWorker):  # type: ignore[misc]
-    wsgi_handler = GatewayHandler
-
+class GatewayWorker(GeventWorker):  # type: ignore[misc]
     def init_process(self) -> None:
-        GatewayHandler.keepalive = float(self.cfg.keepalive)
+        # gunicorn.http.wsgi.create() builds HTTP/1 responses from this module attribute
+        # (HTTP/2 passes its own class); this worker process runs only the gateway.
+        wsgi.Response = CoalescingResponse
         super().init_process()
