@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,18 +19,9 @@ from pymongo import MongoClient
 from scripts.procs import group_members, port_open
 from scripts.stack import CONTEXTS, Stack, StackError
 from scripts.standins import write_standins
+from tests.e2e.plainhttp import get
 
 pytestmark = pytest.mark.e2e
-
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with _opener.open(url, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def port_of(url: str) -> int:

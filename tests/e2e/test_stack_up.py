@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-
 import pytest
 
 from scripts.procs import group_members, port_open
 from scripts.stack import CONTEXTS, Stack
+from tests.e2e.plainhttp import get
 
 pytestmark = pytest.mark.e2e
-
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with _opener.open(url, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def test_every_service_answers_health_on_its_own_port(stack: Stack) -> None:

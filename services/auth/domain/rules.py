@@ -69,3 +69,11 @@ def parse_limit(raw: str) -> int:
     if limit is None:
         raise errors.InvalidLimit()
     return -1 if limit < 0 else limit
+
+
+def new_quota_limit(raw: str, inuse: int) -> int:
+    """A user's or team's new app quota: -1 (unlimited) or at least what is in use."""
+    limit = parse_limit(raw)
+    if 0 <= limit < inuse:
+        raise errors.LimitBelowInUse()
+    return limit

@@ -152,9 +152,7 @@ def change_team_quota(
         allowed=team_allowed(name),
         custom_data=fields,
     ):
-        limit = rules.parse_limit(raw_limit)
-        if 0 <= limit < team.quota.inuse:
-            raise errors.LimitBelowInUse()
+        limit = rules.new_quota_limit(raw_limit, team.quota.inuse)
         deps.repos.teams.set_quota_limit(name, limit)
 
 

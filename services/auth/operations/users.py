@@ -147,7 +147,5 @@ def change_user_quota(
         allowed=user_allowed(email),
         custom_data=fields,
     ):
-        limit = rules.parse_limit(raw_limit)
-        if 0 <= limit < user.quota.inuse:
-            raise errors.LimitBelowInUse()
+        limit = rules.new_quota_limit(raw_limit, user.quota.inuse)
         deps.repos.users.set_quota_limit(email, limit)
