@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from urllib.parse import parse_qs
 
 from shared.errors import PERMISSION_DENIED
+from shared.golang.times import duration
 from shared.identity import Identity
 from shared.permissions import has_global
 
@@ -53,22 +54,6 @@ INDEX = """<!DOCTYPE html>
 </body>
 </html>
 """
-
-
-def go_duration(seconds: float) -> str:
-    """A duration the way Go's time.Duration prints it (``1.042ms``, ``812.4µs``)."""
-    ns = round(seconds * 1e9)
-    if ns < 1_000:
-        return f"{ns}ns"
-    for unit, size in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
-        if ns < size * 1000 or unit == "s":
-            value = f"{ns / size:.9f}".rstrip("0").rstrip(".")
-            if unit != "s" or ns < 60e9:
-                return value + unit
-    minutes, rest = divmod(ns, 60_000_000_000)
-    secs = f"{rest / 1e9:.9f}".rstrip("0").rstrip(".")
-    hours, minutes = divmod(minutes, 60)
-    return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
 
 
 def _ok(body: bytes, content_type: str) -> Answer:
@@ -114,7 +99,7 @@ class LocalRoutes:
         for name in selected:
             started = time.perf_counter()
             error = self._upstreams[name].health(HEALTH_TIMEOUT)
-            took = go_duration(time.perf_counter() - started)
+            took = duration(time.perf_counter() - started)
             failed = failed or error is not None
             status = "WORKING" if error is None else f"fail - {error}"
             lines.append(f"{name}: {status} ({took})\n")

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
-from gateway.local import LocalRoutes, go_duration
+from gateway.local import LocalRoutes
 from gateway.metrics import Metrics
 from gateway.routing import Route
 from shared.identity import Grant, Identity
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0.000000512, "512ns"),
-        (0.0008124, "812.4µs"),
-        (0.001042, "1.042ms"),
-        (0.0015, "1.5ms"),
-        (2.5, "2.5s"),
-        (1.0, "1s"),
-        (61.5, "1m1.5s"),
-        (3725.0, "1h2m5s"),
-    ],
-)
-def test_go_duration(seconds: float, text: str) -> None:
-    assert go_duration(seconds) == text
 
 
 class Healthy:

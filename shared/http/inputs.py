@@ -21,6 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from werkzeug.datastructures import MultiDict
 
 from shared.errors import Invalid
+from shared.golang.fmt import sprint_json
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -41,30 +42,6 @@ def form() -> MultiDict[str, str]:
             out.add(key, v)
     g._tsubame_form = out
     return out
-
-
-def go_string(value: Any) -> str:
-    """A JSON scalar printed the way Go's fmt prints the decoded value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, int | float):
-        f = float(value)
-        if f.is_integer() and abs(f) < 1e21:
-            return str(int(f)) if abs(f) < 1e6 else _go_exp(f)
-        return repr(f) if 1e-4 <= abs(f) < 1e21 else _go_exp(f)
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _go_exp(f: float) -> str:
-    mantissa, exp = f"{f:e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    sign = exp[0]
-    digits = exp[1:].lstrip("0").rjust(2, "0")
-    return f"{mantissa}e{sign}{digits}"
 
 
 def json_body() -> dict[str, Any] | None:
@@ -90,9 +67,9 @@ def input_values(name: str) -> list[str]:
     if body is not None and name in body:
         raw = body[name]
         if isinstance(raw, list):
-            values.extend(go_string(v) for v in raw)
+            values.extend(sprint_json(v) for v in raw)
         else:
-            values.append(go_string(raw))
+            values.append(sprint_json(raw))
     return values
 
 
@@ -116,7 +93,7 @@ def _flatten(prefix: str, value: Any, out: MultiDict[str, str]) -> None:
         for i, v in enumerate(value):
             _flatten(f"{prefix}.{i}", v, out)
     else:
-        out.add(prefix, go_string(value))
+        out.add(prefix, sprint_json(value))
 
 
 def input_fields(sensitive: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -3,23 +3,18 @@ empty-bodied mutations without a content type, plain-text errors."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response
 
+from shared.golang.gojson import marshal
+
 TEXT = "text/plain; charset=utf-8"
 
 
-# Go's encoding/json escapes these inside strings (HTML safety); clients decode both
-# forms, this keeps bodies byte-compatible with tsuru's. They only occur in strings.
-_GO_ESCAPES = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-)
-
-
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).translate(_GO_ESCAPES)
+    """The body tsuru's Go encoder writes (compact, HTML-safe escapes)."""
+    return marshal(obj)
 
 
 def json_response(obj: Any, status: int = 200, *, newline: bool = True) -> Response:

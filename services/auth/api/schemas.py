@@ -6,22 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from services.auth.domain.rules import go_atoi
-
-
-class GoBool(fields.Boolean):
-    """Go's strconv.ParseBool; an empty value decodes as false (ajg/form)."""
-
-    truthy = {"1", "t", "T", "TRUE", "true", "True", True}
-    falsy = {"0", "f", "F", "FALSE", "false", "False", "", False}
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if value in self.truthy:
-            return True
-        if value in self.falsy:
-            return False
-        raise ValidationError(f"invalid boolean {value!r}")
-
+from shared.golang.strconv import NumError, atoi
+from shared.http.fields import GoBool
 
 # tsuru turns ``expires_in`` seconds into a Go time.Duration (int64 nanoseconds);
 # beyond this many seconds the multiplication wraps around (docs/compatibility.md).
@@ -34,9 +20,10 @@ class DurationSeconds(fields.Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError("Not a valid integer.")
-        number = value if isinstance(value, int) else go_atoi(value)
-        if number is None:
-            raise ValidationError("Not a valid integer.")
+        try:
+            number = value if isinstance(value, int) else atoi(value)
+        except NumError:
+            raise ValidationError("Not a valid integer.") from None
         if abs(number) > MAX_DURATION_SECONDS:
             raise ValidationError("Number out of range.")
         return number

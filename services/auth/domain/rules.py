@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from services.auth.domain import errors
+from shared.golang.strconv import NumError, atoi
 
 # tsuru's Go patterns. Go's ``$`` only matches at the very end (Python's also before a
 # final newline: ``\Z`` here) and Go's ``\s`` is ``[\t\n\f\r ]`` (ASCII, no ``\v``).
@@ -12,17 +13,6 @@ EMAIL_RE = re.compile(r"^([^@\t\n\f\r ]+)@((?:[-a-z0-9]+\.)+[a-z]{2,})\Z")
 TEAM_NAME_RE = re.compile(r"^[a-z][-@_.+\w]+\Z", re.ASCII)
 TOKEN_ID_RE = re.compile(r"^[a-z][a-z0-9-]{0,39}\Z")
 MIN_PASSWORD, MAX_PASSWORD = 6, 50
-# strconv.Atoi on 64-bit: optional sign, ASCII digits, int64 range.
-GO_INT_RE = re.compile(r"^[+-]?[0-9]+\Z")
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-def go_atoi(raw: str) -> int | None:
-    """``strconv.Atoi``: the value, or None where Go answers an error."""
-    if not GO_INT_RE.match(raw):
-        return None
-    value = int(raw)
-    return value if INT64_MIN <= value <= INT64_MAX else None
 
 
 def validate_email(email: str) -> str:
@@ -65,9 +55,10 @@ def validate_token_id(token_id: str) -> str:
 
 
 def parse_limit(raw: str) -> int:
-    limit = go_atoi(raw)
-    if limit is None:
-        raise errors.InvalidLimit()
+    try:
+        limit = atoi(raw)
+    except NumError:
+        raise errors.InvalidLimit() from None
     return -1 if limit < 0 else limit
 
 

@@ -6,7 +6,7 @@ regenerated and as ``""`` afterwards (docs/compatibility.md).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from services.auth.domain import errors, rules
@@ -16,17 +16,9 @@ from services.auth.operations.access import caller_user
 from services.auth.operations.ports import Deps
 from services.auth.operations.teams import team_allowed
 from shared.events import Target
+from shared.golang.times import rfc3339nano
 from shared.identity import Identity
 from shared.permissions import contexts_for, ensure, team_for
-
-
-def go_time(t: datetime) -> str:
-    """RFC 3339 with trimmed fractional seconds, as Go prints it; zero time as Go's."""
-    if t == ZERO_TIME:
-        return "0001-01-01T00:00:00Z"
-    base = t.strftime("%Y-%m-%dT%H:%M:%S")
-    frac = f"{t.microsecond:06d}".rstrip("0")
-    return f"{base}.{frac}Z" if frac else f"{base}Z"
 
 
 def token_json(token: TeamToken, value: str = "") -> dict:
@@ -34,9 +26,9 @@ def token_json(token: TeamToken, value: str = "") -> dict:
         "token": value,
         "token_id": token.token_id,
         "description": token.description,
-        "created_at": go_time(token.created_at),
-        "expires_at": go_time(token.expires_at),
-        "last_access": go_time(token.last_access),
+        "created_at": rfc3339nano(token.created_at),
+        "expires_at": rfc3339nano(token.expires_at),
+        "last_access": rfc3339nano(token.last_access),
         "creator_email": token.creator_email,
         "team": token.team,
     }

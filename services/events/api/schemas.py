@@ -7,14 +7,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load
 
-from services.events.domain.timefmt import parse_form_time
 from shared.events.model import ZERO_TIME
-
-
-class GoBool(fields.Boolean):
-    """Go's form decoding: an empty value is false."""
-
-    falsy = fields.Boolean.falsy | {""}
+from shared.golang.times import parse_form_time
+from shared.http.fields import GoBool
 
 
 class GoSchema(Schema):

@@ -16,32 +16,30 @@ from datetime import datetime
 from typing import Any
 
 from services.events.domain.errors import InvalidFilter
-from services.events.domain.timefmt import parse_form_time
+from shared.golang.strconv import NumError, parse_bool, parse_int
+from shared.golang.times import parse_form_time
 from shared.identity import Grant
 
 DEFAULT_LIMIT = 100
 DEFAULT_SORT = "-starttime"
 _SORT_FIELD = re.compile(r"^-?[A-Za-z][A-Za-z0-9_.]*$")
-_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
 def go_bool(raw: str, key: str) -> bool:
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE or raw == "":
-        return False  # ajg/form decodes an empty value as false
-    raise InvalidFilter(f'strconv.ParseBool: parsing "{raw}": invalid syntax ({key})')
-
-
-_GO_INT = re.compile(r"[+-]?[0-9]+")
+    """ajg/form's bool: strconv.ParseBool, an empty value is false."""
+    if raw == "":
+        return False
+    try:
+        return parse_bool(raw)
+    except NumError as exc:
+        raise InvalidFilter(f"{exc} ({key})") from exc
 
 
 def _int(raw: str, key: str) -> int:
-    # Python's int() also takes spaces, underscores and non-ASCII digits; Go does not.
-    if not _GO_INT.fullmatch(raw):
-        raise InvalidFilter(f'strconv.ParseInt: parsing "{raw}": invalid syntax ({key})')
-    return int(raw)
+    try:
+        return parse_int(raw)
+    except NumError as exc:
+        raise InvalidFilter(f"{exc} ({key})") from exc
 
 
 def _time(raw: str, key: str) -> datetime:

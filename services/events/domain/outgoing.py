@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.events.domain.template import render_body
 from services.events.domain.template_data import event_data
 from services.events.domain.webhooks import Webhook
+from shared.golang.gojson import marshal
+from shared.golang.template import render_body
 
 USER_AGENT = "tsuru-webhook-client/1.0"
 SIGNATURE_HEADER = "X-Tsubame-Signature"
@@ -39,26 +39,6 @@ class OutgoingRequest:
         return [v for k, v in self.headers if k.lower() == name.lower()]
 
 
-_GO_JSON_ESCAPES = {
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-
-
-def go_json(value: Any) -> str:
-    """Compact JSON as Go's ``json.Marshal`` writes it (HTML-safe escapes in strings).
-
-    Those characters only occur inside JSON strings, so replacing them is safe.
-    """
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    for raw, escaped in _GO_JSON_ESCAPES.items():
-        text = text.replace(raw, escaped)
-    return text
-
-
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -71,7 +51,7 @@ def build_request(hook: Webhook, event: Mapping[str, Any]) -> OutgoingRequest:
     if hook.body:
         body = render_body(hook.body, event_data(event)).encode()
     elif method in _BODY_METHODS:
-        body = go_json(event).encode()
+        body = marshal(event).encode()
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         headers.append(("Content-Type", "application/json"))
     agents = [v for k, v in headers if k.lower() == "user-agent"]

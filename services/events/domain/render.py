@@ -15,7 +15,7 @@ from typing import Any
 
 import bson
 
-from services.events.domain.timefmt import rfc3339nano
+from shared.golang.times import rfc3339nano
 
 
 def custom_data(value: Any) -> dict[str, Any]:

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.events.domain.template import GoStruct
-from services.events.domain.timefmt import go_string, parse_time
+from shared.golang.times import parse_rfc3339, rfc3339, time_string
+from shared.golang.values import GoStruct
 
 
 def _time(raw: str) -> GoStruct:
-    t = parse_time(raw)
+    t = parse_rfc3339(raw)
     return GoStruct(
         "time.Time",
         {},
-        text=go_string(t),
+        text=time_string(t),
         methods={"Unix": lambda: int(t.timestamp()), "IsZero": lambda: t.year == 1},
     )
 
@@ -108,6 +108,6 @@ def event_data(event: Mapping[str, Any]) -> GoStruct:
     start = event["StartTime"]
     summary = (
         f'{target["Type"]}({target["Value"]}) running "{kind["Name"]}" start by {owner_text} '
-        f"at {parse_time(start).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        f"at {rfc3339(parse_rfc3339(start))}"
     )
     return GoStruct("event.Event", fields, text=summary)

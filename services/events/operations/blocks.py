@@ -9,13 +9,13 @@ from bson import ObjectId
 
 from services.events.domain.errors import BlockNotFound, BlockReasonRequired
 from services.events.domain.filters import go_bool
-from services.events.domain.timefmt import rfc3339nano
 from services.events.operations.common import parse_uuid
 from services.events.operations.recording import Recorder
 from services.events.storage.ports import BlockStore
 from shared.errors import Invalid
 from shared.events import Allowed, Block, Target
 from shared.events.model import ZERO_TIME, now
+from shared.golang.times import rfc3339nano
 from shared.identity import Identity
 from shared.permissions import ensure
 

@@ -29,10 +29,10 @@ from services.events.domain.deliveries import (
 )
 from services.events.domain.outgoing import OutgoingRequest, build_request
 from services.events.domain.render import event_json
-from services.events.domain.template import TemplateExecError
 from services.events.domain.webhooks import matches, team_may_read
 from services.events.storage.ports import DeliveryStore, EventStore, WebhookStore
 from shared.events.model import now
+from shared.golang.template import TemplateExecError
 
 log = logging.getLogger(__name__)
 

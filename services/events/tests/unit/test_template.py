@@ -1,7 +1,7 @@
 import pytest
 
 from services.events.domain.render import event_json
-from services.events.domain.template import (
+from shared.golang.template import (
     TemplateExecError,
     TemplateParseError,
     parse,
