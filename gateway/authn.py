@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from shared.bus import keys
 from shared.identity import Identity, InvalidIdentity, internal_identity, sign, token_hash
 
 from .upstream import RequestBody, Upstream
@@ -79,7 +80,7 @@ class Introspector:
         self._cache.clear()
 
     def on_message(self, routing_key: str, body: dict[str, object]) -> None:
-        if routing_key == "auth.token.revoked" and isinstance(body.get("token_hash"), str):
+        if routing_key == keys.TOKEN_REVOKED and isinstance(body.get("token_hash"), str):
             self.forget(str(body["token_hash"]))
         else:
             self.forget_all()
@@ -175,7 +176,7 @@ class CacheInvalidator:
                 bus = self._bus_factory()
                 bus.consume(  # type: ignore[attr-defined]
                     queue,
-                    ["auth.#"],
+                    [keys.AUTH_ANY],
                     self._on_message,
                     durable=False,
                     exclusive=True,

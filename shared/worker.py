@@ -2,6 +2,7 @@
 
 Every ``services/<ctx>/worker.py`` is a few lines around `run_worker`::
 
+    from shared.bus import keys
     from shared.settings import Settings
     from shared.worker import Consumer, run_worker
 
@@ -10,7 +11,7 @@ Every ``services/<ctx>/worker.py`` is a few lines around `run_worker`::
 
     def main() -> int:
         settings = Settings.from_env()
-        consumers = [Consumer("apps.team-removed", ["auth.team.removed"], on_team_removed)]
+        consumers = [Consumer("apps.team-removed", [keys.TEAM_REMOVED], on_team_removed)]
         return run_worker("apps", consumers, settings)
 
 

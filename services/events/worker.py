@@ -13,10 +13,10 @@ from services.events.messaging.cleaner import run_cleaner
 from services.events.messaging.consumers import DeliveryDeps, consumers
 from services.events.messaging.http_sender import HttpSender
 from services.events.messaging.retry import RetryScheduler
-from services.events.operations.delivery import DELIVERY_KEY, sweep
+from services.events.operations.delivery import sweep
 from services.events.settings import EventsSettings
 from services.events.storage import mongo
-from shared.bus import Bus
+from shared.bus import Bus, keys
 from shared.mongo import connect
 from shared.worker import run_worker
 
@@ -50,7 +50,7 @@ def main(settings: EventsSettings | None = None, stop: threading.Event | None = 
                 events=deps.events,
                 webhooks=deps.webhooks,
                 deliveries=deps.deliveries,
-                enqueue=lambda msg: bus.publish(DELIVERY_KEY, msg),
+                enqueue=lambda msg: bus.publish(keys.WEBHOOK_DELIVERY, msg),
                 delay=settings.sweep_delay,
             ),
         },

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shared.bus import keys
+
 EVENTS = "events"
 LOCKS = "event_locks"
 BLOCKS = "event_blocks"
@@ -24,7 +26,7 @@ TARGET_TYPES = (
     "gc", "router",
 )  # fmt: skip
 
-FINISHED_KEY = "events.event.finished"
+FINISHED_KEY = keys.EVENT_FINISHED
 
 
 @dataclass(frozen=True)

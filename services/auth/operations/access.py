@@ -6,6 +6,7 @@ from services.auth.domain import errors
 from services.auth.domain.grants import user_grants
 from services.auth.domain.models import User
 from services.auth.operations.ports import Deps
+from shared.bus import keys
 from shared.identity import Grant, Identity
 
 
@@ -28,8 +29,8 @@ def grants_of_user(deps: Deps, user: User) -> list[Grant]:
 
 
 def announce_user(deps: Deps, email: str) -> None:
-    deps.publisher.publish("auth.identity.changed", {"email": email})
+    deps.publisher.publish(keys.IDENTITY_CHANGED, {"email": email})
 
 
 def announce_all(deps: Deps) -> None:
-    deps.publisher.publish("auth.identity.changed", {})
+    deps.publisher.publish(keys.IDENTITY_CHANGED, {})

@@ -10,6 +10,7 @@ from services.auth.domain.models import Role, RoleInstance
 from services.auth.operations.access import announce_all, announce_user
 from services.auth.operations.ports import Deps
 from services.auth.operations.roles import ROLE_EVENTS_ALLOWED
+from shared.bus import keys
 from shared.events import Target
 from shared.identity import Identity
 from shared.permissions import ensure
@@ -72,7 +73,7 @@ def assign_to_token(
         _usable_role(deps, identity, name, value)
         if not deps.repos.tokens.add_role(token_id, RoleInstance(name, value)):
             raise errors.TeamTokenNotFoundEmpty()
-    deps.publisher.publish("auth.identity.changed", {"token_id": token_id})
+    deps.publisher.publish(keys.IDENTITY_CHANGED, {"token_id": token_id})
 
 
 def dissociate_from_token(
@@ -83,7 +84,7 @@ def dissociate_from_token(
         _usable_role(deps, identity, name, value)
         if not deps.repos.tokens.remove_role(token_id, RoleInstance(name, value)):
             raise errors.TeamTokenNotFoundEmpty()
-    deps.publisher.publish("auth.identity.changed", {"token_id": token_id})
+    deps.publisher.publish(keys.IDENTITY_CHANGED, {"token_id": token_id})
 
 
 def assign_to_group(

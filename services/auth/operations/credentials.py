@@ -18,6 +18,7 @@ from services.auth.operations.access import caller_user
 from services.auth.operations.ports import Deps
 from services.auth.operations.sessions import hash_password, password_matches
 from services.auth.operations.users import existing_user, lookup, user_allowed
+from shared.bus import keys
 from shared.events import Target
 from shared.identity import Identity
 from shared.permissions import check, ensure
@@ -105,7 +106,7 @@ def _new_key(deps: Deps, user: User) -> str:
     key = apikey_from_seed(deps.config.apikey_key, seed)
     deps.repos.users.set_apikey(user.email, token_hash(key), seed)
     if user.apikey_hash:
-        deps.publisher.publish("auth.token.revoked", {"token_hash": user.apikey_hash})
+        deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": user.apikey_hash})
     return key
 
 

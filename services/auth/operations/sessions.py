@@ -12,6 +12,7 @@ from services.auth.domain.models import Session
 from services.auth.domain.secrets import new_token, token_hash
 from services.auth.operations.access import grants_of_user
 from services.auth.operations.ports import Deps
+from shared.bus import keys
 from shared.identity import Identity
 
 
@@ -53,7 +54,7 @@ def logout(deps: Deps, identity: Identity) -> None:
     """Deletes only the presented session token; it stops working at once."""
     if identity.token_kind != "session" or not deps.repos.sessions.delete(identity.token_hash):
         raise errors.NotSessionToken()
-    deps.publisher.publish("auth.token.revoked", {"token_hash": identity.token_hash})
+    deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": identity.token_hash})
 
 
 def introspect(deps: Deps, raw: str) -> Identity:

@@ -9,6 +9,7 @@ from services.auth.domain.grants import team_permissions, user_json, user_roles,
 from services.auth.domain.models import Quota, RoleInstance, Team
 from services.auth.operations.access import announce_all, announce_user, caller_user
 from services.auth.operations.ports import Deps
+from shared.bus import keys
 from shared.events import Allowed, Target
 from shared.identity import Identity
 from shared.permissions import check, ensure
@@ -105,7 +106,7 @@ def update_team(
         _ensure_unused(deps, name)
         _add_team(deps, user.email, newname, tags)
         deps.repos.teams.delete(name)
-        deps.publisher.publish("auth.team.removed", {"team": name})
+        deps.publisher.publish(keys.TEAM_REMOVED, {"team": name})
 
 
 def _ensure_unused(deps: Deps, name: str) -> None:
@@ -131,7 +132,7 @@ def remove_team(deps: Deps, identity: Identity, name: str, fields: Any) -> None:
         _ensure_unused(deps, name)
         if not deps.repos.teams.delete(name):
             raise errors.TeamRemovalNotFound(name)
-    deps.publisher.publish("auth.team.removed", {"team": name})
+    deps.publisher.publish(keys.TEAM_REMOVED, {"team": name})
     announce_all(deps)
 
 

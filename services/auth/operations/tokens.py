@@ -15,6 +15,7 @@ from services.auth.domain.secrets import new_token, token_hash
 from services.auth.operations.access import caller_user
 from services.auth.operations.ports import Deps
 from services.auth.operations.teams import team_allowed
+from shared.bus import keys
 from shared.events import Target
 from shared.golang.times import rfc3339nano
 from shared.identity import Identity
@@ -142,7 +143,7 @@ def update_token(
             token_hash=new_hash,
         )
     if regenerate or expires_at is not None:
-        deps.publisher.publish("auth.token.revoked", {"token_hash": token.token_hash})
+        deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": token.token_hash})
     return token_json(_existing(deps, token_id), value)
 
 
@@ -158,4 +159,4 @@ def delete_token(deps: Deps, identity: Identity, token_id: str, fields: Any) -> 
     ):
         if not deps.repos.tokens.delete(token_id):
             raise errors.TeamTokenNotFound()
-    deps.publisher.publish("auth.token.revoked", {"token_hash": token.token_hash})
+    deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": token.token_hash})

@@ -10,6 +10,7 @@ from services.auth.domain.models import Quota, RoleInstance, User
 from services.auth.operations.access import announce_user, caller_user
 from services.auth.operations.ports import Deps
 from services.auth.operations.sessions import hash_password
+from shared.bus import keys
 from shared.errors import NotFound
 from shared.events import Allowed, Target
 from shared.identity import Identity
@@ -84,7 +85,7 @@ def remove_user(deps: Deps, identity: Identity, email: str, fields: Any) -> None
     ):
         lookup(deps, email)
         for h in deps.repos.sessions.delete_for(email):
-            deps.publisher.publish("auth.token.revoked", {"token_hash": h})
+            deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": h})
         deps.repos.users.delete(email)
     announce_user(deps, email)
 

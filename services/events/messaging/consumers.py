@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.events.operations.delivery import DELIVERY_KEY, ScheduleRetry, Send, deliver, fan_out
+from services.events.operations.delivery import ScheduleRetry, Send, deliver, fan_out
 from services.events.storage.ports import DeliveryStore, EventStore, WebhookStore
-from shared.events import FINISHED_KEY
+from shared.bus import keys
 from shared.worker import Consumer
 
 DISPATCH_QUEUE = "events.webhook-dispatch"
@@ -33,7 +33,7 @@ def consumers(d: DeliveryDeps) -> list[Consumer]:
             events=d.events,
             webhooks=d.webhooks,
             deliveries=d.deliveries,
-            enqueue=lambda msg: d.publish(DELIVERY_KEY, msg),
+            enqueue=lambda msg: d.publish(keys.WEBHOOK_DELIVERY, msg),
         )
 
     def on_delivery(_key: str, body: dict[str, Any]) -> None:
@@ -48,7 +48,7 @@ def consumers(d: DeliveryDeps) -> list[Consumer]:
         )
 
     return [
-        Consumer(DISPATCH_QUEUE, [FINISHED_KEY], on_finished),
+        Consumer(DISPATCH_QUEUE, [keys.EVENT_FINISHED], on_finished),
         # One delivery at a time, in order; the ack follows the attempt.
-        Consumer(DELIVERY_QUEUE, [DELIVERY_KEY], on_delivery, prefetch=1),
+        Consumer(DELIVERY_QUEUE, [keys.WEBHOOK_DELIVERY], on_delivery, prefetch=1),
     ]

@@ -15,8 +15,7 @@ from typing import Any
 import pika
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
-from services.events.operations.delivery import DELIVERY_KEY
-from shared.bus import BusError, amqp
+from shared.bus import BusError, amqp, keys
 
 
 def retry_queue(namespace: str, delay: float) -> str:
@@ -55,7 +54,7 @@ class RetryScheduler:
                             arguments={
                                 "x-message-ttl": int(self.delay_for(failed_attempt) * 1000),
                                 "x-dead-letter-exchange": amqp.exchange_name(self.namespace),
-                                "x-dead-letter-routing-key": DELIVERY_KEY,
+                                "x-dead-letter-routing-key": keys.WEBHOOK_DELIVERY,
                             },
                         )
                         self._declared.add(queue)

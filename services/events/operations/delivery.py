@@ -36,8 +36,6 @@ from shared.golang.template import TemplateExecError
 
 log = logging.getLogger(__name__)
 
-DELIVERY_KEY = "events.webhook.delivery"
-
 
 @dataclass(frozen=True)
 class Response:

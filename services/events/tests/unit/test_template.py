@@ -1,6 +1,8 @@
 import pytest
 
 from services.events.domain.render import event_json
+from services.events.domain.template_data import event_data
+from services.events.tests.unit.factories import event_doc
 from shared.golang.template import (
     TemplateExecError,
     TemplateParseError,
@@ -8,8 +10,6 @@ from shared.golang.template import (
     render,
     render_body,
 )
-from services.events.domain.template_data import event_data
-from services.events.tests.unit.factories import event_doc
 
 
 def run(src: str, **over: object) -> str:
