@@ -65,6 +65,13 @@ class ServerError(TsubameError):
     status = 500
 
 
+class Unavailable(ServerError):
+    """A collaborator (another service, the database, the broker) cannot be reached."""
+
+    status = 503
+    message = "service unavailable, try again later"
+
+
 class NotBuilt(TsubameError):
     """A route of the tsuru surface that no issue has built yet (honest 501)."""
 

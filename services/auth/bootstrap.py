@@ -8,16 +8,17 @@ from pathlib import Path
 
 from flask import Flask
 
+from services.auth.adapters.team_usage import HttpTeamUsage
 from services.auth.api import internal, roles, sessions, teams, tokens, users
 from services.auth.domain.secrets import apikey_key
 from services.auth.messaging.mailer import SmtpMailer
 from services.auth.messaging.publisher import BusPublisher
-from services.auth.messaging.team_usage import HttpTeamUsage
 from services.auth.operations.admin import ensure_admin
 from services.auth.operations.ports import Config, Deps, Mailer, Publisher, Recorder, TeamUsage
 from services.auth.settings import AuthSettings
 from services.auth.storage.mongo import ensure_indexes, mongo_repos
 from services.auth.storage.ports import Repos
+from shared.client import InternalClient
 from shared.http import make_app
 from shared.settings import Settings
 
@@ -81,9 +82,8 @@ def production_deps(settings: AuthSettings) -> Deps:
         publisher=publisher,
         mailer=SmtpMailer(settings.smtp_server, settings.smtp_user, settings.smtp_password),
         team_usage=HttpTeamUsage(
-            base.service_urls.get("apps", ()),
-            base.service_urls.get("catalog", ()),
-            base.identity_secret,
+            InternalClient.to("apps", base, caller="auth"),
+            InternalClient.to("catalog", base, caller="auth"),
         ),
         config=config_from(settings),
     )
@@ -118,7 +118,7 @@ def create_app(
             deps.team_usage = team_usage
         bootstrap_admin(deps, auth_settings)
     else:
-        from services.auth.messaging.team_usage import NoTeamUsage
+        from services.auth.adapters.team_usage import NoTeamUsage
 
         if publisher is None or mailer is None or recorder is None:
             raise ValueError("create_app(repos=...) needs publisher, mailer and recorder too")

@@ -14,14 +14,15 @@ from typing import Any
 from flask import Flask
 from pymongo.database import Database
 
+from services.events.adapters.teams import TeamDirectory
 from services.events.api import blocks, events, webhooks
 from services.events.api.deps import Deps
-from services.events.messaging.teams import TeamDirectory
 from services.events.operations.recording import Recorder
 from services.events.operations.webhooks import OnlyTeam
 from services.events.settings import EventsSettings
 from services.events.storage import mongo
 from shared.bus import Bus
+from shared.client import InternalClient
 from shared.events import EventRecorder
 from shared.http import make_app
 from shared.mongo import connect
@@ -55,7 +56,8 @@ def create_app(
         webhooks=mongo.MongoWebhookStore(db),
         deliveries=mongo.MongoDeliveryStore(db),
         recorder=recorder or build_recorder(db, settings, publish),
-        only_team=only_team or TeamDirectory(settings.base).only_team,
+        only_team=only_team
+        or TeamDirectory(InternalClient.to("auth", settings.base, caller="events")).only_team,
     )
     app = make_app(
         "events",

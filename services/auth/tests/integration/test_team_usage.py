@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services.auth.messaging.team_usage import HttpTeamUsage
+from services.auth.adapters.team_usage import HttpTeamUsage
+from shared.client import InternalClient
 from shared.errors import ServerError
 from shared.identity import IDENTITY_HEADER, verify
 
@@ -52,8 +53,12 @@ def server() -> Iterator[str]:
         srv.server_close()
 
 
+def client(*urls: str) -> InternalClient:
+    return InternalClient("apps", urls, secret=SECRET, caller="auth", timeout=2)
+
+
 def test_answers(server: str) -> None:
-    usage = HttpTeamUsage((server,), (), SECRET)
+    usage = HttpTeamUsage(client(server), client())
     assert usage.apps("busy") == ["a1", "a2"]
     assert usage.apps("free") == []
     assert usage.apps("unbuilt") == []
@@ -70,6 +75,6 @@ def test_unreachable_context_refuses() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    usage = HttpTeamUsage((f"http://127.0.0.1:{port}",), (), SECRET, timeout=2)
+    usage = HttpTeamUsage(client(f"http://127.0.0.1:{port}"), client())
     with pytest.raises(ServerError):
         usage.apps("any")

@@ -7,11 +7,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from services.auth.adapters.team_usage import NoTeamUsage
 from services.auth.bootstrap import create_app
 from services.auth.domain.models import RoleInstance
 from services.auth.messaging.mailer import RecordingMailer
 from services.auth.messaging.publisher import RecordingPublisher
-from services.auth.messaging.team_usage import NoTeamUsage
 from services.auth.operations import sessions
 from services.auth.operations.ports import Deps
 from services.auth.storage.memory import memory_repos

@@ -1,0 +1,221 @@
+"""``InternalClient``: how a service calls another context's ``/internal/...`` routes.
+
+One client per callee context, made in the composition root from the settings::
+
+    apps = InternalClient.to("apps", settings, caller="auth")
+    usage = apps.get("/internal/teams/{}/usage", team, absent={})
+
+* Identity: each request carries a freshly signed internal identity of the caller.
+* Instances: the context's URLs are tried in turn, starting at a rotating one; an
+  instance that refuses the connection (or, for GET/PUT/DELETE, answers 502/503/504 or
+  times out) is skipped for the next. A POST is re-sent only when it never left
+  (connection refused), so it never runs twice.
+* Paths: ``{}`` placeholders are filled with percent-escaped segments, so a name
+  cannot add segments, a query or a fragment (``a/b?c`` stays one segment).
+* Answers (one policy for every caller):
+  - 2xx: the decoded JSON body (``None`` when empty);
+  - 404 and 501 (not built yet): ``absent`` when the caller gave one, else like below;
+  - other 4xx: re-raised as a ``TsubameError`` with the callee's status and text
+    (callees speak tsuru's messages; a 401/403 means our identity was refused, which
+    is our bug: 500);
+  - 5xx, or no instance answering: ``ServerError`` with the callee's text, or
+    ``Unavailable`` (503) ``the <context> service is unavailable, try again later``.
+* Limits: connect timeout, read timeout, and a bound on the body read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import urllib3
+
+from shared.errors import ServerError, TsubameError, Unavailable
+from shared.identity import IDENTITY_HEADER, internal_identity, sign
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_BODY = 16 * 1024 * 1024
+_RAISE: Any = object()
+
+
+class RemoteError(TsubameError):
+    """A callee's 4xx answer, passed on with its status and text."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def segment(value: str) -> str:
+    """One path segment, every reserved character escaped (dots too, so ``..`` is a name)."""
+    if value == "":
+        raise ValueError("empty path segment")
+    escaped = quote(value, safe="")
+    return escaped.replace(".", "%2E") if escaped in (".", "..") else escaped
+
+
+def path(template: str, *values: str) -> str:
+    """``path("/internal/teams/{}/usage", team)``: each ``{}`` takes one escaped segment."""
+    if template.count("{}") != len(values):
+        raise ValueError(f"{template!r} takes {template.count('{}')} values, got {len(values)}")
+    return template.format(*(segment(v) for v in values))
+
+
+class InternalClient:
+    def __init__(
+        self,
+        context: str,
+        urls: Sequence[str],
+        *,
+        secret: bytes,
+        caller: str,
+        connect_timeout: float = 5.0,
+        timeout: float = 30.0,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self.context = context
+        self.urls = tuple(u.rstrip("/") for u in urls)
+        self.secret = secret
+        self.caller = caller
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self.max_body = max_body
+        self._start = itertools.count()
+        self._session = requests.Session()
+        # Internal traffic never goes through the environment's proxies.
+        self._session.trust_env = False
+
+    @classmethod
+    def to(cls, context: str, settings: Settings, *, caller: str, **kw: Any) -> InternalClient:
+        return cls(
+            context,
+            settings.service_urls.get(context, ()),
+            secret=settings.identity_secret,
+            caller=caller,
+            **kw,
+        )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.urls)
+
+    def get(self, template: str, *values: str, params: Any = None, absent: Any = _RAISE) -> Any:
+        return self.call("GET", template, *values, params=params, absent=absent)
+
+    def post(self, template: str, *values: str, json: Any = None, absent: Any = _RAISE) -> Any:
+        return self.call("POST", template, *values, json=json, absent=absent)
+
+    def put(self, template: str, *values: str, json: Any = None, absent: Any = _RAISE) -> Any:
+        return self.call("PUT", template, *values, json=json, absent=absent)
+
+    def delete(self, template: str, *values: str, params: Any = None, absent: Any = _RAISE) -> Any:
+        return self.call("DELETE", template, *values, params=params, absent=absent)
+
+    def call(
+        self,
+        method: str,
+        template: str,
+        *values: str,
+        params: Any = None,
+        json: Any = None,
+        absent: Any = _RAISE,
+    ) -> Any:
+        resp = self._send(method, path(template, *values), params=params, json_body=json)
+        with resp:
+            body = self._read(resp)
+        return self._answer(resp.status_code, body, absent)
+
+    def stream(
+        self, method: str, template: str, *values: str, json: Any = None, params: Any = None
+    ) -> Iterator[bytes]:
+        """The lines of a streamed 2xx answer (x-json-stream); errors as ``call``."""
+        resp = self._send(method, path(template, *values), params=params, json_body=json)
+        with resp:
+            if resp.status_code >= 300:
+                self._answer(resp.status_code, self._read(resp), _RAISE)
+            yield from resp.iter_lines()
+
+    # -- internals -----------------------------------------------------------------
+
+    def _send(self, method: str, target: str, *, params: Any, json_body: Any) -> requests.Response:
+        if not self.urls:
+            raise Unavailable(f"the {self.context} service is not configured")
+        first = next(self._start)
+        last: str = ""
+        for i in range(len(self.urls)):
+            base = self.urls[(first + i) % len(self.urls)]
+            headers = {IDENTITY_HEADER: sign(internal_identity(self.caller), self.secret)}
+            try:
+                resp = self._session.request(
+                    method,
+                    base + target,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    timeout=(self.connect_timeout, self.timeout),
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = f"{base}: {exc}"
+                log.warning("%s %s on %s failed: %s", method, target, self.context, last)
+                if _never_sent(exc) or method in IDEMPOTENT:
+                    continue
+                raise Unavailable(
+                    f"the {self.context} service did not answer, try again later"
+                ) from exc
+            if resp.status_code in RETRY_STATUSES and method in IDEMPOTENT:
+                last = f"{base}: {resp.status_code}"
+                resp.close()
+                continue
+            return resp
+        log.error("%s %s: no %s instance answered (last: %s)", method, target, self.context, last)
+        raise Unavailable(f"the {self.context} service is unavailable, try again later")
+
+    def _read(self, resp: requests.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > self.max_body:
+                raise ServerError(
+                    f"the {self.context} service answered more than {self.max_body} bytes"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _answer(self, status: int, body: bytes, absent: Any) -> Any:
+        text = body.decode("utf-8", "replace").strip()
+        if 200 <= status < 300:
+            if not body.strip():
+                return None
+            try:
+                return json.loads(body)
+            except ValueError as exc:
+                raise ServerError(f"the {self.context} service answered invalid JSON") from exc
+        if status in (404, 501) and absent is not _RAISE:
+            return absent
+        if status in (401, 403) or status < 400:
+            raise ServerError(f"the {self.context} service refused an internal call ({status})")
+        if status < 500:
+            raise RemoteError(status, text or f"{self.context} answered {status}")
+        if status in RETRY_STATUSES:
+            raise Unavailable(text or f"the {self.context} service is unavailable, try again later")
+        raise ServerError(text or f"the {self.context} service failed ({status})")
+
+
+def _never_sent(exc: Exception) -> bool:
+    """True when the request cannot have reached the callee (so resending is safe)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(getattr(cause, "reason", None), urllib3.exceptions.NewConnectionError)
