@@ -1,6 +1,6 @@
 # make run   start the whole stack locally (Ctrl-C stops it)
 # make test  every test: unit, integration and end-to-end
-# make lint  ruff (lint and format) and mypy on shared/, gateway/, services/
+# make lint  ruff (lint and format); mypy --strict on shared/ and gateway/, mypy on services/
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,4 +31,5 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared gateway services
+	$(VENV)/bin/mypy --strict shared gateway
+	$(VENV)/bin/mypy services

@@ -1,4 +1,8 @@
-"""``python -m scripts.stack run`` (behind ``make run``): start, show, wait, stop."""
+"""``python -m scripts.stack run`` (behind ``make run``): start, show, wait, stop.
+
+The launcher (``scripts.stack``) calls ``main`` with its ``Stack`` class; this module
+does not import it, so the two do not import each other.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,30 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from scripts.mongo import MongoStartError
 from scripts.procs import tail
 from scripts.rabbitmq import RabbitMQUnavailable
-from scripts.stack import Stack, StackError
+
+
+class Launched(Protocol):
+    """What the command needs of ``scripts.stack.Stack``."""
+
+    data_dir: Path
+    logs_dir: Path
+
+    @property
+    def url(self) -> str: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def dead_processes(self) -> list[str]: ...
+    def log_path(self, name: str) -> Path: ...
+
+
+MakeStack = Callable[[str, int], Launched]
 
 
 def _admin_text(data_dir: Path) -> str | None:
@@ -48,9 +70,9 @@ def admin_lines(data_dir: Path) -> list[str]:
     return [f"Administrator (saved in {path}):"] + [f"  {line}" for line in admin.splitlines()]
 
 
-def run(data_dir: str, port: int) -> int:
+def run(stack: Launched, start_errors: tuple[type[Exception], ...] = ()) -> int:
     """Start the stack, print where it is, wait for Ctrl-C or SIGTERM, stop it."""
-    stack = Stack(data_dir, port)
+    failures: tuple[type[Exception], ...] = (*start_errors, RabbitMQUnavailable, MongoStartError)
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -63,7 +85,7 @@ def run(data_dir: str, port: int) -> int:
         sys.stdout.flush()
         try:
             stack.start()
-        except (StackError, RabbitMQUnavailable, MongoStartError) as exc:
+        except failures as exc:
             print(f"Tsubame did not start: {exc}", file=sys.stderr)
             return 1
         print(f"Tsubame is up: {stack.url}")
@@ -90,15 +112,16 @@ def run(data_dir: str, port: int) -> int:
         atexit.unregister(stack.stop)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    make_stack: MakeStack,
+    start_errors: tuple[type[Exception], ...] = (),
+) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.stack")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="start the whole stack and wait (Ctrl-C stops it)")
     run_p.add_argument("--data-dir", default=os.environ.get("TSUBAME_DATA_DIR", "./.data"))
     run_p.add_argument("--port", type=int, default=int(os.environ.get("TSUBAME_PORT", "8080")))
     args = parser.parse_args(argv)
-    return run(args.data_dir, args.port)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return run(make_stack(args.data_dir, args.port), start_errors)

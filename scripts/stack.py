@@ -405,4 +405,4 @@ class Stack:
 if __name__ == "__main__":
     from scripts.cli import main
 
-    sys.exit(main())
+    sys.exit(main(make_stack=Stack, start_errors=(StackError,)))

@@ -13,8 +13,12 @@ from typing import Any
 from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
 
+Doc = dict[str, Any]
+Db = Database[Doc]
+Client = MongoClient[Doc]
 
-def connect(url: str, *, timeout_ms: int = 5000) -> MongoClient:
+
+def connect(url: str, *, timeout_ms: int = 5000) -> Client:
     return MongoClient(
         url,
         serverSelectionTimeoutMS=timeout_ms,
@@ -38,7 +42,7 @@ class Index:
         return self.name or "_".join(f"{k}_{d}" for k, d in self.keys)
 
 
-def ensure_indexes(db: Database, indexes: Iterable[Index]) -> None:
+def ensure_indexes(db: Db, indexes: Iterable[Index]) -> None:
     """Create every declared index; running it again (or concurrently) changes nothing."""
     for ix in indexes:
         db[ix.collection].create_index(

@@ -16,7 +16,6 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from shared.events.errors import EventLocked
@@ -29,10 +28,11 @@ from shared.events.model import (
     now,
     rfc3339_seconds,
 )
+from shared.mongo import Db
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict], None]
+Publish = Callable[[str, dict[str, Any]], None]
 
 # Give up after this many insert/takeover rounds on one lock (each round means
 # the lock changed hands under us; in practice one or two rounds happen).
@@ -50,7 +50,7 @@ def locked_message(holder: Mapping[str, Any]) -> str:
 
 
 def acquire(
-    db: Database,
+    db: Db,
     lock_ids: Iterable[str],
     holder: Mapping[str, Any],
     *,
@@ -70,7 +70,7 @@ def acquire(
 
 
 def _acquire_one(
-    db: Database,
+    db: Db,
     lock_id: str,
     holder: Mapping[str, Any],
     *,
@@ -104,7 +104,7 @@ def _acquire_one(
 
 
 def finish_expired(
-    db: Database,
+    db: Db,
     event_id: ObjectId,
     last_update: datetime,
     *,
@@ -132,7 +132,7 @@ def notify_finished(publish: Publish, event_id: ObjectId) -> None:
         log.exception("could not publish %s for event %s", FINISHED_KEY, event_id)
 
 
-def refresh(db: Database, event_ids: Iterable[ObjectId]) -> None:
+def refresh(db: Db, event_ids: Iterable[ObjectId]) -> None:
     ids = list(event_ids)
     if not ids:
         return
@@ -143,11 +143,11 @@ def refresh(db: Database, event_ids: Iterable[ObjectId]) -> None:
     )
 
 
-def release(db: Database, event_id: ObjectId) -> None:
+def release(db: Db, event_id: ObjectId) -> None:
     db[LOCKS].delete_many({"event": event_id})
 
 
-def expire_stale_events(db: Database, lock_expiry: float, *, publish: Publish | None = None) -> int:
+def expire_stale_events(db: Db, lock_expiry: float, *, publish: Publish | None = None) -> int:
     """Finish running events nobody refreshed for ``lock_expiry`` s; drop dead locks.
 
     Run periodically by the events worker. Returns how many events it finished.

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo.database import Database
 
 from shared.events import locks
 from shared.events.blocks import Block, blocked_message, first_match
@@ -26,10 +25,11 @@ from shared.events.errors import EventBlocked, EventLocked
 from shared.events.model import BLOCKS, EVENTS, ZERO_TIME, Allowed, Target, now
 from shared.events.storage import ensure_indexes
 from shared.identity import Identity
+from shared.mongo import Db
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict], None]
+Publish = Callable[[str, dict[str, Any]], None]
 Owner = Identity | tuple[str, str]
 
 CANCELED_BY_USER = "canceled by user request"
@@ -118,7 +118,7 @@ class RunningEvent:
 class EventRecorder:
     def __init__(
         self,
-        db: Database,
+        db: Db,
         *,
         publish: Publish | None = None,
         instance: str = "",

@@ -7,9 +7,9 @@ database used in tests is slow on unindexed finds). ``create_index`` is idempote
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.database import Database
 
 from shared.events.model import BLOCKS, EVENTS, LOCKS
+from shared.mongo import Db
 
 _INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     EVENTS: [
@@ -34,7 +34,7 @@ _INDEXES: dict[str, list[list[tuple[str, int]]]] = {
 }
 
 
-def ensure_indexes(db: Database) -> None:
+def ensure_indexes(db: Db) -> None:
     for collection, indexes in _INDEXES.items():
         for keys in indexes:
             db[collection].create_index(keys)

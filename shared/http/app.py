@@ -18,14 +18,14 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class Api(flask_smorest.Api):
+class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest is untyped
     """flask-smorest's Api with the project's wire rules: plain-text errors, 400 not 422."""
 
-    def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Any:
         return _http_exception(error)
 
 
-class Blueprint(flask_smorest.Blueprint):
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
     """The project's Blueprint (kept as a seam for shared wire rules)."""
 
 

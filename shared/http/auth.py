@@ -40,7 +40,8 @@ def load_identity() -> None:
 
 
 def current_identity() -> Identity | None:
-    return g.get("identity")
+    identity: Identity | None = g.get("identity")
+    return identity
 
 
 def require_identity() -> Identity:

@@ -29,7 +29,7 @@ _MISSING = object()
 
 
 def form() -> MultiDict[str, str]:
-    cached = g.get("_tsubame_form")
+    cached: MultiDict[str, str] | None = g.get("_tsubame_form")
     if cached is not None:
         return cached
     out: MultiDict[str, str] = MultiDict()
@@ -132,7 +132,8 @@ def _nest(pairs: MultiDict[str, str]) -> dict[str, Any]:
             node = nxt
         last = parts[-1]
         node[last] = values[0] if len(values) == 1 else values
-    return _listify(root)
+    nested: dict[str, Any] = _listify(root)
+    return nested
 
 
 def _listify(node: Any) -> Any:

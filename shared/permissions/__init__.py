@@ -72,7 +72,7 @@ class Node:
         return self.name or "*"
 
 
-def _order_key(name: str) -> tuple:
+def _order_key(name: str) -> tuple[int, int, str]:
     top = name.split(".", 1)[0]
     top_idx = _TOP_ORDER.index(top) if top in _TOP_ORDER else len(_TOP_ORDER)
     within = _APP_ORDER if top == "app" else _TEAM_ORDER if top == "team" else ()
