@@ -7,7 +7,8 @@ off by default), TSUBAME_WORKER_CONNECTIONS (concurrent requests per worker).
 
 import os
 
-worker_class = "gevent"
+# gevent with plain-text error answers (shared/httpserver.py); the gateway passes its own.
+worker_class = "shared.httpserver.ServiceWorker"
 workers = int(os.environ.get("TSUBAME_WORKERS", "2"))
 worker_connections = int(os.environ.get("TSUBAME_WORKER_CONNECTIONS", "1000"))
 # Deploy and log streams stay open for minutes; gevent workers keep heartbeating while

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-from shared.errors import AUTH_REQUIRED
-from shared.identity import IDENTITY_HEADER, Identity, parse_authorization
+from shared.errors import AUTH_REQUIRED, AUTH_UNAVAILABLE
+from shared.identity import IDENTITY_HEADER, Identity, parse_authorization, sign_subject
+from shared.limits import too_large_message
 
-from .authn import Introspector, Refusal
+from .authn import AuthUnavailable, Introspector, Refusal
+from .limits import CLOSE, DRAIN_MAX, BodyLimits
 from .local import LocalRoutes
 from .metrics import Metrics
 from .responses import (
@@ -26,9 +28,10 @@ from .responses import (
     status_line,
     text,
 )
-from .routing import Match, RouteTable, strip_version
+from .routing import Match, RouteTable, strip_raw_version
 from .tunnel import splice, upgrade_requested
 from .upstream import (
+    BodyTooLarge,
     Relay,
     RequestBody,
     ServiceUnavailable,
@@ -79,6 +82,24 @@ def _target(environ: Environ) -> tuple[str, str]:
     return path, environ.get("QUERY_STRING", "")
 
 
+def _decoded(raw_path: str) -> str:
+    """The path as a WSGI server hands it to the service (``PATH_INFO``)."""
+    return unquote_to_bytes(raw_path).decode("latin-1")
+
+
+def _content_length(environ: Environ) -> int | None:
+    raw = environ.get("CONTENT_LENGTH")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _discard(stream: Any, length: int) -> None:
+    while length > 0:
+        chunk = stream.read(min(length, 64 * 1024))
+        if not chunk:
+            return
+        length -= len(chunk)
+
+
 class Gateway:
     def __init__(
         self,
@@ -88,6 +109,8 @@ class Gateway:
         local: LocalRoutes,
         metrics: Metrics,
         *,
+        secret: bytes,
+        limits: BodyLimits,
         apps_domain: str = "",
     ) -> None:
         self.table = table
@@ -95,6 +118,8 @@ class Gateway:
         self.introspector = introspector
         self.local = local
         self.metrics = metrics
+        self.secret = secret
+        self.limits = limits
         self.apps_domain = apps_domain
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -106,7 +131,10 @@ class Gateway:
             return [body]
 
         method = environ["REQUEST_METHOD"]
-        found = self.table.match(method, environ.get("PATH_INFO", ""))
+        raw_path, query = _target(environ)
+        # Normalised once: the path routed, signed and forwarded is the same one.
+        forward_path = strip_raw_version(raw_path)
+        found = self.table.match_path(method, _decoded(forward_path))
         if found is None:
             # tsuru's router answers before its version-header middleware: no Supported-*.
             self.metrics.count("none", 404)
@@ -123,21 +151,25 @@ class Gateway:
 
         route = found.route
         owner = route.owner
+        limit = self.limits.limit(route)
+        declared = _content_length(environ)
+        if declared is not None and declared > limit:
+            return self._too_large(environ, start_response, owner, declared, limit)
         identity: Identity | None = None
-        signed = ""
+        subject = ""
         auth_header = environ.get("HTTP_AUTHORIZATION")
         token = parse_authorization(auth_header) if auth_header else None
         if token:
             try:
                 resolved = self.introspector.resolve(token)
-            except ServiceUnavailable:
-                return self._fail(start_response, owner, "auth", 502)
-            except UpstreamTimeout:
-                return self._fail(start_response, owner, "auth", 504)
+            except AuthUnavailable as exc:
+                log.warning("token introspection failed: %s", exc)
+                self.metrics.error("auth", "unavailable")
+                return self._answer(start_response, owner, text(503, AUTH_UNAVAILABLE))
             if isinstance(resolved, Refusal):
                 return self._answer(start_response, owner, text(resolved.status, resolved.message))
             if resolved is not None:
-                identity, signed = resolved
+                identity, subject = resolved
         if identity is None and not route.public:
             return self._answer(
                 start_response,
@@ -146,17 +178,24 @@ class Gateway:
             )
 
         if owner == "gateway":
-            _, query = _target(environ)
             return self._answer(start_response, owner, self.local.answer(route, query, identity))
-        return self._forward(environ, start_response, owner, signed)
+        signed = (
+            sign_subject(subject, self.secret, method=method, path=forward_path) if subject else ""
+        )
+        target = forward_path + ("?" + query if query else "")
+        return self._forward(environ, start_response, owner, target, signed, limit)
 
     # -- forwarding ---------------------------------------------------------------------
 
     def _forward(
-        self, environ: Environ, start_response: StartResponse, owner: str, signed: str
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        owner: str,
+        target: str,
+        signed: str,
+        limit: int,
     ) -> Iterable[bytes]:
-        raw_path, query = _target(environ)
-        target = strip_version(raw_path) + ("?" + query if query else "")
         drop = _REQUEST_DROP_ENV
         headers: dict[str, str] = {}
         for key, value in environ.items():
@@ -182,11 +221,15 @@ class Gateway:
             headers["Upgrade"] = environ["HTTP_UPGRADE"]
 
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        body = RequestBody.from_wsgi(environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked)
+        body = RequestBody.from_wsgi(
+            environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked, limit=limit
+        )
         try:
             resp = self.upstreams[owner].send(
                 environ["REQUEST_METHOD"], target, headers, body, fresh=tunnel
             )
+        except BodyTooLarge:
+            return self._too_large(environ, start_response, owner, None, limit)
         except ServiceUnavailable:
             return self._fail(start_response, owner, owner, 502)
         except UpstreamTimeout:
@@ -248,6 +291,24 @@ class Gateway:
             else f"service {failed} did not answer in time"
         )
         return self._answer(start_response, owner, text(code, message))
+
+    def _too_large(
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        owner: str,
+        declared: int | None,
+        limit: int,
+    ) -> Iterable[bytes]:
+        """413, then the connection closes. A declared body not too far over the limit
+        is read and dropped first, so the client is done sending and sees the answer
+        (closing on unread data resets the connection before it can read it)."""
+        if declared is None:  # chunked: drop what follows, within bounds
+            _discard(environ["wsgi.input"], DRAIN_MAX)
+        elif declared <= limit + DRAIN_MAX:
+            _discard(environ["wsgi.input"], declared)
+        status, headers, body = text(413, too_large_message(limit))
+        return self._answer(start_response, owner, (status, [*headers, CLOSE], body))
 
     def _is_app_host(self, environ: Environ) -> bool:
         host = environ.get("HTTP_HOST", "").lower()

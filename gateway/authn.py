@@ -6,9 +6,15 @@ on anonymously), or 401 with a text body that the client must see. Anything
 else (the auth service not built yet: 404/501) is also "anonymous": a token is
 never valid unless the auth service said so.
 
-The cache maps the token's hash to its identity and a signed header; entries
-live ``auth_cache_seconds`` and are dropped early by bus messages
-(``auth.token.revoked`` drops one, any other ``auth.*`` message drops all).
+The cache maps the token's hash to its identity and the identity's encoded
+subject (shared/identity.py; each forwarded request then costs one HMAC). Entries
+live ``auth_cache_seconds``, never past the credential's own expiry, and are
+dropped early by bus messages (``auth.token.revoked`` drops one, any other
+``auth.*`` message drops all).
+
+An auth service that cannot answer (unreachable, 5xx: its database is down ...)
+makes ``resolve`` raise ``AuthUnavailable``: the client gets 503, never a 401 that
+would send it back to login.
 """
 
 from __future__ import annotations
@@ -24,15 +30,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from shared.bus import keys
-from shared.identity import Identity, InvalidIdentity, internal_identity, sign, token_hash
+from shared.identity import (
+    IDENTITY_HEADER,
+    Identity,
+    InvalidIdentity,
+    encode_subject,
+    internal_identity,
+    sign,
+    token_hash,
+)
 
-from .upstream import RequestBody, Upstream
+from .upstream import RequestBody, Upstream, UpstreamError
 
 log = logging.getLogger("tsubame.gateway")
 
-# A signed header is reused for this long (services accept identities up to
-# identity_max_age old, 300 s by default); keeps HMAC work off the hot path.
-RESIGN_AFTER = 30.0
+INTROSPECT_PATH = "/internal/introspect"
 # Entries are dropped when looked up after expiry; past this many, expired ones are
 # swept (and if all are live, the cache starts over) so memory stays bounded.
 MAX_ENTRIES = 10_000
@@ -46,12 +58,15 @@ class Refusal:
     message: str
 
 
+class AuthUnavailable(Exception):
+    """The auth service could not say whether the token is valid (down, 5xx, timeout)."""
+
+
 @dataclass
 class _Entry:
     expires: float
     identity: Identity
-    header: str
-    signed_at: float
+    subject: str
 
 
 class Introspector:
@@ -62,14 +77,14 @@ class Introspector:
         *,
         cache_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth = auth
         self._secret = secret
         self._ttl = cache_seconds
         self._clock = clock
+        self._wall_clock = wall_clock
         self._cache: dict[str, _Entry] = {}
-        self._own_header = ""
-        self._own_signed_at = -1e9
 
     # -- cache invalidation (bus) ---------------------------------------------------
 
@@ -88,65 +103,72 @@ class Introspector:
     # -- resolution -----------------------------------------------------------------
 
     def resolve(self, raw_token: str) -> tuple[Identity, str] | Refusal | None:
-        """(identity, signed header) for a valid token, a Refusal, or None (anonymous).
+        """(identity, encoded subject) for a valid token, a Refusal, or None (anonymous).
 
-        Raises UpstreamError when the auth service cannot be reached.
+        Raises AuthUnavailable when the auth service cannot answer.
         """
         hashed = token_hash(raw_token)
         now = self._clock()
         entry = self._cache.get(hashed)
         if entry is not None and entry.expires > now:
-            if now - entry.signed_at > RESIGN_AFTER:
-                entry.header = sign(entry.identity, self._secret)
-                entry.signed_at = now
-            return entry.identity, entry.header
+            return entry.identity, entry.subject
         if entry is not None:
             self._cache.pop(hashed, None)
         answer = self._introspect(raw_token, hashed)
-        if isinstance(answer, Identity):
-            header = sign(answer, self._secret)
-            if self._ttl > 0:
-                if len(self._cache) >= MAX_ENTRIES:
-                    self._sweep(now)
-                self._cache[hashed] = _Entry(now + self._ttl, answer, header, now)
-            return answer, header
-        return answer
+        if not isinstance(answer, tuple):
+            return answer
+        identity, valid_for = answer
+        subject = encode_subject(identity)
+        ttl = self._ttl if valid_for is None else min(self._ttl, valid_for)
+        if ttl > 0:
+            if len(self._cache) >= MAX_ENTRIES:
+                self._sweep(now)
+            self._cache[hashed] = _Entry(now + ttl, identity, subject)
+        return identity, subject
 
     def _sweep(self, now: float) -> None:
         live = {k: e for k, e in self._cache.items() if e.expires > now}
         self._cache = live if len(live) < MAX_ENTRIES else {}
 
-    def _introspect(self, raw_token: str, hashed: str) -> Identity | Refusal | None:
+    def _introspect(
+        self, raw_token: str, hashed: str
+    ) -> tuple[Identity, float | None] | Refusal | None:
         body = json.dumps({"token": raw_token}).encode()
         headers = {
             "Content-Type": "application/json",
-            "X-Tsubame-Identity": self._internal_header(),
+            IDENTITY_HEADER: sign(
+                internal_identity("gateway"), self._secret, method="POST", path=INTROSPECT_PATH
+            ),
         }
-        resp = self._auth.send("POST", "/internal/introspect", headers, RequestBody(body))
+        try:
+            resp = self._auth.send("POST", INTROSPECT_PATH, headers, RequestBody(body))
+        except UpstreamError as exc:
+            raise AuthUnavailable(str(exc)) from exc
         try:
             data = resp.read()
+        except OSError as exc:
+            raise AuthUnavailable(repr(exc)) from exc
         finally:
             resp.release()
         if resp.status == 200:
             try:
-                identity = Identity.from_json(json.loads(data))
-            except (ValueError, TypeError, KeyError, InvalidIdentity) as exc:
+                raw = json.loads(data)
+                identity = Identity.from_json(raw)
+                expires = raw.get("expires")
+                valid_for = None if expires is None else float(expires) - self._wall_clock()
+            except (ValueError, TypeError, KeyError, AttributeError, InvalidIdentity) as exc:
                 log.error("auth introspection answered an unreadable identity: %r", exc)
-                return None
-            return replace(identity, token_hash=hashed)
+                raise AuthUnavailable("unreadable introspection answer") from exc
+            if valid_for is not None and valid_for <= 0:
+                return None  # expired between the auth service's check and now
+            return replace(identity, token_hash=hashed), valid_for
         if resp.status == 401:
             message = data.decode("utf-8", "replace").rstrip("\n")
             return Refusal(401, message) if message.strip() else None
-        if resp.status not in (404, 501):
-            log.warning("auth introspection answered %s; treating token as invalid", resp.status)
-        return None
-
-    def _internal_header(self) -> str:
-        now = self._clock()
-        if now - self._own_signed_at > RESIGN_AFTER:
-            self._own_header = sign(internal_identity("gateway"), self._secret)
-            self._own_signed_at = now
-        return self._own_header
+        if resp.status in (404, 501):
+            return None  # no auth service built behind this route: nobody is valid
+        log.warning("auth introspection answered %s: %s", resp.status, data[:200])
+        raise AuthUnavailable(f"auth answered {resp.status}")
 
 
 class CacheInvalidator:

@@ -11,6 +11,7 @@ from shared.settings import CONTEXTS
 
 from .app import Gateway
 from .authn import CacheInvalidator, Introspector
+from .limits import BodyLimits
 from .local import LocalRoutes
 from .metrics import Metrics
 from .routing import RouteTable, load_table
@@ -75,5 +76,7 @@ def create_gateway(
         introspector,
         LocalRoutes(base.public_url, upstreams, metrics),
         metrics,
+        secret=base.identity_secret,
+        limits=BodyLimits(base.max_body_size, base.max_upload_size),
         apps_domain=settings.apps_domain,
     )

@@ -19,10 +19,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 ROUTES_FILE = Path(__file__).with_name("routes.txt")
 OWNERS = ("gateway", "auth", "apps", "catalog", "provisioner", "events")
 _VERSION = re.compile(r"^/[0-9]+\.[0-9]+(?=/)")
+_VERSION_SEGMENT = re.compile(r"[0-9]+\.[0-9]+")
 
 
 class TableError(ValueError):
@@ -61,6 +63,16 @@ def strip_version(path: str) -> str:
     """``/1.0/apps`` -> ``/apps``; a path without a version prefix is unchanged."""
     m = _VERSION.match(path)
     return path[m.end() :] if m else path
+
+
+def strip_raw_version(raw_path: str) -> str:
+    """The version prefix removed from a still percent-encoded path, judged on the
+    decoded first segment (``/%31.0/teams`` -> ``/teams``), so the gateway routes,
+    signs and forwards one and the same path."""
+    end = raw_path.find("/", 1)
+    if end > 0 and _VERSION_SEGMENT.fullmatch(unquote(raw_path[1:end])):
+        return raw_path[end:]
+    return raw_path
 
 
 def _segments(template: str) -> list[str]:
@@ -125,7 +137,10 @@ class RouteTable:
 
     def match(self, method: str, path: str) -> Match | MethodNotAllowed | None:
         """The route serving ``method path`` (a raw request path, maybe versioned)."""
-        path = strip_version(path)
+        return self.match_path(method, strip_version(path))
+
+    def match_path(self, method: str, path: str) -> Match | MethodNotAllowed | None:
+        """The route serving ``method path`` (a decoded path, version already removed)."""
         if not path.startswith("/"):
             return None
         allowed: set[str] = set()

@@ -44,6 +44,10 @@ class UpstreamTimeout(UpstreamError):
     """The service did not answer (headers) in time."""
 
 
+class BodyTooLarge(Exception):
+    """A chunked request body went past its route's limit while being forwarded."""
+
+
 class RequestBody:
     """The client's request body, either buffered bytes or a one-shot stream."""
 
@@ -52,14 +56,24 @@ class RequestBody:
         data: bytes | None = None,
         stream: IO[bytes] | None = None,
         length: int | None = None,
+        limit: int | None = None,
     ) -> None:
         self.data = data
         self._stream = stream
         self.length = length  # of a stream; None: unknown, sent chunked
+        self.limit = limit  # of a chunked stream: BodyTooLarge past it
         self.started = False
 
     @classmethod
-    def from_wsgi(cls, stream: IO[bytes], content_length: str | None, chunked: bool) -> RequestBody:
+    def from_wsgi(
+        cls,
+        stream: IO[bytes],
+        content_length: str | None,
+        chunked: bool,
+        *,
+        limit: int | None = None,
+    ) -> RequestBody:
+        """A declared length is checked against ``limit`` by the caller beforehand."""
         if content_length:
             length = int(content_length)
             if length <= 0:
@@ -68,7 +82,7 @@ class RequestBody:
                 return cls(_read_exactly(stream, length))
             return cls(stream=stream, length=length)
         if chunked:
-            return cls(stream=stream, length=None)
+            return cls(stream=stream, length=None, limit=limit)
         return cls(None)
 
     @property
@@ -92,12 +106,16 @@ class RequestBody:
         stream = self._stream
         assert stream is not None
         remaining = self.length
+        total = 0
         while remaining is None or remaining > 0:
             want = CHUNK if remaining is None else min(CHUNK, remaining)
             chunk = stream.read(want)
             self.started = True
             if not chunk:
                 return
+            total += len(chunk)
+            if self.limit is not None and total > self.limit:
+                raise BodyTooLarge()
             if remaining is not None:
                 remaining -= len(chunk)
             yield chunk
@@ -229,6 +247,9 @@ class Upstream:
                     chunked=body.chunked,
                     timeout=self._timeout,
                 )
+            except BodyTooLarge:
+                conn.close()  # the service got part of a body: this request is void
+                raise
             except TimeoutError as exc:
                 conn.close()
                 raise UpstreamTimeout(self.ctx) from exc

@@ -10,7 +10,9 @@ share the machine's CPUs). This worker sends the head together with the body byt
 that same ``write()``: the client receives the same bytes at the same moment (the head
 never waits for a later chunk of a streamed body), in one segment instead of two.
 Everything else (parsing, validation, keep-alive, the websocket take-over through
-``gunicorn.socket`` and ``StopIteration``) is gunicorn's own.
+``gunicorn.socket`` and ``StopIteration``) is gunicorn's own, except that gunicorn's
+own error answers are plain text (shared/httpserver.py) and an application answer
+carrying ``Connection: close`` closes the connection (a refused body is not read).
 
 gevent's pywsgi (gunicorn's ``gevent_pywsgi`` worker) was measured too: a quarter
 fewer instructions per request, but it accepts what gunicorn refuses (two
@@ -24,7 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.http import wsgi
-from gunicorn.workers.ggevent import GeventWorker
+
+from shared.httpserver import ServiceWorker
 
 
 class _Hold:
@@ -57,6 +60,13 @@ class CoalescingResponse(wsgi.Response):  # type: ignore[misc]
             self.sock = sock
         self._pending = b"".join(hold.parts)
 
+    def process_headers(self, headers: Any) -> None:
+        # gunicorn drops hop-by-hop headers the application sets; "Connection: close"
+        # from the gateway means: do not keep this connection (nor read on).
+        if any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
+            self.must_close = True
+        super().process_headers(headers)
+
     def write(self, arg: Any) -> None:
         self._in_write = True
         try:
@@ -80,7 +90,7 @@ class CoalescingResponse(wsgi.Response):  # type: ignore[misc]
         self.sock.sendall(pending + data)
 
 
-class GatewayWorker(GeventWorker):  # type: ignore[misc]
+class GatewayWorker(ServiceWorker):
     def init_process(self) -> None:
         # gunicorn.http.wsgi.create() builds HTTP/1 responses from this module attribute
         # (HTTP/2 passes its own class); this worker process runs only the gateway.

@@ -153,7 +153,11 @@ class InternalClient:
         last: str = ""
         for i in range(len(self.urls)):
             base = self.urls[(first + i) % len(self.urls)]
-            headers = {IDENTITY_HEADER: sign(internal_identity(self.caller), self.secret)}
+            headers = {
+                IDENTITY_HEADER: sign(
+                    internal_identity(self.caller), self.secret, method=method, path=target
+                )
+            }
             try:
                 resp = self._session.request(
                     method,

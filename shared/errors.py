@@ -77,3 +77,9 @@ class NotBuilt(TsubameError):
 
     status = 501
     message = "not implemented yet in Tsubame"
+
+
+# Same shape as shared.client's "the <context> service is unavailable, try again later".
+DATABASE_UNAVAILABLE = "the database is unavailable, try again later"
+BUS_UNAVAILABLE = "the message bus is unavailable, try again later"
+AUTH_UNAVAILABLE = "the auth service is unavailable, try again later"

@@ -2,11 +2,25 @@
 
 Wire form of the header ``X-Tsubame-Identity``::
 
-    <base64url(JSON)>.<hex HMAC-SHA256 of the base64url part>
+    <subject>.<iat>.<mac>
 
-The JSON carries an issue time (``iat``); services refuse identities older than
-``max_age`` seconds, so a captured header is only briefly useful. The gateway
-strips any identity header a client sends before adding its own.
+* ``subject``: base64url of a compact JSON object naming the caller (kind, name,
+  email, token kind, token hash) and ``gd``, the digest of its grants. The grants
+  themselves travel only when they are short (``INLINE_GRANTS_MAX`` bytes of JSON);
+  otherwise the receiving service resolves them by ``(kind, name, gd)`` through a
+  bounded cache filled from the auth service (shared/http/grants.py), so the header
+  stays a few hundred bytes whatever the caller's roles.
+* ``iat``: issue time, Unix milliseconds.
+* ``mac``: hex HMAC-SHA256 over ``subject.iat.METHOD path``: the header is good for
+  one method and path only, and for ``max_age`` seconds (replay of a captured
+  header is bounded to that request within seconds).
+
+``path`` is the request path without its query. A ``str`` is the wire form and is
+percent-decoded before signing; ``bytes`` are an already decoded path (a WSGI
+server's ``PATH_INFO`` re-encoded as latin-1). Either way both ends sign the same
+bytes whatever escaping a client or a library chose.
+
+The gateway strips any identity header a client sends before adding its own.
 """
 
 from __future__ import annotations
@@ -16,13 +30,25 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 IDENTITY_HEADER = "X-Tsubame-Identity"
 
 # Owner types of tsuru events; ``internal`` is used between our own processes.
 KINDS = ("user", "token", "app", "internal")
+
+# Seconds a signed header stays valid (TSUBAME_IDENTITY_MAX_AGE); it is signed per
+# request, so this only has to cover the time between signing and the service
+# reading the request.
+DEFAULT_MAX_AGE = 15.0
+# Clock difference tolerated for headers issued "in the future" (several machines).
+_FUTURE_SKEW = 5.0
+# Grants whose canonical JSON is at most this long travel inside the header.
+INLINE_GRANTS_MAX = 192
+DIGEST_LENGTH = 16
 
 
 class InvalidIdentity(Exception):
@@ -46,6 +72,17 @@ class Grant:
         return cls(str(scheme), str(ctx_type), str(ctx_value))
 
 
+def _canonical_grants(grants: Iterable[Grant]) -> str:
+    unique = sorted({(g.scheme, g.ctx_type, g.ctx_value) for g in grants})
+    return json.dumps(unique, separators=(",", ":"), ensure_ascii=False)
+
+
+def grants_digest(grants: Iterable[Grant]) -> str:
+    """A short digest of a grant set (order and duplicates do not matter)."""
+    canonical = _canonical_grants(grants).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(canonical).hexdigest()[:DIGEST_LENGTH]
+
+
 @dataclass(frozen=True)
 class Identity:
     kind: str  # "user" | "token" | "app" | "internal"
@@ -55,6 +92,9 @@ class Identity:
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     # sha256 hex of the raw token, so the auth service can act on "this token" (logout).
     token_hash: str = ""
+    # Set only on an identity read from a header that did not carry its grants: their
+    # digest, which the service resolves (shared/http/grants.py) before any view runs.
+    deferred_grants: str = ""
 
     @property
     def is_user(self) -> bool:
@@ -90,34 +130,104 @@ def internal_identity(name: str) -> Identity:
     return Identity(kind="internal", name=name, grants=(Grant(""),))
 
 
-def _mac(payload: bytes, secret: bytes) -> str:
-    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
+# -- signing -------------------------------------------------------------------------
 
 
-def sign(identity: Identity, secret: bytes, *, now: float | None = None) -> str:
-    body = dict(identity.to_json(), iat=time.time() if now is None else now)
-    payload = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload.decode()}.{_mac(payload, secret)}"
+def encode_subject(identity: Identity) -> str:
+    """The part of a header that does not change per request (cache it per identity)."""
+    body: dict[str, Any] = {
+        "k": identity.kind,
+        "n": identity.name,
+        "gd": grants_digest(identity.grants),
+    }
+    if identity.email:
+        body["e"] = identity.email
+    if identity.token_kind:
+        body["tk"] = identity.token_kind
+    if identity.token_hash:
+        body["th"] = identity.token_hash
+    inline = _canonical_grants(identity.grants)
+    if len(inline.encode("utf-8", "surrogatepass")) <= INLINE_GRANTS_MAX:
+        body["g"] = json.loads(inline)
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _path_bytes(path: str | bytes) -> bytes:
+    if isinstance(path, bytes):
+        return path
+    return unquote_to_bytes(path.split("?", 1)[0])
+
+
+def _mac(secret: bytes, subject: str, iat: str, method: str, path: str | bytes) -> str:
+    message = f"{subject}.{iat}.{method.upper()} ".encode() + _path_bytes(path)
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def sign_subject(
+    subject: str, secret: bytes, *, method: str, path: str | bytes, now: float | None = None
+) -> str:
+    """A header for one request from a pre-encoded subject (one HMAC, nothing else)."""
+    iat = str(round((time.time() if now is None else now) * 1000))
+    return f"{subject}.{iat}.{_mac(secret, subject, iat, method, path)}"
+
+
+def sign(
+    identity: Identity,
+    secret: bytes,
+    *,
+    method: str,
+    path: str | bytes,
+    now: float | None = None,
+) -> str:
+    """The ``X-Tsubame-Identity`` value for one request ``method path``.
+
+    ``path``: the request path as sent (percent-encoded or not, a query is ignored)
+    or, as bytes, already percent-decoded.
+    """
+    return sign_subject(encode_subject(identity), secret, method=method, path=path, now=now)
 
 
 def verify(
-    header: str, secret: bytes, *, max_age: float = 300.0, now: float | None = None
+    header: str,
+    secret: bytes,
+    *,
+    method: str,
+    path: str | bytes,
+    max_age: float = DEFAULT_MAX_AGE,
+    now: float | None = None,
 ) -> Identity:
+    """The identity of a header signed for this ``method path``; raises InvalidIdentity.
+
+    When the header did not carry the grants, the identity has none and names their
+    digest in ``deferred_grants``.
+    """
     try:
-        payload, mac = header.rsplit(".", 1)
+        subject, iat, mac = header.split(".")
     except ValueError as exc:
         raise InvalidIdentity("malformed identity header") from exc
-    if not hmac.compare_digest(_mac(payload.encode(), secret), mac):
+    if not hmac.compare_digest(_mac(secret, subject, iat, method, path), mac):
         raise InvalidIdentity("bad identity signature")
     try:
-        body = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        issued = int(iat) / 1000
+        body = json.loads(base64.urlsafe_b64decode(subject + "=" * (-len(subject) % 4)))
     except ValueError as exc:
         raise InvalidIdentity("undecodable identity") from exc
-    issued = float(body.get("iat", 0))
     current = time.time() if now is None else now
-    if issued > current + 30 or current - issued > max_age:
+    if issued > current + _FUTURE_SKEW or current - issued > max_age:
         raise InvalidIdentity("identity expired")
-    return Identity.from_json(body)
+    if not isinstance(body, dict) or body.get("k") not in KINDS:
+        raise InvalidIdentity("unknown identity kind")
+    inline = body.get("g")
+    return Identity(
+        kind=body["k"],
+        name=str(body.get("n", "")),
+        email=str(body.get("e", "")),
+        token_kind=str(body.get("tk", "")),
+        grants=tuple(Grant.from_json(g) for g in inline) if inline is not None else (),
+        token_hash=str(body.get("th", "")),
+        deferred_grants="" if inline is not None else str(body.get("gd", "")),
+    )
 
 
 def token_hash(raw_token: str) -> str:

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD
+
 CONTEXTS = ("auth", "apps", "catalog", "provisioner", "events")
 
 
@@ -26,6 +28,15 @@ def _flag(raw: str | None, default: bool = False) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on", "t")
+
+
+def _size(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ConfigError(f"{key} must be a positive number of bytes, not {raw!r}")
+    return int(raw)
 
 
 def default_namespace(data_dir: str) -> str:
@@ -44,13 +55,17 @@ class Settings:
     service_urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     gateway_port: int = 8080
     bind_host: str = "127.0.0.1"
-    # How long a signed identity stays valid (seconds); bounds replay of a captured header.
-    identity_max_age: float = 300.0
+    # How long a signed identity stays valid (seconds); it is signed per request and
+    # bound to its method and path, so this bounds replay of a captured header.
+    identity_max_age: float = 15.0
     # Seconds without heartbeat after which a running event (and its lock) is dead;
     # every service's event recorder and the events cleaner must agree on it.
     event_lock_expiry: float = 300.0
     # Public name of the API, used in texts shown to users (index page, mails).
     public_url: str = "http://127.0.0.1:8080"
+    # Request body limits (shared/limits.py): ordinary routes, and upload routes.
+    max_body_size: int = DEFAULT_MAX_BODY
+    max_upload_size: int = DEFAULT_MAX_UPLOAD
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -75,9 +90,11 @@ class Settings:
             service_urls=urls,
             gateway_port=port,
             bind_host=env.get("TSUBAME_BIND", "127.0.0.1"),
-            identity_max_age=float(env.get("TSUBAME_IDENTITY_MAX_AGE", "300")),
+            identity_max_age=float(env.get("TSUBAME_IDENTITY_MAX_AGE", "15")),
             event_lock_expiry=float(env.get("TSUBAME_EVENTS_LOCK_EXPIRY", "300")),
             public_url=env.get("TSUBAME_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+            max_body_size=_size(env, "TSUBAME_MAX_BODY_SIZE", DEFAULT_MAX_BODY),
+            max_upload_size=_size(env, "TSUBAME_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD),
             extra={k: v for k, v in env.items() if k.startswith("TSUBAME_")},
         )
 

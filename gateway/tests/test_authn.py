@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway import authn
-from gateway.authn import Introspector, Refusal
+from gateway.authn import AuthUnavailable, Introspector, Refusal
 from gateway.upstream import RequestBody, ServiceUnavailable
-from shared.identity import Identity, token_hash, verify
+from shared.identity import Grant, Identity, encode_subject, sign_subject, token_hash, verify
 
 SECRET = b"unit-test-secret-0123456789"
 
@@ -49,11 +49,14 @@ class FakeAuth:
         return FakeAnswer(status, payload)
 
 
-def user(name: str) -> bytes:
-    return json.dumps(Identity(kind="user", name=name, email=name).to_json()).encode()
+def user(name: str, expires: float | None = None) -> bytes:
+    body = Identity(kind="user", name=name, email=name).to_json()
+    return json.dumps(dict(body, expires=expires)).encode()
 
 
 class Clock:
+    """Both of the introspector's clocks: monotonic and wall time move together."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
@@ -70,19 +73,27 @@ def make(
     answers: dict[str, tuple[int, bytes]], clock: Clock, ttl: float = 5.0
 ) -> tuple[Introspector, FakeAuth]:
     auth = FakeAuth(answers)
-    return Introspector(auth, SECRET, cache_seconds=ttl, clock=clock), auth  # type: ignore[arg-type]
+    intro = Introspector(auth, SECRET, cache_seconds=ttl, clock=clock, wall_clock=clock)  # type: ignore[arg-type]
+    return intro, auth
 
 
 def test_valid_token_is_signed_with_its_hash_and_cached(clock: Clock) -> None:
     intro, auth = make({"t1": (200, user("a@b.c"))}, clock)
     resolved = intro.resolve("t1")
     assert isinstance(resolved, tuple)
-    identity, header = resolved
+    identity, subject = resolved
     assert identity.name == "a@b.c"
     assert identity.token_hash == token_hash("t1")
-    assert verify(header, SECRET) == identity
-    # The gateway calls introspection as itself.
-    caller = verify(auth.calls[0]["headers"]["X-Tsubame-Identity"], SECRET)
+    assert subject == encode_subject(identity)
+    header = sign_subject(subject, SECRET, method="GET", path="/apps")
+    assert verify(header, SECRET, method="GET", path="/apps") == identity
+    # The gateway calls introspection as itself, signed for that very request.
+    caller = verify(
+        auth.calls[0]["headers"]["X-Tsubame-Identity"],
+        SECRET,
+        method="POST",
+        path="/internal/introspect",
+    )
     assert (caller.kind, caller.name) == ("internal", "gateway")
 
     clock.now += 4.9
@@ -93,14 +104,35 @@ def test_valid_token_is_signed_with_its_hash_and_cached(clock: Clock) -> None:
     assert len(auth.calls) == 2
 
 
-def test_cached_identity_is_resigned_before_it_gets_old(clock: Clock) -> None:
-    intro, _ = make({"t1": (200, user("a@b.c"))}, clock, ttl=3600)
-    first = intro.resolve("t1")
-    clock.now += authn.RESIGN_AFTER + 1
-    again = intro.resolve("t1")
-    assert isinstance(first, tuple) and isinstance(again, tuple)
-    assert first[0] == again[0]
-    assert first[1] != again[1]
+def test_cache_never_outlives_the_credential(clock: Clock) -> None:
+    # A session ending in 2 s is cached 2 s, not the cache's 5 s.
+    intro, auth = make({"t1": (200, user("a@b.c", expires=clock.now + 2))}, clock)
+    assert isinstance(intro.resolve("t1"), tuple)
+    clock.now += 1.9
+    assert isinstance(intro.resolve("t1"), tuple)
+    assert len(auth.calls) == 1
+    clock.now += 0.2
+    intro.resolve("t1")
+    assert len(auth.calls) == 2
+
+
+def test_credential_already_expired_is_anonymous(clock: Clock) -> None:
+    intro, _ = make({"t1": (200, user("a@b.c", expires=clock.now - 1))}, clock)
+    assert intro.resolve("t1") is None
+
+
+def test_big_grant_sets_stay_out_of_the_subject(clock: Clock) -> None:
+    grants = [Grant(f"app.update.{i}", "team", f"team-{i:04d}") for i in range(1000)]
+    body = Identity(kind="user", name="a@b.c", email="a@b.c", grants=tuple(grants)).to_json()
+    intro, _ = make({"t1": (200, json.dumps(body).encode())}, clock)
+    resolved = intro.resolve("t1")
+    assert isinstance(resolved, tuple)
+    identity, subject = resolved
+    assert len(identity.grants) == 1000  # the gateway itself keeps them all
+    header = sign_subject(subject, SECRET, method="GET", path="/apps")
+    assert len(header) < 400
+    seen = verify(header, SECRET, method="GET", path="/apps")
+    assert seen.grants == () and seen.deferred_grants
 
 
 def test_unknown_token_is_anonymous_and_not_cached(clock: Clock) -> None:
@@ -115,22 +147,32 @@ def test_refusal_with_text_reaches_the_client(clock: Clock) -> None:
     assert intro.resolve("old") == Refusal(401, "team token expired")
 
 
-@pytest.mark.parametrize("status", [404, 500, 501])
-def test_auth_service_not_answering_the_contract_means_anonymous(clock: Clock, status: int) -> None:
+@pytest.mark.parametrize("status", [404, 501])
+def test_no_auth_service_built_means_anonymous(clock: Clock, status: int) -> None:
     intro, _ = make({"t": (status, b"whatever")}, clock)
     assert intro.resolve("t") is None
 
 
-def test_unreadable_identity_means_anonymous(clock: Clock) -> None:
+@pytest.mark.parametrize("status", [500, 502, 503, 400])
+def test_auth_service_failing_is_unavailable_never_anonymous(clock: Clock, status: int) -> None:
+    # A database outage behind the auth service must not log valid users out.
+    intro, _ = make({"t": (status, b"database is unavailable")}, clock)
+    with pytest.raises(AuthUnavailable):
+        intro.resolve("t")
+
+
+def test_unreadable_identity_is_unavailable(clock: Clock) -> None:
     intro, _ = make({"t": (200, b"{not json"), "u": (200, b'{"kind": "alien"}')}, clock)
-    assert intro.resolve("t") is None
-    assert intro.resolve("u") is None
+    with pytest.raises(AuthUnavailable):
+        intro.resolve("t")
+    with pytest.raises(AuthUnavailable):
+        intro.resolve("u")
 
 
-def test_auth_down_propagates(clock: Clock) -> None:
+def test_auth_down_is_unavailable(clock: Clock) -> None:
     intro, auth = make({}, clock)
     auth.down = True
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(AuthUnavailable):
         intro.resolve("t1")
 
 

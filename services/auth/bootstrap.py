@@ -15,6 +15,7 @@ from services.auth.messaging.mailer import SmtpMailer
 from services.auth.messaging.publisher import BusPublisher
 from services.auth.operations.admin import ensure_admin
 from services.auth.operations.ports import Config, Deps, Mailer, Publisher, Recorder, TeamUsage
+from services.auth.operations.sessions import LocalGrants
 from services.auth.settings import AuthSettings
 from services.auth.storage.mongo import ensure_indexes, mongo_repos
 from services.auth.storage.ports import Repos
@@ -130,4 +131,10 @@ def create_app(
             team_usage=team_usage or NoTeamUsage(),
             config=config_from(auth_settings),
         )
-    return make_app("auth", auth_settings.base, blueprints=BLUEPRINTS, extensions={"deps": deps})
+    return make_app(
+        "auth",
+        auth_settings.base,
+        blueprints=BLUEPRINTS,
+        extensions={"deps": deps},
+        grants=LocalGrants(deps),
+    )

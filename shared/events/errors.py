@@ -1,14 +1,15 @@
 """Errors of event start, with tsuru's texts (events-and-http.md §2.9, §2.11).
 
-Both answer 500: tsuru maps neither (only app swap turns a lock into 409).
+A lock conflict answers 409 everywhere (tsuru 1.11 answers 409 only for app swap
+and 500 elsewhere; docs/compatibility.md); a block answers 500 as in tsuru.
 """
 
 from __future__ import annotations
 
-from shared.errors import ServerError
+from shared.errors import Conflict, ServerError
 
 
-class EventLocked(ServerError):
+class EventLocked(Conflict):
     """Another running event holds a target lock; the message describes that event."""
 
 

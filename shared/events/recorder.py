@@ -15,14 +15,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bson import ObjectId
 
 from shared.events import locks
 from shared.events.blocks import Block, blocked_message, first_match
+from shared.events.bounds import bound_custom_data, bound_log
 from shared.events.errors import EventBlocked, EventLocked
 from shared.events.model import BLOCKS, EVENTS, ZERO_TIME, Allowed, Target, now
+from shared.events.pending import OUTAGE, PendingWrites
 from shared.events.storage import ensure_indexes
 from shared.identity import Identity
 from shared.mongo import Db
@@ -34,6 +37,8 @@ Owner = Identity | tuple[str, str]
 
 CANCELED_BY_USER = "canceled by user request"
 _APP_RETRY_POLL = 0.1
+# Seconds between retries of writes owed after a database outage.
+_PENDING_RETRY = 1.0
 
 
 def owner_pair(owner: Owner) -> tuple[str, str]:
@@ -85,7 +90,9 @@ class RunningEvent:
         return len(data)
 
     def set_other_data(self, data: Any) -> None:
-        self._recorder.db[EVENTS].update_one({"_id": self.id}, {"$set": {"othercustomdata": data}})
+        self._recorder.db[EVENTS].update_one(
+            {"_id": self.id}, {"$set": {"othercustomdata": bound_custom_data(data)}}
+        )
 
     def cancel_requested(self) -> bool:
         """True once someone asked to cancel; acknowledges the request (§2.5)."""
@@ -136,6 +143,8 @@ class EventRecorder:
         self._running_mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Finishes and releases the database refused during an outage (pending.py).
+        self._pending = PendingWrites()
 
     def ensure_indexes(self) -> None:
         ensure_indexes(self.db)
@@ -171,6 +180,8 @@ class EventRecorder:
                 + [t.lock_id for t, locked in extra_targets if locked]
             )
         )
+        if self._pending:
+            self._pending.flush()  # an outage's leftovers must not refuse this event
         deadline = time.monotonic() + (self.app_lock_retry if target.type == "app" else 0.0)
         while True:
             event_id = ObjectId()
@@ -195,6 +206,10 @@ class EventRecorder:
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(_APP_RETRY_POLL)
+            except OUTAGE:
+                # A lock may have been written before the database went away.
+                self._owe(event_id, partial(locks.release, self.db, event_id))
+                raise
         doc = {
             "_id": event_id,
             "uniqueid": event_id,
@@ -205,7 +220,7 @@ class EventRecorder:
                 {"target": t.to_doc(), "lock": bool(locked)} for t, locked in extra_targets
             ]
             or None,
-            "startcustomdata": custom_data,
+            "startcustomdata": bound_custom_data(custom_data),
             "endcustomdata": None,
             "othercustomdata": None,
             "kind": {"type": "internal" if internal else "permission", "name": kind},
@@ -246,6 +261,9 @@ class EventRecorder:
                     locks.notify_finished(self.publish, event_id)
                 raise EventBlocked(message)
             self.db[EVENTS].insert_one(doc)
+        except OUTAGE:
+            self._owe(event_id, lambda: self._abandon(event_id))
+            raise
         except BaseException:
             locks.release(self.db, event_id)
             raise
@@ -275,6 +293,19 @@ class EventRecorder:
             blocks, kind=kind, owner_name=owner_name, target=target, custom_data=custom_data
         )
 
+    def _owe(self, event_id: ObjectId, write: Callable[[], None]) -> None:
+        """Keep a write the database refused; the heartbeat retries it."""
+        self._pending.add(event_id, write)
+        self._ensure_heartbeat()
+
+    def _abandon(self, event_id: ObjectId) -> None:
+        """An event whose start failed midway: finish it if it was stored, free its locks."""
+        self.db[EVENTS].update_one(
+            {"_id": event_id, "running": True},
+            {"$set": {"running": False, "endtime": now(), "error": "event start failed"}},
+        )
+        locks.release(self.db, event_id)
+
     def _finish(
         self,
         event: RunningEvent,
@@ -283,31 +314,39 @@ class EventRecorder:
         entries: list[tuple[datetime, str]],
     ) -> None:
         self._untrack(event)
-        result = self.db[EVENTS].update_one(
-            {"_id": event.id, "running": True},
-            {
-                "$set": {
-                    "running": False,
-                    "endtime": now(),
-                    "error": error,
-                    "endcustomdata": end_custom_data,
-                    "log": "".join(log_line(when, msg) for when, msg in entries),
-                    "structuredlog": [{"date": when, "message": msg} for when, msg in entries]
-                    or None,
-                }
-            },
-        )
-        locks.release(self.db, event.id)
+        ended = now()
+        entries = bound_log(entries)
+        fields = {
+            "running": False,
+            "endtime": ended,
+            "error": error,
+            "endcustomdata": bound_custom_data(end_custom_data),
+            "log": "".join(log_line(when, msg) for when, msg in entries),
+            "structuredlog": [{"date": when, "message": msg} for when, msg in entries] or None,
+        }
+        try:
+            self._store_finish(event.id, fields)
+        except OUTAGE:
+            self._owe(event.id, lambda: self._store_finish(event.id, fields))
+            raise
+
+    def _store_finish(self, event_id: ObjectId, fields: dict[str, Any]) -> None:
+        result = self.db[EVENTS].update_one({"_id": event_id, "running": True}, {"$set": fields})
+        locks.release(self.db, event_id)
         if not result.modified_count:
             # Finished elsewhere meanwhile (expired by a newcomer or the cleaner).
-            log.warning("event %s was already finished when done() ran", event.id)
+            log.warning("event %s was already finished when done() ran", event_id)
             return
         if self.publish is not None:
-            locks.notify_finished(self.publish, event.id)
+            locks.notify_finished(self.publish, event_id)
 
     def _track(self, event: RunningEvent) -> None:
         with self._running_mutex:
             self._running[event.id] = event
+        self._ensure_heartbeat()
+
+    def _ensure_heartbeat(self) -> None:
+        with self._running_mutex:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._beat, name="event-heartbeat", daemon=True
@@ -319,7 +358,15 @@ class EventRecorder:
             self._running.pop(event.id, None)
 
     def _beat(self) -> None:
-        while not self._stop.wait(self.heartbeat):
+        last_refresh = time.monotonic()
+        while not self._stop.wait(
+            min(self.heartbeat, _PENDING_RETRY) if self._pending else self.heartbeat
+        ):
+            if self._pending:
+                self._pending.flush()
+            if time.monotonic() - last_refresh < self.heartbeat:
+                continue
+            last_refresh = time.monotonic()
             with self._running_mutex:
                 ids = list(self._running)
             if not ids:

@@ -9,6 +9,7 @@ from shared.http.auth import (
     require_identity,
     requires,
 )
+from shared.http.checks import upload
 from shared.http.inputs import (
     form,
     input_fields,
@@ -25,5 +26,5 @@ __all__ = [
     "Api", "Blueprint", "StreamWriter", "current_identity", "empty", "ensure", "extension",
     "form", "input_fields", "input_present", "input_value", "input_values", "internal",
     "json_body", "json_response", "make_app", "parse_input", "public", "require_identity",
-    "requires", "stream", "text_error",
+    "requires", "stream", "text_error", "upload",
 ]  # fmt: skip

@@ -10,10 +10,16 @@ import flask_smorest
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
+from shared.client import InternalClient
 from shared.errors import TsubameError, Unauthorized
 from shared.http.auth import WWW_AUTHENTICATE, load_identity, public
+from shared.http.checks import check_request
+from shared.http.grants import GrantsCache, GrantSource, HttpGrantSource
+from shared.http.outage import UNEXPECTED, outage_message
 from shared.http.responses import text_error
+from shared.limits import MIB, too_large_message
 from shared.settings import Settings
+from shared.testing.identity import SigningClient
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,8 @@ def _http_exception(error: HTTPException) -> Any:
     if code == 422:  # webargs validation: tsuru says 400
         messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         return text_error(f"invalid input: {messages or error.description}", 400)
+    if code == 413:
+        return text_error(too_large_message(request.max_content_length or 0), 413)
     if code in (404, 405):
         # The gateway only forwards routes of tsuru's surface, so a route this
         # service does not know is one no issue has built yet: say so honestly.
@@ -49,8 +57,13 @@ def _tsubame_error(error: TsubameError) -> Any:
 def _unexpected(error: Exception) -> Any:
     if isinstance(error, HTTPException):
         return _http_exception(error)
+    outage = outage_message(error)
+    if outage is not None:
+        # What failed in user terms; the driver's words (hosts, errno, timeouts) stay here.
+        log.warning("%s on %s %s: %r", outage, request.method, request.path, error)
+        return text_error(outage, 503)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return text_error(str(error) or error.__class__.__name__, 500)
+    return text_error(UNEXPECTED, 500)
 
 
 def make_app(
@@ -60,11 +73,14 @@ def make_app(
     blueprints: Iterable[Blueprint] = (),
     health: Callable[[], bool] | None = None,
     extensions: dict[str, Any] | None = None,
+    grants: GrantSource | None = None,
 ) -> Flask:
     """Build a service app: identity check, tsuru errors, health, the blueprints.
 
     ``extensions`` end up in ``app.extensions["tsubame"]`` (repositories, the event
-    recorder, the bus publisher ...), the composition root's wiring.
+    recorder, the bus publisher ...), the composition root's wiring. ``grants``
+    resolves callers whose header named only a digest of their grants (default: the
+    auth service over HTTP; the auth service passes its own storage).
     """
     app = Flask(f"tsubame.{context}")
     app.config.update(
@@ -74,13 +90,22 @@ def make_app(
         API_VERSION="1.11.0",
         OPENAPI_VERSION="3.0.3",
         PROPAGATE_EXCEPTIONS=False,
-        MAX_FORM_MEMORY_SIZE=32 * 1024 * 1024,
+        # Per route in check_request: settings.max_body_size, or max_upload_size for
+        # @upload views (shared/limits.py). Form text fields stay in memory (werkzeug
+        # also applies this to each chunk it reads: never below 1 MiB); files spool to disk.
+        MAX_CONTENT_LENGTH=settings.max_body_size,
+        MAX_FORM_MEMORY_SIZE=max(settings.max_body_size, MIB),
     )
     app.extensions["tsubame"] = dict(extensions or {})
+    # app.test_client() signs identity headers per request, as the gateway does.
+    app.test_client_class = SigningClient
+    source = grants or HttpGrantSource(InternalClient.to("auth", settings, caller=context))
+    app.extensions["tsubame_grants"] = GrantsCache(source)
     api = Api(app)
     app.register_error_handler(TsubameError, _tsubame_error)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
+    app.before_request(check_request)
     app.before_request(load_identity)
 
     @public

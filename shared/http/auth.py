@@ -26,17 +26,35 @@ class InvalidIdentityHeader(Unauthorized):
     message = "invalid identity"
 
 
+def wsgi_path(environ: dict[str, Any]) -> bytes:
+    """The decoded request path as bytes (WSGI carries them as latin-1 text)."""
+    path = environ.get("PATH_INFO", "")
+    try:
+        return str(path).encode("latin-1")
+    except UnicodeEncodeError:  # not from a WSGI server (some test clients)
+        return str(path).encode("utf-8", "surrogateescape")
+
+
 def load_identity() -> None:
-    """``before_request`` hook installed by ``make_app``."""
+    """``before_request`` hook installed by ``make_app``: verify, then complete grants."""
     g.identity = None
     header = request.headers.get(IDENTITY_HEADER)
     if not header:
         return
     settings = current_app.config["TSUBAME_SETTINGS"]
     try:
-        g.identity = verify(header, settings.identity_secret, max_age=settings.identity_max_age)
+        identity = verify(
+            header,
+            settings.identity_secret,
+            method=request.method,
+            path=wsgi_path(request.environ),
+            max_age=settings.identity_max_age,
+        )
     except InvalidIdentity as exc:
         raise InvalidIdentityHeader() from exc
+    if identity.deferred_grants:
+        identity = current_app.extensions["tsubame_grants"].complete(identity)
+    g.identity = identity
 
 
 def current_identity() -> Identity | None:

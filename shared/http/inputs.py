@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import g, request
@@ -22,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from shared.errors import Invalid
 from shared.golang.fmt import sprint_json
+from shared.http.safety import HostileJson, load_json
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -45,7 +45,11 @@ def form() -> MultiDict[str, str]:
 
 
 def json_body() -> dict[str, Any] | None:
-    """The JSON object body of an ``application/json`` request; None if absent/invalid."""
+    """The JSON object body of an ``application/json`` request; None if absent/invalid.
+
+    A body that parses but holds what nothing downstream can store (nesting deeper
+    than MAX_JSON_DEPTH, a lone surrogate) is refused with 400, not ignored.
+    """
     if request.mimetype != "application/json":
         return None
     cached = g.get("_tsubame_json", _MISSING)
@@ -53,7 +57,9 @@ def json_body() -> dict[str, Any] | None:
         return cached  # type: ignore[no-any-return]
     raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw) if raw.strip() else None
+        data = load_json(raw) if raw.strip() else None
+    except HostileJson as exc:
+        raise Invalid(f"unable to parse as json: {exc}") from exc
     except ValueError:
         data = None
     result = data if isinstance(data, dict) else None
@@ -194,7 +200,9 @@ def parse_input(schema: Schema) -> dict[str, Any]:
             data: Any = {}
         else:
             try:
-                data = json.loads(raw)
+                data = load_json(raw)
+            except HostileJson as exc:
+                raise Invalid(f"unable to parse as json: {exc}") from exc
             except ValueError as exc:
                 raise Invalid(
                     f'unable to parse as json: "{raw.decode(errors="replace")}" - {exc}'

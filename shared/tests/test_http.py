@@ -26,8 +26,9 @@ from shared.http import (
     requires,
     stream,
 )
-from shared.identity import IDENTITY_HEADER, Grant, Identity, sign
+from shared.identity import Grant, Identity
 from shared.settings import Settings
+from shared.testing.identity import pending
 
 SECRET = b"s" * 32
 
@@ -106,7 +107,7 @@ def client():
 
 
 def signed(identity: Identity) -> dict[str, str]:
-    return {IDENTITY_HEADER: sign(identity, SECRET)}
+    return pending(identity, SECRET)
 
 
 def test_form_body_first_then_query(client):
@@ -200,7 +201,7 @@ def test_requires_token(client):
 
 def test_forged_identity_is_refused_even_on_public_routes(client):
     ident = Identity(kind="user", name="a@b.com", grants=(Grant(""),))
-    forged = {IDENTITY_HEADER: sign(ident, b"x" * 32)}
+    forged = pending(ident, b"x" * 32)
     assert client.get("/private", headers=forged).status_code == 401
     assert client.get("/values/x", headers=forged).status_code == 401
 

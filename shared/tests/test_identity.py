@@ -6,6 +6,7 @@ from shared.identity import (
     Grant,
     Identity,
     InvalidIdentity,
+    grants_digest,
     internal_identity,
     parse_authorization,
     sign,
@@ -22,29 +23,96 @@ ALICE = Identity(
 )
 
 
+def sign_for(identity: Identity, secret: bytes = SECRET, **kw: object) -> str:
+    return sign(identity, secret, method="GET", path="/apps/x", **kw)  # type: ignore[arg-type]
+
+
+def check(header: str, secret: bytes = SECRET, **kw: object) -> Identity:
+    kw.setdefault("method", "GET")
+    kw.setdefault("path", "/apps/x")
+    return verify(header, secret, **kw)  # type: ignore[arg-type]
+
+
 def test_round_trip():
-    assert verify(sign(ALICE, SECRET), SECRET) == ALICE
+    assert check(sign_for(ALICE)) == ALICE
 
 
 def test_wrong_secret_is_refused():
     with pytest.raises(InvalidIdentity):
-        verify(sign(ALICE, b"other-secret-123456"), SECRET)
+        check(sign_for(ALICE, b"other-secret-123456"))
 
 
 def test_tampered_payload_is_refused():
-    payload, mac = sign(ALICE, SECRET).split(".")
-    forged = sign(internal_identity("x"), b"z" * 32).split(".")[0]
+    subject, iat, mac = sign_for(ALICE).split(".")
+    forged = sign_for(internal_identity("x"), b"z" * 32).split(".")[0]
     with pytest.raises(InvalidIdentity):
-        verify(f"{forged}.{mac}", SECRET)
+        check(f"{forged}.{iat}.{mac}")
     with pytest.raises(InvalidIdentity):
-        verify(payload, SECRET)
+        check(f"{subject}.{int(iat) + 1000}.{mac}")  # a later issue time
+    with pytest.raises(InvalidIdentity):
+        check(f"{subject}.{mac}")
 
 
 def test_expired_identity_is_refused():
-    header = sign(ALICE, SECRET, now=1000.0)
-    assert verify(header, SECRET, max_age=60, now=1030.0) == ALICE
+    header = sign_for(ALICE, now=1000.0)
+    assert check(header, max_age=15, now=1014.0) == ALICE
     with pytest.raises(InvalidIdentity):
-        verify(header, SECRET, max_age=60, now=1100.0)
+        check(header, max_age=15, now=1016.0)
+    with pytest.raises(InvalidIdentity):  # issued in the future
+        check(header, max_age=15, now=990.0)
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [("POST", "/apps/x"), ("GET", "/apps/y"), ("GET", "/apps/x/env"), ("DELETE", "/apps/x")],
+)
+def test_header_is_good_for_its_own_request_only(method: str, path: str) -> None:
+    # A captured header replayed on another method or path is worthless.
+    with pytest.raises(InvalidIdentity):
+        check(sign_for(ALICE), method=method, path=path)
+
+
+def test_path_is_compared_decoded() -> None:
+    # The signer sends /teams/a%20b; the service's WSGI server hands it b"/teams/a b".
+    header = sign(ALICE, SECRET, method="get", path="/teams/a%20b?x=1")
+    assert verify(header, SECRET, method="GET", path=b"/teams/a b") == ALICE
+    assert verify(header, SECRET, method="GET", path="/teams/a b") == ALICE
+    utf8 = sign(ALICE, SECRET, method="GET", path="/teams/%C3%A9")
+    assert verify(utf8, SECRET, method="GET", path="/teams/é".encode()) == ALICE
+
+
+def test_large_grant_sets_travel_as_a_digest() -> None:
+    grants = tuple(
+        Grant(f"app.update.p{i}", "team", f"team-{t:02d}") for i in range(72) for t in range(15)
+    )
+    big = Identity(
+        kind="user",
+        name="many@example.com",
+        email="many@example.com",
+        token_kind="session",
+        grants=grants,
+        token_hash="f" * 64,
+    )
+    header = sign_for(big)
+    assert len(header) < 400
+    seen = check(header)
+    assert seen.grants == ()
+    assert seen.deferred_grants == grants_digest(grants)
+    assert (seen.kind, seen.name, seen.email, seen.token_hash) == (
+        big.kind,
+        big.name,
+        big.email,
+        big.token_hash,
+    )
+
+
+def test_grants_digest_ignores_order_and_duplicates() -> None:
+    a, b = Grant("app.read", "team", "t"), Grant("user", "user", "u@x")
+    assert grants_digest([a, b]) == grants_digest([b, a, a])
+    assert grants_digest([a]) != grants_digest([a, b])
+    assert grants_digest([Grant("app.read", "team", "t,")]) != grants_digest(
+        [Grant("app.read", "team,", "t")]
+    )
 
 
 @pytest.mark.parametrize(

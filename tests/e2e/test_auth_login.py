@@ -87,10 +87,20 @@ def test_password_change(stack: Stack, make_user) -> None:
 
 def test_forged_identity_straight_to_the_auth_service_is_refused(stack: Stack) -> None:
     auth_url = stack.service_urls("auth")[0]
-    forged = sign(Identity(kind="user", name="root@example.com"), b"not-the-stack-secret-at-all")
+    forged = sign(
+        Identity(kind="user", name="root@example.com"),
+        b"not-the-stack-secret-at-all",
+        method="GET",
+        path="/users/info",
+    )
     resp = requests.get(f"{auth_url}/users/info", headers={IDENTITY_HEADER: forged})
     assert resp.status_code == 401
-    internal = sign(Identity(kind="internal", name="gateway"), b"not-the-stack-secret-at-all")
+    internal = sign(
+        Identity(kind="internal", name="gateway"),
+        b"not-the-stack-secret-at-all",
+        method="POST",
+        path="/internal/introspect",
+    )
     resp = requests.post(
         f"{auth_url}/internal/introspect", json={"token": "x"}, headers={IDENTITY_HEADER: internal}
     )

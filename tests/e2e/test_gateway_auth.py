@@ -43,7 +43,9 @@ def eventually(check: Callable[[], bool], within: float = 20.0) -> bool:
 
 
 def test_forged_identity_is_stripped(gateway: GatewayHarness) -> None:
-    forged = sign(Identity(kind="user", name="root@example.com"), SECRET.encode())
+    forged = sign(
+        Identity(kind="user", name="root@example.com"), SECRET.encode(), method="GET", path="/apps"
+    )
     resp = requests.post(gateway.url + "/users", headers={IDENTITY_HEADER: forged}, data="a=1")
     assert resp.status_code == 200
     assert IDENTITY_HEADER.lower() not in resp.json()["headers"]
@@ -51,7 +53,9 @@ def test_forged_identity_is_stripped(gateway: GatewayHarness) -> None:
     resp = requests.get(
         gateway.url + "/apps", headers={IDENTITY_HEADER: forged, "Authorization": "good"}
     )
-    identity = verify(resp.json()["headers"][IDENTITY_HEADER.lower()], SECRET.encode())
+    identity = verify(
+        resp.json()["headers"][IDENTITY_HEADER.lower()], SECRET.encode(), method="GET", path="/apps"
+    )
     assert identity.name == "good@example.com"
     assert identity.token_hash == token_hash("good")
 

@@ -79,12 +79,14 @@ def test_requests_go_round_robin_and_skip_a_dead_instance(gateway: GatewayHarnes
         assert seen == ports
 
 
-def test_auth_down_with_a_token_is_502_naming_auth(gateway: GatewayHarness) -> None:
+def test_auth_down_with_a_token_is_503_never_401(gateway: GatewayHarness) -> None:
+    # A client told 401 throws its user back to login; the token may well be valid.
     gateway.kill_service("auth")
     try:
         resp = requests.get(gateway.url + "/apps", headers={"Authorization": "bearer good-new"})
-        assert resp.status_code == 502
-        assert resp.text == "service auth is unavailable\n"
+        assert resp.status_code == 503
+        assert resp.text == "the auth service is unavailable, try again later\n"
+        assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
         # Without a token nothing needs the auth service.
         assert requests.get(gateway.url + "/apps").status_code == 401
         assert requests.get(gateway.url + "/healthcheck").status_code == 200
@@ -97,9 +99,10 @@ def test_slow_upstream_is_504(gateway: GatewayHarness) -> None:
     resp = requests.get(gateway.url + "/apps/sleeper/env", headers=TOKEN)
     assert resp.status_code == 504
     assert resp.text == "service apps did not answer in time\n"
+    # A token the auth service cannot judge in time: unavailable, not anonymous.
     resp = requests.get(gateway.url + "/apps", headers={"Authorization": "slow"})
-    assert resp.status_code == 504
-    assert resp.text == "service auth did not answer in time\n"
+    assert resp.status_code == 503
+    assert resp.text == "the auth service is unavailable, try again later\n"
 
 
 def test_application_hosts_are_not_routed_yet(gateway: GatewayHarness) -> None:

@@ -96,7 +96,9 @@ def test_route_with_token_reaches_its_owner(
     assert seen["path"] == path
     assert seen["query"] == "x=1&y=%2F"
     assert seen["headers"]["authorization"] == "bearer good"
-    identity = verify(seen["headers"][IDENTITY_HEADER.lower()], SECRET.encode())
+    identity = verify(
+        seen["headers"][IDENTITY_HEADER.lower()], SECRET.encode(), method=entry.method, path=path
+    )
     assert identity.name == "good@example.com"
 
 

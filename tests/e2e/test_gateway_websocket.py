@@ -117,7 +117,9 @@ def test_upgrade_is_spliced_both_ways(gateway: GatewayHarness, upstream: Upgradi
     assert "\r\nConnection: Upgrade\r\n" in seen
     assert "\r\nSec-Websocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" in seen
     identity_line = next(x for x in seen.split("\r\n") if x.startswith("X-Tsubame-Identity: "))
-    assert verify(identity_line.split(": ", 1)[1], SECRET.encode()).name == "good@example.com"
+    header = identity_line.split(": ", 1)[1]
+    identity = verify(header, SECRET.encode(), method="GET", path="/apps/myapp/shell")
+    assert identity.name == "good@example.com"
 
 
 def test_refused_upgrade_is_an_ordinary_answer(gateway: GatewayHarness) -> None:

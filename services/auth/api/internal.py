@@ -6,7 +6,7 @@ from flask import Response
 
 from services.auth.api.deps import deps
 from services.auth.operations import sessions, teams
-from shared.http import Blueprint, empty, input_value, internal, json_response
+from shared.http import Blueprint, empty, input_value, internal, json_body, json_response
 
 bp = Blueprint("internal", __name__)
 
@@ -15,10 +15,23 @@ bp = Blueprint("internal", __name__)
 @internal
 def introspect() -> Response:
     try:
-        identity = sessions.introspect(deps(), input_value("token"))
+        identity, expires = sessions.introspect_until(deps(), input_value("token"))
     except sessions.UnknownToken:
         return empty(401)  # anonymous for the gateway; team token expiry raises with a body
-    return json_response(identity.to_json())
+    # "expires": Unix seconds of the credential's end (null: never), caps the gateway's cache.
+    body = dict(identity.to_json(), expires=expires.timestamp() if expires else None)
+    return json_response(body)
+
+
+@bp.route("/internal/grants", methods=["POST"])
+@internal
+def grants() -> Response:
+    """Grants of a subject whose identity header carried only their digest."""
+    body = json_body() or {}
+    found = sessions.grants_of(deps(), str(body.get("kind", "")), str(body.get("name", "")))
+    if found is None:
+        return empty(404)
+    return json_response({"grants": [g.to_json() for g in found]})
 
 
 @bp.route("/internal/teams", methods=["GET"])

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import bcrypt
 
 from services.auth.domain import errors, rules
 from services.auth.domain.grants import expand
-from services.auth.domain.models import Session
+from services.auth.domain.models import ZERO_TIME, Session, TeamToken
 from services.auth.domain.secrets import new_token, token_hash
 from services.auth.operations.access import grants_of_user
 from services.auth.operations.ports import Deps
 from shared.bus import keys
-from shared.identity import Identity
+from shared.identity import Grant, Identity
 
 
 class UnknownToken(Exception):
@@ -59,6 +59,12 @@ def logout(deps: Deps, identity: Identity) -> None:
 
 def introspect(deps: Deps, raw: str) -> Identity:
     """The identity a raw token stands for: session, then API key, then team token."""
+    return introspect_until(deps, raw)[0]
+
+
+def introspect_until(deps: Deps, raw: str) -> tuple[Identity, datetime | None]:
+    """``introspect`` plus the credential's own expiry (None: it never expires), so a
+    cache in front of this never keeps a credential alive past it."""
     if not raw:
         raise UnknownToken()
     h = token_hash(raw)
@@ -68,24 +74,51 @@ def introspect(deps: Deps, raw: str) -> Identity:
         user = deps.repos.users.get(session.email) if now < session.expires else None
         if user is None:
             raise UnknownToken()
-        return _user_identity(deps, user, "session", h)
+        return _user_identity(deps, user, "session", h), session.expires
     user = deps.repos.users.by_apikey(h)
     if user is not None:
-        return _user_identity(deps, user, "apikey", h)
+        return _user_identity(deps, user, "apikey", h), None
     token = deps.repos.tokens.by_hash(h)
     if token is None:
         raise UnknownToken()
     if token.expired(now):
         raise errors.TeamTokenExpired()
     deps.repos.tokens.touch(token.token_id, now)
-    roles = deps.repos.roles.get_many([r.name for r in token.roles])
-    return Identity(
+    identity = Identity(
         kind="token",
         name=token.token_id,
         token_kind="team",
-        grants=tuple(expand(token.roles, roles)),
+        grants=_token_grants(deps, token),
         token_hash=h,
     )
+    return identity, token.expires_at if token.expires_at != ZERO_TIME else None
+
+
+def _token_grants(deps: Deps, token: TeamToken) -> tuple[Grant, ...]:
+    roles = deps.repos.roles.get_many([r.name for r in token.roles])
+    return tuple(expand(token.roles, roles))
+
+
+def grants_of(deps: Deps, kind: str, name: str) -> tuple[Grant, ...] | None:
+    """Current grants of a subject the gateway named (kind ``user`` or ``token``);
+    None when there is no such subject (any more)."""
+    if kind == "user":
+        user = deps.repos.users.get(name)
+        return tuple(grants_of_user(deps, user)) if user is not None else None
+    if kind == "token":
+        token = deps.repos.tokens.get(name)
+        return _token_grants(deps, token) if token is not None else None
+    return None
+
+
+class LocalGrants:
+    """The auth service's own grant source (shared/http/grants.py): its storage."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def grants_of(self, kind: str, name: str) -> tuple[Grant, ...] | None:
+        return grants_of(self._deps, kind, name)
 
 
 def _user_identity(deps: Deps, user, token_kind: str, h: str) -> Identity:  # type: ignore[no-untyped-def]

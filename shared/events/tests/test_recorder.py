@@ -115,7 +115,7 @@ def test_lock_conflict_names_the_holder_and_stores_nothing(
         recorder.start(
             **start_kwargs(target=Target("pool", "p1"), kind="pool.delete", owner=user("b@x.io"))
         )
-    assert err.value.status == 500
+    assert err.value.status == 409  # tsuru: 500 (docs/compatibility.md)
     assert str(err.value) == (
         'event locked: pool(p1) running "pool.update" start by user dev@example.com at '
         + started.strftime("%Y-%m-%dT%H:%M:%SZ")

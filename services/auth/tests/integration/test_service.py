@@ -19,8 +19,9 @@ from services.auth.bootstrap import create_app, production_deps
 from services.auth.operations.admin import ensure_admin
 from services.auth.settings import AuthSettings
 from shared.events import EVENTS
-from shared.identity import IDENTITY_HEADER, internal_identity, sign
+from shared.identity import internal_identity
 from shared.settings import Settings
+from shared.testing.identity import pending
 
 pytestmark = pytest.mark.integration
 
@@ -103,11 +104,11 @@ def admin_login(app: Flask, settings: Settings) -> tuple[str, dict[str, str]]:
     )
     client = app.test_client()
     token = client.post("/auth/login", data=fields).get_json()["token"]
-    internal = {IDENTITY_HEADER: sign(internal_identity("gateway"), SECRET.encode())}
+    internal = pending(internal_identity("gateway"), SECRET.encode())
     ident = client.post("/internal/introspect", json={"token": token}, headers=internal).get_json()
     from shared.identity import Identity
 
-    return token, {IDENTITY_HEADER: sign(Identity.from_json(ident), SECRET.encode())}
+    return token, pending(Identity.from_json(ident), SECRET.encode())
 
 
 def test_admin_seeded_and_reset_password_mail(

@@ -29,7 +29,7 @@ class Handler(BaseHTTPRequestHandler):
     seen: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802
-        ident = verify(self.headers[IDENTITY_HEADER], SECRET)
+        ident = verify(self.headers[IDENTITY_HEADER], SECRET, method="GET", path=self.path)
         self.seen.append(f"{ident.kind}:{ident.name}")
         status, body = ANSWERS.get(self.path, (404, b"not found"))
         self.send_response(status)

@@ -16,8 +16,8 @@ from services.auth.operations import sessions
 from services.auth.operations.ports import Deps
 from services.auth.storage.memory import memory_repos
 from services.auth.tests.fakes import CHEAP_HASH, PASSWORD, FakeRecorder, add_role
-from shared.identity import IDENTITY_HEADER, sign
 from shared.settings import Settings
+from shared.testing.identity import pending
 
 SECRET = "unit-test-secret-0123456789"
 
@@ -76,7 +76,7 @@ def client(app: Flask) -> FlaskClient:
 def headers_for(deps: Deps, raw_token: str) -> dict[str, str]:
     """What the gateway would send for this raw token."""
     identity = sessions.introspect(deps, raw_token)
-    return {IDENTITY_HEADER: sign(identity, SECRET.encode())}
+    return pending(identity, SECRET.encode())
 
 
 Login = Callable[..., dict[str, str]]

@@ -26,4 +26,4 @@ def test_public_routes_are_exactly_tsurus_open_handlers(app):
 
 def test_internal_routes(app):
     internal = {k for k, v in route_declarations(app).items() if v == "internal"}
-    assert internal == {"POST /internal/introspect", "GET /internal/teams"}
+    assert internal == {"POST /internal/introspect", "POST /internal/grants", "GET /internal/teams"}

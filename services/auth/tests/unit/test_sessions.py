@@ -7,11 +7,12 @@ import pytest
 from services.auth.operations import sessions
 from services.auth.tests.fakes import PASSWORD, add_user
 from services.auth.tests.unit.conftest import SECRET
-from shared.identity import IDENTITY_HEADER, internal_identity, sign, token_hash
+from shared.identity import internal_identity, token_hash
+from shared.testing.identity import pending
 
 
 def internal_headers() -> dict[str, str]:
-    return {IDENTITY_HEADER: sign(internal_identity("gateway"), SECRET.encode())}
+    return pending(internal_identity("gateway"), SECRET.encode())
 
 
 def test_login_returns_a_session_token_stored_as_hash(client, deps):
@@ -90,8 +91,7 @@ def test_auth_scheme_and_saml(client):
 def test_forged_identity_header_is_refused(client, deps):
     add_user(deps, "alice@example.com")
     identity = sessions.introspect(deps, sessions.login(deps, "alice@example.com", PASSWORD))
-    forged = sign(identity, b"another-secret-0123456789")
-    resp = client.get("/users/info", headers={IDENTITY_HEADER: forged})
+    resp = client.get("/users/info", headers=pending(identity, b"another-secret-0123456789"))
     assert resp.status_code == 401
 
 
@@ -132,3 +132,74 @@ class TestIntrospect:
         deps.repos.teams.add(Team("blue"))
         resp = client.get("/internal/teams", headers=internal_headers())
         assert resp.status_code == 200 and resp.get_json() == ["blue"]
+
+    def test_introspection_names_the_credential_expiry(self, client, deps):
+        add_user(deps, "alice@example.com")
+        raw = sessions.login(deps, "alice@example.com", PASSWORD)
+        session = deps.repos.sessions.get(token_hash(raw))
+        resp = client.post("/internal/introspect", json={"token": raw}, headers=internal_headers())
+        assert resp.get_json()["expires"] == session.expires.timestamp()
+
+
+class TestGrantsLookup:
+    """``POST /internal/grants``: grants of a subject whose header named only a digest."""
+
+    def test_user_grants(self, client, deps, login):
+        login("bob@example.com", ("team", ["app.read", "app.deploy"], "blue"))
+        resp = client.post(
+            "/internal/grants",
+            json={"kind": "user", "name": "bob@example.com"},
+            headers=internal_headers(),
+        )
+        assert resp.status_code == 200
+        grants = resp.get_json()["grants"]
+        assert ["user", "user", "bob@example.com"] in grants
+        assert ["app.read", "team", "blue"] in grants
+
+    def test_team_token_grants(self, client, deps):
+        from services.auth.domain.models import ZERO_TIME, RoleInstance, Team, TeamToken
+        from services.auth.tests.fakes import add_role
+
+        add_user(deps, "alice@example.com")
+        deps.repos.teams.add(Team("blue"))
+        add_role(deps, "reader", "team", "app.read")
+        deps.repos.tokens.add(
+            TeamToken(
+                token_id="ci",
+                token_hash="h" * 64,
+                team="blue",
+                creator_email="alice@example.com",
+                created_at=deps.clock(),
+                expires_at=ZERO_TIME,
+                roles=[RoleInstance("reader", "blue")],
+            )
+        )
+        resp = client.post(
+            "/internal/grants", json={"kind": "token", "name": "ci"}, headers=internal_headers()
+        )
+        assert resp.get_json() == {"grants": [["app.read", "team", "blue"]]}
+
+    @pytest.mark.parametrize(
+        "body", [{"kind": "user", "name": "ghost@example.com"}, {"kind": "app", "name": "x"}, {}]
+    )
+    def test_unknown_subject_is_404(self, client, body):
+        resp = client.post("/internal/grants", json=body, headers=internal_headers())
+        assert resp.status_code == 404
+
+    def test_needs_an_internal_identity(self, client, login):
+        headers = login("alice@example.com")
+        body = {"kind": "user", "name": "alice@example.com"}
+        assert client.post("/internal/grants", json=body, headers=headers).status_code == 401
+
+
+def test_big_grant_sets_resolve_inside_the_auth_service(client, deps, login):
+    # 72 permissions on 15 teams: the header carries a digest, the service its storage.
+    from shared.permissions import tree
+
+    perms = sorted(n for n in tree() if n.startswith("app."))[:72]
+    assert len(perms) == 72
+    teams = [f"t{i:02d}" for i in range(15)]
+    headers = login("many@example.com", *[("team", perms, t) for t in teams])
+    resp = client.get("/users/info", headers=headers)
+    assert resp.status_code == 200
+    assert len(resp.get_json()["Permissions"]) == 72 * 15

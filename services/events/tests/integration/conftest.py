@@ -30,8 +30,9 @@ from flask.testing import FlaskClient  # noqa: E402
 from services.events.bootstrap import create_app  # noqa: E402
 from services.events.settings import EventsSettings  # noqa: E402
 from shared.events import EventRecorder  # noqa: E402
-from shared.identity import IDENTITY_HEADER, Grant, Identity, sign  # noqa: E402
+from shared.identity import Grant, Identity  # noqa: E402
 from shared.settings import Settings  # noqa: E402
+from shared.testing.identity import pending  # noqa: E402
 
 SECRET = b"events-test-secret-0123456789"
 
@@ -47,7 +48,7 @@ ADMIN = user("admin@example.com", Grant(""))
 
 
 def auth(identity: Identity) -> dict[str, str]:
-    return {IDENTITY_HEADER: sign(identity, SECRET)}
+    return pending(identity, SECRET)
 
 
 @dataclass
