@@ -19,6 +19,20 @@ Rules every backend keeps:
 * Every line a unit writes on stdout/stderr reaches the ``LogSink`` given at
   construction, tagged with the unit.
 * Calls are thread-safe; slow ones (build, exec) honour their ``cancel`` event.
+
+What a unit is, for every backend:
+
+* It runs ``/bin/sh -c '<restart_before hooks joined by " && "> && exec <command>'`` in
+  its release directory, so the ``restart.before`` hooks of tsuru.yaml run each time the
+  unit (re)starts, as tsuru's units do; ``restart.after`` hooks are the provisioner's to
+  run (``exec`` beside each new unit). A non-login shell: a login shell's profile would
+  reset ``PATH``.
+* Its environment is ``UnitSpec.env`` plus ``PORT`` (the port it must listen on),
+  ``HOSTNAME`` (the unit id, as a container's hostname), ``HOME`` and a ``PATH`` that
+  starts with the release's own tools (a python platform's virtualenv).
+* Status: ``starting`` until it is ready, then ``started``; ready means the port accepts
+  TCP connections for the app's web process (``web_process``), and running for the
+  others. The HTTP healthcheck of tsuru.yaml is the provisioner's (it has the address).
 """
 
 from __future__ import annotations
@@ -50,6 +64,19 @@ class BuildError(BackendError):
 
 class Canceled(BackendError):
     """The operation stopped because its ``cancel`` event was set."""
+
+
+# tsuru's name for the process that receives HTTP traffic.
+WEB_PROCESS = "web"
+
+
+def web_process(processes: Mapping[str, str]) -> str | None:
+    """The process that gets the app's traffic: ``web``, else the only one (tsuru's rule)."""
+    if WEB_PROCESS in processes:
+        return WEB_PROCESS
+    if len(processes) == 1:
+        return next(iter(processes))
+    return None
 
 
 # (stream text) -> None: build/exec output, written as it comes (may hold partial lines).
@@ -97,11 +124,16 @@ class Healthcheck:
 
     path: str = ""
     method: str = "GET"
+    # tsuru 1.11: 200 unless ``match`` is given, then 0 (any status).
     status: int = 200
-    match: str = ""  # regular expression the body must match
+    match: str = ""  # regular expression the body must match (tsuru adds "(?s)")
     allowed_failures: int = 0
     use_in_router: bool = False
-    timeout_seconds: float = 60.0
+    timeout_seconds: float = 60.0  # one request
+    scheme: str = "http"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    interval_seconds: int = 0  # 0: the provisioner's default
+    deploy_timeout_seconds: int = 0  # how long a deploy waits for it (0: the default)
 
 
 @dataclass(frozen=True)
@@ -149,7 +181,7 @@ class UnitSpec:
     version: int
     release: Release
     command: str  # the process's command line (run with /bin/sh -c)
-    env: Mapping[str, str]  # the complete environment (PORT is added by the backend)
+    env: Mapping[str, str]  # the app's environment (PORT, HOSTNAME, HOME are added)
     limits: Limits = field(default_factory=Limits)
     mounts: Sequence[Mount] = ()
     node: str = ""  # where to run it (a NodeInfo.address)
@@ -211,8 +243,11 @@ class Backend(Protocol):
         ...
 
     def start_unit(self, spec: UnitSpec) -> UnitState:
-        """Start the unit (idempotent for an id that already runs); returns at once,
-        status ``starting``. The unit gets PORT and listens on it."""
+        """Start the unit (idempotent for an id that already runs: its state is returned
+        unchanged); returns at once, status ``starting``. A stopped unit of that id is
+        started again from ``spec``, keeping its address and restart count when it can.
+        The unit gets PORT and listens on it. Raises BackendError when the release is
+        unknown."""
         ...
 
     def stop_unit(self, unit_id: str, *, timeout: float = 10.0) -> None:
@@ -229,11 +264,16 @@ class Backend(Protocol):
         ...
 
     def exec(self, req: ExecRequest, output: Output, cancel: threading.Event | None = None) -> int:
-        """Run a command and return its exit status; output streamed to ``output``."""
+        """Run a command and return its exit status; output streamed to ``output``.
+        Beside ``req.unit`` (its release, home, mounts and limits) or, when it is "",
+        in a fresh isolated unit that is removed afterwards. Raises BackendError when the
+        unit is unknown or ``req.timeout`` passes, Canceled when ``cancel`` is set (the
+        command is killed in both cases)."""
         ...
 
     def remove_release(self, app: str, version: int) -> None:
-        """Delete a release no unit uses any more (files or image)."""
+        """Delete a release (files or image); BackendError while a known unit uses it.
+        Unknown releases are ignored."""
         ...
 
     def remove_app(self, app: str) -> None:

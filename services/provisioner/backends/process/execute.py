@@ -1,0 +1,121 @@
+"""exec(): ``tsuru app-run`` as the app user, beside a unit or in a fresh isolated one.
+
+Beside a unit, the command sees what the unit sees (release, HOME, private /tmp,
+volumes, PORT) and joins its cgroups, so it shares the unit's memory limit as a
+``docker exec`` would. Isolated, it gets a temporary unit directory and cgroup with
+the request's limits and volumes, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from typing import TYPE_CHECKING, Any
+
+from services.provisioner.backends.base import STOPPED, BackendError, ExecRequest, Output
+from services.provisioner.backends.process import cgroups, commands, unitfs
+from services.provisioner.backends.process.build import _discard
+from services.provisioner.backends.process.layout import check_name
+from services.provisioner.backends.process.units import runner_alive
+
+if TYPE_CHECKING:
+    from services.provisioner.backends.process.backend import ProcessBackend
+
+
+def run_exec(
+    backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
+) -> int:
+    check_name("app", req.app)
+    if req.unit:
+        return _beside(backend, req, output, cancel)
+    return _isolated(backend, req, output, cancel)
+
+
+def _beside(
+    backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
+) -> int:
+    spec = backend.unit_spec(req.unit)
+    if spec is None or spec.get("app") != req.app:
+        raise BackendError(f"unit {req.unit} not found")
+    state = unitfs.read_json(str(backend.layout.unit_dir(req.unit) / unitfs.STATE)) or {}
+    if not runner_alive(state) or state.get("status") == STOPPED:
+        raise BackendError(f"unit {req.unit} is not running")
+    release_dir = os.path.dirname(spec["cwd"])
+    env = backend._env(dict(req.env), release_dir, spec["home"], spec["tmp"], req.unit)
+    env["PORT"] = str(state.get("port") or "")
+    procs = []
+    if backend.layout.as_root:
+        for controller in cgroups.CONTROLLERS:
+            path = os.path.join(
+                cgroups.BASE, controller, "tsubame", spec["scope"], req.unit, "cgroup.procs"
+            )
+            if os.path.exists(path):
+                procs.append(path)
+    cfg = _cfg(spec, req.command, env, procs)
+    return commands.run(cfg, output, cancel=cancel, timeout=req.timeout, what="the command")
+
+
+def _isolated(
+    backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
+) -> int:
+    layout = backend.layout
+    release_dir = backend._release_dir(req.release, req.app)
+    owner = layout.owner(req.app)
+    name = f"exec-{secrets.token_hex(6)}"
+    directory = layout.units / f".{name}"
+    layout.make_dir(directory, owner, 0o750 if owner else 0o700, group_only=True)
+    try:
+        home, tmp = directory / unitfs.HOME, directory / unitfs.TMP
+        layout.make_dir(home, owner, 0o700, group_only=False)
+        layout.make_dir(tmp, owner, 0o700, group_only=False)
+        env = backend._env(dict(req.env), release_dir, str(home), str(tmp), name)
+        limits = {
+            "memory": req.limits.memory,
+            "swap": req.limits.swap,
+            "cpu_milli": req.limits.cpu_milli,
+            "cpushare": req.limits.cpushare,
+        }
+        procs = list(cgroups.create(layout.scope, name, limits).values()) if owner else []
+        spec = {
+            "cwd": os.path.join(release_dir, "app"),
+            "uid": owner[0] if owner else None,
+            "gid": owner[1] if owner else None,
+            "root": backend.config.root,
+            "tmp": str(tmp),
+            "binds": backend._binds(list(req.mounts), str(home)),
+            "namespace": layout.as_root,
+            "limits": limits,
+        }
+        cfg = _cfg(spec, req.command, env, procs)
+        return commands.run(
+            cfg,
+            output,
+            cancel=cancel,
+            timeout=req.timeout,
+            what="the command",
+            kill_rest=lambda: cgroups.kill(layout.scope, name) if owner else None,
+        )
+    finally:
+        if owner:
+            cgroups.remove(layout.scope, name)
+        _discard(directory)
+
+
+def _cfg(
+    spec: dict[str, Any], command: str, env: dict[str, str], procs: list[str]
+) -> dict[str, Any]:
+    memory_limited = any("/memory/" in p for p in procs)
+    return {
+        "argv": ["/bin/sh", "-c", command],
+        "env": env,
+        "cwd": spec["cwd"],
+        "uid": spec.get("uid"),
+        "gid": spec.get("gid"),
+        "root": spec["root"],
+        "tmp": spec.get("tmp"),
+        "binds": spec.get("binds", []),
+        "namespace": bool(spec.get("namespace")),
+        "cgroups": procs,
+        "rlimit_as": 0 if memory_limited else int((spec.get("limits") or {}).get("memory") or 0),
+    }

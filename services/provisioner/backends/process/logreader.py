@@ -1,0 +1,196 @@
+"""Forwarding units' output lines to the LogSink, resumable after a crash.
+
+One thread per backend polls every unit's ``output.log`` (a stat per unit and tick)
+and sends new complete lines to the sink. The read position (file inode + offset) is
+saved in ``reader.json`` after each batch the sink accepted, so a new backend (after
+the worker was killed, even with -9) resumes where the old one stopped: nothing is
+lost, and at most the last batch is sent twice. Rotation is followed by inode: the
+rest of the old file (``output.log.1``) is read before the new one. Only the holder of
+``<root>/log-reader.lock`` forwards, so two backends on one root never double lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services.provisioner.backends.base import LogLine, LogSink
+from services.provisioner.backends.process import unitfs
+from services.provisioner.backends.process.layout import Layout
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1 << 20  # bytes read per unit and tick
+SINK_RETRIES = 3
+
+
+class _Cursor:
+    def __init__(self, data: dict[str, object] | None) -> None:
+        data = data or {}
+        inode = data.get("inode")
+        offset = data.get("offset")
+        self.inode: int | None = inode if isinstance(inode, int) else None
+        self.offset: int = offset if isinstance(offset, int) else 0
+        self.failures = 0
+
+    def as_json(self) -> dict[str, object]:
+        return {"inode": self.inode, "offset": self.offset}
+
+
+class LogForwarder:
+    def __init__(self, layout: Layout, sink: LogSink, interval: float = 0.2) -> None:
+        self.layout = layout
+        self.sink = sink
+        self.interval = interval
+        self._stop = threading.Event()
+        self._lock_fd: int | None = None
+        self._cursors: dict[str, _Cursor] = {}
+        self._meta: dict[str, tuple[str, str]] = {}
+        self._mutex = threading.Lock()
+        self._thread = threading.Thread(
+            target=self._loop, name="process-log-forwarder", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def forget(self, unit: str) -> None:
+        with self._mutex:
+            self._cursors.pop(unit, None)
+            self._meta.pop(unit, None)
+
+    def flush(self) -> None:
+        """Forward what is there now (from the caller's thread; tests and shutdown)."""
+        if self._locked():
+            self._round()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _locked(self) -> bool:
+        if self._lock_fd is not None:
+            return True
+        fd = os.open(self.layout.root / "log-reader.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        with self._mutex:
+            self._cursors.clear()  # another holder moved them on disk meanwhile
+        return True
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._locked():
+                    self._round()
+            except Exception:  # noqa: BLE001 - the forwarder must outlive one bad unit
+                log.exception("forwarding unit logs failed")
+            self._stop.wait(self.interval if self._lock_fd is not None else 1.0)
+
+    def _round(self) -> None:
+        with self._mutex:
+            for unit in self.layout.unit_ids():
+                if self._stop.is_set():
+                    return
+                self._pump(unit)
+
+    def _unit_meta(self, unit: str, directory: Path) -> tuple[str, str] | None:
+        meta = self._meta.get(unit)
+        if meta is None:
+            spec = unitfs.read_json(str(directory / unitfs.SPEC))
+            if spec is None:
+                return None
+            meta = (str(spec.get("app", "")), str(spec.get("process", "")))
+            self._meta[unit] = meta
+        return meta
+
+    def _pump(self, unit: str) -> None:
+        directory = self.layout.units / unit
+        path = directory / unitfs.OUTPUT
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return
+        cursor = self._cursors.get(unit)
+        if cursor is None:
+            cursor = _Cursor(unitfs.read_json(str(directory / unitfs.READER)))
+            self._cursors[unit] = cursor
+        meta = self._unit_meta(unit, directory)
+        if meta is None:
+            return
+        if cursor.inode is not None and cursor.inode != st.st_ino:
+            # Rotated since our last read: finish the previous file first.
+            old = Path(f"{path}.1")
+            with contextlib.suppress(FileNotFoundError):
+                old_st = os.stat(old)
+                while old_st.st_ino == cursor.inode and cursor.offset < old_st.st_size:
+                    before = cursor.offset
+                    if not self._read(unit, meta, old, cursor, directory):
+                        return  # the sink failed: again next round
+                    if before == cursor.offset:
+                        break  # only a partial line is left there
+            cursor.inode, cursor.offset = st.st_ino, 0
+        if cursor.inode is None:
+            cursor.inode = st.st_ino
+        if st.st_size < cursor.offset:
+            cursor.offset = 0  # not ours any more (recreated): start over
+        if st.st_size > cursor.offset:
+            self._read(unit, meta, path, cursor, directory)
+
+    def _read(
+        self,
+        unit: str,
+        meta: tuple[str, str],
+        path: Path,
+        cursor: _Cursor,
+        directory: Path,
+    ) -> bool:
+        """Send the lines after the cursor; False if the sink failed (we retry later)."""
+        with open(path, "rb") as f:
+            f.seek(cursor.offset)
+            data = f.read(MAX_BATCH)
+        end = data.rfind(b"\n")
+        if end < 0:
+            return True
+        chunk = data[: end + 1]
+        app, process = meta
+        lines = [
+            LogLine(
+                app=app,
+                unit=unit,
+                process=process,
+                source=process,
+                message=text,
+                date=datetime.fromtimestamp(when, UTC),
+            )
+            for when, text in (unitfs.parse_line(raw) for raw in chunk.split(b"\n")[:-1])
+        ]
+        try:
+            for line in lines:
+                self.sink(line)
+        except Exception:  # noqa: BLE001 - a failing sink must not stop the forwarder
+            cursor.failures += 1
+            if cursor.failures < SINK_RETRIES:
+                log.warning("log sink failed for unit %s; retrying", unit, exc_info=True)
+                return False
+            log.error("log sink failed %d times for unit %s; lines dropped", cursor.failures, unit)
+        cursor.failures = 0
+        cursor.offset += len(chunk)
+        with contextlib.suppress(FileNotFoundError):
+            unitfs.write_json(str(directory / unitfs.READER), cursor.as_json(), 0o600)
+        return True
