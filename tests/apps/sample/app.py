@@ -46,7 +46,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path == "/":
             greeting = os.environ.get("GREETING", "")
-            self.reply(200, f"Hello from Tsubame! greeting={greeting} unit={UNIT} build={build_note()}\n")
+            self.reply(
+                200, f"Hello from Tsubame! greeting={greeting} unit={UNIT} build={build_note()}\n"
+            )
         elif url.path == "/healthcheck":
             self.reply(int(os.environ.get("HEALTHCHECK_STATUS", "200")), "WORKING")
         elif url.path == "/env":
@@ -61,7 +63,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, "not found\n")
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        sys.stdout.write(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''} unit={UNIT}\n")
+        sys.stdout.write(
+            f"{self.command} {self.path} {args[1] if len(args) > 1 else ''} unit={UNIT}\n"
+        )
         sys.stdout.flush()
 
 

@@ -80,6 +80,7 @@ class ProcessBackend:
         self._locks_guard = threading.Lock()
         self._meta: dict[str, tuple[int, UnitMeta]] = {}
         self._forwarder = LogForwarder(self.layout, log_sink)
+        self._forwarding = forward_logs
         if forward_logs:
             self._forwarder.start()
 
@@ -217,6 +218,8 @@ class ProcessBackend:
                 "created_at": previous.get("created_at") or datetime.now(UTC).isoformat(),
             }
             unitfs.write_json(os.path.join(directory, unitfs.SPEC), document, 0o600)
+            if self._forwarding:
+                self._forwarder.claim(spec.id)  # the starter forwards its unit's lines
             try:
                 launch.start_runner(directory)
             except (RuntimeError, OSError) as exc:
@@ -242,7 +245,7 @@ class ProcessBackend:
             directory = self.layout.unit_dir(unit_id)
             if not directory.is_dir():
                 return
-            self._forwarder.flush()  # the unit's last words reach the sink first
+            self._forwarder.flush(unit_id)  # the unit's last words reach the sink first
             if self.layout.as_root:
                 cgroups.remove(self.layout.scope, unit_id)
             _discard(directory)

@@ -5,8 +5,12 @@ and sends new complete lines to the sink. The read position (file inode + offset
 saved in ``reader.json`` after each batch the sink accepted, so a new backend (after
 the worker was killed, even with -9) resumes where the old one stopped: nothing is
 lost, and at most the last batch is sent twice. Rotation is followed by inode: the
-rest of the old file (``output.log.1``) is read before the new one. Only the holder of
-``<root>/log-reader.lock`` forwards, so two backends on one root never double lines.
+rest of the old file (``output.log.1``) is read before the new one.
+
+Several backends may share a root (two provisioner workers, or a new one while the old
+one dies): a unit's lines go to the holder of its ``reader.lock`` only. The backend
+that starts a unit takes it at once; the others try for free locks every second, so
+when a holder dies (the kernel drops its locks) another one resumes its units.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1 << 20  # bytes read per unit and tick
 SINK_RETRIES = 3
+CLAIM_INTERVAL = 1.0  # seconds between two tries for a unit another backend forwards
+READER_LOCK = "reader.lock"
 
 
 class _Cursor:
@@ -48,7 +55,8 @@ class LogForwarder:
         self.sink = sink
         self.interval = interval
         self._stop = threading.Event()
-        self._lock_fd: int | None = None
+        self._held: dict[str, int] = {}  # unit -> fd of its reader.lock
+        self._next_try: dict[str, float] = {}
         self._cursors: dict[str, _Cursor] = {}
         self._meta: dict[str, tuple[str, str]] = {}
         self._mutex = threading.Lock()
@@ -63,50 +71,77 @@ class LogForwarder:
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        with self._mutex:
+            for unit in list(self._held):
+                self._release(unit)
+
+    def claim(self, unit: str) -> bool:
+        """Forward this unit's lines from now on (if no other backend does)."""
+        with self._mutex:
+            return self._claim(unit)
 
     def forget(self, unit: str) -> None:
         with self._mutex:
-            self._cursors.pop(unit, None)
+            self._release(unit)
             self._meta.pop(unit, None)
+            self._next_try.pop(unit, None)
 
-    def flush(self) -> None:
-        """Forward what is there now (from the caller's thread; tests and shutdown)."""
-        if self._locked():
-            self._round()
+    def flush(self, unit: str | None = None) -> None:
+        """Forward what is there now, from the caller's thread (before a unit goes)."""
+        with self._mutex:
+            for name in [unit] if unit else list(self._held):
+                if name in self._held:
+                    self._pump(name)
 
     # -- internals -----------------------------------------------------------------------
 
-    def _locked(self) -> bool:
-        if self._lock_fd is not None:
+    def _claim(self, unit: str) -> bool:
+        if unit in self._held:
             return True
-        fd = os.open(self.layout.root / "log-reader.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(
+                self.layout.units / unit / READER_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )
+        except FileNotFoundError:
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             return False
-        self._lock_fd = fd
-        with self._mutex:
-            self._cursors.clear()  # another holder moved them on disk meanwhile
+        self._held[unit] = fd
+        self._cursors.pop(unit, None)  # the previous holder moved it on disk
         return True
+
+    def _release(self, unit: str) -> None:
+        fd = self._held.pop(unit, None)
+        if fd is not None:
+            os.close(fd)
+        self._cursors.pop(unit, None)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if self._locked():
-                    self._round()
+                self._round()
             except Exception:  # noqa: BLE001 - the forwarder must outlive one bad unit
                 log.exception("forwarding unit logs failed")
-            self._stop.wait(self.interval if self._lock_fd is not None else 1.0)
+            self._stop.wait(self.interval)
 
     def _round(self) -> None:
+        now = time.monotonic()
         with self._mutex:
-            for unit in self.layout.unit_ids():
+            present = set(self.layout.unit_ids())
+            for unit in [u for u in self._held if u not in present]:
+                self._release(unit)  # removed by someone else
+            for unit in sorted(present):
                 if self._stop.is_set():
                     return
+                if unit not in self._held:
+                    if self._next_try.get(unit, 0.0) > now:
+                        continue
+                    self._next_try[unit] = now + CLAIM_INTERVAL
+                    if not self._claim(unit):
+                        continue
                 self._pump(unit)
 
     def _unit_meta(self, unit: str, directory: Path) -> tuple[str, str] | None:

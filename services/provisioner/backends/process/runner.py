@@ -239,7 +239,7 @@ class Runner:
             if self.state["status"] == "starting" and time.monotonic() >= next_probe:
                 next_probe = time.monotonic() + 0.2
                 if self._ready():
-                    self.save(status="started", detail="")
+                    self.save(status="started")
         self._reap(child)
 
     def _ready(self) -> bool:

@@ -76,6 +76,11 @@ def _namespace(cfg: dict) -> None:
     _mount(None, "/", _MS_REC | _MS_PRIVATE)
     root = os.path.realpath(cfg["root"])
     root_fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    # Volume sources too may live under /tmp: hold them before /tmp is covered.
+    binds = [
+        (os.open(source, os.O_PATH | os.O_DIRECTORY), target, readonly)
+        for source, target, readonly in cfg.get("binds", [])
+    ]
     tmp = cfg.get("tmp")
     if tmp:
         for scratch in _SCRATCH:
@@ -90,10 +95,11 @@ def _namespace(cfg: dict) -> None:
                 os.makedirs(target, mode=0o755, exist_ok=True)
                 _mount(f"/proc/self/fd/{root_fd}", target, _MS_BIND | _MS_REC)
     os.close(root_fd)
-    for source, target, readonly in cfg.get("binds", []):
+    for source_fd, target, readonly in binds:
         if not os.path.isdir(target):
             os.makedirs(target, mode=0o755, exist_ok=True)
-        _bind(source, target, bool(readonly))
+        _bind(f"/proc/self/fd/{source_fd}", target, bool(readonly))
+        os.close(source_fd)
 
 
 def _limits(cfg: dict) -> None:
