@@ -42,6 +42,7 @@ from services.provisioner.backends.process.logreader import LogForwarder
 from services.provisioner.backends.process.units import (
     UnitMeta,
     finish_stop,
+    kill_leftovers,
     meta_of,
     observe,
     request_stop,
@@ -178,13 +179,18 @@ class ProcessBackend:
         check_name("process", spec.process)
         with self._locked(spec.id):
             current = self._observe(spec.id)
-            if current is not None and runner_alive(self._state(spec.id)):
+            state = self._state(spec.id)
+            if current is not None and runner_alive(state):
                 return current
             release_dir = self._release_dir(spec.release, spec.app)
+            if state:
+                kill_leftovers(self.layout, spec.id, state)  # of a runner that died
             owner = self.layout.owner(spec.app)
             directory, home, tmp = self._unit_dirs(spec.id, owner)
             hooks = spec.release.hooks.restart_before
-            command = " && ".join([*hooks, f"exec {spec.command}"])
+            # tsuru writes "exec <command>", which breaks compound commands; the shell
+            # execs a last simple command by itself, and a stop signals the whole group.
+            command = " && ".join([*hooks, spec.command]) if hooks else spec.command
             previous = unitfs.read_json(os.path.join(directory, unitfs.SPEC)) or {}
             document = {
                 "id": spec.id,
@@ -223,10 +229,22 @@ class ProcessBackend:
             try:
                 launch.start_runner(directory)
             except (RuntimeError, OSError) as exc:
-                raise BackendError(f"could not start unit {spec.id}: {exc}") from exc
-            state = self._observe(spec.id)
-            assert state is not None
-            return state
+                # Another backend sharing the root started it a moment before us.
+                adopted = self._wait_runner(spec.id) if "already running" in str(exc) else None
+                if adopted is None:
+                    raise BackendError(f"could not start unit {spec.id}: {exc}") from exc
+                return adopted
+            observed = self._observe(spec.id)
+            assert observed is not None
+            return observed
+
+    def _wait_runner(self, unit: str, timeout: float = 5.0) -> UnitState | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if runner_alive(self._state(unit)):
+                return self._observe(unit)
+            time.sleep(0.02)
+        return None
 
     def stop_unit(self, unit_id: str, *, timeout: float = 10.0) -> None:
         check_name("unit", unit_id)

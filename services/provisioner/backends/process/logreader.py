@@ -181,7 +181,12 @@ class LogForwarder:
                         break  # only a partial line is left there
             cursor.inode, cursor.offset = st.st_ino, 0
         if cursor.inode is None:
-            cursor.inode = st.st_ino
+            # A unit seen for the first time: from the oldest line still kept.
+            cursor.inode, cursor.offset = st.st_ino, 0
+            with contextlib.suppress(FileNotFoundError):
+                cursor.inode = os.stat(f"{path}.1").st_ino
+                self._pump(unit)
+                return
         if st.st_size < cursor.offset:
             cursor.offset = 0  # not ours any more (recreated): start over
         if st.st_size > cursor.offset:

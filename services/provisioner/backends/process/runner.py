@@ -46,6 +46,8 @@ def _now() -> str:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As servers bind: a port whose old connections linger in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("", port))
         except OSError:
@@ -268,7 +270,7 @@ class Runner:
 
     def _write(self, lines: list[bytes]) -> None:
         if self.log is not None and lines:
-            self.log.write(b"".join(unitfs.format_line(line) for line in lines))
+            self.log.write([unitfs.format_line(line) for line in lines])
 
     def _reap(self, child: Any) -> None:
         """The command exited: end what it left behind, keep its last words, record why."""

@@ -102,12 +102,26 @@ class RotatingLog:
     def _open(self) -> int:
         return os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, self.mode)
 
-    def write(self, data: bytes) -> None:
-        if os.fstat(self._fd).st_size + len(data) > self.max_bytes:
-            os.replace(self.path, self.path + ".1")
-            os.close(self._fd)
-            self._fd = self._open()
-        os.write(self._fd, data)
+    def write(self, lines: list[bytes]) -> None:
+        """Append whole lines, rotating between two lines so no file outgrows the limit."""
+        size = os.fstat(self._fd).st_size
+        batch: list[bytes] = []
+        for line in lines:
+            if size + len(line) > self.max_bytes and (size or batch):
+                self._flush(batch)
+                batch = []
+                os.replace(self.path, self.path + ".1")
+                os.close(self._fd)
+                self._fd = self._open()
+                size = 0
+            batch.append(line)
+            size += len(line)
+        self._flush(batch)
+
+    def _flush(self, batch: list[bytes]) -> None:
+        data = b"".join(batch)
+        while data:
+            data = data[os.write(self._fd, data) :]
 
     def close(self) -> None:
         os.close(self._fd)

@@ -79,7 +79,7 @@ def observe(meta: UnitMeta, state: dict[str, Any] | None) -> UnitState:
     )
 
 
-def _kill_leftovers(layout: Layout, unit: str, state: dict[str, Any]) -> None:
+def kill_leftovers(layout: Layout, unit: str, state: dict[str, Any]) -> None:
     """The runner is dead: end its command too (by process group, then by cgroup)."""
     pid, start = state.get("pid"), state.get("pid_start")
     if unitfs.alive(pid, start):
@@ -109,7 +109,7 @@ def finish_stop(layout: Layout, unit: str, state: dict[str, Any], deadline: floa
         while runner_alive(state) and time.monotonic() < deadline + 5:
             time.sleep(0.05)
     fresh = unitfs.read_json(str(layout.unit_dir(unit) / unitfs.STATE)) or state
-    _kill_leftovers(layout, unit, fresh)
+    kill_leftovers(layout, unit, fresh)
     if fresh.get("status") != STOPPED or fresh.get("pid"):
         fresh.update(status=STOPPED, pid=None, pid_start=None)
         with contextlib.suppress(FileNotFoundError):

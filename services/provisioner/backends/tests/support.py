@@ -144,7 +144,7 @@ def spec(
     uid: str | None = None,
 ) -> UnitSpec:
     return UnitSpec(
-        id=uid or unit_id(release.app, process, release.version),
+        id=uid if uid is not None else unit_id(release.app, process, release.version),
         app=release.app,
         process=process,
         version=release.version,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from services.provisioner.backends.process import unitfs
@@ -32,14 +33,16 @@ def test_rotating_log_keeps_one_backup(tmp_path: Path) -> None:
     path = str(tmp_path / "out.log")
     log = unitfs.RotatingLog(path, max_bytes=4096)
     first_inode = os.stat(path).st_ino
-    for _ in range(3):
-        log.write(b"a" * 1500)
+    log.write([b"a" * 1500] * 3)  # rotates between lines, never inside one
     assert os.stat(path + ".1").st_ino == first_inode
     assert os.path.getsize(path + ".1") == 3000 and os.path.getsize(path) == 1500
-    for _ in range(3):
-        log.write(b"b" * 1500)
+    log.write([b"b" * 1500] * 3)
     assert not os.path.exists(path + ".2")
-    assert os.path.getsize(path) + os.path.getsize(path + ".1") <= 2 * 4096
+    assert os.path.getsize(path) <= 4096 and os.path.getsize(path + ".1") <= 4096
+    log.write([b"c" * 10000])  # one line longer than the limit: its own file
+    assert os.path.getsize(path) == 10000
+    log.write([b"d"])
+    assert os.path.getsize(path) == 1
     log.close()
 
 
@@ -69,15 +72,12 @@ def test_process_identity_survives_pid_reuse_checks() -> None:
 
 
 def test_a_zombie_is_not_alive() -> None:
-    child = subprocess.Popen(["true"])
+    child = subprocess.Popen(["sleep", "0.2"])
     start = unitfs.proc_start(child.pid)
-    for _ in range(100):  # exited but not reaped yet: a zombie
-        if unitfs.proc_start(child.pid) is None:
-            break
-        os.sched_yield()
-        import time
-
-        time.sleep(0.01)
-    assert unitfs.proc_start(child.pid) is None
-    assert start is None or not unitfs.alive(child.pid, start)
+    assert start is not None
+    deadline = time.monotonic() + 5
+    while unitfs.proc_start(child.pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)  # exited but not reaped yet: a zombie, so not alive
+    assert not unitfs.alive(child.pid, start)
+    assert os.path.exists(f"/proc/{child.pid}")  # still there, as a zombie
     child.wait()
