@@ -192,9 +192,24 @@ class Stack:
             child.terminate()
         for child in order:
             child.stop(grace=10.0)
+        self._stop_units()
         if self._mongo:
             self._mongo.stop()
         self._started = False
+
+    def units_root(self) -> Path:
+        """Where the process backend keeps this stack's app units."""
+        given = self._env.get("TSUBAME_PROCESS_ROOT") or self._base_env().get(
+            "TSUBAME_PROCESS_ROOT"
+        )
+        return Path(given) if given else self.data_dir / "units"
+
+    def _stop_units(self) -> None:
+        # App units run under their own runners, in sessions of their own (they outlive
+        # a restarted provisioner worker): the stack's end must stop them explicitly.
+        from services.provisioner.backends.process.units import stop_all
+
+        stop_all(str(self.units_root()), timeout=10.0)
 
     def kill_service(self, ctx: str, instance: int | None = None) -> None:
         """SIGKILL one instance (or all instances) of a service's gunicorn group."""

@@ -8,17 +8,34 @@ and with the integration tests' namespace.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from scripts.procs import group_members
 from scripts.stack import Stack
+from services.provisioner.backends.process.units import running_processes
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[Stack]:
+def units_root() -> Iterator[Path]:
+    """The e2e stack's process backend root: app users must traverse it, and pytest's
+    own temp directories are 0700."""
+    root = Path(tempfile.mkdtemp(prefix="tsubame-e2e-units-"))
+    root.chmod(0o711)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, namespace: str, units_root: Path
+) -> Iterator[Stack]:
     overrides = {
+        "TSUBAME_PROCESS_ROOT": str(units_root / "root"),
         "TSUBAME_NAMESPACE": f"{namespace}_e2e",
         # One gunicorn worker per process keeps the 20-odd processes light on CI.
         "TSUBAME_WORKERS": os.environ.get("TSUBAME_WORKERS", "1"),
@@ -35,6 +52,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[
         left = {name: group_members(pgid) for name, pgid in groups.items()}
         left = {name: pids for name, pids in left.items() if pids}
         assert not left, f"processes left running after Stack.stop(): {left}"
+        units = running_processes(str(started.units_root()))
+        assert not units, f"app unit processes left running after Stack.stop(): {units}"
 
 
 @pytest.fixture

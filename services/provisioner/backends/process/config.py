@@ -1,15 +1,6 @@
 """Configuration of the process backend, from a mapping of environment variables.
 
-| variable | default | meaning |
-|---|---|---|
-| TSUBAME_PROCESS_ROOT | ``$TSUBAME_DATA_DIR/units`` | apps' releases and units (must be traversable: o+x on every parent) |
-| TSUBAME_PROCESS_UID_RANGE | ``1000000-1999999999`` | uids (= gids) given to apps when running as root |
-| TSUBAME_PROCESS_PYTHON | ``/usr/bin/python3`` (else python3 on PATH) | interpreter of python platform virtualenvs |
-| TSUBAME_PROCESS_ARCHIVE_MAX_BYTES | 536870912 | unpacked size limit of a deployed archive |
-| TSUBAME_PROCESS_ARCHIVE_MAX_FILES | 20000 | entry limit of a deployed archive |
-| TSUBAME_PROCESS_PIP_TIMEOUT | 600 | seconds for ``pip install -r requirements.txt`` |
-| TSUBAME_PROCESS_BUILD_TIMEOUT | 1800 | seconds for the build hooks |
-| TSUBAME_PROCESS_LOG_MAX_BYTES | 1048576 | a unit's output log size before rotation |
+The variables (``TSUBAME_PROCESS_*``) are rows of README.md's configuration table.
 """
 
 from __future__ import annotations
