@@ -22,12 +22,12 @@ Rules every backend keeps:
 
 What a unit is, for every backend:
 
-* It runs ``/bin/sh -c '<restart_before hooks joined by " && "> && <command>'`` in its
-  release directory, so the ``restart.before`` hooks of tsuru.yaml run each time the
+* It runs ``/bin/sh -c '<restart_before hooks joined by " && "> && exec <command>'`` in
+  its release directory, so the ``restart.before`` hooks of tsuru.yaml run each time the
   unit (re)starts, as tsuru's units do; ``restart.after`` hooks are the provisioner's to
   run (``exec`` beside each new unit). A non-login shell: a login shell's profile would
-  reset ``PATH``. (tsuru prefixes the command with ``exec``, which breaks compound
-  commands; the shell execs a last simple command anyway.)
+  reset ``PATH``. tsuru's ``exec`` prefix breaks compound commands (``cd x && run``, a
+  loop): those run without it (``process.backend.shell_command``).
 * Its environment is ``UnitSpec.env`` plus ``PORT`` (the port it must listen on),
   ``HOSTNAME`` (the unit id, as a container's hostname), ``HOME`` and a ``PATH`` that
   starts with the release's own tools (a python platform's virtualenv).

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
 import threading
 import time
 from collections.abc import Iterator
@@ -188,9 +190,7 @@ class ProcessBackend:
             owner = self.layout.owner(spec.app)
             directory, home, tmp = self._unit_dirs(spec.id, owner)
             hooks = spec.release.hooks.restart_before
-            # tsuru writes "exec <command>", which breaks compound commands; the shell
-            # execs a last simple command by itself, and a stop signals the whole group.
-            command = " && ".join([*hooks, spec.command]) if hooks else spec.command
+            command = " && ".join([*hooks, shell_command(spec.command)])
             previous = unitfs.read_json(os.path.join(directory, unitfs.SPEC)) or {}
             document = {
                 "id": spec.id,
@@ -307,6 +307,32 @@ class ProcessBackend:
     def unit_spec(self, unit_id: str) -> dict[str, Any] | None:
         check_name("unit", unit_id)
         return unitfs.read_json(str(self.layout.unit_dir(unit_id) / unitfs.SPEC))
+
+
+# Operators (shlex's punctuation tokens) make a command compound; so do these words.
+_OPERATOR_CHARS = set("();<>|&")
+_KEYWORDS = {"for", "while", "until", "if", "case", "{", "!", "[[", "function", "exec"}
+
+
+def shell_command(command: str) -> str:
+    """``exec <command>`` as tsuru runs it, so the app is the runner's own child (it
+    gets the signals and dies with the runner); a compound command (``cd x && run``,
+    a loop), which ``exec`` would break, is left to the shell as written."""
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:
+        return command  # unbalanced quotes: let the shell say so
+    if (
+        not tokens
+        or "\n" in command
+        or any(set(t) <= _OPERATOR_CHARS for t in tokens)
+        or tokens[0] in _KEYWORDS
+        or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tokens[0])
+    ):
+        return command
+    return f"exec {command}"
 
 
 def _nice(cpushare: int) -> int:

@@ -329,11 +329,13 @@ def main(argv: list[str]) -> int:
         print("usage: runner <unit dir>")
         return 2
     ready_r, ready_w = os.pipe()
-    if os.fork():
+    child = os.fork()
+    if child:
         os.close(ready_w)
         answer = os.read(ready_r, 4096)
         if answer == b"ok":
             return 0
+        os.waitpid(child, 0)  # gone before we answer: no second runner is ever seen
         print(answer.decode("utf-8", "replace") or "the unit runner died at start")
         return 1
     os.close(ready_r)

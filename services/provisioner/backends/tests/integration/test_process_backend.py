@@ -26,7 +26,6 @@ from services.provisioner.backends.tests.support import (
     find,
     http_get,
     new_app,
-    refused,
     spec,
     started,
     wait_unit,
@@ -157,17 +156,41 @@ def test_a_killed_runner_is_reported_and_restarted(
     try:
         address = started(backend, unit.id).address
         state = unitfs.read_json(str(unit_dir(backend, unit.id) / unitfs.STATE)) or {}
+        app = (state["pid"], state["pid_start"])
+        assert "python3" in Path(f"/proc/{app[0]}/cmdline").read_text()  # exec'd, no shell
         os.kill(state["runner_pid"], signal.SIGKILL)
         dead = wait_unit(backend, unit.id, lambda u: u.status == "error")
         assert "runner is not running" in dead.status_detail and dead.address == ""
         # The command dies with its runner (no unsupervised orphan holds the port).
         deadline = time.monotonic() + 5
-        while not refused(address) and time.monotonic() < deadline:
+        while unitfs.alive(*app) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert refused(address)
+        assert not unitfs.alive(*app)
         backend.start_unit(unit)  # what a reconciler does about it
         back = started(backend, unit.id)
         assert back.address == address  # same port when still free
+        assert http_get(address, "/")[0] == 200
+    finally:
+        backend.remove_unit(unit.id)
+
+
+def test_leftovers_of_a_dead_runner_are_ended_by_the_next_start(
+    backend: ProcessBackend, sample: Release
+) -> None:
+    # A compound command keeps its shell: the app is a grandchild the runner's death
+    # does not reach; starting the unit again ends it before anything else.
+    unit = spec(sample, command="cd . && python3 app.py")
+    backend.start_unit(unit)
+    try:
+        address = started(backend, unit.id).address
+        state = unitfs.read_json(str(unit_dir(backend, unit.id) / unitfs.STATE)) or {}
+        os.kill(state["runner_pid"], signal.SIGKILL)
+        wait_unit(backend, unit.id, lambda u: u.status == "error")
+        backend.start_unit(unit)
+        assert started(backend, unit.id).address == address
+        assert http_get(address, "/")[0] == 200
+        leftovers = [p for p in cgroups.members(backend.layout.scope, unit.id)]
+        assert len(leftovers) <= 2  # the new shell and its app, not the old ones
     finally:
         backend.remove_unit(unit.id)
 
@@ -208,7 +231,9 @@ def test_twenty_concurrent_starts_make_one_runner(base: Path, sample: Release) -
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len(set(results)) == 1
         runners = [p for p in running_processes(backends[0].config.root) if _is_runner(p, unit.id)]
-        assert len(runners) == 1
+        assert len(runners) == 1, [
+            (p, Path(f"/proc/{p}/status").read_text()[:200]) for p in runners
+        ]
     finally:
         backends[0].remove_unit(unit.id)
         for b in backends:
