@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from typing import Any
 
 import flask_smorest
 from flask import Flask, request
+from flask_smorest.utils import deepupdate
 from werkzeug.exceptions import HTTPException
 
 from shared.client import InternalClient
 from shared.errors import TsubameError, Unauthorized
-from shared.http.auth import WWW_AUTHENTICATE, load_identity, public
+from shared.http.auth import WWW_AUTHENTICATE, internal, load_identity, public
 from shared.http.checks import check_request
+from shared.http.declare import (
+    SECURITY_SCHEMES,
+    declare_errors,
+    declare_input,
+    declare_output,
+    operation_doc,
+)
 from shared.http.grants import GrantsCache, GrantSource, HttpGrantSource
 from shared.http.outage import UNEXPECTED, outage_message
-from shared.http.responses import text_error
+from shared.http.responses import json_response, text_error
 from shared.limits import MIB, too_large_message
+from shared.openapi import jsonable, prune_schemas
 from shared.settings import Settings
 from shared.testing.identity import SigningClient
 
@@ -25,14 +35,56 @@ log = logging.getLogger(__name__)
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest is untyped
-    """flask-smorest's Api with the project's wire rules: plain-text errors, 400 not 422."""
+    """flask-smorest's Api with the project's wire rules: plain-text errors, 400 not 422.
+
+    Errors are plain text, declared per route (``Blueprint.errors``), so flask-smorest's
+    JSON ``default`` error response is not documented.
+    """
+
+    DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return _http_exception(error)
 
 
+def _refused(name: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"Blueprint.{name} parses or serializes; declare with Blueprint.input/output/"
+            "errors and keep reading input through shared.http.inputs (docs/contracts.md)"
+        )
+
+    return refuse
+
+
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
-    """The project's Blueprint (kept as a seam for shared wire rules)."""
+    """The project's Blueprint: routes declare their input and answers for the service's
+    OpenAPI document (``input``, ``output``, ``errors``; see ``shared.http.declare``)."""
+
+    input = staticmethod(declare_input)
+    output = staticmethod(declare_output)
+    errors = staticmethod(declare_errors)
+    # flask-smorest's decorators would parse and serialize: bytes on the wire would
+    # then depend on a declaration. One way for every service instead.
+    arguments = staticmethod(_refused("arguments"))
+    response = staticmethod(_refused("response"))
+    alt_response = staticmethod(_refused("alt_response"))
+    paginate = staticmethod(_refused("paginate"))
+
+    def add_url_rule(  # type: ignore[override]
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        doc = operation_doc(view_func) if view_func is not None else None
+        if doc is not None:
+            apidoc = deepcopy(getattr(view_func, "_apidoc", {}))
+            apidoc["manual_doc"] = deepupdate(apidoc.get("manual_doc", {}), doc)
+            view_func._apidoc = apidoc  # type: ignore[union-attr]
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
 def _http_exception(error: HTTPException) -> Any:
@@ -113,9 +165,17 @@ def make_app(
         ok = health() if health is not None else True
         return text_error("ok" if ok else "unhealthy", 200 if ok else 503)
 
+    @internal
+    def internal_openapi() -> Any:
+        # The gateway merges every service's document into the public /openapi.json.
+        return json_response(jsonable(prune_schemas(api.spec.to_dict())))
+
     app.add_url_rule("/internal/health", "internal_health", internal_health, methods=["GET"])
+    app.add_url_rule("/internal/openapi.json", "internal_openapi", internal_openapi)
     for bp in blueprints:
         api.register_blueprint(bp)
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
     return app
 
 

@@ -3,13 +3,24 @@
 ``undeclared_routes(app)`` lists the routes whose view declares neither a
 permission (``@requires``), nor ``@public``, nor ``@internal``. A service's test
 asserts the list is empty, so a new route cannot forget its permission.
+``undocumented_routes(app)`` lists the routes that declare no response
+(``Blueprint.output``/``errors``), so none is missing from the OpenAPI document.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Flask
 
 from shared import permissions
+from shared.http.declare import DOC_ATTR
+from shared.identity import IDENTITY_HEADER, internal_identity, sign
+
+# Added by make_app itself, outside any blueprint: their wire contract is
+# docs/contracts.md, not the public document.
+_MAKE_APP_ROUTES = ("/internal/health", "/internal/openapi.json")
 
 
 def route_declarations(app: Flask) -> dict[str, str]:
@@ -41,3 +52,25 @@ def unknown_permissions(app: Flask) -> list[str]:
         for k, v in route_declarations(app).items()
         if v not in ("", "public", "internal") and not permissions.is_registered(v)
     )
+
+
+def undocumented_routes(app: Flask) -> list[str]:
+    """``"METHODS rule"`` of every route whose view declares no response."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule in _MAKE_APP_ROUTES:
+            continue
+        declared = getattr(app.view_functions[rule.endpoint], DOC_ATTR, None) or {}
+        if not declared.get("responses"):
+            methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+            out.append(f"{methods} {rule.rule}")
+    return sorted(out)
+
+
+def service_document(app: Flask) -> dict[str, Any]:
+    """The service's OpenAPI document as the gateway fetches it (a signed identity)."""
+    settings = app.config["TSUBAME_SETTINGS"]
+    header = sign(internal_identity("gateway"), settings.identity_secret)
+    resp = app.test_client().get("/internal/openapi.json", headers={IDENTITY_HEADER: header})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return json.loads(resp.data)  # type: ignore[no-any-return]
