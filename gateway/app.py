@@ -178,7 +178,8 @@ class Gateway:
             )
 
         if owner == "gateway":
-            return self._answer(start_response, owner, self.local.answer(route, query, identity))
+            answer = self.local.answer(route, query, identity, found.path)
+            return self._answer(start_response, owner, answer)
         signed = (
             sign_subject(subject, self.secret, method=method, path=forward_path) if subject else ""
         )

@@ -14,9 +14,13 @@ from .authn import CacheInvalidator, Introspector
 from .limits import BodyLimits
 from .local import LocalRoutes
 from .metrics import Metrics
+from .openapi import PublicDocument, ServiceDocuments
 from .routing import RouteTable, load_table
 from .settings import GatewaySettings
 from .upstream import Upstream
+
+# Seconds to wait for one service's OpenAPI document before listing it as missing.
+DOCUMENT_TIMEOUT = 5.0
 
 
 def _alive(pid: int) -> bool:
@@ -70,11 +74,27 @@ def create_gateway(
     if metrics is None:
         metrics = Metrics(metrics_dir(settings))
         metrics.start_flusher()
+    table = table or load_table()
+    # Documents are fetched on their own connections with a short timeout: a service
+    # that hangs must not hold /openapi.json for the forwarding timeout.
+    doc_upstreams = {
+        ctx: Upstream(
+            ctx,
+            base.service_urls.get(ctx, ()),
+            timeout=DOCUMENT_TIMEOUT,
+            connect_timeout=min(settings.connect_timeout, DOCUMENT_TIMEOUT),
+            pool_size=1,
+        )
+        for ctx in CONTEXTS
+    }
+    document = PublicDocument(
+        table.routes, ServiceDocuments(doc_upstreams, base.identity_secret).fetch
+    )
     return Gateway(
-        table or load_table(),
+        table,
         upstreams,
         introspector,
-        LocalRoutes(base.public_url, upstreams, metrics),
+        LocalRoutes(base.public_url, upstreams, metrics, document),
         metrics,
         secret=base.identity_secret,
         limits=BodyLimits(base.max_body_size, base.max_upload_size),

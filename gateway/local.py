@@ -1,4 +1,5 @@
-"""Routes the gateway answers itself: index, healthcheck, info, metrics, debug."""
+"""Routes the gateway answers itself: index, healthcheck, info, metrics, debug, and the
+merged OpenAPI document with its page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from shared.golang.times import duration
 from shared.identity import Identity
 from shared.permissions import has_global
 
+from .docs_page import DocsPage
 from .metrics import Metrics
+from .openapi import PublicDocument
 from .responses import Headers, status_line, text
 from .routing import Route
 from .upstream import Upstream
@@ -66,14 +69,27 @@ def _ok(body: bytes, content_type: str) -> Answer:
 
 class LocalRoutes:
     def __init__(
-        self, public_url: str, upstreams: Mapping[str, Upstream], metrics: Metrics
+        self,
+        public_url: str,
+        upstreams: Mapping[str, Upstream],
+        metrics: Metrics,
+        document: PublicDocument | None = None,
+        docs_page: DocsPage | None = None,
     ) -> None:
         self._index = INDEX.replace("{target}", html.escape(public_url)).encode()
         self._upstreams = upstreams
         self._metrics = metrics
+        self._document = document
+        self._docs_page = docs_page or DocsPage()
 
-    def answer(self, route: Route, query: str, identity: Identity | None) -> Answer:
+    def answer(self, route: Route, query: str, identity: Identity | None, path: str = "") -> Answer:
         template = route.template
+        if template == "/openapi.json" and self._document is not None:
+            return _ok(self._document.body(), "application/json")
+        if template == "/docs":
+            return self._docs_page.page()
+        if template == "/docs/{asset}":
+            return self._docs_page.asset(path.rsplit("/", 1)[-1])
         if template == "/":
             return _ok(self._index, "text/html; charset=utf-8")
         if template in ("/healthcheck", "/healthcheck/"):

@@ -25,8 +25,10 @@ def _concrete(template: str) -> str:
 
 
 def _sources() -> list[build_routes.SourceRoute]:
-    return build_routes.parse_seed(SEED.read_text()) + build_routes.parse_appendix(
-        APPENDIX.read_text()
+    return (
+        build_routes.parse_seed(SEED.read_text())
+        + build_routes.parse_appendix(APPENDIX.read_text())
+        + build_routes.tsubame_routes()
     )
 
 
@@ -42,6 +44,25 @@ def test_source_documents_parse_completely() -> None:
 def test_committed_table_is_the_generated_one() -> None:
     committed = build_routes.DEFAULT_OUT.read_text()
     assert committed == build_routes.render(_sources())
+
+
+def test_committed_seed_operations_are_the_generated_ones() -> None:
+    committed = build_routes.DEFAULT_SEED_OUT.read_text()
+    assert committed == build_routes.render_seed_operations(SEED.read_text())
+
+
+def test_seed_operations_keep_titles_and_statuses() -> None:
+    ops = build_routes.parse_seed_operations(SEED.read_text())
+    assert len(ops) == len(build_routes.parse_seed(SEED.read_text()))
+    [team_create] = [o for o in ops if (o["method"], o["path"]) == ("POST", "/teams")]
+    assert team_create["summary"] == "team create"
+    assert team_create["responses"] == {
+        "201": "Team created",
+        "400": "Invalid data",
+        "401": "Unauthorized",
+        "409": "Team already exists",
+    }
+    assert all(o["summary"] and o["responses"] for o in ops)
 
 
 def test_every_source_entry_is_a_table_row() -> None:
@@ -84,6 +105,10 @@ def test_public_routes_are_exactly_tsurus_unauthenticated_ones() -> None:
         ("GET", "/apps/{appname}/shell"),
         ("GET", "/apps/{name}/shell"),
         ("GET", "/logs"),
+        # Tsubame's own: the merged OpenAPI document and its page.
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/{asset}"),
     }
 
 
@@ -106,6 +131,8 @@ def test_owners() -> None:
     assert owners[("GET", "/logs")] == "apps"
     assert owners[("GET", "/debug/goroutines")] == "gateway"
     assert owners[("GET", "/info")] == "gateway"
+    assert owners[("GET", "/openapi.json")] == "gateway"
+    assert owners[("GET", "/docs/{asset}")] == "gateway"
 
 
 def test_repository_copies_of_the_sources_match_the_shared_documents():
