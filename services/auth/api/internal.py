@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Response
 
+from services.auth.api import responses as out
 from services.auth.api.deps import deps
+from services.auth.api.schemas import IntrospectInput
 from services.auth.operations import sessions, teams
 from shared.http import Blueprint, empty, input_value, internal, json_body, json_response
 
@@ -12,6 +14,9 @@ bp = Blueprint("internal", __name__)
 
 
 @bp.route("/internal/introspect", methods=["POST"])
+@bp.input(IntrospectInput)
+@bp.output(200, {"type": "object"}, description="The token owner's identity")
+@bp.errors({401: "Unknown token (empty body) or a refusal the client must see"})
 @internal
 def introspect() -> Response:
     try:
@@ -35,6 +40,7 @@ def grants() -> Response:
 
 
 @bp.route("/internal/teams", methods=["GET"])
+@bp.output(200, out.TEAM_NAMES)
 @internal
 def team_names() -> Response:
     return json_response(teams.team_names(deps()))

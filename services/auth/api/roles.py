@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from services.auth.api import responses as out
 from services.auth.api.deps import deps
+from services.auth.api.schemas import (
+    Context,
+    DefaultRoles,
+    GroupAssign,
+    PermissionsAdd,
+    RoleCreate,
+    RoleUpdate,
+    TokenAssign,
+    UserAssign,
+)
 from services.auth.domain import errors
 from services.auth.domain.models import ROLE_EVENTS
 from services.auth.operations import assign, roles
 from shared.http import (
+    QUERY,
     Blueprint,
     empty,
     input_fields,
     input_value,
     input_values,
     json_response,
+    list_of,
     require_identity,
     requires,
 )
@@ -23,6 +36,9 @@ bp = Blueprint("roles", __name__)
 
 
 @bp.route("/roles", methods=["POST"])
+@bp.input(RoleCreate)
+@bp.output(201, description="Role created")
+@bp.errors(400, {409: "Role already exists"})
 @requires("role.create")
 def create_role() -> Response:
     roles.create_role(
@@ -37,6 +53,9 @@ def create_role() -> Response:
 
 
 @bp.route("/roles", methods=["PUT"])
+@bp.input(RoleUpdate)
+@bp.output(200, description="Role updated")
+@bp.errors(400, {404: "Role not found"}, 409)
 @requires("role.update")
 def update_role() -> Response:
     roles.update_role(
@@ -52,6 +71,7 @@ def update_role() -> Response:
 
 
 @bp.route("/roles", methods=["GET"])
+@bp.output(200, list_of(out.Role, nullable=True), description="Roles (null when none)")
 @requires("role.read")
 def list_roles() -> Response:
     # tsuru writes this body without the encoder's trailing newline.
@@ -60,12 +80,16 @@ def list_roles() -> Response:
 
 
 @bp.route("/roles/<name>", methods=["GET"])
+@bp.output(200, out.Role)
+@bp.errors({404: "Role not found"})
 @requires("role.read")
 def role_info(name: str) -> Response:
     return json_response(roles.role_info(deps(), require_identity(), name), newline=False)
 
 
 @bp.route("/roles/<name>", methods=["DELETE"])
+@bp.output(200, description="Role removed")
+@bp.errors({404: "Role not found"}, {412: "Role with users"})
 @requires("role.delete")
 def delete_role(name: str) -> Response:
     roles.delete_role(deps(), require_identity(), name, input_fields())
@@ -73,6 +97,9 @@ def delete_role(name: str) -> Response:
 
 
 @bp.route("/roles/<name>/permissions", methods=["POST"])
+@bp.input(PermissionsAdd)
+@bp.output(200, description="Permissions added")
+@bp.errors(400, {404: "Role not found"}, {409: "Permission not allowed"})
 @requires("role.update.permission.add")
 def add_permissions(name: str) -> Response:
     roles.add_permissions(
@@ -82,6 +109,8 @@ def add_permissions(name: str) -> Response:
 
 
 @bp.route("/roles/<name>/permissions/<permission>", methods=["DELETE"])
+@bp.output(200, description="Permission removed")
+@bp.errors(400, {404: "Role not found"})
 @requires("role.update.permission.remove")
 def remove_permission(name: str, permission: str) -> Response:
     roles.remove_permission(deps(), require_identity(), name, permission, input_fields())
@@ -89,6 +118,9 @@ def remove_permission(name: str, permission: str) -> Response:
 
 
 @bp.route("/roles/<name>/user", methods=["POST"])
+@bp.input(UserAssign)
+@bp.output(200, description="Role assigned")
+@bp.errors(400, {404: "Role or user not found"})
 @requires("role.update.assign")
 def assign_user(name: str) -> Response:
     assign.assign_to_user(
@@ -103,6 +135,9 @@ def assign_user(name: str) -> Response:
 
 
 @bp.route("/roles/<name>/user/<email>", methods=["DELETE"])
+@bp.input(Context, QUERY)
+@bp.output(200, description="Role dissociated")
+@bp.errors(400, {404: "Role or user not found"})
 @requires("role.update.dissociate")
 def dissociate_user(name: str, email: str) -> Response:
     # tsuru reads the context value from the query string only.
@@ -113,6 +148,9 @@ def dissociate_user(name: str, email: str) -> Response:
 
 
 @bp.route("/roles/<name>/token", methods=["POST"])
+@bp.input(TokenAssign)
+@bp.output(200, description="Role assigned")
+@bp.errors(400, {404: "Role or team token not found (tsuru: empty body for the token)"})
 @requires("role.update.assign")
 def assign_token(name: str) -> Response:
     try:
@@ -130,6 +168,9 @@ def assign_token(name: str) -> Response:
 
 
 @bp.route("/roles/<name>/token/<token_id>", methods=["DELETE"])
+@bp.input(Context, QUERY)
+@bp.output(200, description="Role dissociated")
+@bp.errors(400, {404: "Role or team token not found (tsuru: empty body for the token)"})
 @requires("role.update.dissociate")
 def dissociate_token(name: str, token_id: str) -> Response:
     try:
@@ -142,6 +183,9 @@ def dissociate_token(name: str, token_id: str) -> Response:
 
 
 @bp.route("/roles/<name>/group", methods=["POST"])
+@bp.input(GroupAssign)
+@bp.output(200, description="Role assigned")
+@bp.errors(400, {404: "Role not found"})
 @requires("role.update.assign")
 def assign_group(name: str) -> Response:
     assign.assign_to_group(
@@ -156,6 +200,9 @@ def assign_group(name: str) -> Response:
 
 
 @bp.route("/roles/<name>/group/<group_name>", methods=["DELETE"])
+@bp.input(Context, QUERY)
+@bp.output(200, description="Role dissociated")
+@bp.errors(400, {404: "Role not found"})
 @requires("role.update.dissociate")
 def dissociate_group(name: str, group_name: str) -> Response:
     assign.dissociate_from_group(
@@ -165,6 +212,7 @@ def dissociate_group(name: str, group_name: str) -> Response:
 
 
 @bp.route("/permissions", methods=["GET"])
+@bp.output(200, list_of(out.PermissionNode))
 @requires("role.update")
 def list_permissions() -> Response:
     return json_response(roles.list_permissions(require_identity()))
@@ -175,12 +223,16 @@ def _wanted() -> dict[str, list[str]]:
 
 
 @bp.route("/role/default", methods=["GET"])
+@bp.output(200, list_of(out.Role, nullable=True), description="Roles (null when none)")
 @requires("role.default")
 def list_default_roles() -> Response:
     return json_response(roles.list_default_roles(deps(), require_identity()) or None)
 
 
 @bp.route("/role/default", methods=["POST"])
+@bp.input(DefaultRoles)
+@bp.output(200, description="Default roles added")
+@bp.errors(400, {404: "Role not found"})
 @requires("role.default.create")
 def add_default_roles() -> Response:
     roles.add_default_roles(deps(), require_identity(), _wanted(), input_fields())
@@ -188,6 +240,9 @@ def add_default_roles() -> Response:
 
 
 @bp.route("/role/default", methods=["DELETE"])
+@bp.input(DefaultRoles, QUERY)
+@bp.output(200, description="Default roles removed")
+@bp.errors(400, {404: "Role not found"})
 @requires("role.default.delete")
 def remove_default_roles() -> Response:
     roles.remove_default_roles(deps(), require_identity(), _wanted(), input_fields())

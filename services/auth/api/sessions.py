@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Response
 
+from services.auth.api import responses as out
 from services.auth.api.deps import deps
+from services.auth.api.schemas import Credentials
 from services.auth.domain import errors
 from services.auth.operations import sessions
 from shared.http import (
@@ -28,12 +30,18 @@ def _login(email: str) -> Response:
 
 
 @bp.route("/auth/login", methods=["POST"])
+@bp.input(Credentials)
+@bp.output(200, out.LoginToken)
+@bp.errors(400, {401: "Wrong password"}, 403, {404: "User not found"})
 @public
 def login() -> Response:
     return _login(input_value("email"))
 
 
 @bp.route("/users/<email>/tokens", methods=["POST"])
+@bp.input(Credentials, description="email, when given (even empty), overrides the path")
+@bp.output(200, out.LoginToken)
+@bp.errors(400, {401: "Wrong password"}, 403, {404: "User not found"})
 @public
 def login_legacy(email: str) -> Response:
     # A body/query ``email`` overrides the path, even when empty (tsuru 1.11).
@@ -41,6 +49,8 @@ def login_legacy(email: str) -> Response:
 
 
 @bp.route("/users/tokens", methods=["DELETE"])
+@bp.output(200, description="Logged out (the token is revoked)")
+@bp.errors(400)
 @requires("user")
 def logout() -> Response:
     sessions.logout(deps(), require_identity())
@@ -48,12 +58,14 @@ def logout() -> Response:
 
 
 @bp.route("/auth/scheme", methods=["GET"])
+@bp.output(200, out.AuthScheme)
 @public
 def scheme() -> Response:
     return json_response({"name": "native", "data": None})
 
 
 @bp.route("/auth/saml", methods=["GET", "POST"])
+@bp.errors({400: "SAML is not the scheme of this server"})
 @public
 def saml() -> Response:
     raise errors.SchemeNotSupported()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Response
 
+from services.auth.api import responses as out
 from services.auth.api.deps import deps
-from services.auth.api.schemas import TeamInput, TeamUpdateInput, quota_json
+from services.auth.api.schemas import QuotaChange, TeamInput, TeamUpdateInput, quota_json
 from services.auth.operations import teams
 from shared.http import (
     Blueprint,
@@ -14,6 +15,7 @@ from shared.http import (
     input_value,
     input_values,
     json_response,
+    list_of,
     parse_input,
     require_identity,
     requires,
@@ -29,6 +31,9 @@ def _tags(parsed: list[str]) -> list[str]:
 
 
 @bp.route("/teams", methods=["POST"])
+@bp.input(TeamInput, description="repeated `tag` fields add tags too")
+@bp.output(201, description="Team created")
+@bp.errors(400, {409: "Team already exists"})
 @requires("team.create")
 def create_team() -> Response:
     # tsuru checks team.create before decoding the body.
@@ -39,6 +44,8 @@ def create_team() -> Response:
 
 
 @bp.route("/teams", methods=["GET"])
+@bp.output(200, list_of(out.TeamListed))
+@bp.output(204, description="No team visible to the caller")
 @requires("team.read")
 def list_teams() -> Response:
     found = teams.list_teams(deps(), require_identity())
@@ -46,12 +53,17 @@ def list_teams() -> Response:
 
 
 @bp.route("/teams/<name>", methods=["GET"])
+@bp.output(200, out.TeamInfo)
+@bp.errors({404: "Team not found"})
 @requires("team.read")
 def team_info(name: str) -> Response:
     return json_response(teams.team_info(deps(), require_identity(), name))
 
 
 @bp.route("/teams/<name>", methods=["PUT", "POST"])
+@bp.input(TeamUpdateInput, description="repeated `tag` fields add tags too")
+@bp.output(200, description="Team updated")
+@bp.errors(400, {404: "Team not found"}, 409, 500)
 @requires("team.update")
 def update_team(name: str) -> Response:
     data = parse_input(TeamUpdateInput())
@@ -67,6 +79,8 @@ def update_team(name: str) -> Response:
 
 
 @bp.route("/teams/<name>", methods=["DELETE"])
+@bp.output(200, description="Team removed")
+@bp.errors({404: "Team not found"}, 500)
 @requires("team.delete")
 def remove_team(name: str) -> Response:
     teams.remove_team(deps(), require_identity(), name, input_fields())
@@ -74,6 +88,8 @@ def remove_team(name: str) -> Response:
 
 
 @bp.route("/teams/<name>/quota", methods=["GET"])
+@bp.output(200, out.Quota)
+@bp.errors({404: "Team not found"})
 @requires("team.read.quota")
 def team_quota(name: str) -> Response:
     q = teams.team_quota(deps(), require_identity(), name)
@@ -81,6 +97,9 @@ def team_quota(name: str) -> Response:
 
 
 @bp.route("/teams/<name>/quota", methods=["PUT"])
+@bp.input(QuotaChange)
+@bp.output(200, description="Quota updated")
+@bp.errors(400, {404: "Team not found"})
 @requires("team.update.quota")
 def change_team_quota(name: str) -> Response:
     teams.change_team_quota(deps(), require_identity(), name, input_value("limit"), input_fields())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from services.auth.api import responses as out
 from services.auth.api.deps import deps
 from services.auth.api.schemas import TokenCreateInput, TokenUpdateInput
 from services.auth.operations import tokens
@@ -12,6 +13,7 @@ from shared.http import (
     empty,
     input_fields,
     json_response,
+    list_of,
     parse_input,
     require_identity,
     requires,
@@ -21,6 +23,8 @@ bp = Blueprint("tokens", __name__)
 
 
 @bp.route("/tokens", methods=["GET"])
+@bp.output(200, list_of(out.TeamToken))
+@bp.output(204, description="No token visible to the caller")
 @requires("team.token.read")
 def list_tokens() -> Response:
     found = tokens.list_tokens(deps(), require_identity())
@@ -28,12 +32,17 @@ def list_tokens() -> Response:
 
 
 @bp.route("/tokens/<token_id>", methods=["GET"])
+@bp.output(200, out.TeamToken)
+@bp.errors({404: "Token not found"})
 @requires("team.token.read")
 def token_info(token_id: str) -> Response:
     return json_response(tokens.token_info(deps(), require_identity(), token_id))
 
 
 @bp.route("/tokens", methods=["POST"])
+@bp.input(TokenCreateInput)
+@bp.output(201, out.TeamToken, description="Token created (its value shown this once)")
+@bp.errors(400, {404: "Team not found"}, {409: "Token already exists"})
 @requires("team.token.create")
 def create_token() -> Response:
     data = parse_input(TokenCreateInput())
@@ -42,6 +51,9 @@ def create_token() -> Response:
 
 
 @bp.route("/tokens/<token_id>", methods=["PUT"])
+@bp.input(TokenUpdateInput)
+@bp.output(200, out.TeamToken)
+@bp.errors(400, {404: "Token not found"})
 @requires("team.token.update")
 def update_token(token_id: str) -> Response:
     data = parse_input(TokenUpdateInput())
@@ -52,6 +64,8 @@ def update_token(token_id: str) -> Response:
 
 
 @bp.route("/tokens/<token_id>", methods=["DELETE"])
+@bp.output(200, description="Token removed")
+@bp.errors({404: "Token not found"})
 @requires("team.token.delete")
 def delete_token(token_id: str) -> Response:
     tokens.delete_token(deps(), require_identity(), token_id, input_fields())

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from services.events.api import responses as out
 from services.events.api.deps import deps
 from services.events.api.schemas import BlockSchema
 from services.events.operations import blocks
 from shared.http import (
+    QUERY,
     Blueprint,
     empty,
     ensure,
     input_fields,
     json_response,
+    list_of,
     parse_input,
     require_identity,
     requires,
@@ -22,6 +25,9 @@ bp = Blueprint("event_blocks", __name__)
 
 
 @bp.route("/events/blocks", methods=["GET"])
+@bp.input(out.BlockQuery, QUERY)
+@bp.output(200, list_of(out.BlockInfo))
+@bp.output(204, description="No block")
 @requires("event-block.read")
 def list_blocks() -> Response:
     found = blocks.list_blocks(deps().blocks, require_identity(), request.args.get("active"))
@@ -29,6 +35,9 @@ def list_blocks() -> Response:
 
 
 @bp.route("/events/blocks", methods=["POST"])
+@bp.input(BlockSchema)
+@bp.output(200, description="Block added")
+@bp.errors({400: "Invalid data or empty reason"})
 @requires("event-block.add")
 def add_block() -> Response:
     identity = require_identity()
@@ -40,6 +49,8 @@ def add_block() -> Response:
 
 
 @bp.route("/events/blocks/<uuid>", methods=["DELETE"])
+@bp.output(200, description="Block removed")
+@bp.errors({400: "Invalid uuid"}, {404: "Active block with provided uuid not found"})
 @requires("event-block.remove")
 def remove_block(uuid: str) -> Response:
     d = deps()

@@ -60,7 +60,7 @@ class BlockSchema(GoSchema):
     )
     reason = fields.String(data_key="Reason", load_default="")
     # tsuru overwrites ID, StartTime and Active of the decoded block, not EndTime.
-    end_time = GoTime(data_key="EndTime", load_default=ZERO_TIME)
+    end_time = GoTime(data_key="EndTime", load_default=ZERO_TIME, metadata={"type": "string"})
 
 
 class WebhookFilterSchema(GoSchema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from services.events.api import responses as out
 from services.events.api.deps import deps
 from services.events.api.schemas import WebhookSchema, webhook_from_input
 from services.events.operations import webhooks
@@ -12,6 +13,7 @@ from shared.http import (
     empty,
     input_fields,
     json_response,
+    list_of,
     parse_input,
     require_identity,
     requires,
@@ -23,6 +25,8 @@ SENSITIVE = ("secret",)
 
 
 @bp.route("/events/webhooks", methods=["GET"])
+@bp.output(200, list_of(out.WebhookInfo))
+@bp.output(204, description="No webhook visible to the caller")
 @requires("webhook.read")
 def list_webhooks() -> Response:
     found = webhooks.list_webhooks(deps().webhooks, require_identity())
@@ -30,6 +34,9 @@ def list_webhooks() -> Response:
 
 
 @bp.route("/events/webhooks", methods=["POST"])
+@bp.input(WebhookSchema)
+@bp.output(200, out.WebhookCreated, description="Webhook created (tsuru: empty body)")
+@bp.errors({400: "Invalid webhook"}, {404: "Team not found"}, {409: "Webhook already exists"})
 @requires("webhook.create")
 def create_webhook() -> Response:
     identity = require_identity()
@@ -44,12 +51,17 @@ def create_webhook() -> Response:
 
 
 @bp.route("/events/webhooks/<name>", methods=["GET"])
+@bp.output(200, out.WebhookInfo)
+@bp.errors({404: "Webhook not found"})
 @requires("webhook.read")
 def webhook_info(name: str) -> Response:
     return json_response(webhooks.get_webhook(deps().webhooks, require_identity(), name))
 
 
 @bp.route("/events/webhooks/<name>", methods=["PUT"])
+@bp.input(WebhookSchema)
+@bp.output(200, description="Webhook updated")
+@bp.errors({400: "Invalid webhook"}, {404: "Webhook or team not found"})
 @requires("webhook.update")
 def update_webhook(name: str) -> Response:
     identity = require_identity()
@@ -60,6 +72,8 @@ def update_webhook(name: str) -> Response:
 
 
 @bp.route("/events/webhooks/<name>", methods=["DELETE"])
+@bp.output(200, description="Webhook removed")
+@bp.errors({404: "Webhook not found"})
 @requires("webhook.delete")
 def delete_webhook(name: str) -> Response:
     d = deps()

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 from bson import ObjectId
+from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
 
 from services.events.tests.integration.conftest import Service
 from shared.events import BLOCKS, EVENTS
-from shared.testing.routes import route_declarations, undeclared_routes, unknown_permissions
+from shared.testing.routes import (
+    route_declarations,
+    service_document,
+    undeclared_routes,
+    undocumented_routes,
+    unknown_permissions,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +27,24 @@ def test_every_route_declares_its_permission(service: Service) -> None:
     assert unknown_permissions(service.app) == []
     decl = route_declarations(service.app)
     assert {k for k, v in decl.items() if v == "public"} == {"GET /internal/health"}
-    assert {k for k, v in decl.items() if v == "internal"} == set()
+    # every service's document, added by make_app
+    assert {k for k, v in decl.items() if v == "internal"} == {"GET /internal/openapi.json"}
+
+
+def test_every_route_declares_its_responses(service: Service) -> None:
+    assert undocumented_routes(service.app) == []
+    doc = service_document(service.app)
+    assert [e.message for e in OPENAPI_30_VALIDATOR.iter_errors(doc)] == []
+    assert set(doc["paths"]) == {
+        "/events",
+        "/events/kinds",
+        "/events/{uuid}",
+        "/events/{uuid}/cancel",
+        "/events/blocks",
+        "/events/blocks/{uuid}",
+        "/events/webhooks",
+        "/events/webhooks/{name}",
+    }
 
 
 def test_every_mutating_route_records_its_event(service: Service) -> None:
