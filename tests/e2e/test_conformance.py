@@ -21,6 +21,10 @@ Operations that are special, and how (none is left out):
   ``proxy_url`` are rewritten to a closed port on 127.0.0.1 (tests talk to this
   machine only); every other field stays generated.
 
+Random names rarely hit a stored resource, so the run first makes one of each (a
+team, a user, a role, a team token, a webhook, events) and about half the generated
+requests name those in their path: answers about real data are checked too.
+
 Reproducible: examples are derandomized. ``TSUBAME_CONFORMANCE_EXAMPLES`` raises the
 count for a deeper local run.
 """
@@ -36,6 +40,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -97,6 +102,57 @@ def throwaway_user(url: str, admin_token: str) -> str:
     return login(url, email, password)
 
 
+def seed_resources(url: str, admin_token: str) -> dict[str, str]:
+    """One stored resource of each kind; path parameter -> its value."""
+    tag = secrets.token_hex(3)
+    names = {
+        "team": f"conf-team-{tag}",
+        "role": f"conf-role-{tag}",
+        "email": f"conf-user-{tag}@example.com",
+        "webhook": f"conf-hook-{tag}",
+    }
+    admin = bearer(admin_token)
+    calls = [
+        ("POST", "/teams", {"name": names["team"]}),
+        ("POST", "/users", {"email": names["email"], "password": "conformance"}),
+        ("POST", "/roles", {"name": names["role"], "context": "team"}),
+        ("POST", f"/roles/{names['role']}/permissions", {"permission": "app.read"}),
+        ("POST", f"/roles/{names['role']}/user", {"email": names["email"], "context": names["team"]}),
+    ]  # fmt: skip
+    for method, path, data in calls:
+        resp = requests.request(method, url + path, data=data, headers=admin, timeout=30)
+        assert resp.status_code in (200, 201), (path, resp.text)
+    token = requests.post(
+        f"{url}/tokens", json={"team": names["team"], "description": "c"}, headers=admin, timeout=30
+    )
+    assert token.status_code == 201, token.text
+    hook = {"name": names["webhook"], "team_owner": names["team"], "url": NOWHERE}
+    resp = requests.post(f"{url}/events/webhooks", json=hook, headers=admin, timeout=30)
+    assert resp.status_code == 200, resp.text
+    events = requests.get(f"{url}/events", headers=admin, timeout=30).json()
+    return {
+        "/teams/{name}": names["team"],
+        "/users/{email}": names["email"],
+        "/roles/{name}": names["role"],
+        "/tokens/{token_id}": token.json()["token_id"],
+        "/events/webhooks/{name}": names["webhook"],
+        "/events/{uuid}": events[0]["UniqueID"],
+        "{email}": names["email"],
+    }
+
+
+def use_known(case, known: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Name the seeded resources in the case's path (by the path's prefix)."""
+    for prefix, value in known.items():
+        if not prefix.startswith("/"):
+            continue
+        param = prefix.rsplit("{", 1)[1].rstrip("}")
+        if case.operation.path.startswith(prefix) and param in (case.path_parameters or {}):
+            case.path_parameters[param] = value
+    if case.path_parameters and "email" in case.path_parameters:
+        case.path_parameters["email"] = known["{email}"]
+
+
 def built_operations(url: str) -> list:
     doc = requests.get(f"{url}/openapi.json", timeout=30).json()
     assert doc["x-tsubame-missing-services"] == []
@@ -110,7 +166,7 @@ def built_operations(url: str) -> list:
     return ops
 
 
-def run_operation(op, token: Callable[[], str]) -> list[str]:  # type: ignore[no-untyped-def]
+def run_operation(op, token: Callable[[], str], known: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
     label = f"{op.method.upper()} {op.path}"
     failures: list[str] = []
 
@@ -122,8 +178,10 @@ def run_operation(op, token: Callable[[], str]) -> list[str]:  # type: ignore[no
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=op.as_strategy())
-    def check(case) -> None:  # type: ignore[no-untyped-def]
+    @given(case=op.as_strategy(), named=st.booleans())
+    def check(case, named: bool) -> None:  # type: ignore[no-untyped-def]
+        if named:
+            use_known(case, known)
         if label in WEBHOOK_BODIES and isinstance(case.body, dict):
             case.body["url"] = NOWHERE
             case.body["proxy_url"] = ""
@@ -145,12 +203,13 @@ def test_built_operations_conform_to_the_document(conformance_stack: Stack, admi
     assert ON_THE_CALLER | LAST <= labels
     assert len(ops) >= 60
 
+    known = seed_resources(url, admin)
     ordered = sorted(ops, key=lambda op: f"{op.method.upper()} {op.path}" in LAST)
     failures: list[str] = []
     for op in ordered:
         label = f"{op.method.upper()} {op.path}"
         if label in ON_THE_CALLER:
-            failures += run_operation(op, lambda: throwaway_user(url, admin))
+            failures += run_operation(op, lambda: throwaway_user(url, admin), known)
         else:
-            failures += run_operation(op, lambda: admin)
+            failures += run_operation(op, lambda: admin, known)
     assert not failures, "\n\n".join(failures)

@@ -150,7 +150,9 @@ def dissociate_user(name: str, email: str) -> Response:
 @bp.route("/roles/<name>/token", methods=["POST"])
 @bp.input(TokenAssign)
 @bp.output(200, description="Role assigned")
-@bp.errors(400, {404: "Role or team token not found (tsuru: empty body for the token)"})
+@bp.errors(400)
+# tsuru 1.11 answers an unknown token with an empty 404, an unknown role in plain text.
+@bp.output(404, description="Role (plain text) or team token (empty body) not found")
 @requires("role.update.assign")
 def assign_token(name: str) -> Response:
     try:
@@ -170,7 +172,9 @@ def assign_token(name: str) -> Response:
 @bp.route("/roles/<name>/token/<token_id>", methods=["DELETE"])
 @bp.input(Context, QUERY)
 @bp.output(200, description="Role dissociated")
-@bp.errors(400, {404: "Role or team token not found (tsuru: empty body for the token)"})
+@bp.errors(400)
+# tsuru 1.11 answers an unknown token with an empty 404, an unknown role in plain text.
+@bp.output(404, description="Role (plain text) or team token (empty body) not found")
 @requires("role.update.dissociate")
 def dissociate_token(name: str, token_id: str) -> Response:
     try:
