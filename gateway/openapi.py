@@ -79,7 +79,7 @@ class _Schemas:
 
     def add(self, ctx: str, doc: ServiceDoc) -> Callable[[str], str]:
         own = doc.get("components", {}).get("schemas", {})
-        names = {name: name for name in own}
+        names: dict[str, str] = {str(name): str(name) for name in own}
         for name, schema in own.items():
             if name in self.schemas and self.schemas[name] != schema:
                 names[name] = f"{name}.{ctx}"

@@ -41,7 +41,7 @@ class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest is untyped
     JSON ``default`` error response is not documented.
     """
 
-    DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return _http_exception(error)
@@ -71,7 +71,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
     alt_response = staticmethod(_refused("alt_response"))
     paginate = staticmethod(_refused("paginate"))
 
-    def add_url_rule(  # type: ignore[override]
+    def add_url_rule(
         self,
         rule: str,
         endpoint: str | None = None,

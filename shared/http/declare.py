@@ -201,7 +201,7 @@ def operation_doc(view: Any) -> dict[str, Any] | None:
     declared = getattr(view, DOC_ATTR, None)
     if not declared:
         return None
-    doc = deepcopy(declared)
+    doc: dict[str, Any] = deepcopy(declared)
     permission = getattr(view, "_tsubame_permission", None)
     if getattr(view, "_tsubame_internal", False):
         doc["security"] = [{INTERNAL_SCHEME: []}]
