@@ -64,7 +64,7 @@ PUBLIC = frozenset(
 
 # Routes of Tsubame itself (source "tsubame"): the merged OpenAPI document, the page
 # that renders it and that page's assets (served from a package, no CDN).
-TSUBAME_ROUTES = (("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/{asset}"))
+OWN_ROUTES = (("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/{asset}"))
 
 # Owner of a route by its first path segment.
 OWNERS = {
@@ -138,7 +138,7 @@ def parse_appendix(text: str) -> list[SourceRoute]:
 
 
 def tsubame_routes() -> list[SourceRoute]:
-    return [SourceRoute(method, template, "tsubame") for method, template in TSUBAME_ROUTES]
+    return [SourceRoute(method, template, "tsubame") for method, template in OWN_ROUTES]
 
 
 def parse_seed_operations(text: str) -> list[dict[str, object]]:
