@@ -259,9 +259,7 @@ class ServiceDocuments:
 
     def fetch(self) -> dict[str, ServiceDoc | None]:
         # The identity is bound to the request's method and path (shared/identity.py).
-        header = sign(
-            internal_identity("gateway"), self._secret, method="GET", path=DOCUMENT_PATH
-        )
+        header = sign(internal_identity("gateway"), self._secret, method="GET", path=DOCUMENT_PATH)
         return {ctx: self._one(ctx, up, header) for ctx, up in self._upstreams.items()}
 
     def _one(self, ctx: str, upstream: Upstream, header: str) -> ServiceDoc | None:

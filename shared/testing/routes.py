@@ -70,7 +70,8 @@ def undocumented_routes(app: Flask) -> list[str]:
 def service_document(app: Flask) -> dict[str, Any]:
     """The service's OpenAPI document as the gateway fetches it (a signed identity)."""
     settings = app.config["TSUBAME_SETTINGS"]
-    header = sign(internal_identity("gateway"), settings.identity_secret)
-    resp = app.test_client().get("/internal/openapi.json", headers={IDENTITY_HEADER: header})
+    path = "/internal/openapi.json"
+    header = sign(internal_identity("gateway"), settings.identity_secret, method="GET", path=path)
+    resp = app.test_client().get(path, headers={IDENTITY_HEADER: header})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     return json.loads(resp.data)  # type: ignore[no-any-return]

@@ -22,6 +22,7 @@ from shared.http import (
 )
 from shared.identity import IDENTITY_HEADER, internal_identity, sign
 from shared.settings import Settings
+from shared.testing.identity import SigningClient, pending
 from shared.testing.routes import undocumented_routes
 
 SECRET = b"s" * 32
@@ -83,7 +84,8 @@ def build(declared: bool):
 
 
 def internal_headers() -> dict[str, str]:
-    return {IDENTITY_HEADER: sign(internal_identity("gateway"), SECRET)}
+    path = "/internal/openapi.json"
+    return {IDENTITY_HEADER: sign(internal_identity("gateway"), SECRET, method="GET", path=path)}
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +149,11 @@ def test_flask_smorest_leftovers_are_not_documented(spec) -> None:
 
 
 def test_declarations_change_no_byte_on_the_wire() -> None:
-    plain, declared = build(False).test_client(), build(True).test_client()
-    who = {IDENTITY_HEADER: sign(internal_identity("x"), SECRET)}
+    apps = build(False), build(True)
+    for app in apps:
+        app.test_client_class = SigningClient
+    plain, declared = (app.test_client() for app in apps)
+    who = pending(internal_identity("x"), SECRET)
     requests = [
         ("POST", "/teams", {"data": {"name": "a", "tags": ["x", "y"]}}),
         ("POST", "/teams", {"json": {"NAME": "b", "tags": "z"}}),

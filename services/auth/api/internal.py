@@ -6,9 +6,9 @@ from flask import Response
 
 from services.auth.api import responses as out
 from services.auth.api.deps import deps
-from services.auth.api.schemas import IntrospectInput
+from services.auth.api.schemas import GrantsQuery, IntrospectInput
 from services.auth.operations import sessions, teams
-from shared.http import Blueprint, empty, input_value, internal, json_body, json_response
+from shared.http import JSON, Blueprint, empty, input_value, internal, json_body, json_response
 
 bp = Blueprint("internal", __name__)
 
@@ -29,6 +29,9 @@ def introspect() -> Response:
 
 
 @bp.route("/internal/grants", methods=["POST"])
+@bp.input(GrantsQuery, JSON)
+@bp.output(200, {"type": "object"}, description="The subject's grants")
+@bp.output(404, description="No such subject (empty body)")
 @internal
 def grants() -> Response:
     """Grants of a subject whose identity header carried only their digest."""

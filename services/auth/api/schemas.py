@@ -135,5 +135,10 @@ class IntrospectInput(Schema):
     token = fields.String()
 
 
+class GrantsQuery(Schema):
+    kind = fields.String()
+    name = fields.String()
+
+
 def quota_json(limit: int, inuse: int) -> dict[str, int]:
     return {"limit": limit, "inuse": inuse}
