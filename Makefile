@@ -24,8 +24,11 @@ install: $(STAMP)
 run: install
 	TSUBAME_PORT=$(TSUBAME_PORT) TSUBAME_DATA_DIR=$(TSUBAME_DATA_DIR) $(PY) -m scripts.stack run
 
+# `scripts.podman prepare`: packages and base images of the docker backend's engines
+# (quick once done); a failure shows again, with its reason, in the tests needing them.
 test: install
 	$(PY) -m scripts.rabbitmq
+	-$(PY) -m scripts.podman prepare
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -7,6 +7,9 @@
   skips) when RabbitMQ does not answer (``make test`` starts/installs one first).
 * ``namespace``: ``test_<random>``, unique per session, so parallel runs and stacks
   sharing a server never meet. Use it for database, exchange and queue names.
+* ``podman_engines``: two Docker-API engines (podman services, ``scripts/podman.py``)
+  for the whole session, with the base images loaded: their addresses. Fails with the
+  reason (never skips) when they cannot start; removed with their containers after.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from scripts.mongo import MongoServer
+from scripts.podman import EngineError, Engines
 from scripts.rabbitmq import DEFAULT_AMQP_URL, RabbitMQUnavailable, check_amqp
 
 
@@ -68,3 +72,21 @@ def amqp_url() -> str:
             pytrace=False,
         )
     return url
+
+
+@pytest.fixture(scope="session")
+def podman_engines() -> Iterator[list[str]]:
+    # Short path: a unix socket path holds at most 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix="tsubame-engines-"))
+    engines = Engines(root)
+    try:
+        addresses = engines.start(2)
+    except (EngineError, OSError) as exc:
+        engines.stop(destroy=True)
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"the podman engines could not start: {exc}", pytrace=False)
+    try:
+        yield addresses
+    finally:
+        engines.stop(destroy=True)
+        shutil.rmtree(root, ignore_errors=True)
