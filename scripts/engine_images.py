@@ -5,7 +5,7 @@ from root filesystems made here and imported into each engine (``podman import``
 
 * ``busybox``: the static busybox of Debian's ``busybox-static`` and its applets, a
   passwd with the unprivileged app user (uid 1000), ``/tmp`` and ``/home/application``.
-* ``python``: a Debian minimal system with ``python3``, made by ``mmdebstrap`` from the
+* ``python``: a Debian minimal system with ``python3`` (and ``venv``), made by ``mmdebstrap`` from the
   machine's own apt sources (about 30 s, once per cache directory).
 
 Each tarball's name carries its recipe version: changing a recipe rebuilds it. Builds
@@ -58,7 +58,7 @@ BUSYBOX = BaseImage(
 # ``tsuru/<platform>:latest`` until one is built from its Dockerfile.
 PYTHON = BaseImage(
     "python",
-    1,
+    2,
     ("tsubame/python:latest", "tsuru/python:latest"),
     (f"ENV {_PATH}", "ENV LANG=C.UTF-8", f"WORKDIR {APP_HOME}"),
 )
@@ -146,7 +146,8 @@ def _build_python(target: Path) -> None:
         "--quiet",
         "--variant=essential",
         "--format=tar",
-        "--include=python3",
+        # python3-venv: a python app's requirements.txt gets a virtualenv.
+        "--include=python3,python3-venv",
         "--aptopt=APT::Install-Recommends false",
         # Documentation and translations are a third of the image and never read.
         *(f"--dpkgopt=path-exclude=/usr/share/{d}/*" for d in ("man", "doc", "locale", "info")),
