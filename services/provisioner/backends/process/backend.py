@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shlex
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -79,6 +80,7 @@ class ProcessBackend:
         self.layout = Layout(config.root, config.uid_range)
         self.layout.ensure_root()
         self._builder = Builder(config, self.layout)
+        self._sweep()
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._meta: dict[str, tuple[int, UnitMeta]] = {}
@@ -88,6 +90,20 @@ class ProcessBackend:
             self._forwarder.start()
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _sweep(self) -> None:
+        """Remove what a killed backend left half-deleted (``.trash-*``) and the
+        temporary units of isolated commands whose backend process is gone."""
+        candidates = list(self.layout.units.glob(".trash-*"))
+        candidates += list(self.layout.apps.glob("*/releases/.trash-*"))
+        for path in self.layout.units.glob(".exec-*"):
+            pid = path.name.split("-")[1]
+            if not pid.isdigit() or unitfs.proc_start(int(pid)) is None:
+                candidates.append(path)
+                if self.layout.as_root:
+                    cgroups.remove(self.layout.scope, path.name[1:])
+        for path in candidates:
+            shutil.rmtree(path, ignore_errors=True)
 
     @contextlib.contextmanager
     def _locked(self, key: str) -> Iterator[None]:
@@ -126,6 +142,11 @@ class ProcessBackend:
         if not (expected / RELEASE_JSON).is_file():
             raise BackendError(f"version {release.version} of app {app!r} is not built")
         return str(expected)
+
+    def _check_env(self, env: dict[str, str]) -> None:
+        for key, value in env.items():
+            if not key or "=" in key or "\0" in key or "\0" in str(value):
+                raise BackendError(f"invalid environment variable: {key!r}")
 
     def _env(
         self, env: dict[str, str], release_dir: str, home: str, tmp: str, unit: str
@@ -185,6 +206,7 @@ class ProcessBackend:
             if current is not None and runner_alive(state):
                 return current
             release_dir = self._release_dir(spec.release, spec.app)
+            self._check_env(dict(spec.env))
             if state:
                 kill_leftovers(self.layout, spec.id, state)  # of a runner that died
             owner = self.layout.owner(spec.app)

@@ -38,6 +38,7 @@ def _beside(
     spec = backend.unit_spec(req.unit)
     if spec is None or spec.get("app") != req.app:
         raise BackendError(f"unit {req.unit} not found")
+    backend._check_env(dict(req.env))
     state = unitfs.read_json(str(backend.layout.unit_dir(req.unit) / unitfs.STATE)) or {}
     if not runner_alive(state) or state.get("status") == STOPPED:
         raise BackendError(f"unit {req.unit} is not running")
@@ -61,8 +62,10 @@ def _isolated(
 ) -> int:
     layout = backend.layout
     release_dir = backend._release_dir(req.release, req.app)
+    backend._check_env(dict(req.env))
     owner = layout.owner(req.app)
-    name = f"exec-{secrets.token_hex(6)}"
+    # The pid lets a later backend sweep it when we die before cleaning up.
+    name = f"exec-{os.getpid()}-{secrets.token_hex(6)}"
     directory = layout.units / f".{name}"
     layout.make_dir(directory, owner, 0o750 if owner else 0o700, group_only=True)
     try:

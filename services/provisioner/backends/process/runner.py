@@ -6,8 +6,8 @@ its whole life (one runner per unit), then loops:
 
 * start the command through the sandbox (app uid, cgroups, private /tmp) with PORT;
 * copy its output, line by line with a timestamp, to the rotated ``output.log``;
-* ``starting`` until ready (the port accepts connections, or for a non-web process,
-  one second alive), then ``started``;
+* ``starting`` until ready (a socket of the app's uid listens on PORT, or for a
+  non-web process, one second alive), then ``started``;
 * when it exits: kill what is left of it, count a restart, ``error`` for an
   exponential backoff, then start it again;
 * on SIGTERM: TERM to the whole process group, KILL after the grace period of
@@ -61,12 +61,25 @@ def _pick_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+def _listening(port: int, uid: int) -> bool:
+    """A socket of ``uid`` listens on ``port``: the unit's own app, not a neighbour that
+    grabbed the port while the unit was down (it would get the unit's traffic)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f, None)
+                for line in f:
+                    fields = line.split()
+                    if (
+                        len(fields) > 7
+                        and fields[3] == "0A"  # LISTEN
+                        and int(fields[1].rpartition(":")[2], 16) == port
+                        and int(fields[7]) == uid
+                    ):
+                        return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 class Runner:
@@ -246,7 +259,8 @@ class Runner:
 
     def _ready(self) -> bool:
         if self.spec.get("ready") == "port":
-            return _accepts(int(self.state["port"]))
+            uid = self.spec.get("uid")
+            return _listening(int(self.state["port"]), os.getuid() if uid is None else int(uid))
         return time.monotonic() - self.child_started >= READY_RUNNING_AFTER
 
     def _grace(self) -> float:

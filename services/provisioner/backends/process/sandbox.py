@@ -6,9 +6,9 @@ the app (``LD_PRELOAD``, ``PYTHONPATH`` ...) touches this privileged step. In or
 
 1. join the unit's cgroups (memory limit, CPU, process cap);
 2. when asked (root only), enter a private mount namespace: the unit's own ``tmp`` is
-   bound over ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (the backend root is bound back
-   in place when it lives under one of them), then each volume is bound at its
-   mountpoint (read-only when asked; never setuid or device files);
+   bound over ``/tmp``, ``/var/tmp``, ``/dev/shm`` and ``/run/lock`` (the backend root
+   is bound back in place when it lives under one of them), then each volume is bound
+   at its mountpoint (read-only when asked; never setuid or device files);
 3. apply rlimits (the memory fallback, no core files) and ``nice``;
 4. drop to the app's uid/gid with no supplementary groups and no way back
    (``no_new_privs``: setuid binaries do not raise privileges), ask to be killed with
@@ -38,7 +38,8 @@ _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NO_NEW_PRIVS = 38
-_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+# The world-writable directories of a Debian host: each becomes the unit's own tmp.
+_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

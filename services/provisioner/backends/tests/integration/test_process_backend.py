@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from services.provisioner.backends.base import BackendError, Limits, Mount, Release
+from services.provisioner.backends.base import BackendError, ExecRequest, Limits, Mount, Release
 from services.provisioner.backends.process import ProcessBackend, ProcessConfig, cgroups, unitfs
 from services.provisioner.backends.process.units import running_processes, stop_all
 from services.provisioner.backends.tests.support import (
@@ -375,3 +375,117 @@ b.close()
     assert "build=hook-ran-as-65534" in result["body"]
     assert "not root: the unit runs as the current user (uid 65534)" in result["log"]
     stop_all(str(root / "r"), timeout=2)
+
+
+@ROOT_ONLY
+def test_a_unit_can_write_only_in_its_own_directories(
+    base: Path, backend: ProcessBackend, sample: Release
+) -> None:
+    unit = spec(sample)
+    backend.start_unit(unit)
+    try:
+        started(backend, unit.id)
+        out: list[str] = []
+        # Links are judged by their target; sockets are the host's services (a unit
+        # shares the host network, see docs/contracts.md), not files it can write.
+        # The backend root is 0711 (not listable): its app's own trees are named too.
+        app_dir = backend.layout.app_dir(sample.app)
+        find = (
+            f"find / {app_dir} {unit_dir(backend, unit.id)} "
+            "\\( -path /proc -o -path /sys -o -path /dev \\) -prune "
+            "-o -writable ! -type l ! -type s -print 2>/dev/null; true"
+        )
+        code = backend.exec(
+            ExecRequest(app=sample.app, command=find, env={}, release=sample, unit=unit.id),
+            out.append,
+        )
+        assert code == 0
+        writable = [line for line in "".join(out).splitlines() if line]
+        directory = unit_dir(backend, unit.id)
+        own = [
+            os.path.join(sample.image, "app"),
+            os.path.join(sample.image, "venv"),
+            str(backend.layout.app_dir(sample.app) / "cache"),
+            str(directory / "home"),
+            str(directory / "tmp"),
+            "/tmp",  # the unit's own tmp, bound there
+            "/var/tmp",
+            "/run/lock",
+            str(base / "vol-"),  # world-writable volume sources other tests made
+        ]
+        strays = [p for p in writable if not any(p == o or p.startswith(o) for o in own)]
+        assert strays == []
+        assert os.path.join(sample.image, "app") in writable and str(directory / "home") in writable
+    finally:
+        backend.remove_unit(unit.id)
+
+
+def test_a_partial_release_is_never_started(
+    base: Path, backend: ProcessBackend, sample: Release
+) -> None:
+    app = new_app("partial")
+    release, _ = build(backend, base / "archives", app)
+    (Path(release.image) / "release.json").unlink()  # as if the build was killed
+    with pytest.raises(BackendError, match="not built"):
+        backend.start_unit(spec(release))
+    again, _ = build(backend, base / "archives", app)
+    unit = spec(again)
+    backend.start_unit(unit)
+    started(backend, unit.id)
+    backend.remove_app(app)
+
+
+def test_bad_environment_is_refused(backend: ProcessBackend, sample: Release) -> None:
+    for env in ({"A=B": "x"}, {"": "x"}, {"A": "nul\0byte"}):
+        with pytest.raises(BackendError, match="invalid environment variable"):
+            backend.start_unit(spec(sample, env=env))
+    unit = spec(sample, env={"UNICODE": "日本語 ✓ \u2028", "EMPTY": ""})
+    backend.start_unit(unit)
+    try:
+        state = started(backend, unit.id)
+        assert http_get(state.address, "/env?name=UNICODE") == (200, "日本語 ✓ \u2028")
+    finally:
+        backend.remove_unit(unit.id)
+
+
+@ROOT_ONLY
+def test_a_neighbour_on_the_port_does_not_make_a_unit_started(
+    backend: ProcessBackend, sample: Release
+) -> None:
+    import socket
+
+    # The unit's command never listens; someone else (root here, another uid) grabs its
+    # port: a TCP connect would succeed, yet the unit is not the one answering.
+    unit = spec(sample, process="web", command="sleep 60")
+    backend.start_unit(unit)
+    thief = socket.socket()
+    try:
+        state = unitfs.read_json(str(unit_dir(backend, unit.id) / unitfs.STATE)) or {}
+        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        thief.bind(("127.0.0.1", int(state["port"])))
+        thief.listen()
+        time.sleep(1.0)
+        seen = find(backend, unit.id)
+        assert seen is not None and seen.status == "starting"
+    finally:
+        thief.close()
+        backend.remove_unit(unit.id)
+
+
+def test_stack_stop_stops_the_units_of_its_data_dir(base: Path, sample: Release) -> None:
+    from scripts.stack import Stack
+
+    data_dir = base / f"stack-{secrets.token_hex(3)}"
+    data_dir.mkdir(mode=0o711)
+    other = ProcessBackend(ProcessConfig(root=str(data_dir / "units")), Collector())
+    try:
+        release, _ = build(other, base / "archives", new_app("stacked"))
+        unit = spec(release)
+        other.start_unit(unit)
+        started(other, unit.id)
+        assert running_processes(str(data_dir / "units"))
+        Stack(data_dir).stop()  # a stack that started nothing else still ends its units
+        assert running_processes(str(data_dir / "units")) == []
+        assert find(other, unit.id).status == "stopped"  # type: ignore[union-attr]
+    finally:
+        other.close()
