@@ -97,13 +97,16 @@ class ProcessBackend:
         candidates = list(self.layout.units.glob(".trash-*"))
         candidates += list(self.layout.apps.glob("*/releases/.trash-*"))
         for path in self.layout.units.glob(".exec-*"):
-            pid = path.name.split("-")[1]
-            if not pid.isdigit() or unitfs.proc_start(int(pid)) is None:
+            if not _owner_alive(path.name[1:]):
                 candidates.append(path)
-                if self.layout.as_root:
-                    cgroups.remove(self.layout.scope, path.name[1:])
         for path in candidates:
             shutil.rmtree(path, ignore_errors=True)
+        if self.layout.as_root:
+            # Groups of builds and isolated runs whose backend died (-9) mid-way: what
+            # ran in them (a daemonized hook) ends here.
+            for group in cgroups.groups(self.layout.scope):
+                if group.startswith(("build-", "exec-")) and not _owner_alive(group):
+                    cgroups.remove(self.layout.scope, group)
 
     @contextlib.contextmanager
     def _locked(self, key: str) -> Iterator[None]:
@@ -329,6 +332,12 @@ class ProcessBackend:
     def unit_spec(self, unit_id: str) -> dict[str, Any] | None:
         check_name("unit", unit_id)
         return unitfs.read_json(str(self.layout.unit_dir(unit_id) / unitfs.SPEC))
+
+
+def _owner_alive(name: str) -> bool:
+    """``<kind>-<pid>-<random>``: is the backend process that made it still running?"""
+    parts = name.split("-")
+    return len(parts) > 2 and parts[1].isdigit() and unitfs.proc_start(int(parts[1])) is not None
 
 
 # Operators (shlex's punctuation tokens) make a command compound; so do these words.

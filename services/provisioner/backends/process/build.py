@@ -31,7 +31,7 @@ from services.provisioner.backends.base import (
     Release,
 )
 from services.provisioner.backends.manifest import read_manifest
-from services.provisioner.backends.process import commands, unitfs
+from services.provisioner.backends.process import cgroups, commands, unitfs
 from services.provisioner.backends.process.config import ProcessConfig
 from services.provisioner.backends.process.layout import Layout, Owner
 
@@ -226,12 +226,28 @@ class Builder:
             "namespace": owner is not None,
         }
         what = "the build step" if isinstance(command, list) else "the build hooks"
+        # Its own cgroup (root): a process cap against fork bombs, and nothing a hook
+        # daemonized outlives the step.
+        group = f"build-{os.getpid()}-{secrets.token_hex(4)}"
+        scope = self.layout.scope
+        if owner is not None:
+            cfg["cgroups"] = list(cgroups.create(scope, group, {}).values())
         try:
-            return commands.run(cfg, output, cancel=cancel, timeout=timeout, what=what)
+            return commands.run(
+                cfg,
+                output,
+                cancel=cancel,
+                timeout=timeout,
+                what=what,
+                kill_rest=lambda: cgroups.kill(scope, group) if owner is not None else None,
+            )
         except Canceled:
             raise
         except BackendError as exc:
             raise BuildError(str(exc)) from exc
+        finally:
+            if owner is not None:
+                cgroups.remove(scope, group)
 
 
 def _discard(path: Path) -> None:

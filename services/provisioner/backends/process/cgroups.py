@@ -82,6 +82,17 @@ def create(scope: str, unit: str, limits: dict[str, int]) -> dict[str, str]:
     return procs
 
 
+def groups(scope: str) -> set[str]:
+    """Names of the scope's groups (units, builds, isolated runs) in any controller."""
+    found: set[str] = set()
+    for controller in CONTROLLERS:
+        try:
+            found.update(e.name for e in os.scandir(_dir(controller, scope)) if e.is_dir())
+        except OSError:
+            continue
+    return found
+
+
 def members(scope: str, unit: str = "") -> set[int]:
     """Pids in the unit's groups (or in every group of the scope when unit is '')."""
     found: set[int] = set()

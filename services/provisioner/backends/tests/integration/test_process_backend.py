@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from services.provisioner.backends.base import BackendError, ExecRequest, Limits, Mount, Release
+from services.provisioner.backends.base import (
+    BackendError,
+    BuildError,
+    ExecRequest,
+    Limits,
+    Mount,
+    Release,
+)
 from services.provisioner.backends.process import ProcessBackend, ProcessConfig, cgroups, unitfs
 from services.provisioner.backends.process.units import running_processes, stop_all
 from services.provisioner.backends.tests.support import (
@@ -489,3 +496,116 @@ def test_stack_stop_stops_the_units_of_its_data_dir(base: Path, sample: Release)
         assert find(other, unit.id).status == "stopped"  # type: ignore[union-attr]
     finally:
         other.close()
+
+
+def _wheel() -> bytes:
+    """A tiny pure-python wheel, so pip installs offline."""
+    import io
+    import zipfile
+
+    files = {
+        "tsubame_dep/__init__.py": "VALUE = 'from-the-wheel'\n",
+        "tsubame_dep-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tsubame-dep\nVersion: 1.0\n",
+        "tsubame_dep-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: tsubame-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    files["tsubame_dep-1.0.dist-info/RECORD"] = "".join(f"{name},,\n" for name in files) + (
+        "tsubame_dep-1.0.dist-info/RECORD,,\n"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_requirements_are_installed_in_the_release_virtualenv(
+    base: Path, backend: ProcessBackend
+) -> None:
+    app = new_app("pip")
+    release, output = build(
+        backend,
+        base / "archives",
+        app,
+        extra={
+            "wheels/tsubame_dep-1.0-py3-none-any.whl": _wheel(),
+            "requirements.txt": "# offline: a local wheel\n./wheels/tsubame_dep-1.0-py3-none-any.whl\n",
+        },
+    )
+    try:
+        assert "Installing requirements.txt" in output and "tsubame-dep" in output
+        out: list[str] = []
+        code = backend.exec(
+            ExecRequest(
+                app=app,
+                command="python3 -c 'import tsubame_dep, sys; print(tsubame_dep.VALUE, sys.prefix)'",
+                env={},
+                release=release,
+            ),
+            out.append,
+        )
+        assert code == 0 and "".join(out).split() == [
+            "from-the-wheel",
+            os.path.join(release.image, "venv"),
+        ]
+    finally:
+        backend.remove_app(app)
+
+
+def test_a_failing_pip_install_fails_the_build(base: Path, backend: ProcessBackend) -> None:
+    with pytest.raises(BuildError, match="pip install -r requirements.txt failed"):
+        build(
+            backend,
+            base / "archives",
+            new_app("pipfail"),
+            extra={"requirements.txt": "./missing/nothing-1.0-py3-none-any.whl\n"},
+        )
+
+
+def _processes_of(uid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid and unitfs.proc_start(int(name)):
+                    found.append(int(name))
+            except OSError:
+                continue
+    return found
+
+
+@ROOT_ONLY
+def test_nothing_a_build_hook_daemonizes_survives_the_build(
+    base: Path, backend: ProcessBackend
+) -> None:
+    app = new_app("daemon")
+    hook = "hooks:\n  build:\n    - setsid sh -c 'sleep 300' > /dev/null 2>&1 < /dev/null &\n"
+    build(backend, base / "archives", app, extra={"tsuru.yaml": hook})
+    owner = backend.layout.owner(app)
+    assert owner is not None
+    try:
+        assert _processes_of(owner[0]) == []
+    finally:
+        backend.remove_app(app)
+
+
+@ROOT_ONLY
+def test_a_new_backend_ends_what_a_killed_build_left(base: Path, backend: ProcessBackend) -> None:
+    # A build's group whose backend process died (pid 999999999 never exists) with a
+    # daemonized hook still inside it.
+    scope = backend.layout.scope
+    group = "build-999999999-deadbeef"
+    procs = cgroups.create(scope, group, {})
+    orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        for path in procs.values():
+            Path(path).write_text(str(orphan.pid))
+        assert orphan.pid in cgroups.members(scope, group)
+        ProcessBackend(backend.config, Collector(), forward_logs=False).close()
+        assert orphan.wait(timeout=5) == -signal.SIGKILL
+        assert group not in cgroups.groups(scope)
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
