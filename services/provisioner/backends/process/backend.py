@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shlex
 import shutil
 import threading
 import time
@@ -23,7 +21,6 @@ from services.provisioner.backends.base import (
     BuildRequest,
     ExecRequest,
     LogSink,
-    Mount,
     NodeInfo,
     Output,
     Release,
@@ -32,16 +29,18 @@ from services.provisioner.backends.base import (
     web_process,
 )
 from services.provisioner.backends.process import cgroups, launch, unitfs
-from services.provisioner.backends.process.build import (
-    RELEASE_JSON,
-    Builder,
-    _discard,
-    unit_path,
-)
+from services.provisioner.backends.process.build import RELEASE_JSON, Builder, discard
 from services.provisioner.backends.process.config import ProcessConfig
 from services.provisioner.backends.process.execute import run_exec
 from services.provisioner.backends.process.layout import Layout, Owner, check_name
 from services.provisioner.backends.process.logreader import LogForwarder
+from services.provisioner.backends.process.unitenv import (
+    check_env,
+    nice_for,
+    shell_command,
+    unit_env,
+    volume_binds,
+)
 from services.provisioner.backends.process.units import (
     UnitMeta,
     finish_stop,
@@ -51,23 +50,6 @@ from services.provisioner.backends.process.units import (
     request_stop,
     runner_alive,
 )
-
-# Mounting over these would break the unit (or the host view it needs).
-_RESERVED_MOUNTPOINTS = ("/proc", "/sys", "/dev")
-
-
-def check_mount(mount: Mount) -> tuple[str, str, bool]:
-    target = os.path.normpath(mount.mountpoint)
-    if (
-        not mount.mountpoint.startswith("/")
-        or ".." in mount.mountpoint.split("/")
-        or target == "/"
-        or any(target == r or target.startswith(r + "/") for r in _RESERVED_MOUNTPOINTS)
-    ):
-        raise BackendError(f"invalid mountpoint: {mount.mountpoint!r}")
-    if not os.path.isabs(mount.source) or not os.path.isdir(mount.source):
-        raise BackendError(f"volume source {mount.source!r} is not a directory")
-    return mount.source, target, mount.readonly
 
 
 class ProcessBackend:
@@ -138,46 +120,14 @@ class ProcessBackend:
         meta = self._unit_meta(unit)
         return None if meta is None else observe(meta, self._state(unit))
 
-    def _release_dir(self, release: Release, app: str) -> str:
+    def release_path(self, release: Release, app: str) -> str:
+        """The release directory of a Release this backend built for ``app``."""
         expected = self.layout.release_dir(app, release.version)
         if release.app != app or os.path.realpath(release.image) != os.path.realpath(expected):
             raise BackendError(f"release {release.image!r} does not belong to app {app!r}")
         if not (expected / RELEASE_JSON).is_file():
             raise BackendError(f"version {release.version} of app {app!r} is not built")
         return str(expected)
-
-    def _check_env(self, env: dict[str, str]) -> None:
-        for key, value in env.items():
-            if not key or "=" in key or "\0" in key or "\0" in str(value):
-                raise BackendError(f"invalid environment variable: {key!r}")
-
-    def _env(
-        self, env: dict[str, str], release_dir: str, home: str, tmp: str, unit: str
-    ) -> dict[str, str]:
-        out = dict(env)
-        out["PATH"] = unit_path(release_dir, env.get("PATH", ""))
-        out["HOME"] = home
-        out["HOSTNAME"] = unit
-        venv = os.path.join(release_dir, "venv")
-        if os.path.isdir(venv):
-            out["VIRTUAL_ENV"] = venv
-        if not self.layout.as_root:
-            out["TMPDIR"] = tmp  # without a mount namespace /tmp stays shared
-        out.pop("PORT", None)  # the runner's to set
-        return out
-
-    def _binds(self, mounts: list[Mount] | tuple[Mount, ...], home: str) -> list[list[Any]]:
-        checked = [check_mount(m) for m in mounts]
-        if self.layout.as_root:
-            return [[source, target, readonly] for source, target, readonly in checked]
-        # Without root there is no mount namespace: the volume is a link under HOME.
-        for source, target, _readonly in checked:
-            link = os.path.join(home, target.lstrip("/"))
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(link)
-            os.symlink(source, link)
-        return []
 
     def _unit_dirs(self, unit: str, owner: Owner | None) -> tuple[str, str, str]:
         directory = self.layout.unit_dir(unit)
@@ -208,8 +158,8 @@ class ProcessBackend:
             state = self._state(spec.id)
             if current is not None and runner_alive(state):
                 return current
-            release_dir = self._release_dir(spec.release, spec.app)
-            self._check_env(dict(spec.env))
+            release_dir = self.release_path(spec.release, spec.app)
+            check_env(spec.env)
             if state:
                 kill_leftovers(self.layout, spec.id, state)  # of a runner that died
             owner = self.layout.owner(spec.app)
@@ -224,7 +174,9 @@ class ProcessBackend:
                 "version": spec.version,
                 "node": spec.node or self.config.node,
                 "command": command,
-                "env": self._env(dict(spec.env), release_dir, home, tmp, spec.id),
+                "env": unit_env(
+                    spec.env, release_dir, home, tmp, spec.id, private_tmp=self.layout.as_root
+                ),
                 "cwd": os.path.join(release_dir, "app"),
                 "uid": owner[0] if owner else None,
                 "gid": owner[1] if owner else None,
@@ -232,7 +184,7 @@ class ProcessBackend:
                 "scope": self.layout.scope,
                 "home": home,
                 "tmp": tmp,
-                "binds": self._binds(list(spec.mounts), home),
+                "binds": volume_binds(spec.mounts, home, namespace=self.layout.as_root),
                 "namespace": self.layout.as_root,
                 "limits": {
                     "memory": spec.limits.memory,
@@ -240,7 +192,7 @@ class ProcessBackend:
                     "cpu_milli": spec.limits.cpu_milli,
                     "cpushare": spec.limits.cpushare,
                 },
-                "nice": _nice(spec.limits.cpushare),
+                "nice": nice_for(spec.limits.cpushare),
                 "ready": "port"
                 if spec.process == web_process(spec.release.processes)
                 else "running",
@@ -291,7 +243,7 @@ class ProcessBackend:
             self._forwarder.flush(unit_id)  # the unit's last words reach the sink first
             if self.layout.as_root:
                 cgroups.remove(self.layout.scope, unit_id)
-            _discard(directory)
+            discard(directory)
             self._forwarder.forget(unit_id)
             self._meta.pop(unit_id, None)
 
@@ -315,13 +267,13 @@ class ProcessBackend:
                 raise BackendError(
                     f"version {version} of app {app!r} is still used by units: {', '.join(users)}"
                 )
-            _discard(release_dir)
+            discard(release_dir)
 
     def remove_app(self, app: str) -> None:
         check_name("app", app)
         for unit in self.units(app):
             self.remove_unit(unit.id)
-        _discard(self.layout.app_dir(app))
+        discard(self.layout.app_dir(app))
         self.layout.forget_owner(app)
 
     def close(self) -> None:
@@ -338,41 +290,3 @@ def _owner_alive(name: str) -> bool:
     """``<kind>-<pid>-<random>``: is the backend process that made it still running?"""
     parts = name.split("-")
     return len(parts) > 2 and parts[1].isdigit() and unitfs.proc_start(int(parts[1])) is not None
-
-
-# Operators (shlex's punctuation tokens) make a command compound; so do these words.
-_OPERATOR_CHARS = set("();<>|&")
-_KEYWORDS = {"for", "while", "until", "if", "case", "{", "!", "[[", "function", "exec"}
-
-
-def shell_command(command: str) -> str:
-    """``exec <command>`` as tsuru runs it, so the app is the runner's own child (it
-    gets the signals and dies with the runner); a compound command (``cd x && run``,
-    a loop), which ``exec`` would break, is left to the shell as written."""
-    try:
-        lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        tokens = list(lexer)
-    except ValueError:
-        return command  # unbalanced quotes: let the shell say so
-    if (
-        not tokens
-        or "\n" in command
-        or any(set(t) <= _OPERATOR_CHARS for t in tokens)
-        or tokens[0] in _KEYWORDS
-        or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tokens[0])
-    ):
-        return command
-    return f"exec {command}"
-
-
-def _nice(cpushare: int) -> int:
-    """Without a cpu cgroup: a small share becomes a higher nice value (1024 = normal)."""
-    if cpushare <= 0 or cpushare >= 1024:
-        return 0
-    weight = 1024
-    nice = 0
-    while weight > cpushare and nice < 19:
-        weight = weight * 4 // 5  # one nice step is about 1.25x less CPU
-        nice += 1
-    return nice

@@ -95,11 +95,11 @@ class Builder:
     def build(self, req: BuildRequest, output: Output, cancel: threading.Event | None) -> Release:
         release_dir = self.layout.release_dir(req.app, req.version)
         owner = self.layout.ensure_app(req.app)
-        _discard(release_dir)
+        discard(release_dir)
         try:
             return self._build(req, release_dir, owner, output, cancel)
         except BaseException as exc:
-            _discard(release_dir)
+            discard(release_dir)
             if isinstance(exc, BackendError | KeyboardInterrupt | SystemExit):
                 raise
             if isinstance(exc, OSError):
@@ -250,7 +250,7 @@ class Builder:
                 cgroups.remove(scope, group)
 
 
-def _discard(path: Path) -> None:
+def discard(path: Path) -> None:
     """Remove a release directory (moved aside first, so a half-deleted one never looks
     like a release)."""
     if not os.path.lexists(path):

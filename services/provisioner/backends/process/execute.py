@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from services.provisioner.backends.base import STOPPED, BackendError, ExecRequest, Output
 from services.provisioner.backends.process import cgroups, commands, unitfs
-from services.provisioner.backends.process.build import _discard
+from services.provisioner.backends.process.build import discard
 from services.provisioner.backends.process.layout import check_name
+from services.provisioner.backends.process.unitenv import check_env, unit_env, volume_binds
 from services.provisioner.backends.process.units import runner_alive
 
 if TYPE_CHECKING:
@@ -38,12 +39,19 @@ def _beside(
     spec = backend.unit_spec(req.unit)
     if spec is None or spec.get("app") != req.app:
         raise BackendError(f"unit {req.unit} not found")
-    backend._check_env(dict(req.env))
+    check_env(req.env)
     state = unitfs.read_json(str(backend.layout.unit_dir(req.unit) / unitfs.STATE)) or {}
     if not runner_alive(state) or state.get("status") == STOPPED:
         raise BackendError(f"unit {req.unit} is not running")
     release_dir = os.path.dirname(spec["cwd"])
-    env = backend._env(dict(req.env), release_dir, spec["home"], spec["tmp"], req.unit)
+    env = unit_env(
+        req.env,
+        release_dir,
+        spec["home"],
+        spec["tmp"],
+        req.unit,
+        private_tmp=bool(spec["namespace"]),
+    )
     env["PORT"] = str(state.get("port") or "")
     procs = []
     if backend.layout.as_root:
@@ -61,8 +69,8 @@ def _isolated(
     backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
 ) -> int:
     layout = backend.layout
-    release_dir = backend._release_dir(req.release, req.app)
-    backend._check_env(dict(req.env))
+    release_dir = backend.release_path(req.release, req.app)
+    check_env(req.env)
     owner = layout.owner(req.app)
     # The pid lets a later backend sweep it when we die before cleaning up.
     name = f"exec-{os.getpid()}-{secrets.token_hex(6)}"
@@ -72,7 +80,7 @@ def _isolated(
         home, tmp = directory / unitfs.HOME, directory / unitfs.TMP
         layout.make_dir(home, owner, 0o700, group_only=False)
         layout.make_dir(tmp, owner, 0o700, group_only=False)
-        env = backend._env(dict(req.env), release_dir, str(home), str(tmp), name)
+        env = unit_env(req.env, release_dir, str(home), str(tmp), name, private_tmp=layout.as_root)
         limits = {
             "memory": req.limits.memory,
             "swap": req.limits.swap,
@@ -86,7 +94,7 @@ def _isolated(
             "gid": owner[1] if owner else None,
             "root": backend.config.root,
             "tmp": str(tmp),
-            "binds": backend._binds(list(req.mounts), str(home)),
+            "binds": volume_binds(req.mounts, str(home), namespace=layout.as_root),
             "namespace": layout.as_root,
             "limits": limits,
         }
@@ -102,7 +110,7 @@ def _isolated(
     finally:
         if owner:
             cgroups.remove(layout.scope, name)
-        _discard(directory)
+        discard(directory)
 
 
 def _cfg(

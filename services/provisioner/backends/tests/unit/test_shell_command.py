@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.provisioner.backends.process.backend import shell_command
+from services.provisioner.backends.process.unitenv import shell_command
 
 
 @pytest.mark.parametrize(
