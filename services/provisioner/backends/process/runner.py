@@ -232,6 +232,7 @@ class Runner:
         """Until the command exits (stopping it first when asked to)."""
         child = self.child
         out = child.stdout
+        watched = [out, self.wake_r]
         deadline: float | None = None
         next_probe = 0.0
         while True:
@@ -242,12 +243,12 @@ class Runner:
                 self._signal_group(signal.SIGKILL)
                 cgroups.kill(self.spec["scope"], self.spec["id"])
                 deadline = float("inf")
-            readable, _, _ = select.select([out, self.wake_r], [], [], 0.25)
+            readable, _, _ = select.select(watched, [], [], 0.25)
             if self.wake_r in readable:
                 with contextlib.suppress(OSError):
                     os.read(self.wake_r, 512)
-            if out in readable:
-                self._copy(out)
+            if out in readable and not self._copy(out):
+                watched = [self.wake_r]  # it closed its output but runs on
             status = child.poll()
             if status is not None:
                 break
@@ -275,12 +276,14 @@ class Runner:
             with contextlib.suppress(OSError):
                 os.killpg(self.child.pid, sig)
 
-    def _copy(self, out: Any) -> None:
+    def _copy(self, out: Any) -> bool:
+        """Copy what the command wrote; False at the end of its output."""
         try:
             data = os.read(out.fileno(), 1 << 16)
         except BlockingIOError:
-            return
+            return True
         self._write(self.splitter.feed(data) if data else self.splitter.flush())
+        return bool(data)
 
     def _write(self, lines: list[bytes]) -> None:
         if self.log is not None and lines:

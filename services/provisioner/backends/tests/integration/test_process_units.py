@@ -294,3 +294,24 @@ def test_stack_stop_stops_the_units_of_its_data_dir(base: Path, sample: Release)
         assert find(other, unit.id).status == "stopped"  # type: ignore[union-attr]
     finally:
         other.close()
+
+
+def test_a_unit_that_closes_its_output_costs_its_runner_nothing(
+    backend: ProcessBackend, sample: Release
+) -> None:
+    unit = spec(sample, command="exec > /dev/null 2>&1; exec python3 app.py")
+    backend.start_unit(unit)
+    try:
+        started(backend, unit.id)
+        state = unitfs.read_json(str(unit_dir(backend, unit.id) / unitfs.STATE)) or {}
+
+        def cpu_ticks() -> int:
+            fields = Path(f"/proc/{state['runner_pid']}/stat").read_text().rpartition(")")[2]
+            utime, stime = fields.split()[11:13]
+            return int(utime) + int(stime)
+
+        before = cpu_ticks()
+        time.sleep(2.0)
+        assert cpu_ticks() - before < 30  # 0.3 s of CPU in 2 s: no busy loop
+    finally:
+        backend.remove_unit(unit.id)
