@@ -83,9 +83,7 @@ class BuildContract:
 
     def test_build_the_sample_app(self, backend: Backend, harness: Harness, workdir: Path) -> None:
         app = new_app("build")
-        start = time.monotonic()
         release, output = build(backend, workdir, app, platform=harness.platform)
-        assert time.monotonic() - start < 60
         assert release.app == app and release.version == 1 and release.image
         assert release.processes == {"web": "python3 app.py"}
         assert release.hooks.build and "build.txt" in release.hooks.build[0]

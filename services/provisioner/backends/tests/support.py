@@ -61,8 +61,10 @@ class Harness(Protocol):
         """Paths outside its own directories a unit of ``release``'s app tries to write."""
         ...
 
-    def volume_source(self, name: str) -> str:
-        """A fresh host directory (world-writable) usable as ``Mount.source``."""
+    def volume(self, name: str) -> tuple[str, str]:
+        """A fresh volume any app user may write: (``Mount.source``, the host directory
+        holding its files) — the same path for the process backend, a volume name and
+        its mountpoint for docker."""
         ...
 
 

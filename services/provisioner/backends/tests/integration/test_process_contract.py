@@ -60,10 +60,10 @@ class ProcessHarness:
             str(self.base / "owned.txt"),  # the test's own directory
         ]
 
-    def volume_source(self, name: str) -> str:
+    def volume(self, name: str) -> tuple[str, str]:
         path = Path(tempfile.mkdtemp(prefix=f"vol-{name}-", dir=self.base))
         path.chmod(0o777)
-        return str(path)
+        return str(path), str(path)
 
 
 @pytest.fixture(scope="session")
