@@ -141,7 +141,10 @@ class Introspector:
             ),
         }
         try:
-            resp = self._auth.send("POST", INTROSPECT_PATH, headers, RequestBody(body))
+            # Introspection only reads: it may go to another auth instance if one dies.
+            resp = self._auth.send(
+                "POST", INTROSPECT_PATH, headers, RequestBody(body), idempotent=True
+            )
         except UpstreamError as exc:
             raise AuthUnavailable(str(exc)) from exc
         try:

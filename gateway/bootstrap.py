@@ -11,6 +11,7 @@ from shared.settings import CONTEXTS
 
 from .app import Gateway
 from .authn import CacheInvalidator, Introspector
+from .discovery import Discovery
 from .limits import BodyLimits
 from .local import LocalRoutes
 from .metrics import Metrics
@@ -53,6 +54,7 @@ def create_gateway(
     table: RouteTable | None = None,
     listen_bus: bool = True,
     metrics: Metrics | None = None,
+    discover: bool = True,
 ) -> Gateway:
     settings = settings or GatewaySettings.from_env()
     base = settings.base
@@ -87,6 +89,13 @@ def create_gateway(
         )
         for ctx in CONTEXTS
     }
+    if discover:
+        Discovery(
+            {ctx: [upstreams[ctx], doc_upstreams[ctx]] for ctx in CONTEXTS},
+            base.service_urls,
+            registry_path=settings.instances_file or None,
+            resolve_every=settings.resolve_seconds,
+        ).start()
     document = PublicDocument(
         table.routes, ServiceDocuments(doc_upstreams, base.identity_secret).fetch
     )

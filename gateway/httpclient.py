@@ -25,8 +25,19 @@ class ProtocolError(OSError):
     """The upstream broke HTTP/1.1 framing or closed before answering."""
 
 
-class ClosedBeforeAnswer(ProtocolError):
-    """The connection was closed before one byte of the answer (safe to retry)."""
+class NotSent(ProtocolError):
+    """The request could not be written whole: the upstream cannot have acted on it,
+    so any request may go to another instance (if its body can be sent again)."""
+
+
+class NoAnswer(ProtocolError):
+    """The request was written, then the connection closed (or was reset) before one
+    byte of an answer. The upstream may have acted on it (an instance killed while
+    handling it): only an idempotent request may be sent again elsewhere."""
+
+    def __init__(self, message: str, reused: bool) -> None:
+        super().__init__(message)
+        self.reused = reused
 
 
 def _peer_closed(sock: socket.socket) -> bool:
@@ -61,6 +72,7 @@ class Connection:
         # buffered file object's readline() per line.
         self._buf = bytearray()
         self.used = False  # has carried a request before (a pooled connection)
+        self.idle_since = 0.0  # time.monotonic() when it was last given back to a pool
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
@@ -174,14 +186,16 @@ class Connection:
                         sock.sendall(chunk)
                 if chunked:
                     sock.sendall(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            if reused:
-                raise ClosedBeforeAnswer(str(exc)) from exc
+        except TimeoutError:
             raise
+        except ConnectionError as exc:
+            # The peer closed or reset before taking the whole request.
+            raise NotSent(str(exc)) from exc
         return self._read_head(method, reused)
 
     def _read_head(self, method: str, reused: bool) -> Response:
         buf = self._buf
+        answered = False  # an interim answer (100 Continue) came already
         while True:
             start = 0
             while True:
@@ -194,16 +208,16 @@ class Connection:
                 try:
                     received = self._recv()
                 except ConnectionResetError as exc:
-                    if reused and not buf:
-                        raise ClosedBeforeAnswer(str(exc)) from exc
-                    raise
+                    if answered or buf:
+                        raise
+                    raise NoAnswer(str(exc), reused) from exc
                 if not received:
-                    if reused and not buf:
-                        raise ClosedBeforeAnswer("connection closed before the answer")
-                    raise ProtocolError("connection closed before the answer")
+                    if answered or buf:
+                        raise ProtocolError("connection closed before the answer")
+                    raise NoAnswer("connection closed before the answer", reused)
             head = bytes(buf[:end])
             del buf[: end + 4]
-            reused = False  # bytes arrived: the request reached the upstream
+            answered = True  # bytes arrived: the request reached the upstream
             status_line, *header_lines = head.decode("latin-1").split("\r\n")
             parts = status_line.split(None, 2)
             if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from shared.errors import PERMISSION_DENIED
 from shared.golang.times import duration
 from shared.identity import Identity
+from shared.instances import DRAINING, UP
 from shared.permissions import has_global
 
 from .docs_page import DocsPage
@@ -105,6 +106,12 @@ class LocalRoutes:
     # -- healthcheck (events-and-http.md §1.11) -----------------------------------------
 
     def healthcheck(self, query: str) -> Answer:
+        """tsuru's ``name: WORKING (took)`` line per selected service, each followed by
+        one indented line per instance (``draining``/``down`` as the registry says).
+
+        A service fails when an instance that should take requests (up or down) does
+        not answer; a draining one is shown but not required.
+        """
         wanted = parse_qs(query).get("check", [])
         names = list(self._upstreams)
         selected = names if "all" in wanted else [n for n in names if n in wanted]
@@ -114,11 +121,23 @@ class LocalRoutes:
         lines, failed = [], False
         for name in selected:
             started = time.perf_counter()
-            error = self._upstreams[name].health(HEALTH_TIMEOUT)
+            checked = self._upstreams[name].health(HEALTH_TIMEOUT)
             took = duration(time.perf_counter() - started)
-            failed = failed or error is not None
-            status = "WORKING" if error is None else f"fail - {error}"
+            errors = [
+                f"{i.url}: {i.error}"
+                for i in checked
+                if i.error is not None and i.state != DRAINING
+            ]
+            if not checked:
+                errors.append("no instance")
+            failed = failed or bool(errors)
+            status = f"fail - {'; '.join(errors)}" if errors else "WORKING"
             lines.append(f"{name}: {status} ({took})\n")
+            for i in checked:
+                state = "WORKING" if i.error is None else f"fail - {i.error}"
+                if i.state != UP:
+                    state += f", {i.state}"
+                lines.append(f"  {i.url}: {state} ({duration(i.seconds)})\n")
         body = "".join(lines).encode()
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),

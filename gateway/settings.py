@@ -21,6 +21,10 @@ class GatewaySettings:
     apps_domain: str = ""
     # Connections kept per upstream instance and worker.
     pool_size: int = 64
+    # The launcher's live instance registry (TSUBAME_INSTANCES_FILE); empty: follow
+    # the service URLs, re-resolving host names every resolve_seconds.
+    instances_file: str = ""
+    resolve_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -33,4 +37,6 @@ class GatewaySettings:
             auth_cache_seconds=float(base.get("TSUBAME_GATEWAY_AUTH_CACHE_SECONDS", "5")),
             apps_domain=base.get("TSUBAME_APPS_DOMAIN").strip().strip(".").lower(),
             pool_size=int(base.get("TSUBAME_GATEWAY_POOL_SIZE", "64")),
+            instances_file=base.get("TSUBAME_INSTANCES_FILE").strip(),
+            resolve_seconds=max(0.1, float(base.get("TSUBAME_GATEWAY_RESOLVE_SECONDS", "2"))),
         )

@@ -1,11 +1,14 @@
 """Forwarding to the instances of one service: pooled, round robin, streamed.
 
-A request goes to the next instance in turn. An instance that refuses the
-connection is skipped and the next one tried; so is a pooled connection the
-instance closed meanwhile, as long as no byte of a streamed request body has
-been read from the client yet (small bodies are buffered and can always be
-sent again). The response is handed back as soon as its headers arrive; its
-body is then read chunk by chunk as the upstream writes it, with no timeout.
+A request goes to the next instance that is up, in turn (the set is kept current by
+gateway/discovery.py). An instance that refuses the connection is skipped and the
+next one tried, as is one that closed before taking the whole request. One that
+dies after the request was written (killed while handling it) may have acted on it:
+the request then goes to another instance only if it is idempotent, so a
+non-idempotent request is never sent twice. Either way no byte of a streamed request
+body may have been read from the client yet (small bodies are buffered and can
+always be sent again). The response is handed back as soon as its headers arrive;
+its body is then read chunk by chunk as the upstream writes it, with no timeout.
 
 The client is gateway.httpclient with a small per-instance pool of keep-alive
 connections (see there why not urllib3 or http.client).
@@ -15,11 +18,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
-from urllib.parse import urlsplit
 
-from .httpclient import ClosedBeforeAnswer, Connection, Response
+from shared.instances import DOWN, UP
+
+from .httpclient import Connection, NoAnswer, NotSent, Response
+from .instances import Instance, InstanceHealth, InstanceStatus, probe
 
 log = logging.getLogger("tsubame.gateway")
 
@@ -132,45 +138,13 @@ def _read_exactly(stream: IO[bytes], length: int) -> bytes:
     return b"".join(parts)
 
 
-class Instance:
-    """One base URL and its idle keep-alive connections (one worker's pool)."""
-
-    def __init__(self, url: str, connect_timeout: float, pool_size: int) -> None:
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"unsupported service URL {url!r} (http://host:port expected)")
-        self.url = url
-        self.host = parts.hostname
-        self.port = parts.port or 80
-        self._connect_timeout = connect_timeout
-        self._pool_size = pool_size
-        self._idle: list[Connection] = []
-
-    def acquire(self, fresh: bool = False) -> Connection:
-        while self._idle and not fresh:
-            conn = self._idle.pop()
-            if conn.reusable():
-                return conn
-            conn.close()
-        return Connection(self.host, self.port, self._connect_timeout)
-
-    def release(self, conn: Connection) -> None:
-        if conn.sock is not None and len(self._idle) < self._pool_size:
-            self._idle.append(conn)
-        else:
-            conn.close()
-
-    def close(self) -> None:
-        while self._idle:
-            self._idle.pop().close()
-
-
 class UpstreamResponse:
     """Status and headers of an upstream answer; the body is read on demand."""
 
     def __init__(self, instance: Instance, resp: Response) -> None:
         self._instance = instance
         self._resp = resp
+        self._released = False
         self.status = resp.status
         self.reason = resp.reason
         self.headers = resp.headers
@@ -180,20 +154,38 @@ class UpstreamResponse:
         self.read = resp.read
         self.read1 = resp.read1
 
+    @property
+    def instance_url(self) -> str:
+        return self._instance.url
+
     def detach(self) -> tuple[Connection, bytes]:
         """Take the connection out of HTTP (a 101 upgrade): it and the bytes already read."""
+        self._done()
         return self._resp.conn, self._resp.conn.take_buffer()
 
     def release(self) -> None:
         """Give the connection back if the body was read to its end, else close it."""
+        if self._released:
+            return
+        self._done()
         if self._resp.reusable:
             self._instance.release(self._resp.conn)
         else:
             self._resp.conn.close()
 
+    def _done(self) -> None:
+        if not self._released:
+            self._released = True
+            self._instance.in_flight -= 1
+
 
 class Upstream:
-    """The instances of one service (``TSUBAME_<CTX>_URLS``), as seen by one worker."""
+    """The instances of one service, as seen by one worker.
+
+    Starts with ``urls`` (``TSUBAME_<CTX>_URLS``), all up; gateway/discovery.py keeps
+    the set current with ``update()``. Requests go round robin over the instances
+    that are up.
+    """
 
     def __init__(
         self,
@@ -205,10 +197,45 @@ class Upstream:
         pool_size: int = 64,
     ) -> None:
         self.ctx = ctx
-        self.urls = tuple(urls)
-        self.instances = [Instance(url, connect_timeout, pool_size) for url in self.urls]
         self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        self._pool_size = pool_size
         self._turn = itertools.count()
+        self._all: dict[str, Instance] = {}
+        # Swapped whole by update(), so a request sees one consistent set.
+        self._up: tuple[Instance, ...] = ()
+        self._others: tuple[Instance, ...] = ()
+        self.update([(url, UP) for url in urls])
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return tuple(self._all)
+
+    @property
+    def instances(self) -> list[Instance]:
+        return list(self._all.values())
+
+    def update(self, entries: Iterable[tuple[str, str]]) -> None:
+        """Make the instance set ``[(url, state), ...]``; pools of kept URLs survive."""
+        wanted = dict(entries)
+        known = self._all
+        fresh: dict[str, Instance] = {}
+        for url, state in wanted.items():
+            instance = known.get(url)
+            if instance is None:
+                instance = Instance(url, self._connect_timeout, self._pool_size, state)
+            elif instance.state != state:
+                instance.state = state
+                if state != UP:
+                    instance.close()  # idle connections; busy ones close on release
+            fresh[url] = instance
+        for url, instance in known.items():
+            if url not in fresh:
+                instance.retired = True
+                instance.close()
+        self._all = fresh
+        self._up = tuple(i for i in fresh.values() if i.state == UP)
+        self._others = tuple(i for i in fresh.values() if i.state == DOWN)
 
     def send(
         self,
@@ -218,26 +245,36 @@ class Upstream:
         body: RequestBody,
         *,
         fresh: bool = False,
+        idempotent: bool | None = None,
     ) -> UpstreamResponse:
         """Send the request to one instance; the response's body is not read yet.
 
         ``fresh``: on a new connection (an upgrade request, whose connection is then
-        taken over and never pooled).
+        taken over and never pooled). ``idempotent``: whether the request may be sent
+        again after an instance failed while handling it (default: by method).
         """
-        n = len(self.instances)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT
+        # Instances that are up; when none is, the ones that died (the launcher is
+        # restarting them, one may be back before the registry says so).
+        instances = self._up or self._others
+        n = len(instances)
         first = next(self._turn)
         if body.streamed and body.length is not None:
             headers["Content-Length"] = str(body.length)
         # Every instance once, plus one more try for a pooled connection found closed.
         for attempt in range(n + 1 if n else 0):
-            instance = self.instances[(first + attempt) % n]
+            instance = instances[(first + attempt) % n]
             conn = instance.acquire(fresh)
             if conn.sock is None:
                 try:
                     conn.connect()
                 except OSError as exc:
+                    instance.failed += 1
                     log.warning("%s instance %s unreachable: %s", self.ctx, instance.url, exc)
                     continue  # nothing was read from the client yet
+            instance.sent += 1
+            instance.in_flight += 1
             try:
                 resp = conn.request(
                     method,
@@ -251,20 +288,17 @@ class Upstream:
                 conn.close()  # the service got part of a body: this request is void
                 raise
             except TimeoutError as exc:
+                instance.in_flight -= 1
                 conn.close()
                 raise UpstreamTimeout(self.ctx) from exc
             except OSError as exc:
+                instance.in_flight -= 1
+                instance.failed += 1
                 conn.close()
                 log.warning("%s instance %s failed: %r", self.ctx, instance.url, exc)
-                # Another instance gets the request only if this one surely did not act
-                # on it: a pooled connection closed before answering, or a reset of an
-                # idempotent request. A body already streamed from the client is gone.
-                retry = isinstance(exc, ClosedBeforeAnswer) or (
-                    isinstance(exc, ConnectionError) and method in IDEMPOTENT
-                )
-                if not (retry and body.replayable):
-                    break
-                continue
+                if body.replayable and _may_resend(exc, idempotent):
+                    continue
+                break
             # The timeout bounds the wait for the headers; a followed log or a long deploy
             # may then stay silent for a long time.
             if conn.sock is not None:
@@ -272,29 +306,40 @@ class Upstream:
             return UpstreamResponse(instance, resp)
         raise ServiceUnavailable(self.ctx)
 
-    def health(self, timeout: float = 5.0) -> str | None:
-        """None if every instance answers ``GET /internal/health`` with 200, else why not."""
-        if not self.instances:
-            return "no instance configured"
-        errors = []
-        for instance in self.instances:
-            conn = Connection(instance.host, instance.port, timeout)
-            try:
-                resp = conn.request(
-                    "GET", "/internal/health", {}, None, chunked=False, timeout=timeout
-                )
-                resp.read()
-                if resp.status != 200:
-                    errors.append(f"{instance.url} answered {resp.status}")
-            except (OSError, ValueError) as exc:
-                errors.append(f"{instance.url}: {exc}")
-            finally:
-                conn.close()
-        return "; ".join(errors) or None
+    def snapshot(self) -> list[InstanceStatus]:
+        return [
+            InstanceStatus(i.url, i.state, i.sent, i.failed, i.in_flight)
+            for i in self._all.values()
+        ]
+
+    def health(self, timeout: float = 5.0) -> list[InstanceHealth]:
+        """``GET /internal/health`` of every instance, in order."""
+        found = []
+        for instance in list(self._all.values()):
+            started = time.perf_counter()
+            error = probe(instance, timeout)
+            found.append(
+                InstanceHealth(instance.url, instance.state, error, time.perf_counter() - started)
+            )
+        return found
 
     def close(self) -> None:
-        for instance in self.instances:
+        for instance in self._all.values():
             instance.close()
+
+
+def _may_resend(exc: OSError, idempotent: bool) -> bool:
+    """Whether a request that failed with ``exc`` may go to another instance.
+
+    A request that never reached the instance whole may always be resent. One the
+    instance may have acted on (the connection died after it was written) is resent
+    only if idempotent: a non-idempotent request is never sent twice.
+    """
+    if isinstance(exc, NotSent):
+        return True
+    if isinstance(exc, NoAnswer | ConnectionError):
+        return idempotent
+    return False
 
 
 class Relay:

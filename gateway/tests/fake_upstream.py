@@ -10,6 +10,9 @@
 * ``GET /apps/streamer/log``: writes one line, waits until the file
   ``<control>/go`` exists, writes a second line;
 * ``GET /apps/sleeper/env``: sleeps 3 s before answering;
+* ``/apps/hold-<id>/env`` (any method): creates ``<control>/seen-<port>-<id>``; if the file
+  ``<control>/hold-<port>`` exists, also ``<control>/held-<port>-<id>``, then waits
+  (up to 60 s) for a test to kill this instance while it holds the request;
 * anything else: 200 JSON describing the request (service name, port, method, path, query,
   headers, body length and sha256), the body read in chunks.
 """
@@ -71,6 +74,8 @@ def make_app(name: str, control: Path | None, port: int = 0) -> Any:
             return _stream(control)
         if path == "/apps/sleeper/env":
             time.sleep(3)
+        if path.startswith("/apps/hold-") and path.endswith("/env") and control is not None:
+            _hold(control, port, path.split("/")[2].removeprefix("hold-"))
         digest = hashlib.sha256()
         size = 0
         stream = environ["wsgi.input"]
@@ -112,6 +117,16 @@ def make_app(name: str, control: Path | None, port: int = 0) -> Any:
         return [body]
 
     return app
+
+
+def _hold(control: Path, port: int, request_id: str) -> None:
+    (control / f"seen-{port}-{request_id}").touch()
+    if not (control / f"hold-{port}").exists():
+        return
+    (control / f"held-{port}-{request_id}").touch()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _stream(control: Path) -> Iterator[bytes]:

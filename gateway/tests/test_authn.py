@@ -37,11 +37,18 @@ class FakeAuth:
         self.down = False
 
     def send(
-        self, method: str, target: str, headers: dict[str, str], body: RequestBody
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: RequestBody,
+        idempotent: bool | None = None,
     ) -> FakeAnswer:
         if self.down:
             raise ServiceUnavailable("auth")
         assert (method, target) == ("POST", "/internal/introspect")
+        # Introspection reads only: another auth instance may retry it.
+        assert idempotent is True
         assert body.data is not None
         token = json.loads(body.data)["token"]
         self.calls.append({"token": token, "headers": headers})

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from gateway.httpclient import ClosedBeforeAnswer, Connection, ProtocolError
+from gateway.httpclient import Connection, NoAnswer, NotSent, ProtocolError
 
 
 def _read_request(peer: socket.socket) -> bytes:
@@ -194,7 +194,7 @@ def test_idle_connection_closed_by_the_peer_is_not_reusable(peer) -> None:  # ty
     assert not conn.reusable()
 
 
-def test_reused_connection_closed_before_answer_is_retryable(peer) -> None:  # type: ignore[no-untyped-def]
+def test_reused_connection_closed_before_answer_is_no_answer(peer) -> None:  # type: ignore[no-untyped-def]
     def script(s: socket.socket) -> None:
         _read_request(s)
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -204,21 +204,47 @@ def test_reused_connection_closed_before_answer_is_retryable(peer) -> None:  # t
     p = peer(script)
     conn = p.connection()
     conn.request("GET", "/", {}, None, chunked=False, timeout=5).read()
-    with pytest.raises(ClosedBeforeAnswer):
+    with pytest.raises(NoAnswer) as info:
         conn.request("GET", "/", {}, None, chunked=False, timeout=5)
+    assert info.value.reused
     p.join()
 
 
-def test_first_request_without_answer_is_not_retryable(peer) -> None:  # type: ignore[no-untyped-def]
+def test_first_request_without_answer_is_no_answer(peer) -> None:  # type: ignore[no-untyped-def]
+    # The request was written: the upstream may have acted on it (only an idempotent
+    # request may be sent again), whether the connection was new or pooled.
     def script(s: socket.socket) -> None:
         _read_request(s)
         s.shutdown(socket.SHUT_WR)
 
     p = peer(script)
+    with pytest.raises(NoAnswer) as info:
+        p.connection().request("GET", "/", {}, None, chunked=False, timeout=5)
+    assert not info.value.reused
+    assert not isinstance(info.value, NotSent)
+    p.join()
+
+
+def test_connection_closed_mid_answer_is_not_no_answer(peer) -> None:  # type: ignore[no-untyped-def]
+    def script(s: socket.socket) -> None:
+        _read_request(s)
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-")
+        s.shutdown(socket.SHUT_WR)
+
+    p = peer(script)
     with pytest.raises(ProtocolError) as info:
         p.connection().request("GET", "/", {}, None, chunked=False, timeout=5)
-    assert not isinstance(info.value, ClosedBeforeAnswer)
+    assert not isinstance(info.value, NoAnswer)
     p.join()
+
+
+def test_peer_gone_before_the_request_is_not_sent(peer) -> None:  # type: ignore[no-untyped-def]
+    p = peer(lambda s: None)
+    p.join()  # closes the peer's end
+    conn = p.connection()
+    with pytest.raises(NotSent):
+        # A body larger than the socket buffers: the write itself fails.
+        conn.request("POST", "/", {}, b"x" * (8 << 20), chunked=False, timeout=5)
 
 
 @pytest.mark.parametrize(

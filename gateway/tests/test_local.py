@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.instances import InstanceHealth
 from gateway.local import LocalRoutes
 from gateway.metrics import Metrics
 from gateway.routing import Route
@@ -9,17 +10,26 @@ from shared.identity import Grant, Identity
 
 
 class Healthy:
-    def __init__(self, answer: str | None) -> None:
-        self.answer = answer
+    """An upstream whose instances answer (None) or fail (a reason) the health probe."""
 
-    def health(self, timeout: float = 5.0) -> str | None:
-        return self.answer
+    def __init__(self, *answers: str | None, states: tuple[str, ...] = ()) -> None:
+        self.answers = answers
+        self.states = states or ("up",) * len(answers)
+
+    def health(self, timeout: float = 5.0) -> list[InstanceHealth]:
+        return [
+            InstanceHealth(f"http://10.0.0.{n}:8000", state, answer, 0.0015)
+            for n, (answer, state) in enumerate(zip(self.answers, self.states, strict=True), 1)
+        ]
 
 
-def local(**upstreams: str | None) -> LocalRoutes:
+def local(**upstreams: str | None | Healthy) -> LocalRoutes:
     return LocalRoutes(
         "http://tsuru.example.com",
-        {name: Healthy(answer) for name, answer in upstreams.items()},  # type: ignore[misc]
+        {  # type: ignore[misc]
+            name: answer if isinstance(answer, Healthy) else Healthy(answer)
+            for name, answer in upstreams.items()
+        },
         Metrics(None),
     )
 
@@ -36,14 +46,39 @@ def test_healthcheck_without_selection_checks_nothing() -> None:
 
 
 def test_healthcheck_reports_selected_checks_in_order() -> None:
-    routes = local(auth=None, apps="http://a:1 answered 503", events=None)
+    routes = local(auth=None, apps="answered 503", events=None)
     status, headers, body = routes.answer(route("/healthcheck"), "check=events&check=apps", None)
     assert status == "500 Internal Server Error"
     lines = body.decode().splitlines()
-    assert lines[0].startswith("apps: fail - http://a:1 answered 503 (")
-    assert lines[1].startswith("events: WORKING (")
+    assert lines[0].startswith("apps: fail - http://10.0.0.1:8000: answered 503 (")
+    assert lines[1] == "  http://10.0.0.1:8000: fail - answered 503 (1.5ms)"
+    assert lines[2].startswith("events: WORKING (")
+    assert lines[3] == "  http://10.0.0.1:8000: WORKING (1.5ms)"
     status, _, body = routes.answer(route("/healthcheck/"), "check=all", None)
-    assert [line.split(":")[0] for line in body.decode().splitlines()] == ["auth", "apps", "events"]
+    services = [line.split(":")[0] for line in body.decode().splitlines() if line[0] != " "]
+    assert services == ["auth", "apps", "events"]
+
+
+def test_healthcheck_shows_each_instance_and_its_state() -> None:
+    routes = local(
+        auth=Healthy(None, None, "connection refused", states=("up", "up", "down")),
+        apps=Healthy(None, "connection refused", states=("up", "draining")),
+    )
+    status, _, body = routes.answer(route("/healthcheck"), "check=all", None)
+    lines = body.decode().splitlines()
+    # A dead instance the launcher is restarting fails its service ...
+    assert lines[0].startswith("auth: fail - http://10.0.0.3:8000: connection refused (")
+    assert lines[1:4] == [
+        "  http://10.0.0.1:8000: WORKING (1.5ms)",
+        "  http://10.0.0.2:8000: WORKING (1.5ms)",
+        "  http://10.0.0.3:8000: fail - connection refused, down (1.5ms)",
+    ]
+    # ... a draining one (about to stop on purpose) does not.
+    assert lines[4].startswith("apps: WORKING (")
+    assert lines[6] == "  http://10.0.0.2:8000: fail - connection refused, draining (1.5ms)"
+    assert status == "500 Internal Server Error"
+    status, _, _ = routes.answer(route("/healthcheck"), "check=apps", None)
+    assert status == "200 OK"
 
 
 def test_index_names_the_target() -> None:

@@ -45,7 +45,8 @@ def test_killed_service_answers_502_others_keep_working_restart_recovers(
     assert requests.get(url + "/healthcheck").text == "WORKING"
     health = requests.get(url + "/healthcheck?check=catalog&check=events")
     assert health.status_code == 500
-    lines = health.text.splitlines()
+    # One line per service, each followed by indented lines for its instances.
+    lines = [line for line in health.text.splitlines() if not line.startswith(" ")]
     assert lines[0].startswith("catalog: fail - ")
     assert lines[1].startswith("events: WORKING (")
 
