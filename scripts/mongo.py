@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.procs import Child, free_port, tail
+from scripts.procs import Child, Spawner, free_port, tail
 
 
 class MongoStartError(RuntimeError):
@@ -36,6 +36,7 @@ class MongoServer:
         port: int | None = None,
         host: str = "127.0.0.1",
         cache_size: str = "256M",
+        spawner: Spawner | None = None,
     ) -> None:
         self.storage_path = Path(storage_path)
         self.host = host
@@ -59,6 +60,7 @@ class MongoServer:
             log_path,
             # secantusd reads ./secantusd.toml if present: run it where none is.
             cwd=self.storage_path,
+            spawner=spawner,
         )
 
     @property
@@ -97,6 +99,24 @@ class MongoServer:
             finally:
                 client.close()
             time.sleep(0.2)
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        """Whether the server answers a ping now."""
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.url,
+            serverSelectionTimeoutMS=int(timeout * 1000),
+            connectTimeoutMS=int(timeout * 1000),
+        )
+        try:
+            client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
 
     def stop(self) -> None:
         self.child.stop(grace=10.0)

@@ -3,7 +3,10 @@
 Every child is the leader of a new session (``setsid``), so ``killpg`` reaches it
 and everything it forks (gunicorn workers). On Linux each child also asks the
 kernel for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``): a launcher killed
-with -9 still takes its stack down.
+with -9 still takes its stack down. The kernel's "parent" there is the *thread*
+that forked the child, so children are started through a `Spawner`: one thread that
+lives as long as the stack, whichever thread (supervisor, control socket, a test)
+asks for the start.
 """
 
 from __future__ import annotations
@@ -11,13 +14,19 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -65,6 +74,49 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
 
+class Spawner:
+    """Runs every child start on one long-lived thread (see the module docstring).
+
+    ``run(fn)`` calls ``fn`` on that thread and returns its result (or raises its
+    error); called on the spawner thread itself it just calls ``fn``. ``close()``
+    ends the thread: call it only once the children it started are stopped, since
+    they receive SIGTERM when it ends.
+    """
+
+    def __init__(self, name: str = "spawner") -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fn, future = job
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the caller
+                future.set_exception(exc)
+
+    def run(self, fn: Callable[[], T]) -> T:
+        if threading.current_thread() is self._thread:
+            return fn()
+        if not self._thread.is_alive():
+            raise RuntimeError("spawner closed")
+        future: Future[object] = Future()
+        self._jobs.put((fn, future))
+        result: T = future.result()  # type: ignore[assignment]
+        return result
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=10)
+
+
 class Child:
     """One command run as its own process group, output appended to a log file."""
 
@@ -75,24 +127,35 @@ class Child:
         log_path: Path,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        spawner: Spawner | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
+        self.spawner = spawner
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0  # time.monotonic() of the last start
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
-    def start(self) -> None:
+    def start(self, note: str = "starting") -> None:
+        """Start (or start again) the command; ``note`` heads its block in the log."""
+        if self.spawner is not None:
+            self.spawner.run(lambda: self._start(note))
+        else:
+            self._start(note)
+
+    def _start(self, note: str) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            log.write(f"--- {stamp} starting {self.name}: {' '.join(self.argv)}\n".encode())
+            log.write(f"--- {stamp} {note} {self.name}: {' '.join(self.argv)}\n".encode())
             log.flush()
+            self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
@@ -116,6 +179,15 @@ class Child:
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def reap_group(self) -> None:
+        """SIGKILL what is left of the group of a leader that died (orphaned gunicorn
+        workers still holding its port) and wait until it is gone."""
+        if self.proc is None or self.proc.poll() is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        _wait_group_gone(self.proc.pid, 5.0)
 
     def kill(self) -> None:
         """SIGKILL the whole group at once (a crash, for tests)."""

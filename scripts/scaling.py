@@ -1,0 +1,71 @@
+"""What can be scaled and how a scale request is written.
+
+Roles are the names a user scales: a service (``apps``: its gunicorn instances, each
+on its own port), a service's bus worker (``apps-worker``: consumers of the same
+queues, so each message goes to one of them) and the ``gateway`` (instances share
+the public port with SO_REUSEPORT; the kernel spreads connections). The database is
+one process and is not scaled.
+
+``TSUBAME_SCALE="apps=3,auth=2,gateway=2,provisioner-worker=2"`` at start, or
+``python -m scripts.stack scale apps=1`` against a running stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from shared.settings import CONTEXTS
+
+GATEWAY = "gateway"
+DATABASE = "mongo"
+SERVICES = CONTEXTS
+WORKERS = tuple(f"{ctx}-worker" for ctx in CONTEXTS)
+SCALABLE = (*SERVICES, *WORKERS, GATEWAY)
+MAX_INSTANCES = 16
+
+
+class ScaleError(ValueError):
+    pass
+
+
+def worker_role(ctx: str) -> str:
+    return f"{ctx}-worker"
+
+
+def process_name(role: str, index: int) -> str:
+    """``auth`` for the first instance, then ``auth-2``, ``auth-3`` ..."""
+    return role if index == 1 else f"{role}-{index}"
+
+
+def check_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """Validated copy of ``{role: instances}``; ScaleError names what is wrong."""
+    checked: dict[str, int] = {}
+    for role, count in counts.items():
+        if role not in SCALABLE:
+            raise ScaleError(f"cannot scale {role!r}: one of {', '.join(SCALABLE)}")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise ScaleError(f"{role}: the number of instances must be an integer")
+        if not 1 <= count <= MAX_INSTANCES:
+            raise ScaleError(f"{role}: the number of instances must be 1 to {MAX_INSTANCES}")
+        checked[role] = count
+    return checked
+
+
+def parse_scale(items: str | Iterable[str]) -> dict[str, int]:
+    """``"apps=3,auth=2"`` or ``["apps=3", "auth=2"]`` -> ``{"apps": 3, "auth": 2}``."""
+    if isinstance(items, str):
+        items = [items]
+    counts: dict[str, int] = {}
+    for item in items:
+        for part in item.replace(",", " ").split():
+            role, sep, value = part.partition("=")
+            role = role.strip()
+            if not sep or not role:
+                raise ScaleError(f"{part!r}: expected NAME=COUNT, e.g. apps=2")
+            value = value.strip()
+            if not value.isascii() or not value.isdigit() or len(value) > 3:
+                raise ScaleError(f"{part!r}: the number of instances must be an integer")
+            if role in counts:
+                raise ScaleError(f"{role} is given twice")
+            counts[role] = int(value)
+    return check_counts(counts)
