@@ -54,11 +54,13 @@ class Cell:
 class _Client:
     """One keep-alive connection sending the same GET again and again."""
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, headers: dict[str, str] | None = None) -> None:
         parts = urlsplit(url)
         self.addr = (parts.hostname or "127.0.0.1", parts.port or 80)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self.request = (
-            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: tsubame-bench\r\n\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: tsubame-bench\r\n"
+            f"{extra}\r\n"
         ).encode()
         self.sock: socket.socket | None = None
         self.buf = b""
@@ -120,14 +122,21 @@ class _Client:
             self.sock = None
 
 
-def run_cell(url: str, path: str, clients: int, seconds: float, warmup: float) -> Cell:
+def run_cell(
+    url: str,
+    path: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    headers: dict[str, str] | None = None,
+) -> Cell:
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
     measuring = {"on": False}
     stop_at = {"t": float("inf")}
 
     def worker() -> None:
-        client = _Client(url, path)
+        client = _Client(url, path, headers)
         try:
             while True:
                 started = time.perf_counter()

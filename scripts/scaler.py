@@ -83,9 +83,6 @@ def _start(stack: Stack, added: list[Proc], timeout: float) -> None:
         proc.state = STARTING
     stack._wait(added, timeout)
     stack._mark_up(added)
-    generation = stack._publish()
-    if any(p.role in SERVICES for p in added):
-        await_gateways(stack, generation)
 
 
 def _drain(stack: Stack, victims: list[Proc]) -> None:

@@ -324,7 +324,11 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
-                pending = [p.name for p in self._procs.values() if not p.held and p.state != UP]
+                pending = [
+                    p.name
+                    for p in self._procs.values()
+                    if not p.held and (p.state != UP or not p.child.running())
+                ]
             if not pending:
                 return
             if time.monotonic() > deadline:
@@ -402,12 +406,18 @@ class Stack:
         self._mark_up(todo)
 
     def _mark_up(self, procs: Iterable[Proc]) -> None:
+        """Mark started processes up; return once the gateways know (see scaler)."""
+        from scripts.scaler import await_gateways
+
+        procs = list(procs)
         with self._lock:
             for proc in procs:
                 if proc.state == STARTING and proc.child.running():
                     proc.state = UP
                     proc.failures = 0
-            self._publish()
+            generation = self._publish()
+        if any(p.role in SERVICES for p in procs):
+            await_gateways(self, generation)
 
     def _changed(self, proc: Proc) -> None:
         if proc.role in SERVICES:
@@ -487,10 +497,9 @@ class Stack:
         for proc in new:
             proc.child.start()
             proc.state = STARTING
+        # A worker that fails at start-up (import error, bad config) dies within the
+        # moment a worker must stay up to count as healthy.
         self._wait(new, max(1.0, deadline - time.monotonic()))
-        # A worker that fails at start-up (import error, bad config) dies within a moment.
-        time.sleep(0.5)
-        self._wait([p for p in new if p.role in WORKERS], 1.0)
         self._mark_up(new)
 
     # -- making processes (called under the lock by start and scale) --------------------
@@ -583,7 +592,7 @@ class Stack:
                         f"{child.name} exited with {child.exit_code()} "
                         f"(log {child.log_path}):\n{tail(child.log_path)}"
                     )
-                if not (proc.child.running() if proc.health is None else proc.health()):
+                if not proc.healthy():  # a worker: up for a moment (no health URL)
                     still.append(proc)
             pending = still
             if not pending:

@@ -57,8 +57,48 @@ while True:
 """
 
 
-def write_standins(root: Path, broken: dict[str, str] | None = None) -> Path:
-    """Write the modules under ``root``; ``broken`` maps a module path to its source."""
+# A worker serving the commands of its context through the real bus (shared/worker.py):
+# the test command {"id": ..., "seconds": n} reports the worker's pid, works n seconds,
+# records the pid in $TSUBAME_DATA_DIR/handled/<id> and finishes. A worker refuses to
+# start while $TSUBAME_DATA_DIR/fail-new-workers exists (a scale-up that fails).
+COMMAND_WORKER = """
+import os
+import sys
+import time
+
+from shared.settings import Settings
+from shared.worker import run_worker
+
+DATA = os.environ["TSUBAME_DATA_DIR"]
+
+
+def handle(command, reply):
+    reply({"pid": os.getpid(), "step": "started", "id": command.get("id")})
+    deadline = time.monotonic() + float(command.get("seconds", 0))
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    handled = os.path.join(DATA, "handled")
+    os.makedirs(handled, exist_ok=True)
+    with open(os.path.join(handled, str(command.get("id"))), "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    reply({"pid": os.getpid(), "step": "done"})
+
+
+if __name__ == "__main__":
+    if os.path.exists(os.path.join(DATA, "fail-new-workers")):
+        sys.exit("refusing to start: fail-new-workers exists")
+    settings = Settings.from_env()
+    raise SystemExit(run_worker(sys.argv[0].split(os.sep)[-2], [], settings, commands=handle))
+"""
+
+
+def write_standins(
+    root: Path,
+    broken: dict[str, str] | None = None,
+    command_workers: tuple[str, ...] = (),
+) -> Path:
+    """Write the modules under ``root``; ``broken`` maps a module path to its source;
+    the contexts in ``command_workers`` get COMMAND_WORKER as their worker."""
     for ctx in CONTEXTS:
         pkg = root / "services" / ctx
         pkg.mkdir(parents=True, exist_ok=True)
@@ -69,6 +109,8 @@ def write_standins(root: Path, broken: dict[str, str] | None = None) -> Path:
     (root / "gateway").mkdir(exist_ok=True)
     (root / "gateway" / "__init__.py").write_text("")
     (root / "gateway" / "wsgi.py").write_text(GATEWAY)
+    for ctx in command_workers:
+        (root / "services" / ctx / "worker.py").write_text(COMMAND_WORKER)
     for relpath, source in (broken or {}).items():
         (root / relpath).write_text(source)
     return root

@@ -209,5 +209,5 @@ class Supervisor:
         proc.died_at = now
         self._log(
             f"{proc.name} (pid {pid}) exited with {describe_exit(code)} after {ran:.1f}s; "
-            f"restarting in {delay:.1f}s (log {proc.log_path})"
+            f"restarting in {delay:g}s (log {proc.log_path})"
         )

@@ -138,3 +138,27 @@ def test_example_env_names_the_required_secret() -> None:
     example = (REPO_ROOT / "deploy" / "tsubame.env.example").read_text()
     assert re.search(r"^TSUBAME_IDENTITY_SECRET=", example, re.M)
     assert Path(REPO_ROOT / "deploy" / "gunicorn.py").is_file()
+
+
+def test_every_service_and_worker_can_be_scaled() -> None:
+    """``docker compose up --scale apps=3``: a replica must not clash with another."""
+    all_services = services()
+    for name in [*CONTEXTS, *(f"{ctx}-worker" for ctx in CONTEXTS)]:
+        spec = all_services[name]
+        assert "container_name" not in spec, name  # names are unique per container
+        assert "hostname" not in spec, name
+        assert "ports" not in spec, name  # a second replica could not bind a host port
+        assert spec.get("deploy", {}).get("replicas", 1) >= 1
+
+
+def test_the_gateway_reaches_every_replica_by_service_name() -> None:
+    gateway = services()["gateway"]
+    env = gateway["environment"]
+    for ctx in CONTEXTS:
+        # A name, not an address: the gateway resolves it to every replica, again and again.
+        assert env[f"TSUBAME_{ctx.upper()}_URLS"] == f"http://{ctx}:8000"
+    assert 0 < float(env["TSUBAME_GATEWAY_RESOLVE_SECONDS"].split(":-")[1].rstrip("}")) <= 5
+    assert "TSUBAME_INSTANCES_FILE" not in env  # the launcher's registry is for local stacks
+    # The one published entry point.
+    assert "container_name" not in gateway
+    assert [str(p) for p in gateway["ports"]] == ["${TSUBAME_PORT:-8080}:8080"]

@@ -51,6 +51,24 @@ def read_until(proc: subprocess.Popen[bytes], marker: str, timeout: float) -> st
     return out.decode(errors="replace")
 
 
+def stack_command(data: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.stack", *args, "--data-dir", str(data)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def status_pids(data: Path, env: dict[str, str]) -> dict[str, int]:
+    result = stack_command(data, "status", env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()[1:]]
+    return {fields[0]: int(fields[1].removeprefix("pid=")) for fields in lines}
+
+
 def test_run_prints_the_url_and_stops_on_sigterm(tmp_path: Path, namespace: str) -> None:
     data = tmp_path / "data"
     port = free_port()
@@ -59,6 +77,7 @@ def test_run_prints_the_url_and_stops_on_sigterm(tmp_path: Path, namespace: str)
         "TSUBAME_NAMESPACE": f"{namespace}_cli",
         "TSUBAME_MONGO_URL": "",
         "TSUBAME_WORKERS": "1",
+        "TSUBAME_SCALE": "apps=2,events-worker=2",
     }
     proc = subprocess.Popen(
         [
@@ -86,8 +105,38 @@ def test_run_prints_the_url_and_stops_on_sigterm(tmp_path: Path, namespace: str)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(f"http://127.0.0.1:{port}/healthcheck", timeout=10) as resp:
             assert resp.status == 200
-        assert len(processes_mentioning(str(data))) >= 12  # db, 5 services, 5 workers, gateway
+        assert len(processes_mentioning(str(data))) >= 14  # db, 6 services, 6 workers, gateway
         assert (data / "stack.env").read_text().count(f"TSUBAME_PORT={port}") == 1
+        assert "Instances: apps=2, events-worker=2" in out
+
+        # Another shell: the running launcher's processes, then a rescale.
+        pids = status_pids(data, env)
+        assert {"apps", "apps-2", "events-worker-2", "gateway", "mongo"} <= set(pids)
+        result = stack_command(data, "scale", "apps=1", "auth=2", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "draining apps-2" in result.stdout and "starting auth-2" in result.stdout
+        assert "Instances: auth=2, apps=1," in result.stdout
+        pids = status_pids(data, env)
+        assert "apps-2" not in pids and "auth-2" in pids
+        for bad in (["apps=0"], ["mongo=2"], ["apps"], []):
+            result = stack_command(data, "scale", *bad, env=env)
+            assert result.returncode == 2 and result.stderr.startswith("scale: "), bad
+        # Only one launcher per data directory.
+        again = subprocess.run(
+            [sys.executable, "-m", "scripts.stack", "run", "--data-dir", str(data)],
+            cwd=REPO_ROOT,
+            env={**env, "TSUBAME_PORT": str(free_port())},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert again.returncode == 1
+        assert "already running" in again.stderr
+
+        # The launcher restarts a process that dies, and says so.
+        os.kill(pids["auth-2"], signal.SIGKILL)
+        out = read_until(proc, "auth-2 is healthy again", timeout=60)
+        assert f"auth-2 (pid {pids['auth-2']}) exited with signal SIGKILL" in out
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0

@@ -1,0 +1,187 @@
+"""Scaling the real stack while clients use it (issue 16).
+
+A stack with apps=2 and auth=2. Clients loop through the gateway while one instance of
+each service is killed with -9 (by pid, from the stack's records) and while the stack
+is scaled up and down: no idempotent request fails, and no non-idempotent request is
+sent twice (a team created twice would answer 409).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.procs import group_members
+from scripts.stack import Stack
+from tests.e2e.conftest import _admin_credentials, bearer, login
+
+pytestmark = pytest.mark.e2e
+
+GATEWAY_FAILURES = (500, 502, 503, 504)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[Stack]:
+    started = Stack(
+        tmp_path_factory.mktemp("scaling"),
+        env_overrides={
+            "TSUBAME_NAMESPACE": f"{namespace}_scaling",
+            "TSUBAME_WORKERS": "1",
+            "TSUBAME_MONGO_URL": "",
+            "TSUBAME_ACCESS_LOG": "-",  # each instance logs the requests it served
+        },
+        instances={"apps": 2, "auth": 2},
+    )
+    started.start()
+    try:
+        yield started
+    finally:
+        groups = started.process_groups()
+        started.stop()
+        assert {n: group_members(g) for n, g in groups.items() if group_members(g)} == {}
+
+
+@pytest.fixture(scope="module")
+def token(stack: Stack) -> str:
+    return login(stack.url, *_admin_credentials(Path(stack.data_dir)))
+
+
+@dataclass
+class Tally:
+    reads: int = 0
+    failed_reads: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # 502: the instance died with it
+    twice: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def client(stack: Stack, token: str, tally: Tally, stop: threading.Event, n: int) -> None:
+    auth = bearer(token)
+    with requests.Session() as http:
+        while not stop.is_set():
+            for method, path in (("GET", "/users/info"), ("GET", "/apps"), ("GET", "/teams")):
+                try:
+                    resp = http.request(method, stack.url + path, headers=auth, timeout=30)
+                    bad = resp.status_code in GATEWAY_FAILURES
+                    why = f"{method} {path}: {resp.status_code} {resp.text[:80]!r}"
+                except requests.RequestException as exc:
+                    bad, why = True, f"{method} {path}: {exc!r}"
+                with tally.lock:
+                    tally.reads += 1
+                    if bad:
+                        tally.failed_reads.append(why)
+            name = f"t{n}-{secrets.token_hex(4)}"
+            try:
+                resp = http.post(
+                    stack.url + "/teams", data={"name": name}, headers=auth, timeout=30
+                )
+                status = resp.status_code
+            except requests.RequestException as exc:
+                status, resp = -1, None
+                why = repr(exc)
+            with tally.lock:
+                if status == 201:
+                    tally.created.append(name)
+                elif status == 502:
+                    tally.unanswered.append(name)
+                elif status == 409:
+                    tally.twice.append(name)
+                else:
+                    tally.other.append(f"{name}: {status} {resp.text[:80] if resp else why}")
+
+
+def kill9(stack: Stack, name: str) -> None:
+    before = {p["name"]: p["restarts"] for p in stack.processes()}[name]
+    os.kill(stack.process_groups()[name], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while {p["name"]: p["restarts"] for p in stack.processes()}[name] == before:
+        assert time.monotonic() < deadline, f"{name} was not restarted"
+        time.sleep(0.05)
+    stack.wait_healthy(60)
+
+
+def served(stack: Stack, name: str) -> int:
+    """Requests an instance answered, from its access log (gunicorn's format)."""
+    return sum(1 for line in stack.log_path(name).read_text().splitlines() if '"GET /' in line)
+
+
+def test_healthcheck_shows_each_instance(stack: Stack) -> None:
+    resp = requests.get(stack.url + "/healthcheck?check=all")
+    assert resp.status_code == 200, resp.text
+    lines = resp.text.splitlines()
+    for ctx in ("apps", "auth"):
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"{ctx}: WORKING ("))
+        instances = lines[start + 1 : start + 3]
+        assert [line.split(": ")[0].strip() for line in instances] == stack.service_urls(ctx)
+        assert all(": WORKING (" in line for line in instances), resp.text
+
+
+def test_no_request_lost_while_instances_die_and_the_stack_is_rescaled(
+    stack: Stack, token: str
+) -> None:
+    tally, stop = Tally(), threading.Event()
+    clients = [
+        threading.Thread(target=client, args=(stack, token, tally, stop, n), daemon=True)
+        for n in range(3)
+    ]
+    for thread in clients:
+        thread.start()
+    steps: list[Callable[[], object]] = [
+        lambda: kill9(stack, "auth-2"),
+        lambda: kill9(stack, "apps"),
+        lambda: stack.scale({"apps": 3, "auth": 3}),
+        lambda: kill9(stack, "auth"),
+        lambda: stack.scale({"apps": 1, "auth": 1}),
+        lambda: stack.scale({"apps": 2, "auth": 2}),
+    ]
+    try:
+        for step in steps:
+            time.sleep(1.0)
+            step()
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(60)
+    print(
+        f"\n{tally.reads} reads, {len(tally.created)} teams created, "
+        f"{len(tally.unanswered)} creations unanswered (instance killed while handling them)"
+    )
+    assert tally.reads > 100 and len(tally.created) > 20
+    assert tally.failed_reads == []
+    assert tally.twice == []  # never sent twice
+    assert tally.other == []
+    # Every team answered 201 exists; one that got 502 may or may not.
+    teams = requests.get(stack.url + "/teams", headers=bearer(token)).json()
+    names = {t["name"] for t in teams}
+    assert set(tally.created) <= names
+    assert stack.counts()["apps"] == 2 and stack.counts()["auth"] == 2
+
+
+def test_a_new_instance_gets_requests_at_once(stack: Stack, token: str) -> None:
+    stack.scale({"auth": 3})
+    try:
+        before = served(stack, "auth-3")
+        with requests.Session() as http:
+            for _ in range(12):
+                resp = http.get(stack.url + "/users/info", headers=bearer(token))
+                assert resp.status_code == 200
+        deadline = time.monotonic() + 10
+        while served(stack, "auth-3") <= before:  # access log lines are written after
+            assert time.monotonic() < deadline, "the new instance served nothing"
+            time.sleep(0.1)
+    finally:
+        stack.scale({"auth": 2})
+    health = requests.get(stack.url + "/healthcheck?check=auth").text
+    assert health.count("\n  http://") == 2
