@@ -151,6 +151,8 @@ def _handler(
     listeners: list[Callable[[str], None]],
     errors: tuple[type[Exception], ...],
 ) -> control.Handler:
+    refused: tuple[type[Exception], ...] = (ScaleError, *errors)
+
     def handle(message: dict[str, Any], send: control.Send) -> dict[str, Any]:
         op = message.get("op")
         if op == "ping":
@@ -170,7 +172,7 @@ def _handler(
             listeners.append(progress)
             try:
                 return {"ok": True, "counts": stack.scale(counts)}
-            except (ScaleError, *errors) as exc:
+            except refused as exc:
                 return {"ok": False, "error": str(exc)}
             finally:
                 listeners.remove(progress)
