@@ -1,3 +1,6 @@
-from services.apps.bootstrap import create_app
+from services.apps import settings as config
+from services.apps.bootstrap import connect, create_app
 
-app = create_app()
+settings = config.from_env()
+wired = connect(settings)
+app = create_app(settings, wired.deps, startup=wired.startup)

@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--password")
     args = parser.parse_args(argv)
 
-    from services.auth.bootstrap import production_deps
+    from services.auth.bootstrap import connect
     from services.auth.operations.admin import create_root_user
     from services.auth.settings import AuthSettings
 
     try:
-        deps = production_deps(AuthSettings.from_env())
-        exists = deps.repos.users.get(args.email) is not None
+        deps = connect(AuthSettings.from_env()).deps
+        exists = deps.stores.users.get(args.email) is not None
         created = create_root_user(deps, args.email, "" if exists else _password(args.password))
     except TsubameError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -1,27 +1,38 @@
-"""Composition root of the auth service."""
+"""Composition root of the auth service: the one place its collaborators are made.
+
+``connect(settings)`` wires the real adapters (MongoDB, the bus, SMTP, the event log,
+the other contexts) without any I/O; ``create_app(settings, deps)`` builds the Flask
+app around any bundle (tests pass fakes). Start-up (indexes, the first
+administrator) runs in each process before it serves::
+
+    wired = connect(settings)
+    app = create_app(settings, wired.deps, startup=wired.startup)
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
 
+from services.auth.adapters.mailer import SmtpMailer
 from services.auth.adapters.team_usage import HttpTeamUsage
 from services.auth.api import internal, roles, sessions, teams, tokens, users
 from services.auth.domain.secrets import apikey_key
-from services.auth.messaging.mailer import SmtpMailer
-from services.auth.messaging.publisher import BusPublisher
 from services.auth.operations.admin import ensure_admin
-from services.auth.operations.ports import Config, Deps, Mailer, Publisher, Recorder, TeamUsage
+from services.auth.operations.deps import Config, Deps
 from services.auth.operations.sessions import LocalGrants
 from services.auth.settings import AuthSettings
-from services.auth.storage.mongo import ensure_indexes, mongo_repos
-from services.auth.storage.ports import Repos
+from services.auth.storage.mongo import INDEXES, mongo_stores
+from shared import mongo
+from shared.bus import BestEffortPublisher, Bus
 from shared.client import InternalClient
+from shared.events import EventRecorder, MongoEventStorage
 from shared.http import make_app
-from shared.settings import Settings
+from shared.wiring import Wired
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +51,48 @@ def config_from(settings: AuthSettings) -> Config:
     )
 
 
+def connect(settings: AuthSettings) -> Wired[Deps]:
+    base = settings.base
+    client = mongo.connect(base.mongo_url)
+    db = client[base.db_name("auth")]
+    events = MongoEventStorage(client[base.db_name("events")])
+    publisher = BestEffortPublisher(Bus(base.amqp_url, base.namespace))
+    deps = Deps(
+        stores=mongo_stores(db),
+        recorder=EventRecorder(
+            events, publish=publisher.publish, instance="auth", lock_expiry=base.event_lock_expiry
+        ),
+        publisher=publisher,
+        mailer=SmtpMailer(settings.smtp_server, settings.smtp_user, settings.smtp_password),
+        team_usage=HttpTeamUsage(
+            InternalClient.to("apps", base, caller="auth"),
+            InternalClient.to("catalog", base, caller="auth"),
+        ),
+        config=config_from(settings),
+    )
+
+    def startup() -> None:
+        mongo.ensure_indexes(db, INDEXES)
+        events.ensure_indexes()
+        bootstrap_admin(deps, settings)
+
+    return Wired(deps, startup)
+
+
+def create_app(
+    settings: AuthSettings, deps: Deps, *, startup: Callable[[], None] | None = None
+) -> Flask:
+    return make_app(
+        "auth",
+        settings.base,
+        blueprints=BLUEPRINTS,
+        deps=deps,
+        startup=startup,
+        # The auth service resolves digest-only identities from its own storage.
+        grants=LocalGrants(deps),
+    )
+
+
 def write_admin_file(data_dir: str, email: str, password: str) -> Path:
     """``admin.txt`` (0600), read once by the launcher: ``email=...`` / ``password=...``."""
     path = Path(data_dir) / "admin.txt"
@@ -52,89 +105,8 @@ def write_admin_file(data_dir: str, email: str, password: str) -> Path:
 
 
 def bootstrap_admin(deps: Deps, settings: AuthSettings) -> None:
+    """The first administrator, once per stack (idempotent across processes)."""
     password = ensure_admin(deps, settings.admin_email, settings.admin_password)
     if password is not None:
         path = write_admin_file(settings.base.data_dir, settings.admin_email, password)
         log.warning("created administrator %s; credentials in %s", settings.admin_email, path)
-
-
-def production_deps(settings: AuthSettings) -> Deps:
-    """Real adapters: MongoDB, the bus, SMTP, the event log, the other contexts."""
-    from shared.bus import Bus
-    from shared.events import EventRecorder
-    from shared.mongo import connect
-
-    base = settings.base
-    client = connect(base.mongo_url)
-    db = client[base.db_name("auth")]
-    ensure_indexes(db)
-    bus = Bus(base.amqp_url, base.namespace)
-    publisher = BusPublisher(bus)
-    recorder = EventRecorder(
-        client[base.db_name("events")],
-        publish=publisher.publish,
-        instance="auth",
-        lock_expiry=base.event_lock_expiry,
-    )
-    recorder.ensure_indexes()
-    return Deps(
-        repos=mongo_repos(db),
-        recorder=recorder,
-        publisher=publisher,
-        mailer=SmtpMailer(settings.smtp_server, settings.smtp_user, settings.smtp_password),
-        team_usage=HttpTeamUsage(
-            InternalClient.to("apps", base, caller="auth"),
-            InternalClient.to("catalog", base, caller="auth"),
-        ),
-        config=config_from(settings),
-    )
-
-
-def create_app(
-    settings: Settings | AuthSettings | None = None,
-    *,
-    repos: Repos | None = None,
-    publisher: Publisher | None = None,
-    mailer: Mailer | None = None,
-    recorder: Recorder | None = None,
-    team_usage: TeamUsage | None = None,
-) -> Flask:
-    """The auth service. With no collaborators given, everything real is wired and
-    the first administrator is ensured (idempotent across workers)."""
-    if settings is None:
-        auth_settings = AuthSettings.from_env()
-    elif isinstance(settings, Settings):
-        auth_settings = AuthSettings.from_settings(settings)
-    else:
-        auth_settings = settings
-    if repos is None:
-        deps = production_deps(auth_settings)
-        if publisher is not None:
-            deps.publisher = publisher
-        if mailer is not None:
-            deps.mailer = mailer
-        if recorder is not None:
-            deps.recorder = recorder
-        if team_usage is not None:
-            deps.team_usage = team_usage
-        bootstrap_admin(deps, auth_settings)
-    else:
-        from services.auth.adapters.team_usage import NoTeamUsage
-
-        if publisher is None or mailer is None or recorder is None:
-            raise ValueError("create_app(repos=...) needs publisher, mailer and recorder too")
-        deps = Deps(
-            repos=repos,
-            recorder=recorder,
-            publisher=publisher,
-            mailer=mailer,
-            team_usage=team_usage or NoTeamUsage(),
-            config=config_from(auth_settings),
-        )
-    return make_app(
-        "auth",
-        auth_settings.base,
-        blueprints=BLUEPRINTS,
-        extensions={"deps": deps},
-        grants=LocalGrants(deps),
-    )

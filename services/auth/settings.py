@@ -70,3 +70,7 @@ class AuthSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AuthSettings:
         return cls.from_settings(Settings.from_env(environ))
+
+
+def from_base(base: Settings) -> AuthSettings:
+    return AuthSettings.from_settings(base)

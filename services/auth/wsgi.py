@@ -1,3 +1,6 @@
-from services.auth.bootstrap import create_app
+from services.auth.bootstrap import connect, create_app
+from services.auth.settings import AuthSettings
 
-app = create_app()
+settings = AuthSettings.from_env()
+wired = connect(settings)
+app = create_app(settings, wired.deps, startup=wired.startup)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from shared.settings import ConfigError, Settings
 
-__all__ = ["EventsSettings", "Settings"]
+__all__ = ["EventsSettings", "Settings", "from_base"]
 
 
 def _delays(raw: str) -> tuple[float, ...]:
@@ -61,3 +61,7 @@ class EventsSettings:
     def auth_url(self) -> str:
         urls = self.base.service_urls.get("auth", ())
         return urls[0] if urls else ""
+
+
+def from_base(base: Settings) -> EventsSettings:
+    return EventsSettings.from_settings(base)

@@ -1,3 +1,6 @@
-from services.events.bootstrap import create_app
+from services.events.bootstrap import connect, create_app
+from services.events.settings import EventsSettings
 
-app = create_app()
+settings = EventsSettings.from_env()
+wired = connect(settings)
+app = create_app(settings, wired.deps, startup=wired.startup)

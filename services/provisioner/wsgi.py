@@ -1,3 +1,6 @@
-from services.provisioner.bootstrap import create_app
+from services.provisioner import settings as config
+from services.provisioner.bootstrap import connect, create_app
 
-app = create_app()
+settings = config.from_env()
+wired = connect(settings)
+app = create_app(settings, wired.deps, startup=wired.startup)

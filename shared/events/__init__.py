@@ -1,42 +1,49 @@
 """Event recording shared by every service (the shared kernel of the events context).
 
-Usage::
+Operations open events through ``shared.mutation`` (permission check + event); the
+pieces underneath::
 
-    with recorder.record(target=Target("app", name), kind="app.update.env.set",
-                         owner=identity, allowed=Allowed("app.read.events", ctxs),
-                         custom_data=input_fields()) as evt:
+    spec = EventSpec(target=Target("app", name), kind="app.update.env.set",
+                     owner=Owner.of(identity), allowed=Allowed("app.read.events", ctxs),
+                     custom_data=fields)
+    with recorder.record(spec) as evt:
         evt.log("---- Setting 1 new environment variables ----\\n")
-        ...
+
+* ``model``: the typed record (``EventRecord``) and its parts;
+* ``documents``: the only mapping between records and stored documents;
+* ``storage``: the port the recorder writes through (``MongoEventStorage`` here,
+  ``shared.testing.events.MemoryEventStorage`` in tests); ``locks``: lock documents;
+* ``recorder``/``running``: life cycle, heartbeat, hand-over between processes.
 """
 
 from shared.events.blocks import Block
-from shared.events.errors import EventBlocked, EventLocked
-from shared.events.locks import expire_stale_events
+from shared.events.errors import EventBlocked, EventLocked, EventNotRunning
 from shared.events.model import (
-    BLOCKS,
-    EVENTS,
-    FINISHED_KEY,
-    LOCKS,
+    CANCELED_BY_USER,
+    INTERNAL_OWNER,
+    NOBODY_BUT_ADMINS,
+    READ_EVENTS,
     TARGET_TYPES,
     Allowed,
+    CancelInfo,
+    EventRecord,
+    EventSpec,
+    ExtraTarget,
+    Instance,
+    Kind,
+    LogEntry,
+    Owner,
     Target,
-    go_duration,
 )
-from shared.events.recorder import EventRecorder, RunningEvent
+from shared.events.mongo import MongoEventStorage
+from shared.events.recorder import EventRecorder, Recorder
+from shared.events.running import LogSink, RunningEvent
+from shared.events.storage import BLOCKS, EVENTS, LOCKS, EventStorage
 
 __all__ = [
-    "BLOCKS",
-    "EVENTS",
-    "FINISHED_KEY",
-    "LOCKS",
-    "TARGET_TYPES",
-    "Allowed",
-    "Block",
-    "EventBlocked",
-    "EventLocked",
-    "EventRecorder",
-    "RunningEvent",
-    "Target",
-    "expire_stale_events",
-    "go_duration",
-]
+    "BLOCKS", "CANCELED_BY_USER", "EVENTS", "INTERNAL_OWNER", "LOCKS", "NOBODY_BUT_ADMINS",
+    "READ_EVENTS", "TARGET_TYPES", "Allowed", "Block", "CancelInfo", "EventBlocked",
+    "EventLocked", "EventNotRunning", "EventRecord", "EventRecorder", "EventSpec",
+    "EventStorage", "ExtraTarget", "Instance", "Kind", "LogEntry", "LogSink",
+    "MongoEventStorage", "Owner", "Recorder", "RunningEvent", "Target",
+]  # fmt: skip

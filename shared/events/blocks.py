@@ -12,7 +12,8 @@ from typing import Any
 
 from bson import ObjectId
 
-from shared.events.model import ZERO_TIME, Target, aware
+from shared.events.model import Target
+from shared.golang.times import ZERO_TIME
 
 
 @dataclass(frozen=True)
@@ -49,35 +50,6 @@ class Block:
         owner = self.owner_name or "all users"
         target = str(self.target) if self.target.type else "all targets"
         return f"block {kind} by {owner} on {target}: {self.reason}"
-
-    def to_doc(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "starttime": self.start_time,
-            "endtime": self.end_time,
-            "kindname": self.kind_name,
-            "ownername": self.owner_name,
-            "target": self.target.to_doc(),
-            "conditions": dict(self.conditions) if self.conditions is not None else None,
-            "reason": self.reason,
-            "active": self.active,
-        }
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> Block:
-        target = doc.get("target") or {}
-        conditions = doc.get("conditions")
-        return cls(
-            id=doc["_id"],
-            start_time=aware(doc["starttime"]),
-            end_time=aware(doc.get("endtime") or ZERO_TIME),
-            reason=doc.get("reason", ""),
-            kind_name=doc.get("kindname", ""),
-            owner_name=doc.get("ownername", ""),
-            target=Target(target.get("type", ""), target.get("value", "")),
-            conditions=dict(conditions) if conditions is not None else None,
-            active=bool(doc.get("active")),
-        )
 
 
 def _has_field(custom_data: Any, name: str, value: str) -> bool:

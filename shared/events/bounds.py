@@ -9,9 +9,12 @@ first, with a note saying so).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import bson
+
+from shared.events.model import LogEntry
 
 MAX_CUSTOM_DATA = 1024 * 1024
 MAX_STRING = 64 * 1024
@@ -47,17 +50,17 @@ def bound_custom_data(value: Any) -> Any:
     return {"truncated": True, "reason": f"custom data over {MAX_CUSTOM_DATA} bytes"}
 
 
-def bound_log(entries: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+def bound_log(entries: Sequence[LogEntry]) -> tuple[LogEntry, ...]:
     """The newest entries whose messages fit in ``MAX_LOG`` characters, oldest first."""
     total = 0
-    kept: list[tuple[Any, str]] = []
-    for when, msg in reversed(entries):
-        if total + len(msg) > MAX_LOG:
+    kept: list[LogEntry] = []
+    for entry in reversed(entries):
+        if total + len(entry.message) > MAX_LOG:
             if not kept:  # one huge entry: keep its end
-                kept.append((when, msg[-MAX_LOG:]))
-            kept.append((when, LOG_TRUNCATED.format(n=MAX_LOG)))
+                kept.append(LogEntry(entry.date, entry.message[-MAX_LOG:]))
+            kept.append(LogEntry(entry.date, LOG_TRUNCATED.format(n=MAX_LOG)))
             break
-        total += len(msg)
-        kept.append((when, msg))
+        total += len(entry.message)
+        kept.append(entry)
     kept.reverse()
-    return kept
+    return tuple(kept)

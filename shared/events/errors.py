@@ -1,4 +1,4 @@
-"""Errors of event start, with tsuru's texts (events-and-http.md §2.9, §2.11).
+"""Errors of event start and life, with tsuru's texts (events-and-http.md §2.9, §2.11).
 
 A lock conflict answers 409 everywhere (tsuru 1.11 answers 409 only for app swap
 and 500 elsewhere; docs/compatibility.md); a block answers 500 as in tsuru.
@@ -17,5 +17,5 @@ class EventBlocked(ServerError):
     """An active event block matched; the event was stored finished with this text."""
 
 
-class EventNotRunning(Exception):
-    """An operation on a running event found it already finished (e.g. expired)."""
+class EventNotRunning(ServerError):
+    """The event is finished, expired, or held by another process now."""

@@ -1,22 +1,21 @@
-"""Value objects of the event log and the storage names every writer shares.
+"""The event record and its parts: what an event is, independent of storage.
 
-Documents are stored the way tsuru's driver stored them: field names lower-cased
-(``starttime``, ``kind.name``), because ``GET /events?sort=`` passes the sort key
-to the storage as-is (events-and-http.md §2.3).
+``EventRecord`` is tsuru's Event (events-and-http.md §2.2) with Python names; only
+``shared.events.documents`` knows how it is stored. Two fields are Tsubame's own:
+``holder`` (the recorder that keeps the event alive, see ``recorder``) and
+``pending_log`` (log entries handed over with the event to another process).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from shared.bus import keys
+from bson import ObjectId
 
-EVENTS = "events"
-LOCKS = "event_locks"
-BLOCKS = "event_blocks"
-
-ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+from shared.golang.times import ZERO_TIME
+from shared.identity import Identity
 
 # The target types of tsuru 1.11 (§2.6).
 TARGET_TYPES = (
@@ -26,7 +25,23 @@ TARGET_TYPES = (
     "gc", "router",
 )  # fmt: skip
 
-FINISHED_KEY = keys.EVENT_FINISHED
+# The permission that lets a caller see the events of a target type (§2.7).
+READ_EVENTS = {
+    "app": "app.read.events", "user": "user.read.events", "team": "team.read.events",
+    "role": "role.read.events", "pool": "pool.read.events", "node": "pool.read.events",
+    "container": "pool.read.events", "node-container": "pool.read.events",
+    "iaas": "machine.read.events", "install-host": "install.manage",
+    "platform": "platform.read.events", "plan": "plan.read.events",
+    "service": "service.read.events", "service-instance": "service-instance.read.events",
+    "service-broker": "service-broker.read.events", "cluster": "cluster.read.events",
+    "volume": "volume.read.events", "router": "router.read.events",
+    "webhook": "webhook.read.events", "event-block": "event-block.read.events",
+}  # fmt: skip
+
+PERMISSION, INTERNAL = "permission", "internal"  # Kind.type
+CANCELED_BY_USER = "canceled by user request"
+
+Context = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -39,10 +54,14 @@ class Target:
 
     @property
     def lock_id(self) -> str:
+        """The ``_id`` of this target's lock document."""
         return str(self)
 
-    def to_doc(self) -> dict[str, str]:
-        return {"type": self.type, "value": self.value}
+
+@dataclass(frozen=True)
+class ExtraTarget:
+    target: Target
+    lock: bool = False  # locked like the main target while the event runs
 
 
 @dataclass(frozen=True)
@@ -50,55 +69,120 @@ class Allowed:
     """Permission needed to see (or cancel) an event: a scheme in some contexts."""
 
     scheme: str
-    contexts: tuple[tuple[str, str], ...] = ()
+    contexts: tuple[Context, ...] = ()
 
-    def to_doc(self) -> dict[str, object]:
-        return {
-            "scheme": self.scheme,
-            "contexts": [{"ctxtype": t, "value": v} for t, v in self.contexts],
-        }
+
+NOBODY_BUT_ADMINS = Allowed("")  # AllowedCancel of a non-cancelable event: the root scheme
+
+
+@dataclass(frozen=True)
+class Kind:
+    type: str  # PERMISSION | INTERNAL
+    name: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    type: str  # "user" | "token" | "app" | "internal"
+    name: str
+
+    @classmethod
+    def of(cls, identity: Identity) -> Owner:
+        return cls(identity.kind, identity.name)
+
+
+INTERNAL_OWNER = Owner(INTERNAL, "")
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    date: datetime
+    message: str
+
+    def line(self) -> str:
+        """The entry in the ``Log`` string (tsuru prefixes each write)."""
+        return f"{self.date.strftime('%Y-%m-%d %H:%M:%S %z')}: {self.message}"
+
+
+def render_log(entries: tuple[LogEntry, ...]) -> str:
+    return "".join(e.line() for e in entries)
+
+
+@dataclass(frozen=True)
+class CancelInfo:
+    owner: str = ""
+    start_time: datetime = ZERO_TIME
+    ack_time: datetime = ZERO_TIME
+    reason: str = ""
+    asked: bool = False
+    canceled: bool = False
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Which process ran the event (tsuru's TrackedInstance)."""
+
+    name: str = ""
+    port: str = ""
+    tls_port: str = ""
+    addresses: tuple[str, ...] = ()
+    last_update: datetime = ZERO_TIME
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """What an operation asks the recorder to start."""
+
+    target: Target
+    kind: str
+    owner: Owner
+    allowed: Allowed
+    custom_data: Any = None
+    extra_targets: tuple[ExtraTarget, ...] = ()
+    lock: bool = True  # lock the main target
+    cancelable: bool = False
+    allowed_cancel: Allowed = NOBODY_BUT_ADMINS
+    internal: bool = False  # Kind.type internal, owner internal
+
+    def lock_ids(self) -> list[str]:
+        ids = ([self.target.lock_id] if self.lock else []) + [
+            e.target.lock_id for e in self.extra_targets if e.lock
+        ]
+        return list(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: ObjectId
+    target: Target
+    kind: Kind
+    owner: Owner
+    start_time: datetime
+    end_time: datetime = ZERO_TIME
+    lock_update_time: datetime = ZERO_TIME
+    extra_targets: tuple[ExtraTarget, ...] = ()
+    start_custom_data: Any = None
+    end_custom_data: Any = None
+    other_custom_data: Any = None
+    error: str = ""
+    log: str = ""
+    structured_log: tuple[LogEntry, ...] = ()
+    cancel_info: CancelInfo = field(default_factory=CancelInfo)
+    cancelable: bool = False
+    running: bool = False
+    lock: bool = True
+    allowed: Allowed = NOBODY_BUT_ADMINS
+    allowed_cancel: Allowed = NOBODY_BUT_ADMINS
+    instance: Instance = field(default_factory=Instance)
+    holder: str = ""
+    pending_log: tuple[LogEntry, ...] = ()
+
+    @property
+    def unique_id(self) -> str:
+        return str(self.id)
 
 
 def now() -> datetime:
     """Current UTC time at the storage's precision (milliseconds)."""
     t = datetime.now(UTC)
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
-
-
-def aware(t: datetime) -> datetime:
-    """pymongo returns naive UTC datetimes unless asked otherwise."""
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-def rfc3339_seconds(t: datetime) -> str:
-    """Go's ``time.RFC3339`` layout (no fraction), UTC as ``Z``."""
-    return aware(t).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def go_duration(seconds: float) -> str:
-    """Go's ``time.Duration.String()``: ``5m12.3s``, ``1h0m0s``, ``812.4µs``, ``0s``."""
-    ns = round(seconds * 1e9)
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 1_000_000_000:
-        for unit, size in (("ns", 1), ("µs", 1_000), ("ms", 1_000_000)):
-            if ns < size * 1000:
-                return sign + _frac(ns, size) + unit
-    hours, rest = divmod(ns, 3600 * 1_000_000_000)
-    minutes, rest = divmod(rest, 60 * 1_000_000_000)
-    secs = _frac(rest, 1_000_000_000) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}"
-    if minutes:
-        return f"{sign}{minutes}m{secs}"
-    return sign + secs
-
-
-def _frac(value: int, size: int) -> str:
-    whole, part = divmod(value, size)
-    if not part:
-        return str(whole)
-    digits = len(str(size)) - 1
-    return f"{whole}." + f"{part:0{digits}d}".rstrip("0")

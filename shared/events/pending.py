@@ -25,13 +25,13 @@ OUTAGE = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
 
 class PendingWrites:
     def __init__(self) -> None:
-        self._writes: dict[ObjectId, Callable[[], None]] = {}
+        self._writes: dict[ObjectId, Callable[[], object]] = {}
         self._mutex = threading.Lock()
 
     def __bool__(self) -> bool:
         return bool(self._writes)
 
-    def add(self, event_id: ObjectId, write: Callable[[], None]) -> None:
+    def add(self, event_id: ObjectId, write: Callable[[], object]) -> None:
         with self._mutex:
             self._writes[event_id] = write
 

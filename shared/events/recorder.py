@@ -1,10 +1,20 @@
-"""EventRecorder: start, log and finish events; hold their target locks meanwhile.
+"""EventRecorder: start events, keep them alive, let another process adopt them,
+finish them (events-and-http.md §2.1, §2.9).
 
-Life cycle per events-and-http.md §2.1: the locks are taken first (a conflict
-stores nothing), then active blocks are checked (a blocked event is stored already
-finished with the block error), then the event is stored running. Its log stays in
-memory until ``done()``, which stores it, releases the locks and publishes
-``events.event.finished`` after the write.
+Start: the target locks are taken first (a conflict stores nothing; events on apps
+retry for ``app_lock_retry`` seconds), then active blocks are checked (a blocked
+event is stored already finished with the block's error), then the event is stored
+running under this recorder as its holder. A heartbeat thread refreshes the events
+and locks this recorder holds every ``heartbeat`` seconds; a lock not refreshed for
+``lock_expiry`` seconds is dead and taken over by the next starter, who expires the
+dead event. Finishing stores the log and outcome, releases the locks and publishes
+``events.event.finished`` after the write: ``_announce`` is the only place that
+publishes.
+
+Hand-over (deploys: apps opens the event, the provisioner's worker does the work):
+the opener calls ``RunningEvent.handing_off()`` around sending the event id; the
+worker calls ``adopt(event_id)`` and becomes the holder (heartbeat, log, cancel
+checks, finish). See ``shared.events.running`` for the ownership rules.
 """
 
 from __future__ import annotations
@@ -12,120 +22,68 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from bson import ObjectId
+from bson.errors import InvalidId
 
-from shared.events import locks
-from shared.events.blocks import Block, blocked_message, first_match
+from shared.bus import keys
+from shared.events.blocks import blocked_message, first_match
 from shared.events.bounds import bound_custom_data, bound_log
-from shared.events.errors import EventBlocked, EventLocked
-from shared.events.model import BLOCKS, EVENTS, ZERO_TIME, Allowed, Target, now
+from shared.events.errors import EventBlocked, EventLocked, EventNotRunning
+from shared.events.model import (
+    INTERNAL,
+    INTERNAL_OWNER,
+    PERMISSION,
+    EventRecord,
+    EventSpec,
+    Instance,
+    Kind,
+    now,
+)
 from shared.events.pending import OUTAGE, PendingWrites
-from shared.events.storage import ensure_indexes
-from shared.identity import Identity
-from shared.mongo import Db
+from shared.events.running import RunningEvent
+from shared.events.storage import EventStorage, Lock, Outcome
+from shared.golang.times import duration, rfc3339, utc
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, dict[str, Any]], None]
-Owner = Identity | tuple[str, str]
 
-CANCELED_BY_USER = "canceled by user request"
 _APP_RETRY_POLL = 0.1
 # Seconds between retries of writes owed after a database outage.
 _PENDING_RETRY = 1.0
+# Give up after this many insert/takeover rounds on one lock (each round means the
+# lock changed hands under us; in practice one or two happen).
+_MAX_ROUNDS = 20
 
 
-def owner_pair(owner: Owner) -> tuple[str, str]:
-    if isinstance(owner, Identity):
-        return owner.kind, owner.name
-    kind, name = owner
-    return str(kind), str(name)
+class Recorder(Protocol):
+    """What operations need: ``EventRecorder`` and ``shared.testing.FakeRecorder``."""
+
+    def start(self, spec: EventSpec) -> RunningEvent: ...
+    def record(self, spec: EventSpec) -> AbstractContextManager[RunningEvent]: ...
+    def adopt(self, event_id: str | ObjectId) -> RunningEvent: ...
+    def expire_stale(self) -> int: ...
 
 
-def log_line(when: datetime, message: str) -> str:
-    """One entry of the rendered ``Log`` string (tsuru prefixes each write)."""
-    return f"{when.strftime('%Y-%m-%d %H:%M:%S %z')}: {message}"
-
-
-class RunningEvent:
-    def __init__(
-        self, recorder: EventRecorder, event_id: ObjectId, *, target: Target, kind: str
-    ) -> None:
-        self._recorder = recorder
-        self.id = event_id
-        self.target = target
-        self.kind = kind
-        self._entries: list[tuple[datetime, str]] = []
-        self._mutex = threading.Lock()
-        self._finished = False
-        self._canceled = False
-
-    @property
-    def unique_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
-
-    def log(self, msg: str) -> None:
-        """Append one log entry, kept as given (end it with ``\n`` as tsuru's lines do).
-
-        Entries stay in memory until ``done()`` stores them (tsuru shows no log for
-        a running event).
-        """
-        with self._mutex:
-            self._entries.append((now(), msg))
-
-    def write(self, data: str | bytes) -> int:
-        """File-like alias of ``log`` (streams can tee into the event)."""
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-        self.log(text)
-        return len(data)
-
-    def set_other_data(self, data: Any) -> None:
-        self._recorder.db[EVENTS].update_one(
-            {"_id": self.id}, {"$set": {"othercustomdata": bound_custom_data(data)}}
-        )
-
-    def cancel_requested(self) -> bool:
-        """True once someone asked to cancel; acknowledges the request (§2.5)."""
-        if self._canceled:
-            return True
-        doc = self._recorder.db[EVENTS].find_one({"_id": self.id}, {"cancelinfo": 1})
-        info = (doc or {}).get("cancelinfo") or {}
-        if not info.get("asked"):
-            return False
-        self._recorder.db[EVENTS].update_one(
-            {"_id": self.id, "cancelinfo.canceled": False},
-            {"$set": {"cancelinfo.canceled": True, "cancelinfo.acktime": now()}},
-        )
-        self._canceled = True
-        return True
-
-    def done(self, error: str | BaseException | None = None, end_custom_data: Any = None) -> None:
-        """Finish the event (once; later calls do nothing) and release its locks."""
-        with self._mutex:
-            if self._finished:
-                return
-            self._finished = True
-            entries = list(self._entries)
-        message = str(error) if error is not None else ""
-        if not message and self._canceled:
-            message = CANCELED_BY_USER
-        self._recorder._finish(self, message, end_custom_data, entries)
+def locked_message(lock: Lock) -> str:
+    return (
+        f'event locked: {lock.target} running "{lock.kind}" start by {lock.owner.type} '
+        f"{lock.owner.name} at {rfc3339(lock.start_time)}"
+    )
 
 
 class EventRecorder:
     def __init__(
         self,
-        db: Db,
+        storage: EventStorage,
         *,
         publish: Publish | None = None,
         instance: str = "",
@@ -133,12 +91,14 @@ class EventRecorder:
         heartbeat: float = 30.0,
         app_lock_retry: float = 10.0,
     ) -> None:
-        self.db = db
+        self.storage = storage
         self.publish = publish
         self.instance = instance
         self.lock_expiry = lock_expiry
-        self.heartbeat = heartbeat
+        self.heartbeat = heartbeat  # 0: no heartbeat thread (fakes)
         self.app_lock_retry = app_lock_retry
+        # Unique per recorder: the holder name written on the events it keeps alive.
+        self.holder = f"{instance or 'recorder'}:{uuid.uuid4().hex[:12]}"
         self._running: dict[ObjectId, RunningEvent] = {}
         self._running_mutex = threading.Lock()
         self._stop = threading.Event()
@@ -146,61 +106,27 @@ class EventRecorder:
         # Finishes and releases the database refused during an outage (pending.py).
         self._pending = PendingWrites()
 
-    def ensure_indexes(self) -> None:
-        ensure_indexes(self.db)
-
     def close(self) -> None:
-        """Stop the heartbeat thread (running events then expire after lock_expiry)."""
+        """Stop the heartbeat (events still running then expire after lock_expiry)."""
         self._stop.set()
 
-    def start(
-        self,
-        *,
-        target: Target,
-        kind: str,
-        owner: Owner,
-        allowed: Allowed,
-        custom_data: Any = None,
-        extra_targets: Sequence[tuple[Target, bool]] = (),
-        lock: bool = True,
-        cancelable: bool = False,
-        allowed_cancel: Allowed | None = None,
-        internal: bool = False,
-    ) -> RunningEvent:
-        if not kind:
+    # -- life cycle -----------------------------------------------------------------
+
+    def start(self, spec: EventSpec) -> RunningEvent:
+        if not spec.kind:
             raise ValueError("event kind is mandatory")
-        if not target.type:
+        if not spec.target.type:
             raise ValueError("event target type is mandatory")
-        owner_type, owner_name = owner_pair(owner)
-        if internal:
-            owner_type, owner_name = "internal", ""
-        lock_ids = list(
-            dict.fromkeys(
-                ([target.lock_id] if lock else [])
-                + [t.lock_id for t, locked in extra_targets if locked]
-            )
-        )
+        owner = INTERNAL_OWNER if spec.internal else spec.owner
         if self._pending:
             self._pending.flush()  # an outage's leftovers must not refuse this event
-        deadline = time.monotonic() + (self.app_lock_retry if target.type == "app" else 0.0)
+        retry = self.app_lock_retry if spec.target.type == "app" else 0.0
+        deadline = time.monotonic() + retry
         while True:
-            event_id = ObjectId()
-            started = now()
-            holder = {
-                "event": event_id,
-                "target": target.to_doc(),
-                "kind": kind,
-                "owner": {"type": owner_type, "name": owner_name},
-                "starttime": started,
-            }
+            event_id, started = ObjectId(), now()
+            base = Lock("", event_id, spec.target, spec.kind, owner, started, started)
             try:
-                locks.acquire(
-                    self.db,
-                    lock_ids,
-                    holder,
-                    lock_expiry=self.lock_expiry,
-                    publish=self.publish,
-                )
+                self._take_locks(spec.lock_ids(), base)
                 break
             except EventLocked:
                 if time.monotonic() >= deadline:
@@ -208,72 +134,41 @@ class EventRecorder:
                 time.sleep(_APP_RETRY_POLL)
             except OUTAGE:
                 # A lock may have been written before the database went away.
-                self._owe(event_id, partial(locks.release, self.db, event_id))
+                self._owe(event_id, partial(self.storage.delete_locks, event_id))
                 raise
-        doc = {
-            "_id": event_id,
-            "uniqueid": event_id,
-            "starttime": started,
-            "endtime": ZERO_TIME,
-            "target": target.to_doc(),
-            "extratargets": [
-                {"target": t.to_doc(), "lock": bool(locked)} for t, locked in extra_targets
-            ]
-            or None,
-            "startcustomdata": bound_custom_data(custom_data),
-            "endcustomdata": None,
-            "othercustomdata": None,
-            "kind": {"type": "internal" if internal else "permission", "name": kind},
-            "owner": {"type": owner_type, "name": owner_name},
-            "lockupdatetime": started,
-            "error": "",
-            "log": "",
-            "structuredlog": None,
-            "cancelinfo": {
-                "owner": "",
-                "starttime": ZERO_TIME,
-                "acktime": ZERO_TIME,
-                "reason": "",
-                "asked": False,
-                "canceled": False,
-            },
-            "cancelable": bool(cancelable),
-            "running": True,
-            "lock": bool(lock),
-            "allowed": allowed.to_doc(),
-            "allowedcancel": (allowed_cancel or Allowed("")).to_doc(),
-            "instance": {
-                "name": self.instance,
-                "port": "",
-                "tlsport": "",
-                "addresses": [],
-                "lastupdate": ZERO_TIME,
-            },
-        }
+        record = EventRecord(
+            id=event_id,
+            target=spec.target,
+            kind=Kind(INTERNAL if spec.internal else PERMISSION, spec.kind),
+            owner=owner,
+            start_time=started,
+            lock_update_time=started,
+            extra_targets=spec.extra_targets,
+            start_custom_data=bound_custom_data(spec.custom_data),
+            cancelable=spec.cancelable,
+            running=True,
+            lock=spec.lock,
+            allowed=spec.allowed,
+            allowed_cancel=spec.allowed_cancel,
+            instance=Instance(name=self.instance),
+            holder=self.holder,
+        )
         try:
-            block = self._matching_block(kind, owner_name, target, custom_data)
-            if block is not None:
-                message = blocked_message(kind, target, block)
-                doc.update(running=False, endtime=now(), error=message)
-                self.db[EVENTS].insert_one(doc)
-                locks.release(self.db, event_id)
-                if self.publish is not None:
-                    locks.notify_finished(self.publish, event_id)
-                raise EventBlocked(message)
-            self.db[EVENTS].insert_one(doc)
+            self._refuse_if_blocked(record, spec)
+            self.storage.insert_event(record)
         except OUTAGE:
-            self._owe(event_id, lambda: self._abandon(event_id))
+            self._owe(event_id, partial(self._abandon, event_id))
             raise
         except BaseException:
-            locks.release(self.db, event_id)
+            self.storage.delete_locks(event_id)
             raise
-        event = RunningEvent(self, event_id, target=target, kind=kind)
-        self._track(event)
-        return event
+        return self._track(RunningEvent(self, record))
 
     @contextmanager
-    def record(self, **kwargs: Any) -> Iterator[RunningEvent]:
-        event = self.start(**kwargs)
+    def record(self, spec: EventSpec) -> Iterator[RunningEvent]:
+        """``start``, run the body, finish; an exception finishes the event with its
+        text and propagates."""
+        event = self.start(spec)
         try:
             yield event
         except BaseException as exc:
@@ -281,81 +176,164 @@ class EventRecorder:
             raise
         event.done()
 
-    # -- internals -------------------------------------------------------------
+    def adopt(self, event_id: str | ObjectId) -> RunningEvent:
+        """Become the holder of a running event another process handed off."""
+        try:
+            oid = ObjectId(event_id)
+        except (InvalidId, TypeError) as exc:
+            raise EventNotRunning(f"event {event_id!r} is not running") from exc
+        record = self.storage.adopt(oid, self.holder, Instance(name=self.instance), now())
+        if record is None:
+            raise EventNotRunning(f"event {event_id} is not running")
+        self.storage.refresh_locks([oid], now())
+        return self._track(RunningEvent(self, record, record.pending_log))
 
-    def _matching_block(
-        self, kind: str, owner_name: str, target: Target, custom_data: Any
-    ) -> Block | None:
-        if target.type == "event-block":
-            return None
-        blocks = [Block.from_doc(d) for d in self.db[BLOCKS].find({"active": True})]
-        return first_match(
-            blocks, kind=kind, owner_name=owner_name, target=target, custom_data=custom_data
+    def finish(self, event: RunningEvent, outcome: Outcome) -> bool:
+        """Store ``event``'s outcome if this recorder still holds it (RunningEvent.done).
+
+        A database outage keeps the write owed: the heartbeat retries it, so the target
+        is free again once the database is back (the error still propagates).
+        """
+        self.forget(event)
+        outcome = replace(
+            outcome,
+            end_custom_data=bound_custom_data(outcome.end_custom_data),
+            log=None if outcome.log is None else bound_log(outcome.log),
         )
+        try:
+            finished = self._finish(event.id, outcome, holder=self.holder)
+        except OUTAGE:
+            self._owe(event.id, partial(self._finish, event.id, outcome, holder=self.holder))
+            raise
+        if finished:
+            return True
+        log.warning("event %s was no longer held here when done() ran", event.id)
+        return False
 
-    def _owe(self, event_id: ObjectId, write: Callable[[], None]) -> None:
-        """Keep a write the database refused; the heartbeat retries it."""
+    def forget(self, event: RunningEvent) -> None:
+        with self._running_mutex:
+            self._running.pop(event.id, None)
+
+    def expire_stale(self) -> int:
+        """Finish running events nobody refreshed for ``lock_expiry`` s and drop dead
+        locks (the events worker runs it periodically). Returns how many it finished."""
+        cutoff = now() - timedelta(seconds=self.lock_expiry)
+        finished = 0
+        for event_id, last_beat in self.storage.stale_events(cutoff):
+            if self._expire(event_id, last_beat, guard_beat=True):
+                finished += 1
+        # Locks whose holder died before storing its event, or was finished elsewhere.
+        self.storage.delete_locks_older_than(cutoff)
+        return finished
+
+    # -- internals --------------------------------------------------------------------
+
+    def _owe(self, event_id: ObjectId, write: Callable[[], object]) -> None:
+        """Keep a write the database refused; the heartbeat retries it (pending.py)."""
         self._pending.add(event_id, write)
         self._ensure_heartbeat()
 
     def _abandon(self, event_id: ObjectId) -> None:
         """An event whose start failed midway: finish it if it was stored, free its locks."""
-        self.db[EVENTS].update_one(
-            {"_id": event_id, "running": True},
-            {"$set": {"running": False, "endtime": now(), "error": "event start failed"}},
+        self.storage.finish_event(event_id, Outcome(now(), "event start failed", log=None))
+        self.storage.delete_locks(event_id)
+
+    def _refuse_if_blocked(self, record: EventRecord, spec: EventSpec) -> None:
+        if spec.target.type == "event-block":
+            return  # blocks never block their own removal
+        block = first_match(
+            self.storage.active_blocks(),
+            kind=spec.kind,
+            owner_name=record.owner.name,
+            target=spec.target,
+            custom_data=spec.custom_data,
         )
-        locks.release(self.db, event_id)
+        if block is None:
+            return
+        message = blocked_message(spec.kind, spec.target, block)
+        blocked = replace(record, running=False, end_time=now(), error=message, holder="")
+        self.storage.insert_event(blocked)
+        self.storage.delete_locks(record.id)
+        self._announce(record.id)
+        raise EventBlocked(message)
+
+    def _take_locks(self, lock_ids: list[str], base: Lock) -> None:
+        """Take every lock or none; raise EventLocked describing the holder met."""
+        taken: list[str] = []
+        try:
+            for lock_id in lock_ids:
+                self._take_lock(replace(base, id=lock_id))
+                taken.append(lock_id)
+        except BaseException:
+            if taken:
+                self.storage.delete_locks(base.event, taken)
+            raise
+
+    def _take_lock(self, wanted: Lock) -> None:
+        for _ in range(_MAX_ROUNDS):
+            current = now()
+            lock = replace(wanted, updated=current)
+            if self.storage.insert_lock(lock):
+                return
+            held = self.storage.get_lock(lock.id)
+            if held is None:
+                continue  # released between our insert and our read
+            if current - held.updated < timedelta(seconds=self.lock_expiry):
+                raise EventLocked(locked_message(held))
+            if not self.storage.take_over_lock(held, lock):
+                continue  # refreshed or taken by another racer: look again
+            self._expire(held.event, held.updated, guard_beat=False)
+            return
+        held = self.storage.get_lock(wanted.id)
+        raise EventLocked(locked_message(held or wanted))
+
+    def _expire(self, event_id: ObjectId, last_beat: datetime, *, guard_beat: bool) -> bool:
+        """Finish a dead event with tsuru's expiry text (its log died with its holder).
+        ``guard_beat``: only if its heartbeat is still ``last_beat`` (the cleaner)."""
+        silent = (now() - utc(last_beat)).total_seconds()
+        outcome = Outcome(now(), f"event expired, no update for {duration(silent)}", log=None)
+        return self._finish(event_id, outcome, last_beat=last_beat if guard_beat else None)
 
     def _finish(
         self,
-        event: RunningEvent,
-        error: str,
-        end_custom_data: Any,
-        entries: list[tuple[datetime, str]],
-    ) -> None:
-        self._untrack(event)
-        ended = now()
-        entries = bound_log(entries)
-        fields = {
-            "running": False,
-            "endtime": ended,
-            "error": error,
-            "endcustomdata": bound_custom_data(end_custom_data),
-            "log": "".join(log_line(when, msg) for when, msg in entries),
-            "structuredlog": [{"date": when, "message": msg} for when, msg in entries] or None,
-        }
-        try:
-            self._store_finish(event.id, fields)
-        except OUTAGE:
-            self._owe(event.id, lambda: self._store_finish(event.id, fields))
-            raise
+        event_id: ObjectId,
+        outcome: Outcome,
+        *,
+        holder: str | None = None,
+        last_beat: datetime | None = None,
+    ) -> bool:
+        done = self.storage.finish_event(event_id, outcome, holder=holder, last_beat=last_beat)
+        if done:
+            self.storage.delete_locks(event_id)
+            self._announce(event_id)
+            return True
+        current = self.storage.get_event(event_id)
+        if current is None or not current.running:
+            self.storage.delete_locks(event_id)  # a finished event's locks are dead
+        return False
 
-    def _store_finish(self, event_id: ObjectId, fields: dict[str, Any]) -> None:
-        result = self.db[EVENTS].update_one({"_id": event_id, "running": True}, {"$set": fields})
-        locks.release(self.db, event_id)
-        if not result.modified_count:
-            # Finished elsewhere meanwhile (expired by a newcomer or the cleaner).
-            log.warning("event %s was already finished when done() ran", event_id)
+    def _announce(self, event_id: ObjectId) -> None:
+        """Publish that an event finished: the one place that does (webhooks follow)."""
+        if self.publish is None:
             return
-        if self.publish is not None:
-            locks.notify_finished(self.publish, event_id)
+        try:
+            self.publish(keys.EVENT_FINISHED, {"id": str(event_id)})
+        except Exception:  # the event is stored; losing the notice only delays webhooks
+            log.exception("could not publish %s for event %s", keys.EVENT_FINISHED, event_id)
 
-    def _track(self, event: RunningEvent) -> None:
+    def _track(self, event: RunningEvent) -> RunningEvent:
         with self._running_mutex:
             self._running[event.id] = event
         self._ensure_heartbeat()
+        return event
 
     def _ensure_heartbeat(self) -> None:
         with self._running_mutex:
-            if self._thread is None or not self._thread.is_alive():
+            if self.heartbeat > 0 and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(
                     target=self._beat, name="event-heartbeat", daemon=True
                 )
                 self._thread.start()
-
-    def _untrack(self, event: RunningEvent) -> None:
-        with self._running_mutex:
-            self._running.pop(event.id, None)
 
     def _beat(self) -> None:
         last_refresh = time.monotonic()
@@ -368,10 +346,23 @@ class EventRecorder:
                 continue
             last_refresh = time.monotonic()
             with self._running_mutex:
-                ids = list(self._running)
-            if not ids:
+                events = dict(self._running)
+            if not events:
                 continue
             try:
-                locks.refresh(self.db, ids)
+                self.beat_once(events)
             except Exception:  # keep beating: a transient database error must not kill it
-                log.exception("could not refresh event locks")
+                log.exception("could not refresh running events")
+
+    def beat_once(self, events: dict[ObjectId, RunningEvent] | None = None) -> None:
+        """One heartbeat: refresh what this recorder holds, forget what it lost."""
+        if events is None:
+            with self._running_mutex:
+                events = dict(self._running)
+        current = now()
+        held = self.storage.beat(list(events), self.holder, current)
+        self.storage.refresh_locks(sorted(held), current)
+        for event_id, event in events.items():
+            if event_id not in held:
+                log.info("event %s is held elsewhere now (or expired); forgetting it", event_id)
+                event.mark_lost()

@@ -2,9 +2,10 @@
 
 from shared.http.app import Api, Blueprint, extension, make_app
 from shared.http.auth import (
+    authenticated,
     current_identity,
-    ensure,
     internal,
+    no_event,
     public,
     require_identity,
     requires,
@@ -25,8 +26,8 @@ from shared.http.stream import StreamWriter, stream
 
 __all__ = [
     "BODY", "FORM", "JSON", "JSON_STREAM", "QUERY", "TEXT",
-    "Api", "Blueprint", "StreamWriter", "current_identity", "empty", "ensure", "extension",
-    "form", "input_fields", "input_present", "input_value", "input_values", "internal",
-    "json_body", "json_response", "list_of", "make_app", "parse_input", "public",
-    "require_identity", "requires", "stream", "text_error", "upload",
+    "Api", "Blueprint", "StreamWriter", "authenticated", "current_identity", "empty",
+    "extension", "form", "input_fields", "input_present", "input_value", "input_values",
+    "internal", "json_body", "json_response", "list_of", "make_app", "no_event",
+    "parse_input", "public", "require_identity", "requires", "stream", "text_error", "upload",
 ]  # fmt: skip

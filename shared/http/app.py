@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from typing import Any
@@ -13,7 +14,7 @@ from flask_smorest.utils import deepupdate
 from werkzeug.exceptions import HTTPException
 
 from shared.client import InternalClient
-from shared.errors import TsubameError, Unauthorized
+from shared.errors import TsubameError, Unauthorized, Unavailable
 from shared.http.auth import WWW_AUTHENTICATE, internal, load_identity, public
 from shared.http.checks import check_request
 from shared.http.declare import (
@@ -124,15 +125,18 @@ def make_app(
     *,
     blueprints: Iterable[Blueprint] = (),
     health: Callable[[], bool] | None = None,
-    extensions: dict[str, Any] | None = None,
+    deps: Any = None,
+    startup: Callable[[], None] | None = None,
     grants: GrantSource | None = None,
 ) -> Flask:
     """Build a service app: identity check, tsuru errors, health, the blueprints.
 
-    ``extensions`` end up in ``app.extensions["tsubame"]`` (repositories, the event
-    recorder, the bus publisher ...), the composition root's wiring. ``grants``
-    resolves callers whose header named only a digest of their grants (default: the
-    auth service over HTTP; the auth service passes its own storage).
+    ``deps`` is the context's collaborator bundle, which views reach through
+    ``extension("deps")``. ``startup`` (indexes, seed data) runs once per process
+    before its first request, health checks included: until it succeeds every
+    request answers 503 and the next one tries again. ``grants`` resolves callers
+    whose header named only a digest of their grants (default: the auth service over
+    HTTP; the auth service passes its own storage).
     """
     app = Flask(f"tsubame.{context}")
     app.config.update(
@@ -148,7 +152,7 @@ def make_app(
         MAX_CONTENT_LENGTH=settings.max_body_size,
         MAX_FORM_MEMORY_SIZE=max(settings.max_body_size, MIB),
     )
-    app.extensions["tsubame"] = dict(extensions or {})
+    app.extensions["tsubame"] = {"deps": deps}
     # app.test_client() signs identity headers per request, as the gateway does.
     app.test_client_class = SigningClient
     source = grants or HttpGrantSource(InternalClient.to("auth", settings, caller=context))
@@ -158,6 +162,8 @@ def make_app(
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
     app.before_request(check_request)
+    if startup is not None:
+        app.before_request(_once(context, startup))
     app.before_request(load_identity)
 
     @public
@@ -179,8 +185,28 @@ def make_app(
     return app
 
 
+def _once(context: str, startup: Callable[[], None]) -> Callable[[], None]:
+    done = threading.Event()
+    mutex = threading.Lock()
+
+    def run() -> None:
+        if done.is_set():
+            return
+        with mutex:
+            if done.is_set():
+                return
+            try:
+                startup()
+            except Exception as exc:
+                log.exception("%s: start-up failed; the next request tries again", context)
+                raise Unavailable(f"the {context} service is starting, try again later") from exc
+            done.set()
+
+    return run
+
+
 def extension(name: str) -> Any:
-    """A wired collaborator of the current app (see ``make_app(extensions=...)``)."""
+    """A wired collaborator of the current app: ``extension("deps")`` is its bundle."""
     from flask import current_app
 
     return current_app.extensions["tsubame"][name]

@@ -7,14 +7,13 @@ view runs, so a service reached directly cannot be fooled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from shared import permissions
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Unauthorized
 from shared.identity import IDENTITY_HEADER, Identity, InvalidIdentity, verify
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,12 +68,22 @@ def require_identity() -> Identity:
     return ident
 
 
-def requires(permission: str) -> Callable[[F], F]:
-    """Declare a route's permission; the route needs a token.
+def _declare(view: Callable[..., Any], **marks: Any) -> None:
+    for name, value in marks.items():
+        setattr(view, f"_tsubame_{name}", value)
+
+
+def requires(*permissions: str) -> Callable[[F], F]:
+    """Declare the permission the route's operation checks; the route needs a token.
 
     The check itself needs the target's contexts (an app's teams, ...), so the
-    operation performs it with ``ensure``; this marker lets a test walk every route.
+    operation performs it (``shared.permissions.ensure``, ``shared.mutation``). Several
+    names mean the operation lets any of them through (tsuru's ``GET /roles``). The
+    architecture tests call every route and compare what its operation checked with
+    this declaration.
     """
+    if not permissions:
+        raise ValueError("requires() needs at least one permission")
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -82,7 +91,27 @@ def requires(permission: str) -> Callable[[F], F]:
             require_identity()
             return view(*args, **kwargs)
 
-        wrapper._tsubame_permission = permission  # type: ignore[attr-defined]
+        _declare(wrapper, permission=permissions)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def authenticated(reason: str) -> Callable[[F], F]:
+    """A route any token may call, whose operation checks no fixed permission:
+    self-service (the caller's own user), listings filtered by all the caller's
+    grants, or a permission stored with the target (an event's ``Allowed``).
+    ``reason`` says which, for readers and the route report."""
+    if not reason:
+        raise ValueError("authenticated() needs its reason")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require_identity()
+            return view(*args, **kwargs)
+
+        _declare(wrapper, authenticated=reason)
         return wrapper  # type: ignore[return-value]
 
     return decorate
@@ -90,7 +119,7 @@ def requires(permission: str) -> Callable[[F], F]:
 
 def public(view: F) -> F:
     """A route tsuru serves without a token (auth scheme, login, user create, ...)."""
-    view._tsubame_public = True  # type: ignore[attr-defined]
+    _declare(view, public=True)
     return view
 
 
@@ -104,11 +133,16 @@ def internal(view: F) -> F:
             raise Unauthorized()
         return view(*args, **kwargs)
 
-    wrapper._tsubame_internal = True  # type: ignore[attr-defined]
+    _declare(wrapper, internal=True)
     return wrapper  # type: ignore[return-value]
 
 
-def ensure(identity: Identity, permission: str, contexts: Iterable[tuple[str, str]] = ()) -> None:
-    """403 ``You don't have permission to do this action`` unless allowed."""
-    if not permissions.check(identity.grants, permission, contexts):
-        raise Forbidden()
+def no_event(reason: str) -> Callable[[F], F]:
+    """A mutating route that records no event, and why (tsuru records none for a
+    login, a logout, a cancel request). Put it above the access declaration."""
+
+    def decorate(view: F) -> F:
+        _declare(view, no_event=reason)
+        return view
+
+    return decorate

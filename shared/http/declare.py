@@ -202,15 +202,20 @@ def operation_doc(view: Any) -> dict[str, Any] | None:
     if not declared:
         return None
     doc: dict[str, Any] = deepcopy(declared)
-    permission = getattr(view, "_tsubame_permission", None)
+    permissions: tuple[str, ...] = tuple(getattr(view, "_tsubame_permission", ()))
+    reason = getattr(view, "_tsubame_authenticated", "")
     if getattr(view, "_tsubame_internal", False):
         doc["security"] = [{INTERNAL_SCHEME: []}]
     elif getattr(view, "_tsubame_public", False):
         doc["security"] = []
-    elif permission:
+    elif permissions or reason:
         doc["security"] = [{SECURITY_SCHEME: []}]
-        doc["x-tsubame-permission"] = permission
-        # @requires answers 401 before the view runs; the permission check may refuse.
+        if permissions:
+            # One name, or any of several (tsuru's GET /roles).
+            doc["x-tsubame-permission"] = " | ".join(permissions)
+        else:
+            doc["x-tsubame-access"] = f"any token: {reason}"
+        # A token is needed before the view runs; the permission check may refuse.
         responses = doc.setdefault("responses", {})
         for status, text in ((401, "Unauthorized"), (403, PERMISSION_DENIED)):
             responses.setdefault(

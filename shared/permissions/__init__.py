@@ -1,173 +1,40 @@
-"""tsuru's permission tree and the check algorithm (permissions.md §3-§5).
+"""tsuru's permissions: the tree, the check algorithm, and authorization.
+
+* ``tree``: every permission node, its contexts and registration order;
+* ``grants``: the pure check algorithm on a caller's grants (``check``,
+  ``contexts_for``, ``implies``, ``has_global``);
+* ``authorize``: the decisions operations make about a caller (``ensure``,
+  ``ensure_any``, ``allows``, ``scope``, ``team_for``), noted for the route tests.
 
 A grant ``(scheme, ctx_type, ctx_value)`` satisfies a check of permission ``P`` in
 contexts ``C1..Cn`` when its scheme is ``P`` or an ancestor of ``P`` (the root ``""``
 is everyone's ancestor) and it is global or one ``Ci`` has the same type and value.
 """
 
-from __future__ import annotations
+from shared.permissions.authorize import (
+    NO_TEAM,
+    allows,
+    ensure,
+    ensure_any,
+    recording,
+    scope,
+    team_for,
+)
+from shared.permissions.grants import Context, check, contexts_for, has_global, implies
+from shared.permissions.tree import (
+    CONTEXT_TYPES,
+    ROOT,
+    Node,
+    is_registered,
+    normalize,
+    registration_order,
+    sorted_nodes,
+    tree,
+)
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-
-from shared.errors import Forbidden, Invalid
-from shared.identity import Grant
-
-CONTEXT_TYPES = (
-    "global", "app", "team", "user", "pool", "iaas", "service", "service-instance",
-    "volume", "router",
-)  # fmt: skip
-ROOT = ""
-NO_TEAM = "You must provide a team to execute this action."
-
-# Top-level registration order of tsuru 1.11 (permissions.md §6); GET /teams walks
-# nodes in this order. Inside a subtree the order given for app and team is kept;
-# other subtrees follow name order, which only matters for callers holding several
-# siblings without their parent.
-_TOP_ORDER = (
-    "app", "node", "machine", "team", "user", "service", "service-broker",
-    "service-instance", "role", "platform", "plan", "pool", "debug", "healing",
-    "nodecontainer", "install", "event-block", "cluster", "volume", "webhook", "router",
-)  # fmt: skip
-_APP_ORDER = (
-    "app.create", "app.update", "app.update.description", "app.update.tags",
-    "app.update.log", "app.update.pool", "app.update.unit", "app.update.unit.add",
-    "app.update.unit.remove", "app.update.unit.register", "app.update.unit.status",
-    "app.update.unit.autoscale", "app.update.unit.autoscale.add",
-    "app.update.unit.autoscale.remove", "app.update.unit.kill", "app.update.env",
-    "app.update.env.set", "app.update.env.unset", "app.update.restart", "app.update.sleep",
-    "app.update.start", "app.update.stop", "app.update.swap", "app.update.grant",
-    "app.update.revoke", "app.update.teamowner", "app.update.cname", "app.update.cname.add",
-    "app.update.cname.remove", "app.update.plan", "app.update.planoverride",
-    "app.update.platform", "app.update.bind", "app.update.bind-volume",
-    "app.update.image-reset", "app.update.events", "app.update.unbind",
-    "app.update.unbind-volume", "app.update.certificate", "app.update.certificate.set",
-    "app.update.certificate.unset", "app.update.deploy", "app.update.deploy.rollback",
-    "app.update.router", "app.update.router.add", "app.update.router.update",
-    "app.update.router.remove", "app.update.routable", "app.update.metadata", "app.deploy",
-    "app.deploy.archive-url", "app.deploy.build", "app.deploy.git", "app.deploy.image",
-    "app.deploy.rollback", "app.deploy.upload", "app.read", "app.read.deploy",
-    "app.read.router", "app.read.env", "app.read.events", "app.read.metric", "app.read.log",
-    "app.read.certificate", "app.read.info", "app.delete", "app.run", "app.run.shell",
-    "app.admin", "app.admin.routes", "app.admin.quota", "app.build",
-)  # fmt: skip
-_TEAM_ORDER = (
-    "team.create", "team.read", "team.read.events", "team.read.quota", "team.delete",
-    "team.update", "team.update.quota", "team.token", "team.token.read",
-    "team.token.create", "team.token.delete", "team.token.update",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Node:
-    name: str  # "" for the root
-    contexts: tuple[str, ...]  # always starts with "global"
-    order: int  # registration order (depth-first)
-
-    @property
-    def api_name(self) -> str:
-        """Name as roles and inputs write it: the root is ``*``."""
-        return self.name or "*"
-
-
-def _order_key(name: str) -> tuple[int, int, str]:
-    top = name.split(".", 1)[0]
-    top_idx = _TOP_ORDER.index(top) if top in _TOP_ORDER else len(_TOP_ORDER)
-    within = _APP_ORDER if top == "app" else _TEAM_ORDER if top == "team" else ()
-    if name == top:
-        return (top_idx, -1, "")
-    if name in within:
-        return (top_idx, within.index(name), "")
-    return (top_idx, len(within), name)
-
-
-@cache
-def tree() -> dict[str, Node]:
-    raw = resources.files(__package__).joinpath("tree.txt").read_text()
-    entries: list[tuple[str, tuple[str, ...]]] = []
-    for line in raw.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, ctxs = line.split()
-        entries.append(("" if name == "*" else name, tuple(ctxs.split(","))))
-    ordered = sorted(entries, key=lambda e: (-1,) if e[0] == "" else _order_key(e[0]))
-    return {name: Node(name, ctxs, i) for i, (name, ctxs) in enumerate(ordered)}
-
-
-def normalize(name: str) -> str:
-    """API spelling to tree key: ``*`` is the root."""
-    return "" if name == "*" else name
-
-
-def is_registered(name: str) -> bool:
-    return normalize(name) in tree()
-
-
-def sorted_nodes() -> list[Node]:
-    """Every node sorted by name, root first (GET /permissions order)."""
-    return sorted(tree().values(), key=lambda n: n.name)
-
-
-def registration_order() -> list[Node]:
-    return sorted(tree().values(), key=lambda n: n.order)
-
-
-def implies(granted: str, wanted: str) -> bool:
-    """True when holding ``granted`` allows ``wanted`` (same node or an ancestor)."""
-    return granted == ROOT or granted == wanted or wanted.startswith(granted + ".")
-
-
-Context = tuple[str, str]
-
-
-def check(grants: Iterable[Grant], scheme: str, contexts: Iterable[Context] = ()) -> bool:
-    wanted = normalize(scheme)
-    ctxs = set(contexts)
-    for g in grants:
-        if not implies(g.scheme, wanted):
-            continue
-        if g.ctx_type == "global" or (g.ctx_type, g.ctx_value) in ctxs:
-            return True
-    return False
-
-
-def ensure(grants: Iterable[Grant], scheme: str, contexts: Iterable[Context] = ()) -> None:
-    if not check(grants, scheme, contexts):
-        raise Forbidden()
-
-
-def contexts_for(
-    grants: Iterable[Grant], scheme: str, ctx_type: str | None = None
-) -> list[Context]:
-    """Contexts of every grant allowing ``scheme`` (a global one means "anything")."""
-    wanted = normalize(scheme)
-    out: list[Context] = []
-    for g in grants:
-        if implies(g.scheme, wanted) and (ctx_type is None or g.ctx_type in (ctx_type, "global")):
-            out.append((g.ctx_type, g.ctx_value))
-    return out
-
-
-def has_global(grants: Iterable[Grant], scheme: str) -> bool:
-    return any(t == "global" for t, _ in contexts_for(grants, scheme))
-
-
-def team_for(grants: Iterable[Grant], scheme: str, only_team: Callable[[], str | None]) -> str:
-    """tsuru's automatic team choice when a request names none (permissions.md §5).
-
-    ``only_team`` returns the single team of the system, or None when there are
-    zero or several (asked lazily: it may cost a call to the auth service).
-    """
-    ctxs = contexts_for(grants, scheme)
-    teams = [v for t, v in ctxs if t == "team"]
-    global_grant = any(t == "global" for t, _ in ctxs)
-    if not teams and not global_grant:
-        raise Forbidden()
-    if len(teams) == 1 and not global_grant:
-        return teams[0]
-    team = only_team()
-    if team is None:
-        raise Invalid(NO_TEAM)
-    return team
+__all__ = [
+    "CONTEXT_TYPES", "NO_TEAM", "ROOT", "Context", "Node", "allows", "check",
+    "contexts_for", "ensure", "ensure_any", "has_global", "implies", "is_registered",
+    "normalize", "recording", "registration_order", "scope", "sorted_nodes", "team_for",
+    "tree",
+]  # fmt: skip

@@ -4,7 +4,7 @@ import pytest
 
 from shared import permissions as p
 from shared.errors import Forbidden, Invalid
-from shared.identity import Grant
+from shared.identity import Grant, Identity
 
 
 def test_tree_has_tsuru_nodes_plus_team_quota():
@@ -52,15 +52,34 @@ def test_no_context_check_needs_global():
     assert p.check([Grant("team", "global", "")], "team.create")
 
 
+def who(*grants: Grant) -> Identity:
+    return Identity(kind="user", name="u@x.io", grants=grants)
+
+
 def test_team_for():
-    one = [Grant("team.token.create", "team", "t1")]
+    one = who(Grant("team.token.create", "team", "t1"))
     assert p.team_for(one, "team.token.create", lambda: None) == "t1"
     with pytest.raises(Forbidden):
-        p.team_for([], "team.token.create", lambda: "t1")
-    glob = [Grant("")]
+        p.team_for(who(), "team.token.create", lambda: "t1")
+    glob = who(Grant(""))
     assert p.team_for(glob, "team.token.create", lambda: "only") == "only"
     with pytest.raises(Invalid, match="You must provide a team"):
         p.team_for(glob, "team.token.create", lambda: None)
-    two = [Grant("team.token", "team", "a"), Grant("team.token", "team", "b")]
+    two = who(Grant("team.token", "team", "a"), Grant("team.token", "team", "b"))
     with pytest.raises(Invalid):
         p.team_for(two, "team.token.create", lambda: None)
+
+
+def test_authorization_decisions_are_noted_only_while_recording():
+    caller = who(Grant("team.read", "team", "t1"))
+    p.ensure(caller, "team.read", [("team", "t1")])  # not recording: nothing kept
+    with p.recording() as checked:
+        p.ensure(caller, "team.read", [("team", "t1")])
+        with pytest.raises(Forbidden):
+            p.ensure(caller, "team.update", [("team", "t1")])
+        assert p.allows(caller, "*") is False
+        with pytest.raises(Forbidden):
+            p.ensure_any(caller, ["role.create", "role.delete"])
+        assert p.scope(caller, "team.read") == [("team", "t1")]
+        assert p.check(caller.grants, "app.read") is False  # pure: not noted
+    assert checked == ["team.read", "team.update", "", "role.create", "role.delete", "team.read"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from services.auth.operations.ports import Deps
+from services.auth.operations.deps import Deps
 from shared.http import extension
 
 
 def deps() -> Deps:
-    return extension("deps")  # type: ignore[no-any-return]
+    bundle: Deps = extension("deps")
+    return bundle

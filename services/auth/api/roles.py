@@ -6,6 +6,7 @@ from flask import Response, request
 
 from services.auth.api import responses as out
 from services.auth.api.deps import deps
+from services.auth.api.presenters import permission_json, role_json
 from services.auth.api.schemas import (
     Context,
     DefaultRoles,
@@ -72,19 +73,22 @@ def update_role() -> Response:
 
 @bp.route("/roles", methods=["GET"])
 @bp.output(200, list_of(out.Role, nullable=True), description="Roles (null when none)")
-@requires("role.read")
+@requires(*roles.ROLE_READERS)
 def list_roles() -> Response:
+    found = [role_json(r) for r in roles.list_roles(deps(), require_identity())]
     # tsuru writes this body without the encoder's trailing newline.
     # Go marshals the nil slice read from an empty collection as null.
-    return json_response(roles.list_roles(deps(), require_identity()) or None, newline=False)
+    return json_response(found or None, newline=False)
 
 
 @bp.route("/roles/<name>", methods=["GET"])
 @bp.output(200, out.Role)
 @bp.errors({404: "Role not found"})
-@requires("role.read")
+@requires(*roles.ROLE_READERS)
 def role_info(name: str) -> Response:
-    return json_response(roles.role_info(deps(), require_identity(), name), newline=False)
+    return json_response(
+        role_json(roles.role_info(deps(), require_identity(), name)), newline=False
+    )
 
 
 @bp.route("/roles/<name>", methods=["DELETE"])
@@ -219,7 +223,7 @@ def dissociate_group(name: str, group_name: str) -> Response:
 @bp.output(200, list_of(out.PermissionNode))
 @requires("role.update")
 def list_permissions() -> Response:
-    return json_response(roles.list_permissions(require_identity()))
+    return json_response([permission_json(n) for n in roles.list_permissions(require_identity())])
 
 
 def _wanted() -> dict[str, list[str]]:
@@ -228,9 +232,10 @@ def _wanted() -> dict[str, list[str]]:
 
 @bp.route("/role/default", methods=["GET"])
 @bp.output(200, list_of(out.Role, nullable=True), description="Roles (null when none)")
-@requires("role.default")
+@requires(*roles.DEFAULT_ROLE_READERS)
 def list_default_roles() -> Response:
-    return json_response(roles.list_default_roles(deps(), require_identity()) or None)
+    found = [role_json(r) for r in roles.list_default_roles(deps(), require_identity())]
+    return json_response(found or None)
 
 
 @bp.route("/role/default", methods=["POST"])

@@ -138,7 +138,3 @@ class IntrospectInput(Schema):
 class GrantsQuery(Schema):
     kind = fields.String()
     name = fields.String()
-
-
-def quota_json(limit: int, inuse: int) -> dict[str, int]:
-    return {"limit": limit, "inuse": inuse}

@@ -11,13 +11,14 @@ from services.auth.domain import errors
 from services.auth.operations import sessions
 from shared.http import (
     Blueprint,
+    authenticated,
     empty,
     input_present,
     input_value,
     json_response,
+    no_event,
     public,
     require_identity,
-    requires,
 )
 
 bp = Blueprint("sessions", __name__)
@@ -33,6 +34,7 @@ def _login(email: str) -> Response:
 @bp.input(Credentials)
 @bp.output(200, out.LoginToken)
 @bp.errors(400, {401: "Wrong password"}, 403, {404: "User not found"})
+@no_event("tsuru records no event for a login")
 @public
 def login() -> Response:
     return _login(input_value("email"))
@@ -42,6 +44,7 @@ def login() -> Response:
 @bp.input(Credentials, description="email, when given (even empty), overrides the path")
 @bp.output(200, out.LoginToken)
 @bp.errors(400, {401: "Wrong password"}, 403, {404: "User not found"})
+@no_event("tsuru records no event for a login")
 @public
 def login_legacy(email: str) -> Response:
     # A body/query ``email`` overrides the path, even when empty (tsuru 1.11).
@@ -51,7 +54,8 @@ def login_legacy(email: str) -> Response:
 @bp.route("/users/tokens", methods=["DELETE"])
 @bp.output(200, description="Logged out (the token is revoked)")
 @bp.errors(400)
-@requires("user")
+@no_event("tsuru records no event for a logout")
+@authenticated("ends the caller's own session")
 def logout() -> Response:
     sessions.logout(deps(), require_identity())
     return empty()
@@ -66,6 +70,7 @@ def scheme() -> Response:
 
 @bp.route("/auth/saml", methods=["GET", "POST"])
 @bp.errors({400: "SAML is not the scheme of this server"})
+@no_event("the native scheme serves no SAML: the callback changes nothing")
 @public
 def saml() -> Response:
     raise errors.SchemeNotSupported()

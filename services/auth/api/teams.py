@@ -6,10 +6,12 @@ from flask import Response
 
 from services.auth.api import responses as out
 from services.auth.api.deps import deps
-from services.auth.api.schemas import QuotaChange, TeamInput, TeamUpdateInput, quota_json
+from services.auth.api.presenters import quota_json, team_info_json, team_json
+from services.auth.api.schemas import QuotaChange, TeamInput, TeamUpdateInput
 from services.auth.operations import teams
 from shared.http import (
     Blueprint,
+    authenticated,
     empty,
     input_fields,
     input_value,
@@ -20,7 +22,7 @@ from shared.http import (
     require_identity,
     requires,
 )
-from shared.http.auth import ensure
+from shared.permissions import ensure
 
 bp = Blueprint("teams", __name__)
 
@@ -36,7 +38,7 @@ def _tags(parsed: list[str]) -> list[str]:
 @bp.errors(400, {409: "Team already exists"})
 @requires("team.create")
 def create_team() -> Response:
-    # tsuru checks team.create before decoding the body.
+    # tsuru checks team.create before decoding the body (the operation checks it again).
     ensure(require_identity(), "team.create")
     data = parse_input(TeamInput())
     teams.create_team(deps(), require_identity(), data["name"], _tags(data["tags"]), input_fields())
@@ -46,9 +48,9 @@ def create_team() -> Response:
 @bp.route("/teams", methods=["GET"])
 @bp.output(200, list_of(out.TeamListed))
 @bp.output(204, description="No team visible to the caller")
-@requires("team.read")
+@authenticated("lists the teams where the caller holds any team permission")
 def list_teams() -> Response:
-    found = teams.list_teams(deps(), require_identity())
+    found = [team_json(t) for t in teams.list_teams(deps(), require_identity())]
     return json_response(found) if found else empty(204)
 
 
@@ -57,7 +59,7 @@ def list_teams() -> Response:
 @bp.errors({404: "Team not found"})
 @requires("team.read")
 def team_info(name: str) -> Response:
-    return json_response(teams.team_info(deps(), require_identity(), name))
+    return json_response(team_info_json(teams.team_info(deps(), require_identity(), name)))
 
 
 @bp.route("/teams/<name>", methods=["PUT", "POST"])
@@ -92,8 +94,7 @@ def remove_team(name: str) -> Response:
 @bp.errors({404: "Team not found"})
 @requires("team.read.quota")
 def team_quota(name: str) -> Response:
-    q = teams.team_quota(deps(), require_identity(), name)
-    return json_response(quota_json(q.limit, q.inuse))
+    return json_response(quota_json(teams.team_quota(deps(), require_identity(), name)))
 
 
 @bp.route("/teams/<name>/quota", methods=["PUT"])

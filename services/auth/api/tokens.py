@@ -6,6 +6,7 @@ from flask import Response
 
 from services.auth.api import responses as out
 from services.auth.api.deps import deps
+from services.auth.api.presenters import token_json
 from services.auth.api.schemas import TokenCreateInput, TokenUpdateInput
 from services.auth.operations import tokens
 from shared.http import (
@@ -27,7 +28,7 @@ bp = Blueprint("tokens", __name__)
 @bp.output(204, description="No token visible to the caller")
 @requires("team.token.read")
 def list_tokens() -> Response:
-    found = tokens.list_tokens(deps(), require_identity())
+    found = [token_json(t) for t in tokens.list_tokens(deps(), require_identity())]
     return json_response(found) if found else empty(204)
 
 
@@ -36,7 +37,7 @@ def list_tokens() -> Response:
 @bp.errors({404: "Token not found"})
 @requires("team.token.read")
 def token_info(token_id: str) -> Response:
-    return json_response(tokens.token_info(deps(), require_identity(), token_id))
+    return json_response(token_json(tokens.token_info(deps(), require_identity(), token_id)))
 
 
 @bp.route("/tokens", methods=["POST"])
@@ -46,8 +47,8 @@ def token_info(token_id: str) -> Response:
 @requires("team.token.create")
 def create_token() -> Response:
     data = parse_input(TokenCreateInput())
-    created = tokens.create_token(deps(), require_identity(), fields=input_fields(), **data)
-    return json_response(created, 201)
+    issued = tokens.create_token(deps(), require_identity(), fields=input_fields(), **data)
+    return json_response(token_json(issued.token, issued.value), 201)
 
 
 @bp.route("/tokens/<token_id>", methods=["PUT"])
@@ -57,10 +58,10 @@ def create_token() -> Response:
 @requires("team.token.update")
 def update_token(token_id: str) -> Response:
     data = parse_input(TokenUpdateInput())
-    updated = tokens.update_token(
+    issued = tokens.update_token(
         deps(), require_identity(), token_id, fields=input_fields(), **data
     )
-    return json_response(updated)
+    return json_response(token_json(issued.token, issued.value))
 
 
 @bp.route("/tokens/<token_id>", methods=["DELETE"])

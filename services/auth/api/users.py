@@ -6,6 +6,7 @@ from flask import Response, request
 
 from services.auth.api import responses as out
 from services.auth.api.deps import deps
+from services.auth.api.presenters import quota_json, user_json
 from services.auth.api.schemas import (
     Credentials,
     PasswordChange,
@@ -13,12 +14,12 @@ from services.auth.api.schemas import (
     QuotaChange,
     UserFilter,
     UserQuery,
-    quota_json,
 )
 from services.auth.operations import credentials, users
 from shared.http import (
     QUERY,
     Blueprint,
+    authenticated,
     current_identity,
     empty,
     input_fields,
@@ -57,7 +58,7 @@ def create_user() -> Response:
 @bp.input(UserFilter, QUERY)
 @bp.output(200, list_of(out.User))
 @bp.errors({404: "Wrong context, or the caller is not a user"}, 400)
-@requires("user.read")
+@authenticated("lists the users whose roles the caller may see")
 def list_users() -> Response:
     # tsuru reads these filters (and ``user`` below) from the query string only.
     found = users.list_users(
@@ -67,7 +68,7 @@ def list_users() -> Response:
         request.args.get("role", ""),
         request.args.get("context", ""),
     )
-    return json_response(found)
+    return json_response([user_json(u) for u in found])
 
 
 @bp.route("/users", methods=["DELETE"])
@@ -83,16 +84,16 @@ def remove_user() -> Response:
 @bp.route("/users/info", methods=["GET"])
 @bp.output(200, out.User)
 @bp.errors(400, 404)
-@requires("user.read")
+@authenticated("the caller's own user")
 def user_info() -> Response:
-    return json_response(users.user_info(deps(), require_identity()))
+    return json_response(user_json(users.user_info(deps(), require_identity())))
 
 
 @bp.route("/users/password", methods=["PUT"])
 @bp.input(PasswordChange)
 @bp.output(200, description="Password changed")
 @bp.errors(400, {404: "User not found"})
-@requires("user.update.password")
+@authenticated("the caller's own password (tsuru checks no permission)")
 def change_password() -> Response:
     credentials.change_password(
         deps(),
@@ -144,8 +145,7 @@ def regenerate_apikey() -> Response:
 @bp.errors({400: "Invalid email"}, {404: "User not found"})
 @requires("user.read.quota")
 def user_quota(email: str) -> Response:
-    q = users.user_quota(deps(), require_identity(), email)
-    return json_response(quota_json(q.limit, q.inuse))
+    return json_response(quota_json(users.user_quota(deps(), require_identity(), email)))
 
 
 @bp.route("/users/<email>/quota", methods=["PUT"])

@@ -81,25 +81,12 @@ def user_roles(
     return out
 
 
-def user_json(user: User, shown: list[ShownRole]) -> dict:
-    roles_out: list[dict] = []
-    perms_out: list[dict] = []
-    for sr in shown:
-        entry = {"Name": sr.role.name, "ContextType": sr.role.context, "ContextValue": sr.value}
-        if sr.group:
-            entry["Group"] = sr.group
-        roles_out.append(entry)
-        for scheme in role_schemes(sr.role):
-            perm = {"Name": scheme, "ContextType": sr.role.context, "ContextValue": sr.value}
-            if sr.group:
-                perm["Group"] = sr.group
-            perms_out.append(perm)
-    return {
-        "Email": user.email,
-        "Roles": roles_out,
-        "Permissions": perms_out or None,
-        "Groups": list(user.groups) or None,
-    }
+@dataclass(frozen=True)
+class UserView:
+    """A user as one caller sees it: the role instances that caller may see."""
+
+    user: User
+    roles: list[ShownRole]
 
 
 def visible_roles(caller: Iterable[Grant], shown: list[ShownRole], admin: bool) -> list[ShownRole]:

@@ -7,7 +7,7 @@ from services.auth.domain import errors, rules
 from services.auth.domain.models import Role, RoleInstance, User
 from services.auth.domain.secrets import new_password
 from services.auth.operations.access import announce_user
-from services.auth.operations.ports import Deps
+from services.auth.operations.deps import Deps
 from services.auth.operations.sessions import hash_password
 
 ALLOW_ALL = "AllowAll"
@@ -16,9 +16,9 @@ ROOT_INSTANCE = RoleInstance(ALLOW_ALL, "")
 
 def ensure_allow_all(deps: Deps) -> None:
     try:
-        deps.repos.roles.add(Role(ALLOW_ALL, "global", "", ["*"]))
+        deps.stores.roles.add(Role(ALLOW_ALL, "global", "", ["*"]))
     except errors.RoleExists:
-        deps.repos.roles.add_schemes(ALLOW_ALL, ["*"])
+        deps.stores.roles.add_schemes(ALLOW_ALL, ["*"])
 
 
 def ensure_admin(deps: Deps, email: str, password: str = "") -> str | None:
@@ -29,15 +29,15 @@ def ensure_admin(deps: Deps, email: str, password: str = "") -> str | None:
     created the user (the caller shows it once), else None.
     """
     ensure_allow_all(deps)
-    if deps.repos.users.with_role(ALLOW_ALL):
+    if deps.stores.users.with_role(ALLOW_ALL):
         return None
     password = password or new_password(16)
     user = User(email=email, password=hash_password(deps, password), roles=[ROOT_INSTANCE])
     try:
-        deps.repos.users.add(user)
+        deps.stores.users.add(user)
     except errors.EmailTaken:
         # Someone else won the race, or the user exists: make sure it holds the role.
-        deps.repos.users.add_role(email, ROOT_INSTANCE)
+        deps.stores.users.add_role(email, ROOT_INSTANCE)
         return None
     return password
 
@@ -47,12 +47,12 @@ def create_root_user(deps: Deps, email: str, password: str) -> bool:
     was given the role."""
     rules.validate_email(email)
     ensure_allow_all(deps)
-    if deps.repos.users.get(email) is not None:
-        deps.repos.users.add_role(email, ROOT_INSTANCE)
+    if deps.stores.users.get(email) is not None:
+        deps.stores.users.add_role(email, ROOT_INSTANCE)
         announce_user(deps, email)
         return False
     rules.validate_password(password)
-    deps.repos.users.add(
+    deps.stores.users.add(
         User(email=email, password=hash_password(deps, password), roles=[ROOT_INSTANCE])
     )
     return True

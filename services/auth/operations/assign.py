@@ -8,28 +8,17 @@ from services.auth.domain import errors, rules
 from services.auth.domain.grants import ensure_can_use_role
 from services.auth.domain.models import Role, RoleInstance
 from services.auth.operations.access import announce_all, announce_user
-from services.auth.operations.ports import Deps
-from services.auth.operations.roles import ROLE_EVENTS_ALLOWED
+from services.auth.operations.deps import Deps
 from shared.bus import keys
 from shared.events import Target
 from shared.identity import Identity
-from shared.permissions import ensure
+from shared.mutation import mutation
 
 ASSIGN, DISSOCIATE = "role.update.assign", "role.update.dissociate"
 
 
-def _record(deps: Deps, identity: Identity, kind: str, name: str, fields: Any):  # type: ignore[no-untyped-def]
-    return deps.recorder.record(
-        target=Target("role", name),
-        kind=kind,
-        owner=identity,
-        allowed=ROLE_EVENTS_ALLOWED,
-        custom_data=fields,
-    )
-
-
 def _usable_role(deps: Deps, identity: Identity, name: str, value: str) -> Role:
-    role = deps.repos.roles.get(name)
+    role = deps.stores.roles.get(name)
     if role is None:
         raise errors.RoleNotFound()
     ensure_can_use_role(identity.grants, role, value)
@@ -38,7 +27,7 @@ def _usable_role(deps: Deps, identity: Identity, name: str, value: str) -> Role:
 
 def _user(deps: Deps, email: str) -> None:
     rules.validate_email(email)
-    if deps.repos.users.get(email) is None:
+    if deps.stores.users.get(email) is None:
         # tsuru 1.11 answers 500 here; a client mistake: 404.
         raise errors.UserNotFound()
 
@@ -46,32 +35,29 @@ def _user(deps: Deps, email: str) -> None:
 def assign_to_user(
     deps: Deps, identity: Identity, name: str, email: str, value: str, fields: Any
 ) -> None:
-    ensure(identity.grants, ASSIGN)
-    with _record(deps, identity, ASSIGN, name, fields):
+    with mutation(deps, identity, ASSIGN, target=Target("role", name), custom_data=fields):
         _user(deps, email)
         _usable_role(deps, identity, name, value)
-        deps.repos.users.add_role(email, RoleInstance(name, value))
+        deps.stores.users.add_role(email, RoleInstance(name, value))
     announce_user(deps, email)
 
 
 def dissociate_from_user(
     deps: Deps, identity: Identity, name: str, email: str, value: str, fields: Any
 ) -> None:
-    ensure(identity.grants, DISSOCIATE)
-    with _record(deps, identity, DISSOCIATE, name, fields):
+    with mutation(deps, identity, DISSOCIATE, target=Target("role", name), custom_data=fields):
         _user(deps, email)
         _usable_role(deps, identity, name, value)
-        deps.repos.users.remove_role(email, RoleInstance(name, value))
+        deps.stores.users.remove_role(email, RoleInstance(name, value))
     announce_user(deps, email)
 
 
 def assign_to_token(
     deps: Deps, identity: Identity, name: str, token_id: str, value: str, fields: Any
 ) -> None:
-    ensure(identity.grants, ASSIGN)
-    with _record(deps, identity, ASSIGN, name, fields):
+    with mutation(deps, identity, ASSIGN, target=Target("role", name), custom_data=fields):
         _usable_role(deps, identity, name, value)
-        if not deps.repos.tokens.add_role(token_id, RoleInstance(name, value)):
+        if not deps.stores.tokens.add_role(token_id, RoleInstance(name, value)):
             raise errors.TeamTokenNotFoundEmpty()
     deps.publisher.publish(keys.IDENTITY_CHANGED, {"token_id": token_id})
 
@@ -79,10 +65,9 @@ def assign_to_token(
 def dissociate_from_token(
     deps: Deps, identity: Identity, name: str, token_id: str, value: str, fields: Any
 ) -> None:
-    ensure(identity.grants, DISSOCIATE)
-    with _record(deps, identity, DISSOCIATE, name, fields):
+    with mutation(deps, identity, DISSOCIATE, target=Target("role", name), custom_data=fields):
         _usable_role(deps, identity, name, value)
-        if not deps.repos.tokens.remove_role(token_id, RoleInstance(name, value)):
+        if not deps.stores.tokens.remove_role(token_id, RoleInstance(name, value)):
             raise errors.TeamTokenNotFoundEmpty()
     deps.publisher.publish(keys.IDENTITY_CHANGED, {"token_id": token_id})
 
@@ -90,20 +75,18 @@ def dissociate_from_token(
 def assign_to_group(
     deps: Deps, identity: Identity, name: str, group: str, value: str, fields: Any
 ) -> None:
-    ensure(identity.grants, ASSIGN)
-    with _record(deps, identity, ASSIGN, name, fields):
+    with mutation(deps, identity, ASSIGN, target=Target("role", name), custom_data=fields):
         _usable_role(deps, identity, name, value)
         if not group:
             raise errors.GroupNameEmpty()
-        deps.repos.groups.add_role(group, RoleInstance(name, value))
+        deps.stores.groups.add_role(group, RoleInstance(name, value))
     announce_all(deps)
 
 
 def dissociate_from_group(
     deps: Deps, identity: Identity, name: str, group: str, value: str, fields: Any
 ) -> None:
-    ensure(identity.grants, DISSOCIATE)
-    with _record(deps, identity, DISSOCIATE, name, fields):
+    with mutation(deps, identity, DISSOCIATE, target=Target("role", name), custom_data=fields):
         _usable_role(deps, identity, name, value)
-        deps.repos.groups.remove_role(group, RoleInstance(name, value))
+        deps.stores.groups.remove_role(group, RoleInstance(name, value))
     announce_all(deps)

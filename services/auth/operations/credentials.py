@@ -15,13 +15,14 @@ from services.auth.domain.secrets import (
     token_hash,
 )
 from services.auth.operations.access import caller_user
-from services.auth.operations.ports import Deps
+from services.auth.operations.deps import Deps
 from services.auth.operations.sessions import hash_password, password_matches
-from services.auth.operations.users import existing_user, lookup, user_allowed
+from services.auth.operations.users import existing_user, lookup
 from shared.bus import keys
-from shared.events import Target
+from shared.events import Owner, Target
 from shared.identity import Identity
-from shared.permissions import check, ensure
+from shared.mutation import mutation, unchecked
+from shared.permissions import ensure
 
 RESET_VALIDITY = timedelta(hours=24)
 RESET_MARGIN = timedelta(minutes=1)
@@ -45,13 +46,10 @@ Please change it as soon as you log in (tsuru change-password).
 
 
 def change_password(deps: Deps, identity: Identity, old: str, new: str, confirm: str) -> None:
+    # tsuru checks no permission: every user may change their own password.
     email = identity.name
-    with deps.recorder.record(
-        target=Target("user", email),
-        kind="user.update.password",
-        owner=identity,
-        allowed=user_allowed(email),
-        custom_data=None,
+    with unchecked(identity, "user.update.password").record(
+        deps.recorder, target=Target("user", email), visible_in=[("user", email)]
     ):
         if not old or not new:
             raise errors.PasswordsRequired()
@@ -61,21 +59,22 @@ def change_password(deps: Deps, identity: Identity, old: str, new: str, confirm:
         if not rules.password_length_ok(old) or not password_matches(old, user.password):
             raise errors.CurrentPasswordMismatch()
         rules.validate_password(new)
-        deps.repos.users.set_password(email, hash_password(deps, new))
+        deps.stores.users.set_password(email, hash_password(deps, new))
 
 
 def reset_password(deps: Deps, email: str, token: str, fields: Any) -> None:
-    with deps.recorder.record(
+    # A public route: whoever knows the email may start a reset (and needs the mailed
+    # token to finish it); the event is owned by that user.
+    with unchecked(Owner("user", email), "user.update.reset").record(
+        deps.recorder,
         target=Target("user", email),
-        kind="user.update.reset",
-        owner=("user", email),
-        allowed=user_allowed(email),
+        visible_in=[("user", email)],
         custom_data=fields,
     ):
         user = existing_user(deps, email)
         if not token:
             raw = new_token()
-            deps.repos.resets.add(ResetToken(token_hash(raw), email, deps.clock()))
+            deps.stores.resets.add(ResetToken(token_hash(raw), email, deps.clock()))
             deps.mailer.send(email, RESET_SUBJECT, RESET_BODY.format(token=raw, email=email))
             return
         _confirm_reset(deps, user, token)
@@ -83,18 +82,18 @@ def reset_password(deps: Deps, email: str, token: str, fields: Any) -> None:
 
 def _confirm_reset(deps: Deps, user: User, token: str) -> None:
     h = token_hash(token)
-    stored = deps.repos.resets.get(h)
+    stored = deps.stores.resets.get(h)
     now = deps.clock()
     if (
         stored is None
         or stored.used
         or stored.email != user.email
         or now - stored.created >= RESET_VALIDITY - RESET_MARGIN
-        or not deps.repos.resets.use(h)
+        or not deps.stores.resets.use(h)
     ):
         raise errors.InvalidResetToken()
     password = new_password()
-    deps.repos.users.set_password(user.email, hash_password(deps, password))
+    deps.stores.users.set_password(user.email, hash_password(deps, password))
     deps.mailer.send(user.email, RESET_DONE_SUBJECT, RESET_DONE_BODY.format(password=password))
 
 
@@ -104,7 +103,7 @@ def _confirm_reset(deps: Deps, user: User, token: str) -> None:
 def _new_key(deps: Deps, user: User) -> str:
     seed = new_apikey_seed()
     key = apikey_from_seed(deps.config.apikey_key, seed)
-    deps.repos.users.set_apikey(user.email, token_hash(key), seed)
+    deps.stores.users.set_apikey(user.email, token_hash(key), seed)
     if user.apikey_hash:
         deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": user.apikey_hash})
     return key
@@ -114,10 +113,12 @@ def show_apikey(deps: Deps, identity: Identity, email: str) -> str:
     """The user's key, created on first use (tsuru's GET mutates too; no event)."""
     me = caller_user(deps, identity)
     if email:
-        if not check(identity.grants, "user.update.token"):
-            raise errors.Forbidden()
+        # tsuru checks it without contexts: only a global grant shows another's key.
+        ensure(identity, "user.update.token")
         user = lookup(deps, email)
     else:
+        # Every user holds it on themselves (the implicit ``user`` grant).
+        ensure(identity, "user.update.token", [("user", me.email)])
         user = me
     if user.apikey_seed:
         key = apikey_from_seed(deps.config.apikey_key, user.apikey_seed)
@@ -129,12 +130,12 @@ def show_apikey(deps: Deps, identity: Identity, email: str) -> str:
 
 def regenerate_apikey(deps: Deps, identity: Identity, email: str, fields: Any) -> str:
     email = email or identity.name
-    ensure(identity.grants, "user.update.token", [("user", email)])
-    with deps.recorder.record(
+    with mutation(
+        deps,
+        identity,
+        "user.update.token",
         target=Target("user", email),
-        kind="user.update.token",
-        owner=identity,
-        allowed=user_allowed(email),
+        contexts=[("user", email)],
         custom_data=fields,
     ):
         return _new_key(deps, lookup(deps, email))

@@ -5,17 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from services.auth.domain import errors
-from services.auth.domain.grants import role_schemes
 from services.auth.domain.models import ROLE_EVENTS, Role, RoleInstance
 from services.auth.operations.access import announce_all
-from services.auth.operations.ports import Deps
-from shared.errors import Forbidden, Invalid
-from shared.events import Allowed, Target
+from services.auth.operations.deps import Deps
+from shared.errors import Invalid
+from shared.events import Allowed, Owner, Target
 from shared.identity import Identity
-from shared.permissions import CONTEXT_TYPES, check, ensure, normalize, sorted_nodes, tree
+from shared.mutation import Permit, authorize, mutation
+from shared.permissions import (
+    CONTEXT_TYPES,
+    Node,
+    ensure,
+    ensure_any,
+    normalize,
+    sorted_nodes,
+    tree,
+)
 
-ROLE_EVENTS_ALLOWED = Allowed("role.read.events")
-_ROLE_READERS = (
+# Who may read roles (tsuru's GET /roles lets any of these through).
+ROLE_READERS = (
     "role.update",
     "role.update.assign",
     "role.update.dissociate",
@@ -24,76 +32,43 @@ _ROLE_READERS = (
 )
 
 
-def role_json(role: Role) -> dict:
-    out: dict[str, Any] = {
-        "name": role.name,
-        "context": role.context,
-        "Description": role.description,
-    }
-    names = [s or "*" for s in role_schemes(role)]
-    if names:
-        out["scheme_names"] = sorted(names)
-    if role.events:
-        out["events"] = list(role.events)
-    return out
-
-
-def _record(
-    deps: Deps,
-    identity: Identity,
-    kind: str,
-    name: str,
-    fields: Any,
-    allowed: Allowed = ROLE_EVENTS_ALLOWED,
-):  # type: ignore[no-untyped-def]
-    return deps.recorder.record(
-        target=Target("role", name), kind=kind, owner=identity, allowed=allowed, custom_data=fields
-    )
-
-
 def _existing(deps: Deps, name: str) -> Role:
-    role = deps.repos.roles.get(name)
+    role = deps.stores.roles.get(name)
     if role is None:
         raise errors.RoleNotFound()
     return role
 
 
-def _ensure_any(identity: Identity, names: tuple[str, ...]) -> None:
-    if not any(check(identity.grants, n) for n in names):
-        raise Forbidden()
-
-
 def create_role(
     deps: Deps, identity: Identity, name: str, context: str, description: str, fields: Any
 ) -> None:
-    ensure(identity.grants, "role.create")
+    permit = authorize(identity, "role.create")
     if not name:
         raise errors.InvalidRoleName()
-    with _record(deps, identity, "role.create", name, fields):
+    with permit.record(deps.recorder, target=Target("role", name), custom_data=fields):
         if context not in CONTEXT_TYPES:
             raise errors.InvalidContextType(context)
         name = name.strip()
         if not name:
             raise errors.InvalidRoleName()
-        deps.repos.roles.add(Role(name, context, description))
+        deps.stores.roles.add(Role(name, context, description))
 
 
-def list_roles(deps: Deps, identity: Identity) -> list[dict]:
-    _ensure_any(identity, _ROLE_READERS)
-    return [role_json(r) for r in deps.repos.roles.all()]
+def list_roles(deps: Deps, identity: Identity) -> list[Role]:
+    ensure_any(identity, ROLE_READERS)
+    return deps.stores.roles.all()
 
 
-def role_info(deps: Deps, identity: Identity, name: str) -> dict:
-    _ensure_any(identity, _ROLE_READERS)
-    return role_json(_existing(deps, name))
+def role_info(deps: Deps, identity: Identity, name: str) -> Role:
+    ensure_any(identity, ROLE_READERS)
+    return _existing(deps, name)
 
 
 def delete_role(deps: Deps, identity: Identity, name: str, fields: Any) -> None:
-    ensure(identity.grants, "role.delete")
-    with _record(deps, identity, "role.delete", name, fields):
-        if deps.repos.users.with_role(name):
+    with mutation(deps, identity, "role.delete", target=Target("role", name), custom_data=fields):
+        if deps.stores.users.with_role(name):
             raise errors.RoleHasUsers()
-        if not deps.repos.roles.delete(name):
+        if not deps.stores.roles.delete(name):
             raise errors.RoleNotFound()
     announce_all(deps)
 
@@ -115,9 +90,17 @@ def update_role(
         (description, "role.update.description"),
     ):
         if given:
-            ensure(identity.grants, perm)
-    with _record(deps, identity, "role.update", name, fields, Allowed("role.update")):
-        role = deps.repos.roles.get(name)
+            ensure(identity, perm)
+    # The checks above are the parts of role.update; tsuru shows these events to
+    # holders of role.update (not role.read.events).
+    permit = Permit("role.update", Owner.of(identity))
+    with permit.record(
+        deps.recorder,
+        target=Target("role", name),
+        custom_data=fields,
+        allowed=Allowed("role.update"),
+    ):
+        role = deps.stores.roles.get(name)
         if role is None:
             raise errors.RoleNotFoundInvalid()
         if context and context not in CONTEXT_TYPES:
@@ -130,7 +113,7 @@ def update_role(
             if not new_name:
                 raise errors.InvalidRoleName()
         if not new_name or new_name == name:
-            deps.repos.roles.update(name, context=ctx, description=desc)
+            deps.stores.roles.update(name, context=ctx, description=desc)
         else:
             _rename(deps, role, new_name, ctx, desc)
     announce_all(deps)
@@ -138,24 +121,29 @@ def update_role(
 
 def _rename(deps: Deps, role: Role, new_name: str, ctx: str, desc: str) -> None:
     try:
-        deps.repos.roles.add(Role(new_name, ctx, desc, list(role.schemes), list(role.events)))
+        deps.stores.roles.add(Role(new_name, ctx, desc, list(role.schemes), list(role.events)))
     except errors.RoleExists:
         raise Invalid(errors.RoleExists.message) from None
     # tsuru 1.11 re-assigns the new role with the context *type* as value; we keep each
     # holder's value (docs/compatibility.md).
-    for user in deps.repos.users.with_role(role.name):
+    for user in deps.stores.users.with_role(role.name):
         for inst in user.roles:
             if inst.name == role.name:
-                deps.repos.users.add_role(user.email, RoleInstance(new_name, inst.value))
-    deps.repos.roles.delete(role.name)
-    deps.repos.users.remove_role_everywhere(role.name)
+                deps.stores.users.add_role(user.email, RoleInstance(new_name, inst.value))
+    deps.stores.roles.delete(role.name)
+    deps.stores.users.remove_role_everywhere(role.name)
 
 
 def add_permissions(
     deps: Deps, identity: Identity, name: str, permissions: list[str], fields: Any
 ) -> None:
-    ensure(identity.grants, "role.update.permission.add")
-    with _record(deps, identity, "role.update.permission.add", name, fields):
+    with mutation(
+        deps,
+        identity,
+        "role.update.permission.add",
+        target=Target("role", name),
+        custom_data=fields,
+    ):
         # tsuru 1.11 answers 500 here; the seed lists 404 for a missing role.
         role = _existing(deps, name)
         nodes = tree()
@@ -167,31 +155,39 @@ def add_permissions(
                 raise errors.PermissionNotFound(perm)
             if role.context not in node.contexts:
                 raise errors.PermissionNotAllowed(node.name, role.context)
-        deps.repos.roles.add_schemes(name, permissions)
+        deps.stores.roles.add_schemes(name, permissions)
     announce_all(deps)
 
 
 def remove_permission(
     deps: Deps, identity: Identity, name: str, permission: str, fields: Any
 ) -> None:
-    ensure(identity.grants, "role.update.permission.remove")
-    with _record(deps, identity, "role.update.permission.remove", name, fields):
+    with mutation(
+        deps,
+        identity,
+        "role.update.permission.remove",
+        target=Target("role", name),
+        custom_data=fields,
+    ):
         _existing(deps, name)
-        deps.repos.roles.remove_scheme(name, permission)
+        deps.stores.roles.remove_scheme(name, permission)
     announce_all(deps)
 
 
-def list_permissions(identity: Identity) -> list[dict]:
-    ensure(identity.grants, "role.update")
-    return [{"Name": n.name, "Contexts": list(n.contexts)} for n in sorted_nodes()]
+def list_permissions(identity: Identity) -> list[Node]:
+    ensure(identity, "role.update")
+    return sorted_nodes()
 
 
 # --- default roles -----------------------------------------------------------------
 
 
-def list_default_roles(deps: Deps, identity: Identity) -> list[dict]:
-    _ensure_any(identity, ("role.default.create", "role.default.delete"))
-    return [role_json(r) for r in deps.repos.roles.all() if r.events]
+DEFAULT_ROLE_READERS = ("role.default.create", "role.default.delete")
+
+
+def list_default_roles(deps: Deps, identity: Identity) -> list[Role]:
+    ensure_any(identity, DEFAULT_ROLE_READERS)
+    return [r for r in deps.stores.roles.all() if r.events]
 
 
 def _by_role(wanted: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -208,26 +204,26 @@ def _by_role(wanted: dict[str, list[str]]) -> dict[str, list[str]]:
 def add_default_roles(
     deps: Deps, identity: Identity, wanted: dict[str, list[str]], fields: Any
 ) -> None:
-    ensure(identity.grants, "role.default.create")
+    permit = authorize(identity, "role.default.create")
     for name, events in _by_role(wanted).items():
-        with _record(deps, identity, "role.default.create", name, fields):
-            role = deps.repos.roles.get(name)
+        with permit.record(deps.recorder, target=Target("role", name), custom_data=fields):
+            role = deps.stores.roles.get(name)
             if role is None:
                 raise errors.RoleNotFoundInvalid()
             for event in events:
                 expected = ROLE_EVENTS[event]
                 if role.context != expected:
                     raise errors.WrongRoleEventContext(expected, role.context)
-                deps.repos.roles.add_event(name, event)
+                deps.stores.roles.add_event(name, event)
 
 
 def remove_default_roles(
     deps: Deps, identity: Identity, wanted: dict[str, list[str]], fields: Any
 ) -> None:
-    ensure(identity.grants, "role.default.delete")
+    permit = authorize(identity, "role.default.delete")
     for name, events in _by_role(wanted).items():
-        with _record(deps, identity, "role.default.delete", name, fields):
-            if deps.repos.roles.get(name) is None:
+        with permit.record(deps.recorder, target=Target("role", name), custom_data=fields):
+            if deps.stores.roles.get(name) is None:
                 raise errors.RoleNotFoundInvalid()
             for event in events:
-                deps.repos.roles.remove_event(name, event)
+                deps.stores.roles.remove_event(name, event)

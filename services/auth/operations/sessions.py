@@ -11,7 +11,7 @@ from services.auth.domain.grants import expand
 from services.auth.domain.models import ZERO_TIME, Session, TeamToken
 from services.auth.domain.secrets import new_token, token_hash
 from services.auth.operations.access import grants_of_user
-from services.auth.operations.ports import Deps
+from services.auth.operations.deps import Deps
 from shared.bus import keys
 from shared.identity import Grant, Identity
 
@@ -36,7 +36,7 @@ def login(deps: Deps, email: str, password: str | None) -> str:
     if password is None:
         raise errors.MissingLoginPassword()
     rules.validate_email(email)
-    user = deps.repos.users.get(email)
+    user = deps.stores.users.get(email)
     if user is None:
         raise errors.UserNotFound()
     if not rules.password_length_ok(password):
@@ -46,13 +46,13 @@ def login(deps: Deps, email: str, password: str | None) -> str:
     raw = new_token()
     now = deps.clock()
     expires = now + timedelta(days=deps.config.token_expire_days)
-    deps.repos.sessions.add(Session(token_hash(raw), email, now, expires))
+    deps.stores.sessions.add(Session(token_hash(raw), email, now, expires))
     return raw
 
 
 def logout(deps: Deps, identity: Identity) -> None:
     """Deletes only the presented session token; it stops working at once."""
-    if identity.token_kind != "session" or not deps.repos.sessions.delete(identity.token_hash):
+    if identity.token_kind != "session" or not deps.stores.sessions.delete(identity.token_hash):
         raise errors.NotSessionToken()
     deps.publisher.publish(keys.TOKEN_REVOKED, {"token_hash": identity.token_hash})
 
@@ -69,21 +69,21 @@ def introspect_until(deps: Deps, raw: str) -> tuple[Identity, datetime | None]:
         raise UnknownToken()
     h = token_hash(raw)
     now = deps.clock()
-    session = deps.repos.sessions.get(h)
+    session = deps.stores.sessions.get(h)
     if session is not None:
-        user = deps.repos.users.get(session.email) if now < session.expires else None
+        user = deps.stores.users.get(session.email) if now < session.expires else None
         if user is None:
             raise UnknownToken()
         return _user_identity(deps, user, "session", h), session.expires
-    user = deps.repos.users.by_apikey(h)
+    user = deps.stores.users.by_apikey(h)
     if user is not None:
         return _user_identity(deps, user, "apikey", h), None
-    token = deps.repos.tokens.by_hash(h)
+    token = deps.stores.tokens.by_hash(h)
     if token is None:
         raise UnknownToken()
     if token.expired(now):
         raise errors.TeamTokenExpired()
-    deps.repos.tokens.touch(token.token_id, now)
+    deps.stores.tokens.touch(token.token_id, now)
     identity = Identity(
         kind="token",
         name=token.token_id,
@@ -95,7 +95,7 @@ def introspect_until(deps: Deps, raw: str) -> tuple[Identity, datetime | None]:
 
 
 def _token_grants(deps: Deps, token: TeamToken) -> tuple[Grant, ...]:
-    roles = deps.repos.roles.get_many([r.name for r in token.roles])
+    roles = deps.stores.roles.get_many([r.name for r in token.roles])
     return tuple(expand(token.roles, roles))
 
 
@@ -103,10 +103,10 @@ def grants_of(deps: Deps, kind: str, name: str) -> tuple[Grant, ...] | None:
     """Current grants of a subject the gateway named (kind ``user`` or ``token``);
     None when there is no such subject (any more)."""
     if kind == "user":
-        user = deps.repos.users.get(name)
+        user = deps.stores.users.get(name)
         return tuple(grants_of_user(deps, user)) if user is not None else None
     if kind == "token":
-        token = deps.repos.tokens.get(name)
+        token = deps.stores.tokens.get(name)
         return _token_grants(deps, token) if token is not None else None
     return None
 

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from services.auth.domain import errors, rules
-from services.auth.domain.grants import team_permissions, user_json, user_roles, visible_roles
+from services.auth.domain.grants import UserView, team_permissions, user_roles, visible_roles
 from services.auth.domain.models import Quota, RoleInstance, Team
 from services.auth.operations.access import announce_all, announce_user, caller_user
-from services.auth.operations.ports import Deps
+from services.auth.operations.deps import Deps
 from shared.bus import keys
-from shared.events import Allowed, Target
+from shared.events import Target
 from shared.identity import Identity
+from shared.mutation import authorize, mutation
 from shared.permissions import check, ensure
 
 
-def team_allowed(name: str) -> Allowed:
-    return Allowed("team.read.events", (("team", name),))
+@dataclass(frozen=True)
+class TeamView:
+    """A team in GET /teams: the first held permission of each team subtree."""
+
+    team: Team
+    permissions: list[str]
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    team: Team
+    users: list[UserView]
 
 
 def _existing(deps: Deps, name: str) -> Team:
-    team = deps.repos.teams.get(name)
+    team = deps.stores.teams.get(name)
     if team is None:
         raise errors.TeamNotFound()
     return team
@@ -28,47 +40,49 @@ def _existing(deps: Deps, name: str) -> Team:
 
 def _add_team(deps: Deps, email: str, name: str, tags: list[str]) -> str:
     name = rules.validate_team_name(name)
-    deps.repos.teams.add(
+    deps.stores.teams.add(
         Team(name, email, rules.clean_tags(tags), Quota(limit=deps.config.team_quota))
     )
-    defaults = deps.repos.roles.with_event("team-create")
+    defaults = deps.stores.roles.with_event("team-create")
     for role in defaults:
-        deps.repos.users.add_role(email, RoleInstance(role.name, name))
+        deps.stores.users.add_role(email, RoleInstance(role.name, name))
     if defaults:
         announce_user(deps, email)
     return name
 
 
 def create_team(deps: Deps, identity: Identity, name: str, tags: list[str], fields: Any) -> None:
-    ensure(identity.grants, "team.create")
-    with deps.recorder.record(
+    with mutation(
+        deps,
+        identity,
+        "team.create",
         target=Target("team", name),
-        kind="team.create",
-        owner=identity,
-        allowed=team_allowed(name),
+        visible_in=[("team", name)],
         custom_data=fields,
     ):
         user = caller_user(deps, identity)
         _add_team(deps, user.email, name, tags)
 
 
-def list_teams(deps: Deps, identity: Identity) -> list[dict]:
+def list_teams(deps: Deps, identity: Identity) -> list[TeamView]:
+    """Teams where the caller holds any team-context permission (no fixed one)."""
     out = []
-    for team in deps.repos.teams.all():
+    for team in deps.stores.teams.all():
         perms = team_permissions(identity.grants, team.name)
         if perms:
-            out.append({"name": team.name, "tags": team.tags or None, "permissions": perms})
+            out.append(TeamView(team, perms))
     return out
 
 
-def team_info(deps: Deps, identity: Identity, name: str) -> dict:
+def team_info(deps: Deps, identity: Identity, name: str) -> TeamInfo:
     team = _existing(deps, name)
     # tsuru 1.11 checks team.read without contexts: only a global grant passes.
-    ensure(identity.grants, "team.read")
-    users: list[dict] = []
+    ensure(identity, "team.read")
+    users: list[UserView] = []
+    # Which users are listed is a rule about data, not an authorization: a plain check.
     if check(identity.grants, "team"):
-        roles = {r.name: r for r in deps.repos.roles.all()}
-        for user in deps.repos.users.all():
+        roles = {r.name: r for r in deps.stores.roles.all()}
+        for user in deps.stores.users.all():
             if not any(
                 inst.name in roles
                 and (
@@ -78,34 +92,27 @@ def team_info(deps: Deps, identity: Identity, name: str) -> dict:
                 for inst in user.roles
             ):
                 continue
-            groups = deps.repos.groups.roles_of(user.groups)
+            groups = deps.stores.groups.roles_of(user.groups)
             shown = visible_roles(identity.grants, user_roles(user, roles, groups), True)
-            users.append(user_json(user, shown))
-    # Pools and apps belong to contexts that answer for themselves: none known here.
-    return {"name": team.name, "tags": team.tags or None, "users": users, "pools": None, "apps": []}
+            users.append(UserView(user, shown))
+    return TeamInfo(team, users)
 
 
 def update_team(
     deps: Deps, identity: Identity, name: str, newname: str, tags: list[str], fields: Any
 ) -> None:
-    ensure(identity.grants, "team.update", [("team", name)])
+    permit = authorize(identity, "team.update", [("team", name)])
     _existing(deps, name)
-    with deps.recorder.record(
-        target=Target("team", name),
-        kind="team.update",
-        owner=identity,
-        allowed=team_allowed(name),
-        custom_data=fields,
-    ):
+    with permit.record(deps.recorder, target=Target("team", name), custom_data=fields):
         if not newname:
-            deps.repos.teams.set_tags(name, rules.clean_tags(tags))
+            deps.stores.teams.set_tags(name, rules.clean_tags(tags))
             return
         user = caller_user(deps, identity)
         # Renaming would have to rewrite the team in apps, services and pools; until
         # those contexts take part, a team they still reference keeps its name.
         _ensure_unused(deps, name)
         _add_team(deps, user.email, newname, tags)
-        deps.repos.teams.delete(name)
+        deps.stores.teams.delete(name)
         deps.publisher.publish(keys.TEAM_REMOVED, {"team": name})
 
 
@@ -119,43 +126,32 @@ def _ensure_unused(deps: Deps, name: str) -> None:
 
 
 def remove_team(deps: Deps, identity: Identity, name: str, fields: Any) -> None:
-    if not check(identity.grants, "team.delete", [("team", name)]):
-        # tsuru 1.11 disguises the denial as not found.
-        raise errors.TeamRemovalNotFound(name)
-    with deps.recorder.record(
-        target=Target("team", name),
-        kind="team.delete",
-        owner=identity,
-        allowed=team_allowed(name),
-        custom_data=fields,
-    ):
+    # tsuru 1.11 disguises the denial as not found.
+    permit = authorize(
+        identity, "team.delete", [("team", name)], denied=errors.TeamRemovalNotFound(name)
+    )
+    with permit.record(deps.recorder, target=Target("team", name), custom_data=fields):
         _ensure_unused(deps, name)
-        if not deps.repos.teams.delete(name):
+        if not deps.stores.teams.delete(name):
             raise errors.TeamRemovalNotFound(name)
     deps.publisher.publish(keys.TEAM_REMOVED, {"team": name})
     announce_all(deps)
 
 
 def team_quota(deps: Deps, identity: Identity, name: str) -> Quota:
-    ensure(identity.grants, "team.read.quota", [("team", name)])
+    ensure(identity, "team.read.quota", [("team", name)])
     return _existing(deps, name).quota
 
 
 def change_team_quota(
     deps: Deps, identity: Identity, name: str, raw_limit: str, fields: Any
 ) -> None:
-    ensure(identity.grants, "team.update.quota", [("team", name)])
+    permit = authorize(identity, "team.update.quota", [("team", name)])
     team = _existing(deps, name)
-    with deps.recorder.record(
-        target=Target("team", name),
-        kind="team.update.quota",
-        owner=identity,
-        allowed=team_allowed(name),
-        custom_data=fields,
-    ):
+    with permit.record(deps.recorder, target=Target("team", name), custom_data=fields):
         limit = rules.new_quota_limit(raw_limit, team.quota.inuse)
-        deps.repos.teams.set_quota_limit(name, limit)
+        deps.stores.teams.set_quota_limit(name, limit)
 
 
 def team_names(deps: Deps) -> list[str]:
-    return deps.repos.teams.names()
+    return deps.stores.teams.names()

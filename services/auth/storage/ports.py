@@ -1,5 +1,5 @@
-"""What the auth operations need from storage. ``mongo.py`` and ``memory.py``
-implement these; ``tests/contract.py`` holds the one suite both must pass.
+"""What the auth operations need from storage, one port per aggregate. ``mongo/`` and
+``memory/`` implement them; ``tests/contract.py`` holds the one suite both must pass.
 
 Writes that could race (unique names, set-like role assignment) are single atomic
 operations on one document: no operation needs a multi-document transaction.
@@ -22,7 +22,7 @@ from services.auth.domain.models import (
 )
 
 
-class UserRepo(Protocol):
+class UserStore(Protocol):
     def add(self, user: User) -> None: ...  # EmailTaken
     def get(self, email: str) -> User | None: ...
     def all(self) -> list[User]: ...  # storage (insertion) order
@@ -37,20 +37,20 @@ class UserRepo(Protocol):
     def delete(self, email: str) -> bool: ...
 
 
-class SessionRepo(Protocol):
+class SessionStore(Protocol):
     def add(self, session: Session) -> None: ...
     def get(self, token_hash: str) -> Session | None: ...
     def delete(self, token_hash: str) -> bool: ...
     def delete_for(self, email: str) -> list[str]: ...  # hashes removed
 
 
-class ResetTokenRepo(Protocol):
+class ResetTokenStore(Protocol):
     def add(self, token: ResetToken) -> None: ...
     def get(self, token_hash: str) -> ResetToken | None: ...
     def use(self, token_hash: str) -> bool: ...  # atomically marks used; False if already
 
 
-class TeamRepo(Protocol):
+class TeamStore(Protocol):
     def add(self, team: Team) -> None: ...  # TeamExists
     def get(self, name: str) -> Team | None: ...
     def all(self) -> list[Team]: ...
@@ -60,7 +60,7 @@ class TeamRepo(Protocol):
     def delete(self, name: str) -> bool: ...
 
 
-class RoleRepo(Protocol):
+class RoleStore(Protocol):
     def add(self, role: Role) -> None: ...  # RoleExists
     def get(self, name: str) -> Role | None: ...
     def all(self) -> list[Role]: ...  # insertion order
@@ -74,13 +74,13 @@ class RoleRepo(Protocol):
     def delete(self, name: str) -> bool: ...
 
 
-class GroupRepo(Protocol):
+class GroupStore(Protocol):
     def add_role(self, group: str, inst: RoleInstance) -> None: ...  # upsert, set-like
     def remove_role(self, group: str, inst: RoleInstance) -> None: ...  # upsert
     def roles_of(self, groups: list[str]) -> dict[str, list[RoleInstance]]: ...
 
 
-class TeamTokenRepo(Protocol):
+class TeamTokenStore(Protocol):
     def add(self, token: TeamToken) -> None: ...  # TeamTokenExists
     def get(self, token_id: str) -> TeamToken | None: ...
     def by_hash(self, token_hash: str) -> TeamToken | None: ...
@@ -100,11 +100,13 @@ class TeamTokenRepo(Protocol):
 
 
 @dataclass
-class Repos:
-    users: UserRepo
-    sessions: SessionRepo
-    resets: ResetTokenRepo
-    teams: TeamRepo
-    roles: RoleRepo
-    groups: GroupRepo
-    tokens: TeamTokenRepo
+class Stores:
+    """Every store of the context, made together (``mongo_stores``/``memory_stores``)."""
+
+    users: UserStore
+    sessions: SessionStore
+    resets: ResetTokenStore
+    teams: TeamStore
+    roles: RoleStore
+    groups: GroupStore
+    tokens: TeamTokenStore

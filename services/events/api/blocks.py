@@ -6,13 +6,13 @@ from flask import Response, request
 
 from services.events.api import responses as out
 from services.events.api.deps import deps
+from services.events.api.presenters import block_json
 from services.events.api.schemas import BlockSchema
 from services.events.operations import blocks
 from shared.http import (
     QUERY,
     Blueprint,
     empty,
-    ensure,
     input_fields,
     json_response,
     list_of,
@@ -20,6 +20,7 @@ from shared.http import (
     require_identity,
     requires,
 )
+from shared.permissions import ensure
 
 bp = Blueprint("event_blocks", __name__)
 
@@ -30,8 +31,8 @@ bp = Blueprint("event_blocks", __name__)
 @bp.output(204, description="No block")
 @requires("event-block.read")
 def list_blocks() -> Response:
-    found = blocks.list_blocks(deps().blocks, require_identity(), request.args.get("active"))
-    return json_response(found) if found else empty(204)
+    found = blocks.list_blocks(deps(), require_identity(), request.args.get("active"))
+    return json_response([block_json(b) for b in found]) if found else empty(204)
 
 
 @bp.route("/events/blocks", methods=["POST"])
@@ -41,10 +42,10 @@ def list_blocks() -> Response:
 @requires("event-block.add")
 def add_block() -> Response:
     identity = require_identity()
-    ensure(identity, "event-block.add")  # before decoding the body, as tsuru does
+    # tsuru checks before decoding the body (the operation checks it again).
+    ensure(identity, "event-block.add")
     data = parse_input(BlockSchema())
-    d = deps()
-    blocks.add_block(d.blocks, d.recorder, identity, data, input_fields())
+    blocks.add_block(deps(), identity, data, input_fields())
     return empty(200)
 
 
@@ -53,6 +54,5 @@ def add_block() -> Response:
 @bp.errors({400: "Invalid uuid"}, {404: "Active block with provided uuid not found"})
 @requires("event-block.remove")
 def remove_block(uuid: str) -> Response:
-    d = deps()
-    blocks.remove_block(d.blocks, d.recorder, require_identity(), uuid)
+    blocks.remove_block(deps(), require_identity(), uuid)
     return empty(200)

@@ -6,23 +6,21 @@ from flask import Response, request
 
 from services.events.api import responses as out
 from services.events.api.deps import deps
+from services.events.domain.render import event_json, kind_json
 from services.events.operations import events
 from shared.http import (
     QUERY,
     Blueprint,
+    authenticated,
     empty,
     input_value,
     json_response,
     list_of,
+    no_event,
     require_identity,
-    requires,
 )
 
 bp = Blueprint("events", __name__)
-
-# GET /events and /events/kinds need a token but check no permission up front
-# (tsuru filters the list by permission instead); the marker names the read scheme.
-READ = "app.read.events"
 
 
 @bp.route("/events", methods=["GET"])
@@ -30,31 +28,29 @@ READ = "app.read.events"
 @bp.output(200, list_of(out.Event))
 @bp.output(204, description="No event visible to the caller")
 @bp.errors(400)
-@requires(READ)
+@authenticated("no permission up front: the list holds the events the caller may see")
 def list_events() -> Response:
-    found = events.list_events(deps().events, require_identity(), dict(request.args.lists()))
-    return json_response(found) if found else empty(204)
+    found = events.list_events(deps(), require_identity(), dict(request.args.lists()))
+    return json_response([event_json(r) for r in found]) if found else empty(204)
 
 
 @bp.route("/events/kinds", methods=["GET"])
 @bp.output(200, list_of(out.NamedType))
 @bp.output(204, description="No event recorded yet")
-@requires(READ)
+@authenticated("tsuru lists the kinds to any token")
 def list_kinds() -> Response:
-    require_identity()
-    kinds = events.list_kinds(deps().events)
-    return json_response(kinds) if kinds else empty(204)
+    kinds = events.list_kinds(deps())
+    return json_response([kind_json(k) for k in kinds]) if kinds else empty(204)
 
 
 @bp.route("/events/<uuid>", methods=["GET"])
 @bp.output(200, out.Event)
 @bp.errors({400: "Invalid uuid"}, {404: "Event not found"})
-@requires(READ)
+@authenticated("checks the event's own Allowed permission")
 def event_info(uuid: str) -> Response:
-    return json_response(events.get_event(deps().events, require_identity(), uuid))
+    return json_response(event_json(events.get_event(deps(), require_identity(), uuid)))
 
 
-# The real check is the event's AllowedCancel scheme, in the operation.
 @bp.route("/events/<uuid>/cancel", methods=["POST"])
 @bp.input(out.CancelInput)
 @bp.output(204, description="Cancel requested")
@@ -63,7 +59,8 @@ def event_info(uuid: str) -> Response:
     {404: "Event not found"},
     {409: "Cancel already requested"},
 )
-@requires("app.update.events")
+@no_event("tsuru marks the running event itself; no event of its own")
+@authenticated("checks the event's own AllowedCancel permission")
 def cancel(uuid: str) -> Response:
-    events.cancel_event(deps().events, require_identity(), uuid, input_value("reason"))
+    events.cancel_event(deps(), require_identity(), uuid, input_value("reason"))
     return empty(204)

@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load
 
-from shared.events.model import ZERO_TIME
-from shared.golang.times import parse_form_time
+from services.events.domain.webhooks import Webhook, WebhookFilter
+from shared.golang.times import ZERO_TIME, parse_form_time
 from shared.http.fields import GoBool
 
 
@@ -89,9 +89,7 @@ class WebhookSchema(GoSchema):
     secret = fields.String(load_default="")
 
 
-def webhook_from_input(data: dict[str, Any], name: str | None = None) -> Any:
-    from services.events.domain.webhooks import Webhook, WebhookFilter
-
+def webhook_from_input(data: dict[str, Any], name: str | None = None) -> Webhook:
     flt = data.get("event_filter") or {}
     return Webhook(
         name=name if name is not None else data.get("name", ""),

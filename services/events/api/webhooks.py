@@ -6,6 +6,7 @@ from flask import Response
 
 from services.events.api import responses as out
 from services.events.api.deps import deps
+from services.events.api.presenters import webhook_json
 from services.events.api.schemas import WebhookSchema, webhook_from_input
 from services.events.operations import webhooks
 from shared.http import (
@@ -29,8 +30,8 @@ SENSITIVE = ("secret",)
 @bp.output(204, description="No webhook visible to the caller")
 @requires("webhook.read")
 def list_webhooks() -> Response:
-    found = webhooks.list_webhooks(deps().webhooks, require_identity())
-    return json_response(found) if found else empty(204)
+    found = webhooks.list_webhooks(deps(), require_identity())
+    return json_response([webhook_json(h) for h in found]) if found else empty(204)
 
 
 @bp.route("/events/webhooks", methods=["POST"])
@@ -41,10 +42,7 @@ def list_webhooks() -> Response:
 def create_webhook() -> Response:
     identity = require_identity()
     hook = webhook_from_input(parse_input(WebhookSchema()))
-    d = deps()
-    secret = webhooks.create_webhook(
-        d.webhooks, d.recorder, identity, hook, input_fields(SENSITIVE), d.only_team
-    )
+    secret = webhooks.create_webhook(deps(), identity, hook, input_fields(SENSITIVE))
     # tsuru answers 200 with an empty body; Tsubame returns the signing secret
     # once (docs/compatibility.md). Clients ignore the body.
     return json_response({"secret": secret})
@@ -55,7 +53,7 @@ def create_webhook() -> Response:
 @bp.errors({404: "Webhook not found"})
 @requires("webhook.read")
 def webhook_info(name: str) -> Response:
-    return json_response(webhooks.get_webhook(deps().webhooks, require_identity(), name))
+    return json_response(webhook_json(webhooks.get_webhook(deps(), require_identity(), name)))
 
 
 @bp.route("/events/webhooks/<name>", methods=["PUT"])
@@ -66,8 +64,7 @@ def webhook_info(name: str) -> Response:
 def update_webhook(name: str) -> Response:
     identity = require_identity()
     hook = webhook_from_input(parse_input(WebhookSchema()), name=name)
-    d = deps()
-    webhooks.update_webhook(d.webhooks, d.recorder, identity, hook, input_fields(SENSITIVE))
+    webhooks.update_webhook(deps(), identity, hook, input_fields(SENSITIVE))
     return empty(200)
 
 
@@ -76,6 +73,5 @@ def update_webhook(name: str) -> Response:
 @bp.errors({404: "Webhook not found"})
 @requires("webhook.delete")
 def delete_webhook(name: str) -> Response:
-    d = deps()
-    webhooks.delete_webhook(d.webhooks, d.recorder, require_identity(), name, input_fields())
+    webhooks.delete_webhook(deps(), require_identity(), name, input_fields())
     return empty(200)

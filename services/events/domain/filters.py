@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from services.events.domain.errors import InvalidFilter
+from shared.events import Allowed, EventRecord
 from shared.golang.strconv import NumError, parse_bool, parse_int
 from shared.golang.times import parse_form_time
 from shared.identity import Grant
@@ -116,39 +117,22 @@ class EventFilter:
             return self.sort[1:], -1
         return self.sort, 1
 
-    def matches(self, doc: Mapping[str, Any]) -> bool:
-        kind = doc.get("kind") or {}
-        owner = doc.get("owner") or {}
-        target = doc.get("target") or {}
-        extra = [e.get("target") or {} for e in doc.get("extratargets") or []]
-        start = doc.get("starttime")
-        if self.kind_names and kind.get("name") not in self.kind_names:
-            return False
-        if self.kind_type and kind.get("type") != self.kind_type:
-            return False
-        if self.target_type and self.target_type not in [t.get("type") for t in [target, *extra]]:
-            return False
-        if self.target_value and self.target_value not in [
-            t.get("value") for t in [target, *extra]
-        ]:
-            return False
-        if self.owner_type and owner.get("type") != self.owner_type:
-            return False
-        if self.owner_name and owner.get("name") != self.owner_name:
-            return False
-        if self.since is not None and (start is None or _aware(start) < self.since):
-            return False
-        if self.until is not None and (start is None or _aware(start) > self.until):
-            return False
-        if self.running is not None and bool(doc.get("running")) != self.running:
-            return False
-        return not (self.error_only and not doc.get("error"))
-
-
-def _aware(t: datetime) -> datetime:
-    from datetime import UTC
-
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    def matches(self, r: EventRecord) -> bool:
+        """The reference semantics of the filter (the Mongo query must agree)."""
+        targets = [r.target, *(e.target for e in r.extra_targets)]
+        checks = (
+            not self.kind_names or r.kind.name in self.kind_names,
+            not self.kind_type or r.kind.type == self.kind_type,
+            not self.target_type or self.target_type in [t.type for t in targets],
+            not self.target_value or self.target_value in [t.value for t in targets],
+            not self.owner_type or r.owner.type == self.owner_type,
+            not self.owner_name or r.owner.name == self.owner_name,
+            self.since is None or r.start_time >= self.since,
+            self.until is None or r.start_time <= self.until,
+            self.running is None or r.running == self.running,
+            not (self.error_only and not r.error),
+        )
+        return all(checks)
 
 
 # -- visibility ----------------------------------------------------------------
@@ -176,15 +160,11 @@ class Visibility:
     def everything(self) -> bool:
         return "" in self.schemes and self.schemes[""] is None
 
-    def allows(self, allowed: Mapping[str, Any] | None) -> bool:
+    def allows(self, allowed: Allowed) -> bool:
         """tsuru's filter: the event's scheme *starts with* a held scheme (plain prefix)."""
-        allowed = allowed or {}
-        scheme = allowed.get("scheme", "")
-        contexts = {
-            (c.get("ctxtype", ""), c.get("value", "")) for c in allowed.get("contexts") or []
-        }
+        contexts = set(allowed.contexts)
         for held, held_contexts in self.schemes.items():
-            if not scheme.startswith(held):
+            if not allowed.scheme.startswith(held):
                 continue
             if held_contexts is None or contexts.intersection(held_contexts):
                 return True

@@ -1,7 +1,7 @@
-"""Stored event documents -> tsuru's Event JSON (events-and-http.md §2.2).
+"""Event records -> tsuru's Event JSON (events-and-http.md §2.2): what ``GET /events``
+answers and what webhooks send (hence in the domain, not only in ``api/``).
 
-Documents carry tsuru's lower-cased storage names; the JSON carries Go's field
-names in Go's order. Custom data is re-encoded as genuine BSON, base64 in ``Data``
+The JSON carries Go's field names in Go's order. Custom data is re-encoded as genuine BSON, base64 in ``Data``
 with the BSON element type in ``Kind``, because tsuru clients decode it with a BSON
 decoder (``bson`` is the codec shipped with pymongo, no database access).
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import bson
 
+from shared.events import Allowed, EventRecord, Kind, Target
 from shared.golang.times import rfc3339nano
 
 
@@ -37,86 +37,62 @@ def decode_custom_data(rendered: Mapping[str, Any]) -> Any:
     return bson.decode(size.to_bytes(4, "little") + element + b"\x00")[""]
 
 
-def _target(doc: Mapping[str, Any] | None) -> dict[str, str]:
-    doc = doc or {}
-    return {"Type": doc.get("type", ""), "Value": doc.get("value", "")}
+def _target(t: Target) -> dict[str, str]:
+    return {"Type": t.type, "Value": t.value}
 
 
-def _allowed(doc: Mapping[str, Any] | None) -> dict[str, Any]:
-    doc = doc or {}
-    contexts = doc.get("contexts")
-    return {
-        "Scheme": doc.get("scheme", ""),
-        "Contexts": [
-            {"CtxType": c.get("ctxtype", ""), "Value": c.get("value", "")} for c in contexts
-        ]
-        if contexts is not None
-        else [],
-    }
+def _allowed(a: Allowed) -> dict[str, Any]:
+    return {"Scheme": a.scheme, "Contexts": [{"CtxType": t, "Value": v} for t, v in a.contexts]}
 
 
-def _time(value: datetime | None) -> str:
-    return rfc3339nano(value)
-
-
-def event_json(doc: Mapping[str, Any]) -> dict[str, Any]:
-    unique = str(doc.get("uniqueid") or doc["_id"])
-    running = bool(doc.get("running"))
-    locking_running = running and bool(doc.get("lock", True))
-    extra = doc.get("extratargets")
-    log = doc.get("structuredlog")
-    cancel = doc.get("cancelinfo") or {}
-    instance = doc.get("instance") or {}
-    kind = doc.get("kind") or {}
-    owner = doc.get("owner") or {}
+def event_json(r: EventRecord) -> dict[str, Any]:
+    """The Event as tsuru's API and webhooks show it (Go field names, Go's order)."""
+    locking_running = r.running and r.lock
+    c, i = r.cancel_info, r.instance
     return {
         "ID": {
-            "Target": _target(doc.get("target")) if locking_running else _target(None),
-            "ObjId": "" if locking_running else unique,
+            "Target": _target(r.target if locking_running else Target("", "")),
+            "ObjId": "" if locking_running else r.unique_id,
         },
-        "UniqueID": unique,
-        "StartTime": _time(doc.get("starttime")),
-        "EndTime": _time(doc.get("endtime")),
-        "Target": _target(doc.get("target")),
-        "ExtraTargets": [
-            {"Target": _target(e.get("target")), "Lock": bool(e.get("lock"))} for e in extra
-        ]
-        if extra
-        else None,
-        "StartCustomData": custom_data(doc.get("startcustomdata")),
-        "EndCustomData": custom_data(doc.get("endcustomdata")),
-        "OtherCustomData": custom_data(doc.get("othercustomdata")),
-        "Kind": {"Type": kind.get("type", ""), "Name": kind.get("name", "")},
-        "Owner": {"Type": owner.get("type", ""), "Name": owner.get("name", "")},
-        "LockUpdateTime": _time(doc.get("lockupdatetime")),
-        "Error": doc.get("error", ""),
-        "Log": doc.get("log", ""),
+        "UniqueID": r.unique_id,
+        "StartTime": rfc3339nano(r.start_time),
+        "EndTime": rfc3339nano(r.end_time),
+        "Target": _target(r.target),
+        "ExtraTargets": [{"Target": _target(e.target), "Lock": e.lock} for e in r.extra_targets]
+        or None,
+        "StartCustomData": custom_data(r.start_custom_data),
+        "EndCustomData": custom_data(r.end_custom_data),
+        "OtherCustomData": custom_data(r.other_custom_data),
+        "Kind": kind_json(r.kind),
+        "Owner": {"Type": r.owner.type, "Name": r.owner.name},
+        "LockUpdateTime": rfc3339nano(r.lock_update_time),
+        "Error": r.error,
+        "Log": r.log,
         "StructuredLog": [
-            {"Date": _time(e.get("date")), "Message": e.get("message", "")} for e in log
+            {"Date": rfc3339nano(e.date), "Message": e.message} for e in r.structured_log
         ]
-        if log
-        else None,
+        or None,
         "CancelInfo": {
-            "Owner": cancel.get("owner", ""),
-            "StartTime": _time(cancel.get("starttime")),
-            "AckTime": _time(cancel.get("acktime")),
-            "Reason": cancel.get("reason", ""),
-            "Asked": bool(cancel.get("asked")),
-            "Canceled": bool(cancel.get("canceled")),
+            "Owner": c.owner,
+            "StartTime": rfc3339nano(c.start_time),
+            "AckTime": rfc3339nano(c.ack_time),
+            "Reason": c.reason,
+            "Asked": c.asked,
+            "Canceled": c.canceled,
         },
-        "Cancelable": bool(doc.get("cancelable")),
-        "Running": running,
-        "Allowed": _allowed(doc.get("allowed")),
-        "AllowedCancel": _allowed(doc.get("allowedcancel")),
+        "Cancelable": r.cancelable,
+        "Running": r.running,
+        "Allowed": _allowed(r.allowed),
+        "AllowedCancel": _allowed(r.allowed_cancel),
         "Instance": {
-            "Name": instance.get("name", ""),
-            "Port": instance.get("port", ""),
-            "TLSPort": instance.get("tlsport", ""),
-            "Addresses": list(instance.get("addresses") or []),
-            "LastUpdate": _time(instance.get("lastupdate")),
+            "Name": i.name,
+            "Port": i.port,
+            "TLSPort": i.tls_port,
+            "Addresses": list(i.addresses),
+            "LastUpdate": rfc3339nano(i.last_update),
         },
     }
 
 
-def kind_json(kind: Mapping[str, Any]) -> dict[str, str]:
-    return {"Type": kind.get("type", ""), "Name": kind.get("name", "")}
+def kind_json(kind: Kind) -> dict[str, str]:
+    return {"Type": kind.type, "Name": kind.name}

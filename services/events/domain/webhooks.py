@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.events.domain.errors import InvalidWebhook
@@ -26,28 +26,6 @@ class WebhookFilter:
     error_only: bool = False
     success_only: bool = False
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "target_types": list(self.target_types),
-            "target_values": list(self.target_values),
-            "kind_types": list(self.kind_types),
-            "kind_names": list(self.kind_names),
-            "error_only": self.error_only,
-            "success_only": self.success_only,
-        }
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any] | None) -> WebhookFilter:
-        raw = raw or {}
-        return cls(
-            target_types=tuple(raw.get("target_types") or ()),
-            target_values=tuple(raw.get("target_values") or ()),
-            kind_types=tuple(raw.get("kind_types") or ()),
-            kind_names=tuple(raw.get("kind_names") or ()),
-            error_only=bool(raw.get("error_only")),
-            success_only=bool(raw.get("success_only")),
-        )
-
 
 @dataclass(frozen=True)
 class Webhook:
@@ -63,44 +41,6 @@ class Webhook:
     insecure: bool = False
     # HMAC key of X-Tsubame-Signature; shown once, on create.
     secret: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        """The API shape (§3.1): every key, empty lists as [], no secret."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "team_owner": self.team_owner,
-            "event_filter": self.event_filter.to_json(),
-            "url": self.url,
-            "proxy_url": self.proxy_url,
-            # encoding/json writes map keys sorted
-            "headers": {k: list(self.headers[k]) for k in sorted(self.headers)},
-            "method": self.method,
-            "body": self.body,
-            "insecure": self.insecure,
-        }
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"_id": self.name, **self.to_json(), "secret": self.secret}
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> Webhook:
-        return cls(
-            name=doc.get("name") or doc["_id"],
-            url=doc.get("url", ""),
-            team_owner=doc.get("team_owner", ""),
-            description=doc.get("description", ""),
-            event_filter=WebhookFilter.from_json(doc.get("event_filter")),
-            proxy_url=doc.get("proxy_url", ""),
-            headers={k: tuple(v) for k, v in (doc.get("headers") or {}).items()},
-            method=doc.get("method", ""),
-            body=doc.get("body", ""),
-            insecure=bool(doc.get("insecure")),
-            secret=doc.get("secret", ""),
-        )
-
-    def with_secret(self, secret: str) -> Webhook:
-        return replace(self, secret=secret)
 
 
 def validate_name(name: str) -> None:

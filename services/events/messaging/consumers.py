@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from services.events.operations.delivery import ScheduleRetry, Send, deliver, fan_out
-from services.events.storage.ports import DeliveryStore, EventStore, WebhookStore
+from services.events.operations.delivery import deliver, fan_out
+from services.events.operations.deps import Deps
 from shared.bus import keys
 from shared.worker import Consumer
 
@@ -15,37 +13,12 @@ DISPATCH_QUEUE = "events.webhook-dispatch"
 DELIVERY_QUEUE = "events.webhook-deliveries"
 
 
-@dataclass(frozen=True)
-class DeliveryDeps:
-    events: EventStore
-    webhooks: WebhookStore
-    deliveries: DeliveryStore
-    publish: Callable[[str, dict[str, Any]], None]
-    send: Send
-    schedule_retry: ScheduleRetry
-    max_attempts: int
-
-
-def consumers(d: DeliveryDeps) -> list[Consumer]:
+def consumers(deps: Deps) -> list[Consumer]:
     def on_finished(_key: str, body: dict[str, Any]) -> None:
-        fan_out(
-            str(body.get("id", "")),
-            events=d.events,
-            webhooks=d.webhooks,
-            deliveries=d.deliveries,
-            enqueue=lambda msg: d.publish(keys.WEBHOOK_DELIVERY, msg),
-        )
+        fan_out(deps, str(body.get("id", "")))
 
     def on_delivery(_key: str, body: dict[str, Any]) -> None:
-        deliver(
-            body,
-            events=d.events,
-            webhooks=d.webhooks,
-            deliveries=d.deliveries,
-            send=d.send,
-            schedule_retry=d.schedule_retry,
-            max_attempts=d.max_attempts,
-        )
+        deliver(deps, body)
 
     return [
         Consumer(DISPATCH_QUEUE, [keys.EVENT_FINISHED], on_finished),

@@ -2,7 +2,7 @@
 each (event, webhook) pair with bounded retries (§3.3-§3.4, made durable).
 
 The worker wires these to the bus: ``fan_out`` handles ``events.event.finished``
-and enqueues one ``events.webhook.delivery`` message per matching webhook;
+and publishes one ``events.webhook.delivery`` message per matching webhook;
 ``deliver`` handles those messages and schedules a delayed retry on failure.
 Both are idempotent: a message may arrive twice (redelivery after a crash).
 """
@@ -10,8 +10,7 @@ Both are idempotent: a message may arrive twice (redelivery after a crash).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,59 +26,45 @@ from services.events.domain.deliveries import (
     SKIPPED,
     Delivery,
 )
-from services.events.domain.outgoing import OutgoingRequest, build_request
+from services.events.domain.outgoing import build_request
 from services.events.domain.render import event_json
 from services.events.domain.webhooks import matches, team_may_read
-from services.events.storage.ports import DeliveryStore, EventStore, WebhookStore
+from services.events.operations.deps import Deps
+from services.events.storage.ports import DeliveryStore
+from shared.bus import keys
+from shared.events import EventRecord
 from shared.events.model import now
 from shared.golang.template import TemplateExecError
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Response:
-    status: int  # 0: no HTTP answer (connection refused, timeout ...)
-    detail: str = ""
-
-
-Send = Callable[[OutgoingRequest], Response]
-Enqueue = Callable[[dict[str, Any]], None]
-# (message, attempt number that failed) -> schedule the next attempt later
-ScheduleRetry = Callable[[dict[str, Any], int], None]
-
-
-def _event(events: EventStore, event_id: str) -> dict[str, Any] | None:
+def _event(deps: Deps, event_id: str) -> EventRecord | None:
     try:
         oid = ObjectId(event_id)
     except (InvalidId, TypeError):
         return None
-    return events.get(oid)
+    return deps.stores.events.get(oid)
 
 
-def fan_out(
-    event_id: str,
-    *,
-    events: EventStore,
-    webhooks: WebhookStore,
-    deliveries: DeliveryStore,
-    enqueue: Enqueue,
-) -> int:
+def fan_out(deps: Deps, event_id: str) -> int:
     """Queue one delivery per matching webhook; returns how many were queued."""
-    doc = _event(events, event_id)
-    if doc is None:
+    record = _event(deps, event_id)
+    if record is None:
         log.warning("finished event %s not found; nothing to deliver", event_id)
         return 0
-    if doc.get("running"):
+    if record.running:
         return 0  # not finished: a stray message
-    event = event_json(doc)
+    event = event_json(record)
+    deliveries = deps.stores.deliveries
     queued = 0
-    for hook in webhooks.list():
+    for hook in deps.stores.webhooks.list():
         if not (matches(hook, event) and team_may_read(hook, event)):
             continue
         if deliveries.get(event_id, hook.name) is not None:
             continue  # queued by an earlier copy of this message
-        enqueue({"event": event_id, "webhook": hook.name, "attempt": 1})
+        message = {"event": event_id, "webhook": hook.name, "attempt": 1}
+        deps.publisher.publish(keys.WEBHOOK_DELIVERY, message)
         # Recorded after the enqueue: a crash in between re-queues on redelivery,
         # and deliver() drops a second copy once the first is final.
         deliveries.add(Delivery(event_id, hook.name, PENDING, updated=now()))
@@ -88,32 +73,28 @@ def fan_out(
     return queued
 
 
-# The sweep looks at events finished between these many seconds ago: younger ones
-# are still in the normal path (their notice is on its way), older ones are history.
+# The sweep looks at events finished between SWEEP_FROM and ``config.sweep_delay``
+# seconds ago: younger ones are still in the normal path (their notice is on its
+# way), older ones are history.
 SWEEP_FROM = 600.0
-SWEEP_UNTIL = 30.0
 
 
-def sweep(
-    *,
-    events: EventStore,
-    webhooks: WebhookStore,
-    deliveries: DeliveryStore,
-    enqueue: Enqueue,
-    delay: float = SWEEP_UNTIL,
-) -> int:
+def sweep(deps: Deps) -> int:
     """Fan out recently finished events whose notice never arrived (lost publish,
     broker down when the event finished, worker not yet consuming). Returns how many."""
-    if not webhooks.list():
+    stores = deps.stores
+    if not stores.webhooks.list():
         return 0
     current = now()
-    ids = events.finished_between(
-        current - timedelta(seconds=SWEEP_FROM), current - timedelta(seconds=delay)
+    ids = stores.events.finished_between(
+        current - timedelta(seconds=SWEEP_FROM),
+        current - timedelta(seconds=deps.config.sweep_delay),
     )
-    missing = [i for i in ids if i not in deliveries.dispatched(ids)]
+    dispatched = stores.deliveries.dispatched(ids)
+    missing = [i for i in ids if i not in dispatched]
     for event_id in missing:
         log.info("event %s finished without a dispatched notice: fanning out", event_id)
-        fan_out(event_id, events=events, webhooks=webhooks, deliveries=deliveries, enqueue=enqueue)
+        fan_out(deps, event_id)
     return len(missing)
 
 
@@ -121,34 +102,26 @@ def _retryable(status: int) -> bool:
     return status == 0 or status >= 500 or status in (408, 429)
 
 
-def deliver(
-    message: dict[str, Any],
-    *,
-    events: EventStore,
-    webhooks: WebhookStore,
-    deliveries: DeliveryStore,
-    send: Send,
-    schedule_retry: ScheduleRetry,
-    max_attempts: int,
-) -> Delivery:
+def deliver(deps: Deps, message: dict[str, Any]) -> Delivery:
     event_id = str(message.get("event", ""))
     name = str(message.get("webhook", ""))
     attempt = int(message.get("attempt", 1))
+    deliveries = deps.stores.deliveries
     current = deliveries.get(event_id, name) or Delivery(event_id, name)
     if current.status in FINAL:
         return current
-    hook = webhooks.get(name)
-    doc = _event(events, event_id)
-    if hook is None or doc is None:
+    hook = deps.stores.webhooks.get(name)
+    record = _event(deps, event_id)
+    if hook is None or record is None:
         gone = "webhook removed" if hook is None else "event not found"
         return _save(deliveries, current, FAILED, attempt, 0, gone)
     try:
-        request = build_request(hook, event_json(doc))
+        request = build_request(hook, event_json(record))
     except TemplateExecError as exc:
         log.warning("webhook %s: template failed for event %s: %s", name, event_id, exc)
         return _save(deliveries, current, SKIPPED, attempt, 0, str(exc))
     log.info("webhook %s: event %s attempt %d -> %s", name, event_id, attempt, request.url)
-    answer = send(request)
+    answer = deps.sender(request)
     log.info("webhook %s: event %s attempt %d answered %s", name, event_id, attempt, answer.status)
     if 200 <= answer.status < 400:
         return _save(deliveries, current, DELIVERED, attempt, answer.status, "")
@@ -157,9 +130,9 @@ def deliver(
         if answer.status
         else answer.detail
     )
-    if _retryable(answer.status) and attempt < max_attempts:
+    if _retryable(answer.status) and attempt < deps.retries.max_attempts:
         saved = _save(deliveries, current, RETRYING, attempt, answer.status, detail)
-        schedule_retry({**message, "attempt": attempt + 1}, attempt)
+        deps.retries.schedule({**message, "attempt": attempt + 1}, attempt)
         return saved
     log.warning("webhook %s: giving up on event %s: %s", name, event_id, detail)
     return _save(deliveries, current, FAILED, attempt, answer.status, detail)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from services.events.domain.errors import (
     CancelAlreadyRequested,
@@ -12,56 +11,51 @@ from services.events.domain.errors import (
     ReasonMandatory,
 )
 from services.events.domain.filters import EventFilter, Visibility
-from services.events.domain.render import event_json, kind_json
 from services.events.operations.common import parse_uuid
-from services.events.storage.ports import EventStore
+from services.events.operations.deps import Deps
+from shared.events import EventRecord, Kind
 from shared.events.model import now
 from shared.identity import Identity
 from shared.permissions import ensure
 
 
-def _contexts(allowed: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    return [
-        (c.get("ctxtype", ""), c.get("value", "")) for c in (allowed or {}).get("contexts") or []
-    ]
-
-
 def list_events(
-    store: EventStore, identity: Identity, args: Mapping[str, Sequence[str]]
-) -> list[dict[str, Any]]:
+    deps: Deps, identity: Identity, args: Mapping[str, Sequence[str]]
+) -> list[EventRecord]:
+    """No permission up front: the list holds what the caller's grants may see."""
     flt = EventFilter.parse(args)
-    return [event_json(d) for d in store.find(flt, Visibility.of(identity.grants))]
+    return deps.stores.events.find(flt, Visibility.of(identity.grants))
 
 
-def list_kinds(store: EventStore) -> list[dict[str, str]]:
-    return [kind_json(k) for k in store.kinds()]
+def list_kinds(deps: Deps) -> list[Kind]:
+    return deps.stores.events.kinds()
 
 
-def get_event(store: EventStore, identity: Identity, raw_id: str) -> dict[str, Any]:
-    event_id = parse_uuid(raw_id)
-    doc = store.get(event_id)
-    if doc is None:
+def _existing(deps: Deps, raw_id: str) -> EventRecord:
+    record = deps.stores.events.get(parse_uuid(raw_id))
+    if record is None:
         raise EventNotFound()
-    allowed = doc.get("allowed") or {}
-    ensure(identity.grants, allowed.get("scheme", ""), _contexts(allowed))
-    return event_json(doc)
+    return record
 
 
-def cancel_event(store: EventStore, identity: Identity, raw_id: str, reason: str) -> None:
-    event_id = parse_uuid(raw_id)
-    doc = store.get(event_id)
-    if doc is None:
-        raise EventNotFound()
+def get_event(deps: Deps, identity: Identity, raw_id: str) -> EventRecord:
+    record = _existing(deps, raw_id)
+    # The permission is the event's own: its Allowed scheme in its contexts.
+    ensure(identity, record.allowed.scheme, record.allowed.contexts)
+    return record
+
+
+def cancel_event(deps: Deps, identity: Identity, raw_id: str, reason: str) -> None:
+    record = _existing(deps, raw_id)
     if not reason:
         raise ReasonMandatory()
-    allowed = doc.get("allowedcancel") or {}
     # A non-cancelable event has the root scheme here: only admins get past it.
-    ensure(identity.grants, allowed.get("scheme", ""), _contexts(allowed))
-    if not doc.get("cancelable") or not doc.get("running"):
+    ensure(identity, record.allowed_cancel.scheme, record.allowed_cancel.contexts)
+    if not record.cancelable or not record.running:
         raise NotCancelable()
-    if store.request_cancel(event_id, owner=identity.name, reason=reason, when=now()):
+    if deps.stores.events.request_cancel(record.id, owner=identity.name, reason=reason, when=now()):
         return
-    current = store.get(event_id) or {}
-    if (current.get("cancelinfo") or {}).get("asked"):
+    current = deps.stores.events.get(record.id)
+    if current is not None and current.cancel_info.asked:
         raise CancelAlreadyRequested()
     raise NotCancelable()  # finished meanwhile

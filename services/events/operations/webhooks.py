@@ -3,119 +3,89 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from services.events.domain.errors import WebhookNotFound
 from services.events.domain.webhooks import Webhook, validate_name, validate_urls
-from services.events.operations.recording import Recorder
-from services.events.storage.ports import WebhookStore
-from shared.events import Allowed, Target
+from services.events.operations.deps import Deps
+from shared.events import Target
 from shared.identity import Identity
-from shared.permissions import contexts_for, ensure, team_for
+from shared.mutation import authorize, mutation
+from shared.permissions import Context, ensure, scope, team_for
 
-OnlyTeam = Callable[[], str | None]
 
-
-def _team_ctx(team: str) -> list[tuple[str, str]]:
+def _team_ctx(team: str) -> list[Context]:
     return [("team", team)] if team else []
-
-
-def _allowed(team: str) -> Allowed:
-    return Allowed("webhook.read.events", tuple(_team_ctx(team)))
 
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def list_webhooks(store: WebhookStore, identity: Identity) -> list[dict[str, Any]]:
+def list_webhooks(deps: Deps, identity: Identity) -> list[Webhook]:
     # Deviation (docs/compatibility.md): only teams where the caller may read
     # webhooks; tsuru 1.11 lists everything to callers without team grants.
-    held = contexts_for(identity.grants, "webhook.read")
+    held = scope(identity, "webhook.read")
     if any(t == "global" for t, _ in held):
-        hooks = store.list()
-    else:
-        hooks = store.list(sorted({v for t, v in held if t == "team"}))
-    return [h.to_json() for h in hooks]
+        return deps.stores.webhooks.list()
+    return deps.stores.webhooks.list(sorted({v for t, v in held if t == "team"}))
 
 
-def get_webhook(store: WebhookStore, identity: Identity, name: str) -> dict[str, Any]:
-    hook = store.get(name)
+def get_webhook(deps: Deps, identity: Identity, name: str) -> Webhook:
+    hook = deps.stores.webhooks.get(name)
     if hook is None:
         raise WebhookNotFound()
-    ensure(identity.grants, "webhook.read", _team_ctx(hook.team_owner))
-    return hook.to_json()
+    ensure(identity, "webhook.read", _team_ctx(hook.team_owner))
+    return hook
 
 
-def create_webhook(
-    store: WebhookStore,
-    recorder: Recorder,
-    identity: Identity,
-    hook: Webhook,
-    custom_data: Any,
-    only_team: OnlyTeam,
-) -> str:
+def create_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: Any) -> str:
     """Store the webhook; returns its signing secret (shown to the caller once)."""
-    team = hook.team_owner or team_for(identity.grants, "webhook.create", only_team)
-    ensure(identity.grants, "webhook.create", _team_ctx(team))
+    team = hook.team_owner or team_for(identity, "webhook.create", deps.teams.only_team)
     hook = replace(hook, team_owner=team, secret=hook.secret or new_secret())
     # tsuru starts the event before validating: failed creates leave failed events.
-    with recorder.record(
+    with mutation(
+        deps,
+        identity,
+        "webhook.create",
         target=Target("webhook", hook.name),
-        kind="webhook.create",
-        owner=identity,
-        allowed=_allowed(team),
+        contexts=_team_ctx(team),
         custom_data=custom_data,
     ):
         validate_name(hook.name)
         validate_urls(hook)
-        store.create(hook)
+        deps.stores.webhooks.create(hook)
     return hook.secret
 
 
-def update_webhook(
-    store: WebhookStore,
-    recorder: Recorder,
-    identity: Identity,
-    hook: Webhook,
-    custom_data: Any,
-) -> None:
+def update_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: Any) -> None:
     # tsuru checks the team named in the body, not the stored one: a caller may
     # move a webhook to a team they manage.
-    ensure(identity.grants, "webhook.update", _team_ctx(hook.team_owner))
-    with recorder.record(
+    with mutation(
+        deps,
+        identity,
+        "webhook.update",
         target=Target("webhook", hook.name),
-        kind="webhook.update",
-        owner=identity,
-        allowed=_allowed(hook.team_owner),
+        contexts=_team_ctx(hook.team_owner),
         custom_data=custom_data,
     ):
         validate_urls(hook)
-        current = store.get(hook.name)
+        current = deps.stores.webhooks.get(hook.name)
         if current is None:
             raise WebhookNotFound()
         # Deviation (docs/compatibility.md): the stored owner's team too, or a
         # manager of another team could take this webhook over and read its headers.
-        ensure(identity.grants, "webhook.update", _team_ctx(current.team_owner))
-        if not store.replace(replace(hook, secret=hook.secret or current.secret)):
+        ensure(identity, "webhook.update", _team_ctx(current.team_owner))
+        if not deps.stores.webhooks.replace(replace(hook, secret=hook.secret or current.secret)):
             raise WebhookNotFound()
 
 
-def delete_webhook(
-    store: WebhookStore, recorder: Recorder, identity: Identity, name: str, custom_data: Any
-) -> None:
-    hook = store.get(name)
+def delete_webhook(deps: Deps, identity: Identity, name: str, custom_data: Any) -> None:
+    hook = deps.stores.webhooks.get(name)
     if hook is None:
         raise WebhookNotFound()
-    ensure(identity.grants, "webhook.delete", _team_ctx(hook.team_owner))
-    with recorder.record(
-        target=Target("webhook", name),
-        kind="webhook.delete",
-        owner=identity,
-        allowed=_allowed(hook.team_owner),
-        custom_data=custom_data,
-    ):
-        if not store.delete(name):
+    permit = authorize(identity, "webhook.delete", _team_ctx(hook.team_owner))
+    with permit.record(deps.recorder, target=Target("webhook", name), custom_data=custom_data):
+        if not deps.stores.webhooks.delete(name):
             raise WebhookNotFound()

@@ -1,28 +1,35 @@
-"""Storage ports of the events context; Mongo and in-memory implementations pass
-the same contract suite (tests/integration/test_storage_contract.py)."""
+"""Storage ports of the events context, one per aggregate. ``mongo/`` and ``memory/``
+implement them and pass the same contract suite
+(tests/integration/test_storage_contract.py).
+
+The event log and the blocks are the shared kernel's collections (every service
+writes them through ``shared.events``); this context reads them for its API and
+keeps webhooks and deliveries of its own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from bson import ObjectId
 
 from services.events.domain.deliveries import Delivery
 from services.events.domain.filters import EventFilter, Visibility
 from services.events.domain.webhooks import Webhook
-from shared.events import Block
-
-EventDoc = dict[str, Any]
+from shared.events import Block, EventRecord, Kind
 
 
 class EventStore(Protocol):
-    def find(self, flt: EventFilter, visibility: Visibility) -> list[EventDoc]: ...
+    def find(self, flt: EventFilter, visibility: Visibility) -> list[EventRecord]: ...
 
-    def get(self, event_id: ObjectId) -> EventDoc | None: ...
+    def get(self, event_id: ObjectId) -> EventRecord | None: ...
 
-    def kinds(self) -> list[dict[str, str]]: ...
+    def kinds(self) -> list[Kind]:
+        """Every stored kind once, by type then name."""
+        ...
 
     def finished_between(self, since: datetime, until: datetime) -> list[str]:
         """Ids (hex) of finished events whose EndTime is in [since, until]."""
@@ -79,3 +86,11 @@ class DeliveryStore(Protocol):
         ...
 
     def dispatched(self, event_ids: Collection[str]) -> set[str]: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    events: EventStore
+    blocks: BlockStore
+    webhooks: WebhookStore
+    deliveries: DeliveryStore

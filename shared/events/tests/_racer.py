@@ -9,18 +9,26 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from shared.events import Allowed, EventLocked, EventRecorder, Target
+from shared.events import (
+    Allowed,
+    EventLocked,
+    EventRecorder,
+    EventSpec,
+    MongoEventStorage,
+    Owner,
+    Target,
+)
 
 CONTENDED = Target("pool", "contended")
 
 
-def _kwargs(tag: str, target: Target = CONTENDED) -> dict[str, Any]:
-    return {
-        "target": target,
-        "kind": "pool.update",
-        "owner": ("user", tag),
-        "allowed": Allowed("pool.read.events", (("pool", target.value),)),
-    }
+def _spec(tag: str, target: Target = CONTENDED) -> EventSpec:
+    return EventSpec(
+        target=target,
+        kind="pool.update",
+        owner=Owner("user", tag),
+        allowed=Allowed("pool.read.events", (("pool", target.value),)),
+    )
 
 
 def race(mongo_url: str, db_name: str, tag: str, threads: int, wins: int, out: Any) -> None:
@@ -29,7 +37,7 @@ def race(mongo_url: str, db_name: str, tag: str, threads: int, wins: int, out: A
     Every win reports ``(start, end, tag)`` measured inside the locked body.
     """
     client: MongoClient = MongoClient(mongo_url, tz_aware=True)
-    recorder = EventRecorder(client[db_name], instance=tag)
+    recorder = EventRecorder(MongoEventStorage(client[db_name]), instance=tag)
     intervals: list[tuple[float, float, str]] = []
     mutex = threading.Lock()
 
@@ -39,7 +47,7 @@ def race(mongo_url: str, db_name: str, tag: str, threads: int, wins: int, out: A
         won = 0
         while won < wins:
             try:
-                with recorder.record(**_kwargs(me)):
+                with recorder.record(_spec(me)):
                     begin = time.time()
                     time.sleep(0.003)
                     end = time.time()
@@ -63,8 +71,10 @@ def race(mongo_url: str, db_name: str, tag: str, threads: int, wins: int, out: A
 def hold_forever(mongo_url: str, db_name: str, lock_expiry: float, out: Any) -> None:
     """Take the lock of ``app(victim)``, report the event id, then hang (to be killed)."""
     client: MongoClient = MongoClient(mongo_url, tz_aware=True)
-    recorder = EventRecorder(client[db_name], lock_expiry=lock_expiry, heartbeat=lock_expiry / 4)
-    evt = recorder.start(**_kwargs("victim-holder", Target("app", "victim")))
+    recorder = EventRecorder(
+        MongoEventStorage(client[db_name]), lock_expiry=lock_expiry, heartbeat=lock_expiry / 4
+    )
+    evt = recorder.start(_spec("victim-holder", Target("app", "victim")))
     out.put(evt.unique_id)
     while True:
         time.sleep(60)

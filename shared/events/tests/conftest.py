@@ -1,13 +1,18 @@
+"""Fixtures: the events database, and the recorder on either storage (the real
+database or the memory fake: tests taking ``storage`` run on both)."""
+
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from shared.events import EventRecorder
+from shared.events import BLOCKS, Block, EventRecorder, EventStorage, MongoEventStorage, documents
+from shared.testing.events import MemoryEventStorage
 
 
 @pytest.fixture
@@ -32,9 +37,35 @@ def published() -> Published:
     return Published()
 
 
+@pytest.fixture(params=["mongo", "memory"])
+def storage(request: pytest.FixtureRequest) -> EventStorage:
+    if request.param == "memory":
+        return MemoryEventStorage()
+    mongo = MongoEventStorage(request.getfixturevalue("events_db"))
+    mongo.ensure_indexes()
+    return mongo
+
+
 @pytest.fixture
-def recorder(events_db: Database, published: Published) -> Iterator[EventRecorder]:
-    rec = EventRecorder(events_db, publish=published, instance="test-1", app_lock_retry=0.5)
-    rec.ensure_indexes()
+def add_block(storage: EventStorage) -> Callable[[Block], None]:
+    """Store an active block the way the events service does."""
+
+    def add(block: Block) -> None:
+        if isinstance(storage, MemoryEventStorage):
+            storage.blocks[block.id] = block
+        else:
+            assert isinstance(storage, MongoEventStorage)
+            storage.db[BLOCKS].insert_one(documents.block_to_doc(block))
+
+    return add
+
+
+@pytest.fixture
+def recorder(storage: EventStorage, published: Published) -> Iterator[EventRecorder]:
+    rec = EventRecorder(storage, publish=published, instance="test-1", app_lock_retry=0.5)
     yield rec
     rec.close()
+
+
+def recorder_on(storage: EventStorage, **kw: Any) -> EventRecorder:
+    return EventRecorder(storage, **kw)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from pymongo.database import Database
 
-from shared.events import BLOCKS, Allowed, Block, Target
+from shared.events import Allowed, Block, EventSpec, Target
 from shared.events.model import now
 from shared.identity import Grant, Identity
+from shared.testing.events import spec
 
 
 def user(email: str = "dev@example.com") -> Identity:
     return Identity(kind="user", name=email, email=email, grants=(Grant(""),))
 
 
-def start_kwargs(**over: Any) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
+def start_spec(**over: Any) -> EventSpec:
+    fields: dict[str, Any] = {
         "target": Target("app", "myapp"),
         "kind": "app.update.env.set",
         "owner": user(),
@@ -27,13 +27,11 @@ def start_kwargs(**over: Any) -> dict[str, Any]:
             {"name": "Envs.0.Name", "value": "FOO"},
         ],
     }
-    kwargs.update(over)
-    return kwargs
+    fields.update(over)
+    return spec(**fields)
 
 
-def add_block(db: Database, **over: Any) -> Block:
+def new_block(**over: Any) -> Block:
     fields: dict[str, Any] = {"id": ObjectId(), "start_time": now(), "reason": "maintenance"}
     fields.update(over)
-    block = Block(**fields)
-    db[BLOCKS].insert_one(block.to_doc())
-    return block
+    return Block(**fields)

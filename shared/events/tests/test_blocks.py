@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 
+from shared.events import documents
 from shared.events.blocks import Block, blocked_message, first_match
 from shared.events.model import Target
 
@@ -81,4 +82,4 @@ def test_blocked_message_text() -> None:
 
 def test_doc_round_trip() -> None:
     b = block(kind_name="app", conditions={"pool": "p"}, target=Target("app", "a"))
-    assert Block.from_doc(b.to_doc()) == b
+    assert documents.block_from_doc(documents.block_to_doc(b)) == b

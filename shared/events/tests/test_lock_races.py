@@ -11,10 +11,10 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
-from shared.events import EVENTS, LOCKS, EventLocked, EventRecorder, Target, expire_stale_events
+from shared.events import EVENTS, LOCKS, EventLocked, EventRecorder, MongoEventStorage, Target
 from shared.events.model import now
 from shared.events.tests import _racer
-from shared.events.tests.factories import start_kwargs
+from shared.events.tests.factories import start_spec
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def _assert_disjoint(intervals: list[tuple[float, float, str]]) -> None:
 def test_many_racers_in_threads_and_processes_hold_the_lock_one_at_a_time(
     mongo_url: str, events_db: Database
 ) -> None:
-    EventRecorder(events_db).ensure_indexes()
+    MongoEventStorage(events_db).ensure_indexes()
     # Start from a stale lock of a dead holder: the first wave of racers all try to
     # take it over at once, and exactly one may win.
     dead = ObjectId()
@@ -43,7 +43,7 @@ def test_many_racers_in_threads_and_processes_hold_the_lock_one_at_a_time(
     events_db[LOCKS].insert_one(
         {"_id": _racer.CONTENDED.lock_id, "event": dead, "updated": old, "starttime": old,
          "kind": "pool.update", "owner": {"type": "user", "name": "ghost"},
-         "target": _racer.CONTENDED.to_doc()}
+         "target": {"type": "pool", "value": "contended"}}
     )  # fmt: skip
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
@@ -75,20 +75,20 @@ def test_many_racers_in_threads_and_processes_hold_the_lock_one_at_a_time(
 
 
 def test_killed_holder_lock_is_taken_after_expiry(mongo_url: str, events_db: Database) -> None:
-    EventRecorder(events_db).ensure_indexes()
+    MongoEventStorage(events_db).ensure_indexes()
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     holder = ctx.Process(target=_racer.hold_forever, args=(mongo_url, events_db.name, 2.0, out))
     holder.start()
     held_id = ObjectId(out.get(timeout=60))
-    impatient = EventRecorder(events_db, lock_expiry=2.0, app_lock_retry=0.0)
+    impatient = EventRecorder(MongoEventStorage(events_db), lock_expiry=2.0, app_lock_retry=0.0)
     with pytest.raises(EventLocked, match="victim-holder"):
-        impatient.start(**start_kwargs(target=Target("app", "victim")))
+        impatient.start(start_spec(target=Target("app", "victim")))
     assert holder.pid is not None
     os.kill(holder.pid, signal.SIGKILL)
     holder.join()
-    patient = EventRecorder(events_db, lock_expiry=2.0, app_lock_retry=120.0)
-    evt = patient.start(**start_kwargs(target=Target("app", "victim")))
+    patient = EventRecorder(MongoEventStorage(events_db), lock_expiry=2.0, app_lock_retry=120.0)
+    evt = patient.start(start_spec(target=Target("app", "victim")))
     dead = events_db[EVENTS].find_one({"_id": held_id})
     assert dead["running"] is False
     assert dead["error"].startswith("event expired, no update for ")
@@ -98,20 +98,21 @@ def test_killed_holder_lock_is_taken_after_expiry(mongo_url: str, events_db: Dat
 
 
 def test_heartbeat_keeps_a_long_lock_alive_past_the_expiry(events_db: Database) -> None:
-    holder_rec = EventRecorder(events_db, lock_expiry=2.0, heartbeat=0.2)
-    holder_rec.ensure_indexes()
-    other = EventRecorder(events_db, lock_expiry=2.0, app_lock_retry=0.0)
-    holder = holder_rec.start(**start_kwargs(target=Target("pool", "long")))
+    storage = MongoEventStorage(events_db)
+    storage.ensure_indexes()
+    holder_rec = EventRecorder(storage, lock_expiry=2.0, heartbeat=0.2)
+    other = EventRecorder(storage, lock_expiry=2.0, app_lock_retry=0.0)
+    holder = holder_rec.start(start_spec(target=Target("pool", "long")))
     first_beat = events_db[LOCKS].find_one({"_id": "pool(long)"})["updated"]
     time.sleep(3.0)  # longer than lock_expiry: only the heartbeat keeps the lock
     lock = events_db[LOCKS].find_one({"_id": "pool(long)"})
     assert lock["updated"] > first_beat
     assert events_db[EVENTS].find_one({"_id": holder.id})["lockupdatetime"] > first_beat
     with pytest.raises(EventLocked):
-        other.start(**start_kwargs(target=Target("pool", "long")))
-    assert expire_stale_events(events_db, 2.0) == 0
+        other.start(start_spec(target=Target("pool", "long")))
+    assert other.expire_stale() == 0
     assert events_db[EVENTS].find_one({"_id": holder.id})["running"] is True
     holder.done()
     assert events_db[EVENTS].find_one({"_id": holder.id})["error"] == ""
-    other.start(**start_kwargs(target=Target("pool", "long"))).done()
+    other.start(start_spec(target=Target("pool", "long"))).done()
     holder_rec.close()

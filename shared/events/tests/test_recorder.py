@@ -1,312 +1,310 @@
-"""EventRecorder against the real database (integration)."""
+"""EventRecorder on both storages (the real database and the memory fake)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
-from bson import ObjectId
-from pymongo.database import Database
 
 from shared.events import (
-    EVENTS,
-    LOCKS,
     Allowed,
+    Block,
     EventBlocked,
     EventLocked,
     EventRecorder,
+    EventStorage,
+    Kind,
+    Owner,
     Target,
-    expire_stale_events,
-    locks,
 )
-from shared.events.model import ZERO_TIME, now
+from shared.events.model import now
 from shared.events.tests.conftest import Published
-from shared.events.tests.factories import add_block, start_kwargs, user
+from shared.events.tests.factories import new_block, start_spec, user
+from shared.events.tests.helpers import all_events, backdate, lock_ids
+from shared.golang.times import ZERO_TIME
 
 pytestmark = pytest.mark.integration
 
 
 def test_start_stores_a_running_event_and_takes_the_lock(
-    recorder: EventRecorder, events_db: Database, published: Published
+    recorder: EventRecorder, storage: EventStorage, published: Published
 ) -> None:
-    evt = recorder.start(**start_kwargs())
+    evt = recorder.start(start_spec())
     assert len(evt.unique_id) == 24
-    doc = events_db[EVENTS].find_one({"_id": ObjectId(evt.unique_id)})
-    assert doc is not None
-    assert doc["uniqueid"] == ObjectId(evt.unique_id)
-    assert doc["running"] is True
-    assert doc["endtime"] == ZERO_TIME
-    assert doc["kind"] == {"type": "permission", "name": "app.update.env.set"}
-    assert doc["owner"] == {"type": "user", "name": "dev@example.com"}
-    assert doc["target"] == {"type": "app", "value": "myapp"}
-    assert doc["allowed"] == {
-        "scheme": "app.read.events",
-        "contexts": [{"ctxtype": "team", "value": "myteam"}, {"ctxtype": "app", "value": "myapp"}],
-    }
-    assert doc["allowedcancel"] == {"scheme": "", "contexts": []}
-    assert doc["startcustomdata"][1] == {"name": "Envs.0.Name", "value": "FOO"}
-    assert doc["instance"]["name"] == "test-1"
-    lock = events_db[LOCKS].find_one({"_id": "app(myapp)"})
-    assert lock is not None and lock["event"] == evt.id
+    r = storage.get_event(evt.id)
+    assert r is not None and r.running and r.end_time == ZERO_TIME
+    assert r.kind == Kind("permission", "app.update.env.set")
+    assert r.owner == Owner("user", "dev@example.com")
+    assert r.target == Target("app", "myapp")
+    assert r.allowed == Allowed("app.read.events", (("team", "myteam"), ("app", "myapp")))
+    assert r.allowed_cancel == Allowed("")
+    assert r.start_custom_data[1] == {"name": "Envs.0.Name", "value": "FOO"}
+    assert r.instance.name == "test-1" and r.holder == recorder.holder
+    lock = storage.get_lock("app(myapp)")
+    assert lock is not None and lock.event == evt.id
     assert published == []
     evt.done()
 
 
 def test_done_stores_log_releases_lock_and_publishes_after_write(
-    recorder: EventRecorder, events_db: Database, published: Published
+    recorder: EventRecorder, storage: EventStorage, published: Published
 ) -> None:
-    seen: list[dict] = []
+    seen: list[bool] = []
 
     def publish(key: str, body: dict) -> None:
         # The finished notice must come after the write: the event is already final.
-        seen.append(events_db[EVENTS].find_one({"_id": ObjectId(body["id"])}) or {})
+        record = storage.get_event(evt.id)
+        seen.append(record is not None and not record.running)
         published(key, body)
 
     recorder.publish = publish
-    evt = recorder.start(**start_kwargs())
+    evt = recorder.start(start_spec())
     evt.log("---- Setting 1 new environment variables ----\n")
     evt.log("restarting app\n")
     evt.done(end_custom_data={"image": "v1"})
-    doc = events_db[EVENTS].find_one({"_id": evt.id})
-    assert doc is not None
-    assert doc["running"] is False
-    assert doc["endtime"] > doc["starttime"] or doc["endtime"] == doc["starttime"]
-    assert doc["error"] == ""
-    assert doc["endcustomdata"] == {"image": "v1"}
-    assert [e["message"] for e in doc["structuredlog"]] == [
+    r = storage.get_event(evt.id)
+    assert r is not None and not r.running and r.end_time >= r.start_time
+    assert (r.error, r.end_custom_data) == ("", {"image": "v1"})
+    assert [e.message for e in r.structured_log] == [
         "---- Setting 1 new environment variables ----\n",
         "restarting app\n",
     ]
-    lines = doc["log"].splitlines()
+    lines = r.log.splitlines()
     assert lines[0].endswith(" +0000: ---- Setting 1 new environment variables ----")
     assert lines[1].endswith(" +0000: restarting app")
-    assert events_db[LOCKS].count_documents({}) == 0
+    assert lock_ids(storage) == set()
     assert published == [("events.event.finished", {"id": evt.unique_id})]
-    assert seen[0]["running"] is False
+    assert seen == [True]
     evt.done(error="again")  # a second done changes nothing
-    assert events_db[EVENTS].find_one({"_id": evt.id})["error"] == ""
+    assert storage.get_event(evt.id).error == ""  # type: ignore[union-attr]
     assert len(published) == 1
 
 
 def test_record_finishes_with_the_exception_text_and_reraises(
-    recorder: EventRecorder, events_db: Database, published: Published
+    recorder: EventRecorder, storage: EventStorage, published: Published
 ) -> None:
     with pytest.raises(RuntimeError, match="boom"):
-        with recorder.record(**start_kwargs()) as evt:
+        with recorder.record(start_spec()) as evt:
             evt.log("working\n")
             raise RuntimeError("boom")
-    doc = events_db[EVENTS].find_one({"_id": evt.id})
-    assert doc["error"] == "boom"
-    assert doc["running"] is False
-    assert doc["structuredlog"][0]["message"] == "working\n"
-    assert events_db[LOCKS].count_documents({}) == 0
-    with recorder.record(**start_kwargs()) as again:
+    r = storage.get_event(evt.id)
+    assert r is not None and (r.error, r.running) == ("boom", False)
+    assert r.structured_log[0].message == "working\n"
+    assert lock_ids(storage) == set()
+    with recorder.record(start_spec()) as again:
         pass
-    assert events_db[EVENTS].find_one({"_id": again.id})["error"] == ""
+    assert storage.get_event(again.id).error == ""  # type: ignore[union-attr]
     assert [b["id"] for _, b in published] == [evt.unique_id, again.unique_id]
 
 
+def test_log_tees_to_attached_sinks_and_drops_a_failing_one(recorder: EventRecorder) -> None:
+    got: list[str] = []
+
+    class Sink:
+        def write(self, message: str) -> None:
+            got.append(message)
+
+    class Broken:
+        def write(self, message: str) -> None:
+            raise BrokenPipeError("client went away")
+
+    evt = recorder.start(start_spec())
+    evt.attach(Sink())
+    broken = Broken()
+    evt.attach(broken)
+    evt.log("one\n")
+    evt.write(b"two\n")
+    evt.detach(broken)  # already detached: no error
+    evt.done()
+    assert got == ["one\n", "two\n"]
+
+
 def test_lock_conflict_names_the_holder_and_stores_nothing(
-    recorder: EventRecorder, events_db: Database
+    recorder: EventRecorder, storage: EventStorage
 ) -> None:
-    holder = recorder.start(**start_kwargs(target=Target("pool", "p1"), kind="pool.update"))
-    started = events_db[EVENTS].find_one({"_id": holder.id})["starttime"]
+    holder = recorder.start(start_spec(target=Target("pool", "p1"), kind="pool.update"))
+    started = storage.get_event(holder.id).start_time  # type: ignore[union-attr]
     with pytest.raises(EventLocked) as err:
         recorder.start(
-            **start_kwargs(target=Target("pool", "p1"), kind="pool.delete", owner=user("b@x.io"))
+            start_spec(target=Target("pool", "p1"), kind="pool.delete", owner=user("b@x.io"))
         )
     assert err.value.status == 409  # tsuru: 500 (docs/compatibility.md)
     assert str(err.value) == (
         'event locked: pool(p1) running "pool.update" start by user dev@example.com at '
         + started.strftime("%Y-%m-%dT%H:%M:%SZ")
     )
-    assert events_db[EVENTS].count_documents({}) == 1
+    assert len(all_events(storage)) == 1
     holder.done()
-    recorder.start(**start_kwargs(target=Target("pool", "p1"), kind="pool.delete")).done()
+    recorder.start(start_spec(target=Target("pool", "p1"), kind="pool.delete")).done()
 
 
 def test_locked_extra_target_conflicts_and_message_describes_main_target(
-    recorder: EventRecorder, events_db: Database
+    recorder: EventRecorder, storage: EventStorage
 ) -> None:
     swap = recorder.start(
-        **start_kwargs(kind="app.update.swap", extra_targets=[(Target("app", "other"), True)])
+        start_spec(kind="app.update.swap", extra_targets=[(Target("app", "other"), True)])
     )
     with pytest.raises(
         EventLocked, match=r"^event locked: app\(myapp\) running \"app.update.swap\""
     ):
-        recorder.start(**start_kwargs(target=Target("app", "other")))
+        recorder.start(start_spec(target=Target("app", "other")))
     # The failed start released the locks it had taken before meeting the holder.
-    assert {d["_id"] for d in events_db[LOCKS].find()} == {"app(myapp)", "app(other)"}
+    assert lock_ids(storage) == {"app(myapp)", "app(other)"}
     swap.done()
-    assert events_db[LOCKS].count_documents({}) == 0
+    assert lock_ids(storage) == set()
 
 
-def test_non_locking_events_never_conflict(recorder: EventRecorder, events_db: Database) -> None:
-    holder = recorder.start(**start_kwargs())
-    shell = recorder.start(**start_kwargs(kind="app.run.shell", lock=False))
-    assert events_db[LOCKS].count_documents({}) == 1
+def test_non_locking_events_never_conflict(recorder: EventRecorder, storage: EventStorage) -> None:
+    holder = recorder.start(start_spec())
+    shell = recorder.start(start_spec(kind="app.run.shell", lock=False))
+    assert lock_ids(storage) == {"app(myapp)"}
     shell.done()
     holder.done()
 
 
 def test_app_start_waits_for_the_holder_then_succeeds(
-    recorder: EventRecorder, events_db: Database, monkeypatch: pytest.MonkeyPatch
+    recorder: EventRecorder, storage: EventStorage
 ) -> None:
     recorder.app_lock_retry = 60.0
-    holder = recorder.start(**start_kwargs())
+    holder = recorder.start(start_spec())
     refused = threading.Event()
-    real_acquire = locks.acquire
+    real = storage.get_lock
 
-    def acquire(*args: object, **kwargs: object) -> None:
-        try:
-            real_acquire(*args, **kwargs)  # type: ignore[arg-type]
-        except EventLocked:
-            refused.set()
-            raise
+    def get_lock(lock_id: str):  # type: ignore[no-untyped-def]
+        refused.set()  # the newcomer met the held lock at least once
+        return real(lock_id)
 
-    monkeypatch.setattr(locks, "acquire", acquire)
+    storage.get_lock = get_lock  # type: ignore[method-assign]
     result: list = []
     thread = threading.Thread(
-        target=lambda: result.append(recorder.start(**start_kwargs(kind="app.deploy")))
+        target=lambda: result.append(recorder.start(start_spec(kind="app.deploy")))
     )
     thread.start()
-    refused.wait()  # the second start met the lock at least once and keeps polling
+    refused.wait()
     holder.done()
     thread.join()
     evt = result[0]
-    doc = events_db[EVENTS].find_one({"_id": evt.id})
-    assert doc["running"] is True and doc["kind"]["name"] == "app.deploy"
-    assert events_db[EVENTS].find_one({"_id": holder.id})["running"] is False
-    assert events_db[LOCKS].find_one({"_id": "app(myapp)"})["event"] == evt.id
+    assert storage.get_event(evt.id).kind.name == "app.deploy"  # type: ignore[union-attr]
+    assert storage.get_event(holder.id).running is False  # type: ignore[union-attr]
+    assert storage.get_lock("app(myapp)").event == evt.id  # type: ignore[union-attr]
     evt.done()
 
 
 def test_app_start_gives_up_after_the_retry_window(recorder: EventRecorder) -> None:
-    holder = recorder.start(**start_kwargs())
+    holder = recorder.start(start_spec())
     with pytest.raises(EventLocked):
-        recorder.start(**start_kwargs(kind="app.deploy"))
+        recorder.start(start_spec(kind="app.deploy"))
     holder.done()
 
 
 def test_blocked_event_is_stored_finished_and_published(
-    recorder: EventRecorder, events_db: Database, published: Published
+    recorder: EventRecorder,
+    storage: EventStorage,
+    published: Published,
+    add_block: Callable[[Block], None],
 ) -> None:
-    add_block(events_db, kind_name="app.update", reason="maintenance window")
+    add_block(new_block(kind_name="app.update", reason="maintenance window"))
     with pytest.raises(EventBlocked) as err:
-        recorder.start(**start_kwargs())
+        recorder.start(start_spec())
     message = (
         'error running "app.update.env.set" on app(myapp): block app.update by all users '
         "on all targets: maintenance window"
     )
     assert str(err.value) == message and err.value.status == 500
-    doc = events_db[EVENTS].find_one({})
-    assert doc["running"] is False and doc["error"] == message
-    assert events_db[LOCKS].count_documents({}) == 0
-    assert published == [("events.event.finished", {"id": str(doc["_id"])})]
+    [r] = all_events(storage)
+    assert (r.running, r.error) == (False, message)
+    assert lock_ids(storage) == set()
+    assert published == [("events.event.finished", {"id": r.unique_id})]
 
 
 def test_block_conditions_and_event_block_exemption(
-    recorder: EventRecorder, events_db: Database
+    recorder: EventRecorder, add_block: Callable[[Block], None]
 ) -> None:
-    add_block(events_db, conditions={"pool": "pool2"})
-    recorder.start(**start_kwargs(custom_data=[{"name": "pool", "value": "pool1"}])).done()
+    add_block(new_block(conditions={"pool": "pool2"}))
+    recorder.start(start_spec(custom_data=[{"name": "pool", "value": "pool1"}])).done()
     with pytest.raises(EventBlocked):
-        recorder.start(**start_kwargs(custom_data=[{"name": "pool", "value": "pool2"}]))
-    add_block(events_db)  # blocks everything ...
-    evt = recorder.start(
-        **start_kwargs(target=Target("event-block", "x"), kind="event-block.remove")
-    )  # ... but event-block targets
-    evt.done()
-    events_db["event_blocks"].update_many({}, {"$set": {"active": False}})
-    recorder.start(**start_kwargs()).done()
+        recorder.start(start_spec(custom_data=[{"name": "pool", "value": "pool2"}]))
+    add_block(new_block())  # blocks everything ...
+    evt = recorder.start(start_spec(target=Target("event-block", "x"), kind="event-block.remove"))
+    evt.done()  # ... but event-block targets
 
 
 def test_internal_events_have_internal_kind_and_owner(
-    recorder: EventRecorder, events_db: Database
+    recorder: EventRecorder, storage: EventStorage
 ) -> None:
     evt = recorder.start(
-        **start_kwargs(kind="healer", target=Target("node", "n1"), internal=True,
-                       allowed=Allowed("pool.read.events", (("pool", "p"),)))
+        start_spec(kind="healer", target=Target("node", "n1"), internal=True,
+                   allowed=Allowed("pool.read.events", (("pool", "p"),)))
     )  # fmt: skip
     evt.done()
-    doc = events_db[EVENTS].find_one({"_id": evt.id})
-    assert doc["kind"] == {"type": "internal", "name": "healer"}
-    assert doc["owner"] == {"type": "internal", "name": ""}
+    r = storage.get_event(evt.id)
+    assert (
+        r is not None and r.kind == Kind("internal", "healer") and r.owner == Owner("internal", "")
+    )
 
 
 def test_cancel_requested_acknowledges_and_done_marks_canceled(
-    recorder: EventRecorder, events_db: Database
+    recorder: EventRecorder, storage: EventStorage
 ) -> None:
     evt = recorder.start(
-        **start_kwargs(kind="app.deploy", cancelable=True,
-                       allowed_cancel=Allowed("app.update.events", (("app", "myapp"),)))
+        start_spec(kind="app.deploy", cancelable=True,
+                   allowed_cancel=Allowed("app.update.events", (("app", "myapp"),)))
     )  # fmt: skip
     assert evt.cancel_requested() is False
-    events_db[EVENTS].update_one(
-        {"_id": evt.id},
-        {"$set": {"cancelinfo.asked": True, "cancelinfo.reason": "r", "cancelinfo.owner": "x"}},
-    )
+    assert storage.request_cancel(evt.id, owner="x", reason="r", when=now())
     assert evt.cancel_requested() is True
-    info = events_db[EVENTS].find_one({"_id": evt.id})["cancelinfo"]
-    assert info["canceled"] is True and info["acktime"] > ZERO_TIME
+    info = storage.cancel_info(evt.id)
+    assert info is not None and info.canceled and info.ack_time > ZERO_TIME
     evt.done()
-    assert events_db[EVENTS].find_one({"_id": evt.id})["error"] == "canceled by user request"
+    assert storage.get_event(evt.id).error == "canceled by user request"  # type: ignore[union-attr]
 
 
 def test_set_other_data_is_stored_while_running(
-    recorder: EventRecorder, events_db: Database
+    recorder: EventRecorder, storage: EventStorage
 ) -> None:
-    evt = recorder.start(**start_kwargs(kind="app.deploy"))
+    evt = recorder.start(start_spec(kind="app.deploy"))
     evt.set_other_data({"version": 3})
-    assert events_db[EVENTS].find_one({"_id": evt.id})["othercustomdata"] == {"version": 3}
+    assert storage.get_event(evt.id).other_custom_data == {"version": 3}  # type: ignore[union-attr]
     evt.done()
 
 
 def test_cleaner_finishes_dead_events_and_drops_their_locks(
-    recorder: EventRecorder, events_db: Database, published: Published
+    recorder: EventRecorder, storage: EventStorage, published: Published
 ) -> None:
-    dead = recorder.start(**start_kwargs())
-    recorder._untrack(dead)  # as if its process had died: nobody beats for it
-    live = recorder.start(**start_kwargs(target=Target("pool", "p")))
-    old = now().replace(year=2020)
-    events_db[EVENTS].update_one({"_id": dead.id}, {"$set": {"lockupdatetime": old}})
-    events_db[LOCKS].update_one({"event": dead.id}, {"$set": {"updated": old}})
-    assert expire_stale_events(events_db, 300.0, publish=published) == 1
-    doc = events_db[EVENTS].find_one({"_id": dead.id})
-    assert doc["running"] is False
-    assert doc["error"].startswith("event expired, no update for ")
-    assert doc["error"].endswith("s") and "h" in doc["error"]
-    assert events_db[LOCKS].find_one({"event": dead.id}) is None
-    assert events_db[EVENTS].find_one({"_id": live.id})["running"] is True
+    dead = recorder.start(start_spec())
+    recorder.forget(dead)  # as if its process had died: nobody beats for it
+    live = recorder.start(start_spec(target=Target("pool", "p")))
+    backdate(storage, dead.id, now().replace(year=2020))
+    assert recorder.expire_stale() == 1
+    r = storage.get_event(dead.id)
+    assert r is not None and not r.running
+    assert r.error.startswith("event expired, no update for ") and "h" in r.error
+    assert storage.get_lock("app(myapp)") is None
+    assert storage.get_event(live.id).running  # type: ignore[union-attr]
     assert published == [("events.event.finished", {"id": dead.unique_id})]
-    assert expire_stale_events(events_db, 300.0, publish=published) == 0
+    assert recorder.expire_stale() == 0
     dead.done()  # the late done() of an expired event changes nothing
-    assert events_db[EVENTS].find_one({"_id": dead.id})["error"].startswith("event expired")
+    assert storage.get_event(dead.id).error.startswith("event expired")  # type: ignore[union-attr]
     live.done()
 
 
 def test_stale_lock_is_taken_over_and_its_event_expired(
-    recorder: EventRecorder, events_db: Database, published: Published
+    recorder: EventRecorder, storage: EventStorage, published: Published
 ) -> None:
-    dead = recorder.start(**start_kwargs(target=Target("pool", "p")))
-    recorder._untrack(dead)
-    old = now().replace(year=2020)
-    events_db[LOCKS].update_one({"event": dead.id}, {"$set": {"updated": old}})
-    newcomer = recorder.start(**start_kwargs(target=Target("pool", "p"), kind="pool.delete"))
-    assert events_db[LOCKS].find_one({"_id": "pool(p)"})["event"] == newcomer.id
-    doc = events_db[EVENTS].find_one({"_id": dead.id})
-    assert doc["running"] is False and doc["error"].startswith("event expired, no update for ")
+    dead = recorder.start(start_spec(target=Target("pool", "p")))
+    recorder.forget(dead)
+    backdate(storage, dead.id, now().replace(year=2020))
+    newcomer = recorder.start(start_spec(target=Target("pool", "p"), kind="pool.delete"))
+    assert storage.get_lock("pool(p)").event == newcomer.id  # type: ignore[union-attr]
+    r = storage.get_event(dead.id)
+    assert r is not None and not r.running and r.error.startswith("event expired, no update for ")
     assert published == [("events.event.finished", {"id": dead.unique_id})]
     newcomer.done()
 
 
-def test_ensure_indexes_is_idempotent(recorder: EventRecorder) -> None:
-    recorder.ensure_indexes()
-    recorder.ensure_indexes()
-
-
 def test_start_validates_kind_and_target(recorder: EventRecorder) -> None:
     with pytest.raises(ValueError):
-        recorder.start(**start_kwargs(kind=""))
+        recorder.start(start_spec(kind=""))
     with pytest.raises(ValueError):
-        recorder.start(**start_kwargs(target=Target("", "x")))
+        recorder.start(start_spec(target=Target("", "x")))

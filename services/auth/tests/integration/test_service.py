@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from services.auth.bootstrap import create_app, production_deps
+from services.auth.bootstrap import connect, create_app
 from services.auth.operations.admin import ensure_admin
 from services.auth.settings import AuthSettings
 from shared.events import EVENTS
@@ -73,9 +73,17 @@ def settings(mongo_url, amqp_url, smtp, tmp_path: Path) -> Settings:  # type: ig
     )
 
 
+def real_app(settings: Settings) -> Flask:
+    """The service as wsgi.py builds it, started (indexes, first admin) at once."""
+    auth = AuthSettings.from_settings(settings)
+    wired = connect(auth)
+    wired.startup()
+    return create_app(auth, wired.deps, startup=wired.startup)
+
+
 @pytest.fixture
 def app(settings: Settings, mongo_client) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    yield create_app(settings)
+    yield real_app(settings)
     for ctx in ("auth", "events"):
         mongo_client.drop_database(settings.db_name(ctx))
 
@@ -160,7 +168,7 @@ def test_reset_mail_failure_is_tolerated(settings: Settings, mongo_client) -> No
     broken = Settings.from_env(
         {**settings.extra, "TSUBAME_SMTP_SERVER": f"127.0.0.1:{free_port()}"}
     )
-    app = create_app(broken)
+    app = real_app(broken)
     try:
         _, admin = admin_login(app, broken)
         client = app.test_client()
@@ -187,7 +195,7 @@ def test_logout_publishes_revocation(app: Flask, settings: Settings, bound_queue
 
 def test_admin_bootstrap_is_race_safe(settings: Settings, mongo_client) -> None:  # type: ignore[no-untyped-def]
     auth = AuthSettings.from_settings(settings)
-    deps_list = [production_deps(auth) for _ in range(4)]
+    deps_list = [connect(auth).deps for _ in range(4)]
     results: list[str | None] = []
     barrier = threading.Barrier(len(deps_list))
 

@@ -5,18 +5,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.auth.storage.mongo import ensure_indexes, mongo_repos
-from services.auth.storage.ports import Repos
+from services.auth.storage.mongo import INDEXES, mongo_stores
+from services.auth.storage.ports import Stores
 from services.auth.tests.contract import StorageContract
+from shared.mongo import ensure_indexes
 
 pytestmark = pytest.mark.integration
 
 
 class TestMongoStorage(StorageContract):
     @pytest.fixture
-    def repos(self, mongo_client, namespace: str) -> Iterator[Repos]:  # type: ignore[no-untyped-def]
+    def stores(self, mongo_client, namespace: str) -> Iterator[Stores]:  # type: ignore[no-untyped-def]
         name = f"{namespace}_auth_{secrets.token_hex(3)}"
         db = mongo_client[name]
-        ensure_indexes(db)
-        yield mongo_repos(db)
+        ensure_indexes(db, INDEXES)
+        yield mongo_stores(db)
         mongo_client.drop_database(name)

@@ -8,15 +8,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.auth.adapters.team_usage import NoTeamUsage
-from services.auth.bootstrap import create_app
+from services.auth.bootstrap import config_from, create_app
 from services.auth.domain.models import RoleInstance
-from services.auth.messaging.mailer import RecordingMailer
-from services.auth.messaging.publisher import RecordingPublisher
 from services.auth.operations import sessions
-from services.auth.operations.ports import Deps
-from services.auth.storage.memory import memory_repos
-from services.auth.tests.fakes import CHEAP_HASH, PASSWORD, FakeRecorder, add_role
-from shared.settings import Settings
+from services.auth.operations.deps import Deps
+from services.auth.settings import AuthSettings
+from services.auth.tests.fakes import CHEAP_HASH, PASSWORD, RecordingMailer, add_role, fake_deps
+from shared.testing.bus import RecordingPublisher
+from shared.testing.events import FakeRecorder
 from shared.testing.identity import pending
 
 SECRET = "unit-test-secret-0123456789"
@@ -38,14 +37,8 @@ def team_usage() -> NoTeamUsage:
 
 @pytest.fixture
 def app(env: dict[str, str], team_usage: NoTeamUsage) -> Flask:
-    return create_app(
-        Settings.from_env(env),
-        repos=memory_repos(),
-        publisher=RecordingPublisher(),
-        mailer=RecordingMailer(),
-        recorder=FakeRecorder(),
-        team_usage=team_usage,
-    )
+    settings = AuthSettings.from_env(env)
+    return create_app(settings, fake_deps(config_from(settings), team_usage))
 
 
 @pytest.fixture
@@ -96,10 +89,10 @@ def login(deps: Deps) -> Login:
             name = f"r{next(counter)}"
             add_role(deps, name, role_ctx, *perms)
             instances.append(RoleInstance(name, value))
-        if deps.repos.users.get(email) is None:
-            deps.repos.users.add(User(email=email, password=CHEAP_HASH))
+        if deps.stores.users.get(email) is None:
+            deps.stores.users.add(User(email=email, password=CHEAP_HASH))
         for inst in instances:
-            deps.repos.users.add_role(email, inst)
+            deps.stores.users.add_role(email, inst)
         return headers_for(deps, sessions.login(deps, email, PASSWORD))
 
     return make

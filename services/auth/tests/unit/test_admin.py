@@ -15,19 +15,19 @@ from shared.settings import Settings
 def test_ensure_admin_creates_role_and_user_once(deps):
     password = ensure_admin(deps, "root@example.com")
     assert password and len(password) == 16
-    role = deps.repos.roles.get(ALLOW_ALL)
+    role = deps.stores.roles.get(ALLOW_ALL)
     assert (role.context, role.schemes) == ("global", ["*"])
-    assert deps.repos.users.get("root@example.com").roles == [RoleInstance(ALLOW_ALL, "")]
+    assert deps.stores.users.get("root@example.com").roles == [RoleInstance(ALLOW_ALL, "")]
     assert sessions.login(deps, "root@example.com", password)
     assert ensure_admin(deps, "root@example.com") is None
     assert ensure_admin(deps, "other@example.com") is None
-    assert deps.repos.users.get("other@example.com") is None
+    assert deps.stores.users.get("other@example.com") is None
 
 
 def test_ensure_admin_on_existing_user_grants_the_role(deps):
     add_user(deps, "root@example.com")
     assert ensure_admin(deps, "root@example.com", "given-pass") is None
-    assert RoleInstance(ALLOW_ALL, "") in deps.repos.users.get("root@example.com").roles
+    assert RoleInstance(ALLOW_ALL, "") in deps.stores.users.get("root@example.com").roles
 
 
 def test_bootstrap_writes_admin_file(deps, env, tmp_path: Path):
@@ -51,4 +51,4 @@ def test_write_admin_file_mode(tmp_path: Path):
 def test_create_root_user(deps):
     assert create_root_user(deps, "root@example.com", "rootpass")
     assert not create_root_user(deps, "root@example.com", "ignored")
-    assert deps.repos.users.get("root@example.com").roles == [RoleInstance(ALLOW_ALL, "")]
+    assert deps.stores.users.get("root@example.com").roles == [RoleInstance(ALLOW_ALL, "")]

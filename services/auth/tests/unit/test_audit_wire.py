@@ -16,7 +16,7 @@ class TestEmailAndIdPatterns:
             "/users", data={"email": "new@example.com\n", "password": "abcdef"}, headers=admin
         )
         assert (resp.status_code, resp.data) == (400, b"invalid email\n")
-        assert deps.repos.users.get("new@example.com\n") is None
+        assert deps.stores.users.get("new@example.com\n") is None
 
     def test_login_with_trailing_newline_is_invalid(self, client, deps):
         add_user(deps, "alice@example.com")
@@ -36,7 +36,7 @@ class TestEmailAndIdPatterns:
         client.post("/teams", data={"name": "blue"}, headers=admin)
         resp = client.post("/tokens", data={"team": "blue", "token_id": "abc\n"}, headers=admin)
         assert (resp.status_code, resp.data) == (400, b"invalid token_id\n")
-        assert deps.repos.tokens.get("abc\n") is None
+        assert deps.stores.tokens.get("abc\n") is None
 
 
 class TestLimits:
@@ -53,7 +53,7 @@ class TestLimits:
         for raw, want in (("+5", 5), ("9223372036854775807", 9223372036854775807)):
             resp = client.put("/users/alice@example.com/quota", data={"limit": raw}, headers=admin)
             assert resp.status_code == 200
-            assert deps.repos.users.get("alice@example.com").quota.limit == want
+            assert deps.stores.users.get("alice@example.com").quota.limit == want
 
     def test_team_quota_rejects_out_of_range(self, client, admin):
         client.post("/teams", data={"name": "blue"}, headers=admin)
@@ -135,15 +135,17 @@ class TestRenameRoleName:
         add_role(deps, "dev", "team", "app.read")
         resp = client.put("/roles", data={"name": "dev", "newName": " ops "}, headers=admin)
         assert resp.status_code == 200
-        assert deps.repos.roles.get("ops") is not None
-        assert deps.repos.roles.get(" ops ") is None and deps.repos.roles.get("dev") is None
+        assert deps.stores.roles.get("ops") is not None
+        assert deps.stores.roles.get(" ops ") is None and deps.stores.roles.get("dev") is None
 
     def test_blank_new_name_is_invalid(self, client, deps, admin, events):
         add_role(deps, "dev", "team", "app.read")
         resp = client.put("/roles", data={"name": "dev", "newName": "   "}, headers=admin)
         assert (resp.status_code, resp.data) == (400, b"invalid role name\n")
-        assert all(r.name.strip() for r in deps.repos.roles.all())
-        assert events.last().kind == "role.update" and events.last().error == "invalid role name"
+        assert all(r.name.strip() for r in deps.stores.roles.all())
+        assert (
+            events.last().kind.name == "role.update" and events.last().error == "invalid role name"
+        )
 
 
 def test_new_user_quota_below_minus_one_is_unlimited(env, tmp_path):
@@ -162,17 +164,17 @@ def _team_token_headers(deps, *grants):
     from services.auth.domain.secrets import token_hash
     from services.auth.tests.unit.conftest import headers_for
 
-    if deps.repos.teams.get("blue") is None:
+    if deps.stores.teams.get("blue") is None:
         from services.auth.domain.models import Team
 
-        deps.repos.teams.add(Team("blue", "a@example.com"))
+        deps.stores.teams.add(Team("blue", "a@example.com"))
     roles = []
     for i, (ctx, perms, value) in enumerate(grants):
         add_role(deps, f"tokrole{i}", ctx, *perms)
         roles.append(RoleInstance(f"tokrole{i}", value))
     token = TeamToken("tok", token_hash("raw-team"), "blue", "a@example.com", deps.clock())
     token.roles = roles
-    deps.repos.tokens.add(token)
+    deps.stores.tokens.add(token)
     return headers_for(deps, "raw-team")
 
 
@@ -213,16 +215,16 @@ class TestQueryOnlyInputs:
         headers = login("alice@example.com", ("global", ["user.update.token"], ""))
         resp = client.post("/users/api-key", data={"user": "bob@example.com"}, headers=headers)
         assert resp.status_code == 200
-        assert deps.repos.users.get("bob@example.com").apikey_hash == ""
-        assert deps.repos.users.get("alice@example.com").apikey_hash != ""
+        assert deps.stores.users.get("bob@example.com").apikey_hash == ""
+        assert deps.stores.users.get("alice@example.com").apikey_hash != ""
 
     def test_remove_user_ignores_json_body_user(self, client, deps, login):
         add_user(deps, "bob@example.com")
         headers = login("alice@example.com", ("global", ["user.delete"], ""))
         resp = client.delete("/users", json={"user": "bob@example.com"}, headers=headers)
         assert resp.status_code == 200
-        assert deps.repos.users.get("bob@example.com") is not None
-        assert deps.repos.users.get("alice@example.com") is None
+        assert deps.stores.users.get("bob@example.com") is not None
+        assert deps.stores.users.get("alice@example.com") is None
 
     def test_list_users_filter_is_query_only(self, client, deps, admin):
         add_user(deps, "bob@example.com")

@@ -107,11 +107,11 @@ QUIET = [
 
 @pytest.fixture
 def world(deps, admin):
-    deps.repos.teams.add(Team("blue"))
+    deps.stores.teams.add(Team("blue"))
     add_user(deps, "bob@example.com")
     add_role(deps, "dev", "team", "app.deploy")
     add_role(deps, "empty", "team")
-    deps.repos.tokens.add(
+    deps.stores.tokens.add(
         TeamToken("tok", token_hash("raw"), "blue", "a@example.com", deps.clock())
     )
     return admin
@@ -122,7 +122,7 @@ def test_mutation_records_event(client, events, world, method, path, data, kind,
     resp = client.open(path, method=method, data=data, headers=world)
     assert resp.status_code < 300, resp.data
     evt = events.last()
-    assert (evt.kind, f"{evt.target.type}:{evt.target.value}", evt.error, evt.done) == (
+    assert (evt.kind.name, f"{evt.target.type}:{evt.target.value}", evt.error, not evt.running) == (
         kind,
         target,
         "",
@@ -134,4 +134,4 @@ def test_mutation_records_event(client, events, world, method, path, data, kind,
 def test_reads_and_sessions_record_nothing(client, events, world, method, path, data):
     resp = client.open(path, method=method, data=data, headers=world)
     assert resp.status_code < 300, resp.data
-    assert events.events == []
+    assert events.records == []

@@ -22,10 +22,10 @@ def test_login_returns_a_session_token_stored_as_hash(client, deps):
     token = resp.get_json()["token"]
     assert len(token) == 64
     assert resp.data.endswith(b"\n")
-    stored = deps.repos.sessions.get(token_hash(token))
+    stored = deps.stores.sessions.get(token_hash(token))
     assert stored is not None and stored.email == "alice@example.com"
     assert stored.expires - stored.created == timedelta(days=7)
-    assert token not in str(deps.repos.sessions.items)  # type: ignore[attr-defined]
+    assert token not in str(deps.stores.sessions.items)  # type: ignore[attr-defined]
 
 
 def test_legacy_login_and_json_body(client, deps):
@@ -58,7 +58,7 @@ def test_login_errors(client, deps, data, status, message):
     resp = client.post("/auth/login", data=data)
     assert (resp.status_code, resp.data.decode()) == (status, message + "\n")
     assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert deps.repos.sessions.items == {}  # type: ignore[attr-defined]
+    assert deps.stores.sessions.items == {}  # type: ignore[attr-defined]
 
 
 def test_logout_deletes_only_that_token_and_announces_it(client, deps, login, published):
@@ -66,10 +66,10 @@ def test_logout_deletes_only_that_token_and_announces_it(client, deps, login, pu
     other = sessions.login(deps, "alice@example.com", PASSWORD)
     resp = client.delete("/users/tokens", headers=headers)
     assert resp.status_code == 200 and resp.data == b""
-    assert deps.repos.sessions.get(token_hash(other)) is not None
-    assert len(deps.repos.sessions.items) == 1  # type: ignore[attr-defined]
+    assert deps.stores.sessions.get(token_hash(other)) is not None
+    assert len(deps.stores.sessions.items) == 1  # type: ignore[attr-defined]
     assert published[-1][0] == "auth.token.revoked"
-    assert published[-1][1]["token_hash"] not in deps.repos.sessions.items  # type: ignore[attr-defined]
+    assert published[-1][1]["token_hash"] not in deps.stores.sessions.items  # type: ignore[attr-defined]
 
 
 def test_logout_needs_a_token(client):
@@ -129,7 +129,7 @@ class TestIntrospect:
     def test_internal_team_names(self, client, deps):
         from services.auth.domain.models import Team
 
-        deps.repos.teams.add(Team("blue"))
+        deps.stores.teams.add(Team("blue"))
         resp = client.get("/internal/teams", headers=internal_headers())
         assert resp.status_code == 200 and resp.get_json() == ["blue"]
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from services.auth.storage.memory import memory_repos
-from services.auth.storage.ports import Repos
+from services.auth.storage.memory import memory_stores
+from services.auth.storage.ports import Stores
 from services.auth.tests.contract import StorageContract
 
 
 class TestMemoryStorage(StorageContract):
     @pytest.fixture
-    def repos(self) -> Repos:
-        return memory_repos()
+    def stores(self) -> Stores:
+        return memory_stores()

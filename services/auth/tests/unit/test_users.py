@@ -6,6 +6,7 @@ from services.auth.domain.models import RoleInstance
 from services.auth.operations import sessions
 from services.auth.tests.fakes import PASSWORD, add_role, add_user
 from services.auth.tests.unit.conftest import headers_for
+from shared.events import Owner
 
 
 class TestCreateUser:
@@ -16,18 +17,18 @@ class TestCreateUser:
             "/users", data={"email": "new@example.com", "password": "abcdef"}, headers=headers
         )
         assert (resp.status_code, resp.data) == (201, b"")
-        user = deps.repos.users.get("new@example.com")
+        user = deps.stores.users.get("new@example.com")
         assert user is not None and user.roles == [RoleInstance("basic", "")]
         assert user.password != "abcdef" and user.password.startswith("$2")
         assert user.quota.limit == -1
         evt = events.last()
-        assert (evt.kind, evt.target.type, evt.target.value) == (
+        assert (evt.kind.name, evt.target.type, evt.target.value) == (
             "user.create",
             "user",
             "new@example.com",
         )
-        assert evt.owner == ("user", "new@example.com") and evt.error == ""
-        assert {"name": "password", "value": "*****"} in evt.custom_data
+        assert evt.owner == Owner("user", "new@example.com") and evt.error == ""
+        assert {"name": "password", "value": "*****"} in evt.start_custom_data
         assert evt.allowed.scheme == "user.read.events"
         assert evt.allowed.contexts == (("user", "new@example.com"),)
 
@@ -48,8 +49,8 @@ class TestCreateUser:
         assert resp.status_code == 401
         assert resp.data == b"User registration is disabled for non-admin users.\n"
         assert "WWW-Authenticate" not in resp.headers
-        assert deps.repos.users.get("new@example.com") is None
-        assert events.events == []
+        assert deps.stores.users.get("new@example.com") is None
+        assert events.records == []
 
     @pytest.mark.parametrize(
         ("data", "status", "message"),
@@ -75,45 +76,37 @@ class TestCreateUser:
     )
     def test_bad_input(self, client, deps, login, events, data, status, message):
         headers = login("boss@example.com", ("global", ["user.create"], ""))
-        before = len(deps.repos.users.items)
+        before = len(deps.stores.users.items)
         resp = client.post("/users", data=data, headers=headers)
         assert (resp.status_code, resp.data.decode()) == (status, message + "\n")
-        assert len(deps.repos.users.items) == before
+        assert len(deps.stores.users.items) == before
         assert events.last().error == message
 
     def test_open_registration(self, client, deps, env, team_usage):
-        from services.auth.bootstrap import create_app
-        from services.auth.messaging.mailer import RecordingMailer
-        from services.auth.messaging.publisher import RecordingPublisher
-        from services.auth.storage.memory import memory_repos
-        from services.auth.tests.fakes import FakeRecorder
-        from shared.settings import Settings
+        from services.auth.bootstrap import config_from, create_app
+        from services.auth.settings import AuthSettings
+        from services.auth.tests.fakes import fake_deps
 
-        app = create_app(
-            Settings.from_env({**env, "TSUBAME_USER_REGISTRATION": "true"}),
-            repos=memory_repos(),
-            publisher=RecordingPublisher(),
-            mailer=RecordingMailer(),
-            recorder=FakeRecorder(),
-        )
+        settings = AuthSettings.from_env({**env, "TSUBAME_USER_REGISTRATION": "true"})
+        app = create_app(settings, fake_deps(config_from(settings)))
         resp = app.test_client().post(
             "/users", json={"email": "me@example.com", "password": "abcdef"}
         )
         assert resp.status_code == 201
-        assert app.extensions["tsubame"]["deps"].repos.users.get("me@example.com") is not None
+        assert app.extensions["tsubame"]["deps"].stores.users.get("me@example.com") is not None
 
     def test_malformed_json_stores_nothing(self, client, deps, login):
         headers = login("boss@example.com", ("global", ["user.create"], ""))
         resp = client.post("/users", data="{bad", content_type="application/json", headers=headers)
         assert resp.status_code == 400
-        assert list(deps.repos.users.items) == ["boss@example.com"]
+        assert list(deps.stores.users.items) == ["boss@example.com"]
 
 
 class TestInfoAndList:
     def test_user_info(self, client, deps, login):
         headers = login("admin@example.com")
         add_role(deps, "AllowAll", "global", "*")
-        deps.repos.users.add_role("admin@example.com", RoleInstance("AllowAll", ""))
+        deps.stores.users.add_role("admin@example.com", RoleInstance("AllowAll", ""))
         resp = client.get("/users/info", headers=headers)
         assert resp.status_code == 200
         assert resp.get_json() == {
@@ -126,7 +119,7 @@ class TestInfoAndList:
     def test_user_info_with_groups(self, client, deps, login):
         add_role(deps, "dep", "app", "app.deploy", "app.read")
         add_user(deps, "g@example.com", groups=["devs"])
-        deps.repos.groups.add_role("devs", RoleInstance("dep", "myapp"))
+        deps.stores.groups.add_role("devs", RoleInstance("dep", "myapp"))
         headers = headers_for(deps, sessions.login(deps, "g@example.com", PASSWORD))
         body = client.get("/users/info", headers=headers).get_json()
         assert body["Roles"] == [
@@ -170,10 +163,10 @@ class TestRemoveUser:
         headers = login("alice@example.com")
         resp = client.delete("/users", headers=headers)
         assert resp.status_code == 200
-        assert deps.repos.users.get("alice@example.com") is None
-        assert deps.repos.sessions.items == {}  # type: ignore[attr-defined]
+        assert deps.stores.users.get("alice@example.com") is None
+        assert deps.stores.sessions.items == {}  # type: ignore[attr-defined]
         assert (
-            events.last().kind == "user.delete"
+            events.last().kind.name == "user.delete"
             and events.last().target.value == "alice@example.com"
         )
         keys = [k for k, _ in published]
@@ -187,10 +180,10 @@ class TestRemoveUser:
         headers = login("alice@example.com")
         resp = client.delete("/users?user=bob@example.com", headers=headers)
         assert resp.status_code == 403
-        assert deps.repos.users.get("bob@example.com") is not None
+        assert deps.stores.users.get("bob@example.com") is not None
         headers = login("boss@example.com", ("user", ["user.delete"], "bob@example.com"))
         assert client.delete("/users?user=bob@example.com", headers=headers).status_code == 200
-        assert deps.repos.users.get("bob@example.com") is None
+        assert deps.stores.users.get("bob@example.com") is None
 
     def test_remove_unknown(self, client, login):
         headers = login("admin@example.com", ("global", ["*"], ""))
@@ -214,10 +207,10 @@ class TestUserQuota:
         admin = login("admin@example.com", ("global", ["user.update.quota"], ""))
         resp = client.put("/users/alice@example.com/quota", data={"limit": "3"}, headers=admin)
         assert resp.status_code == 200
-        assert deps.repos.users.get("alice@example.com").quota.limit == 3
-        assert events.last().kind == "user.update.quota"
+        assert deps.stores.users.get("alice@example.com").quota.limit == 3
+        assert events.last().kind.name == "user.update.quota"
         resp = client.put("/users/alice@example.com/quota", data={"limit": "-5"}, headers=admin)
-        assert deps.repos.users.get("alice@example.com").quota.limit == -1
+        assert deps.stores.users.get("alice@example.com").quota.limit == -1
 
     def test_errors(self, client, deps, login):
         admin = login("admin@example.com", ("global", ["*"], ""))
@@ -226,13 +219,13 @@ class TestUserQuota:
         add_user(deps, "alice@example.com")
         resp = client.put("/users/alice@example.com/quota", data={"limit": "x"}, headers=admin)
         assert (resp.status_code, resp.data) == (400, b"Invalid limit\n")
-        deps.repos.users.items["alice@example.com"].quota.inuse = 2
+        deps.stores.users.items["alice@example.com"].quota.inuse = 2
         resp = client.put("/users/alice@example.com/quota", data={"limit": "1"}, headers=admin)
         assert (resp.status_code, resp.data) == (
             403,
             b"New limit is less than the current allocated value\n",
         )
-        assert deps.repos.users.get("alice@example.com").quota.limit == -1
+        assert deps.stores.users.get("alice@example.com").quota.limit == -1
         resp = client.get("/users/bad/quota", headers=admin)
         assert (resp.status_code, resp.data) == (400, b"invalid email\n")
         other = login("bob@example.com")

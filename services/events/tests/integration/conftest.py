@@ -29,9 +29,13 @@ from flask.testing import FlaskClient  # noqa: E402
 
 from services.events.bootstrap import create_app  # noqa: E402
 from services.events.settings import EventsSettings  # noqa: E402
-from shared.events import EventRecorder  # noqa: E402
+from services.events.storage.mongo import INDEXES, mongo_stores  # noqa: E402
+from services.events.tests.fakes import fake_deps  # noqa: E402
+from shared.events import EventRecorder, MongoEventStorage  # noqa: E402
 from shared.identity import Grant, Identity  # noqa: E402
+from shared.mongo import ensure_indexes  # noqa: E402
 from shared.settings import Settings  # noqa: E402
+from shared.testing.bus import RecordingPublisher  # noqa: E402
 from shared.testing.identity import pending  # noqa: E402
 
 SECRET = b"events-test-secret-0123456789"
@@ -69,6 +73,7 @@ class Service:
 
 @pytest.fixture
 def service(events_db: Database, namespace: str, mongo_url: str) -> Iterator[Service]:
+    """The events service on the real database (fakes only for the bus and auth)."""
     base = Settings(
         data_dir="/nonexistent",
         namespace=namespace,
@@ -76,18 +81,17 @@ def service(events_db: Database, namespace: str, mongo_url: str) -> Iterator[Ser
         amqp_url="amqp://unused",
         identity_secret=SECRET,
     )
-    published: list[tuple[str, dict]] = []
-    teams: list[str] = []
-    recorder = EventRecorder(
-        events_db, publish=lambda k, b: published.append((k, b)), instance="svc", app_lock_retry=0
-    )
-    app = create_app(
-        EventsSettings(base=base),
-        db=events_db,
-        recorder=recorder,
-        publish=lambda k, b: published.append((k, b)),
-        only_team=lambda: teams[0] if len(teams) == 1 else None,
-    )
+    deps = fake_deps()
+    storage = MongoEventStorage(events_db)
+    storage.ensure_indexes()
+    ensure_indexes(events_db, INDEXES)
+    published = RecordingPublisher()
+    recorder = EventRecorder(storage, publish=published.publish, instance="svc", app_lock_retry=0)
+    deps.stores = mongo_stores(events_db)
+    deps.recorder = recorder
+    deps.publisher = published
+    app = create_app(EventsSettings(base=base), deps)
+    teams = deps.teams.teams  # type: ignore[attr-defined]
     svc = Service(app, app.test_client(), events_db, recorder, published, teams)
     yield svc
     recorder.close()

@@ -11,6 +11,7 @@ from services.events.domain.render import decode_custom_data
 from services.events.tests.integration.conftest import ADMIN, Service, user
 from shared.events import BLOCKS, EVENTS, Allowed, EventBlocked, Target
 from shared.identity import Grant
+from shared.testing.events import spec
 
 pytestmark = pytest.mark.integration
 
@@ -63,10 +64,10 @@ def test_add_list_block_and_remove(service: Service) -> None:
 
     # The block stops matching deploys and lets the others through.
     def deploy(pool: str) -> None:
-        service.recorder.start(
+        service.recorder.start(spec(
             target=Target("app", "myapp"), kind="app.deploy", owner=ADMIN,
             allowed=Allowed("app.read.events"), custom_data=[{"name": "pool", "value": pool}],
-        ).done()  # fmt: skip
+        )).done()  # fmt: skip
 
     deploy("p2")
     with pytest.raises(EventBlocked) as err:

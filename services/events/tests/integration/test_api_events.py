@@ -9,6 +9,7 @@ from services.events.domain.render import decode_custom_data
 from services.events.tests.integration.conftest import ADMIN, Service, user
 from shared.events import EVENTS, Allowed, Target
 from shared.identity import Grant
+from shared.testing.events import spec
 
 pytestmark = pytest.mark.integration
 
@@ -17,11 +18,11 @@ TEAM_A = user("a@example.com", Grant("app.read.events", "team", "ta"))
 
 def record(svc: Service, target: Target, kind: str, team: str, **kw: object) -> str:
     ctx = (("team", team), (target.type, target.value))
-    evt = svc.recorder.start(
+    evt = svc.recorder.start(spec(
         target=target, kind=kind, owner=("user", "admin@example.com"),
         allowed=Allowed(f"{target.type}.read.events", ctx),
         custom_data=[{"name": ":app", "value": target.value}], **kw,
-    )  # fmt: skip
+    ))  # fmt: skip
     return evt.unique_id
 
 
@@ -123,11 +124,11 @@ def test_info(service: Service) -> None:
 
 def test_cancel_rules(service: Service) -> None:
     plain = record(service, Target("app", "p"), "app.update.env.set", "ta")
-    deploy = service.recorder.start(
+    deploy = service.recorder.start(spec(
         target=Target("app", "d"), kind="app.deploy", owner=ADMIN,
         allowed=Allowed("app.read.events", (("team", "ta"),)), cancelable=True,
         allowed_cancel=Allowed("app.update.events", (("team", "ta"),)),
-    )  # fmt: skip
+    ))  # fmt: skip
     url = f"/events/{deploy.unique_id}/cancel"
     assert service.request("POST", "/events/xyz/cancel", data={"reason": "r"}).status_code == 400
     resp = service.request("POST", f"/events/{ObjectId()}/cancel", data={"reason": "r"})

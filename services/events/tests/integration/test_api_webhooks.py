@@ -7,7 +7,7 @@ import json
 import pytest
 
 from services.events.domain.webhooks import INVALID_NAME
-from services.events.storage.mongo import WEBHOOKS
+from services.events.storage.mongo.webhooks import WEBHOOKS
 from services.events.tests.integration.conftest import Service, user
 from shared.events import EVENTS
 from shared.identity import Grant

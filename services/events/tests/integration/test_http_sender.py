@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from services.events.adapters.webhook_sender import HttpSender
 from services.events.domain.outgoing import OutgoingRequest
-from services.events.messaging.http_sender import HttpSender
 from services.events.tests.receiver import Receiver
 
 pytestmark = pytest.mark.integration

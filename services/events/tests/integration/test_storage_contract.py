@@ -13,10 +13,16 @@ from pymongo.database import Database
 from services.events.domain.deliveries import DELIVERED, PENDING, Delivery
 from services.events.domain.errors import WebhookExists
 from services.events.domain.filters import EventFilter, Visibility
-from services.events.storage import memory, mongo
+from services.events.storage import memory
+from services.events.storage.mongo import INDEXES
+from services.events.storage.mongo.blocks import MongoBlockStore
+from services.events.storage.mongo.deliveries import MongoDeliveryStore
+from services.events.storage.mongo.events import MongoEventStore
+from services.events.storage.mongo.webhooks import MongoWebhookStore
 from services.events.tests.unit.factories import T0, event_doc, webhook
-from shared.events import EVENTS, Block, Target
+from shared.events import EVENTS, Block, Kind, MongoEventStorage, Target, documents
 from shared.identity import Grant
+from shared.mongo import ensure_indexes
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +38,10 @@ def kind(request: pytest.FixtureRequest) -> str:
 def event_store(kind: str, request: pytest.FixtureRequest) -> tuple[Any, Callable[[dict], None]]:
     if kind == "memory":
         store = memory.MemoryEventStore()
-        return store, store.insert
+        return store, lambda doc: store.insert(documents.from_doc(doc))
     db: Database = request.getfixturevalue("events_db")
-    mongo.ensure_indexes(db)
-    return mongo.MongoEventStore(db), db[EVENTS].insert_one
+    MongoEventStorage(db).ensure_indexes()
+    return MongoEventStore(db), db[EVENTS].insert_one
 
 
 def _parse(**args: str) -> EventFilter:
@@ -56,7 +62,7 @@ def test_events_filters_sort_and_paging(event_store: tuple[Any, Callable]) -> No
     docs[5]["owner"] = {"type": "token", "name": "tok"}
     for d in docs:
         insert(d)
-    ids = lambda found: [d["_id"] for d in found]  # noqa: E731
+    ids = lambda found: [r.id for r in found]  # noqa: E731
     assert ids(store.find(_parse(), EVERYONE)) == [d["_id"] for d in reversed(docs)]
     assert ids(store.find(_parse(sort="starttime"), EVERYONE)) == [d["_id"] for d in docs]
     assert ids(store.find(_parse(limit="2", skip="1"), EVERYONE)) == [
@@ -90,9 +96,9 @@ def test_events_visibility(event_store: tuple[Any, Callable]) -> None:
     for d in (mine, other, glob, me):
         insert(d)
     team = Visibility.of([Grant("app.read", "team", "myteam"), Grant("user", "user", "me@x")])
-    assert {d["_id"] for d in store.find(_parse(), team)} == {mine["_id"], me["_id"]}
+    assert {r.id for r in store.find(_parse(), team)} == {mine["_id"], me["_id"]}
     clusters = Visibility.of([Grant("cluster", "global")])
-    assert [d["_id"] for d in store.find(_parse(), clusters)] == [glob["_id"]]
+    assert [r.id for r in store.find(_parse(), clusters)] == [glob["_id"]]
     assert store.find(_parse(), Visibility.of([])) == []
     assert len(store.find(_parse(), EVERYONE)) == 4
 
@@ -105,16 +111,14 @@ def test_events_get_kinds_and_cancel(event_store: tuple[Any, Callable]) -> None:
     done = event_doc(kind={"type": "internal", "name": "healer"})
     insert(running)
     insert(done)
-    assert store.get(running["_id"])["kind"]["name"] == "app.deploy"
+    assert store.get(running["_id"]).kind.name == "app.deploy"
     assert store.get(ObjectId()) is None
-    assert store.kinds() == [
-        {"type": "internal", "name": "healer"}, {"type": "permission", "name": "app.deploy"}
-    ]  # fmt: skip
+    assert store.kinds() == [Kind("internal", "healer"), Kind("permission", "app.deploy")]
     assert store.request_cancel(running["_id"], owner="me", reason="r", when=T0) is True
     assert store.request_cancel(running["_id"], owner="me", reason="r", when=T0) is False
     assert store.request_cancel(done["_id"], owner="me", reason="r", when=T0) is False
-    info = store.get(running["_id"])["cancelinfo"]
-    assert (info["owner"], info["reason"], info["asked"], info["canceled"]) == (
+    info = store.get(running["_id"]).cancel_info
+    assert (info.owner, info.reason, info.asked, info.canceled) == (
         "me",
         "r",
         True,
@@ -126,7 +130,7 @@ def test_events_get_kinds_and_cancel(event_store: tuple[Any, Callable]) -> None:
 def block_store(kind: str, request: pytest.FixtureRequest) -> Any:
     if kind == "memory":
         return memory.MemoryBlockStore()
-    return mongo.MongoBlockStore(request.getfixturevalue("events_db"))
+    return MongoBlockStore(request.getfixturevalue("events_db"))
 
 
 def test_blocks(block_store: Any) -> None:
@@ -150,8 +154,8 @@ def webhook_store(kind: str, request: pytest.FixtureRequest) -> Any:
     if kind == "memory":
         return memory.MemoryWebhookStore()
     db = request.getfixturevalue("events_db")
-    mongo.ensure_indexes(db)
-    return mongo.MongoWebhookStore(db)
+    ensure_indexes(db, INDEXES)
+    return MongoWebhookStore(db)
 
 
 def test_webhooks(webhook_store: Any) -> None:
@@ -177,7 +181,7 @@ def test_webhooks(webhook_store: Any) -> None:
 def delivery_store(kind: str, request: pytest.FixtureRequest) -> Any:
     if kind == "memory":
         return memory.MemoryDeliveryStore()
-    return mongo.MongoDeliveryStore(request.getfixturevalue("events_db"))
+    return MongoDeliveryStore(request.getfixturevalue("events_db"))
 
 
 def test_deliveries(delivery_store: Any) -> None:

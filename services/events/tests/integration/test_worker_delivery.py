@@ -18,14 +18,18 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from services.events.adapters.retry import retry_queue
 from services.events.domain.deliveries import DELIVERED
 from services.events.domain.webhooks import Webhook, WebhookFilter
 from services.events.messaging.consumers import DELIVERY_QUEUE, DISPATCH_QUEUE
-from services.events.messaging.retry import retry_queue
-from services.events.storage.mongo import MongoDeliveryStore, MongoWebhookStore, ensure_indexes
+from services.events.storage.mongo import INDEXES
+from services.events.storage.mongo.deliveries import MongoDeliveryStore
+from services.events.storage.mongo.webhooks import MongoWebhookStore
 from services.events.tests.receiver import Receiver
 from shared.bus import Bus
-from shared.events import EVENTS, Allowed, EventRecorder, Target
+from shared.events import EVENTS, Allowed, EventRecorder, MongoEventStorage, Target
+from shared.mongo import ensure_indexes
+from shared.testing.events import spec
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +98,8 @@ def world(mongo_url: str, amqp_url: str, tmp_path: Path) -> Iterator[tuple[Datab
     }
     client: MongoClient = MongoClient(mongo_url, tz_aware=True)
     db = client[f"{ns}_events"]
-    ensure_indexes(db)
+    ensure_indexes(db, INDEXES)
+    MongoEventStorage(db).ensure_indexes()
     bus = Bus(amqp_url, ns)
     worker = Worker(env, tmp_path / "worker.log")
     worker.ready = lambda: worker.wait_consuming(amqp_url, ns)  # type: ignore[attr-defined]
@@ -116,12 +121,14 @@ def world(mongo_url: str, amqp_url: str, tmp_path: Path) -> Iterator[tuple[Datab
 
 
 def finish_event(db: Database, bus: Bus | None, team: str = "t1") -> str:
-    recorder = EventRecorder(db, publish=bus.publish if bus else None, instance="test")
-    with recorder.record(
+    recorder = EventRecorder(
+        MongoEventStorage(db), publish=bus.publish if bus else None, instance="test"
+    )
+    with recorder.record(spec(
         target=Target("app", "myapp"), kind="app.update.env.set", owner=("user", "dev@example.com"),
         allowed=Allowed("app.read.events", (("team", team), ("app", "myapp"))),
         custom_data=[{"name": ":app", "value": "myapp"}],
-    ) as evt:  # fmt: skip
+    )) as evt:  # fmt: skip
         evt.log("setting\n")
     recorder.close()
     return evt.unique_id
@@ -216,11 +223,11 @@ def test_worker_expires_dead_events_and_their_webhooks_fire(world: tuple) -> Non
         MongoWebhookStore(db).create(
             Webhook(name="hook", url=receiver.url, team_owner="t1", secret="k")
         )
-        dead_recorder = EventRecorder(db, publish=bus.publish, instance="dead")
-        dead = dead_recorder.start(
+        dead_recorder = EventRecorder(MongoEventStorage(db), publish=bus.publish, instance="dead")
+        dead = dead_recorder.start(spec(
             target=Target("app", "ghost"), kind="app.deploy", owner=("user", "dev@example.com"),
             allowed=Allowed("app.read.events", (("team", "t1"),)),
-        )  # fmt: skip
+        ))  # fmt: skip
         dead_recorder.close()  # its process "dies": no more heartbeats
         worker.start()
         worker.ready()

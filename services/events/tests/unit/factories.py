@@ -8,6 +8,7 @@ from typing import Any
 from bson import ObjectId
 
 from services.events.domain.webhooks import Webhook, WebhookFilter
+from shared.events import EventRecord, documents
 
 T0 = datetime(2021, 5, 17, 12, 0, 0, 123000, tzinfo=UTC)
 ZERO = datetime(1, 1, 1, tzinfo=UTC)
@@ -45,6 +46,11 @@ def event_doc(**over: Any) -> dict[str, Any]:
     }  # fmt: skip
     doc.update(over)
     return doc
+
+
+def event_record(**over: Any) -> EventRecord:
+    """``event_doc`` (document overrides) as the record storage would load."""
+    return documents.from_doc(event_doc(**over))
 
 
 def webhook(**over: Any) -> Webhook:

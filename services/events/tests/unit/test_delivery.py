@@ -13,44 +13,48 @@ from services.events.domain.deliveries import DELIVERED, FAILED, PENDING, RETRYI
 from services.events.domain.outgoing import OutgoingRequest, build_request
 from services.events.domain.render import event_json
 from services.events.domain.webhooks import WebhookFilter
-from services.events.operations.delivery import Response, deliver, fan_out
-from services.events.storage import memory
-from services.events.tests.unit.factories import event_doc, webhook
+from services.events.operations.delivery import deliver, fan_out
+from services.events.tests.fakes import RecordingSender, fake_deps
+from services.events.tests.unit.factories import event_record, webhook
 
 
 class World:
     def __init__(self, answers: list[int] | None = None) -> None:
-        self.events = memory.MemoryEventStore()
-        self.webhooks = memory.MemoryWebhookStore()
-        self.deliveries = memory.MemoryDeliveryStore()
-        self.queued: list[dict[str, Any]] = []
-        self.retries: list[tuple[dict[str, Any], int]] = []
-        self.sent: list[OutgoingRequest] = []
-        self.answers = list(answers or [])
+        self.deps = fake_deps()
+        self.deps.sender = RecordingSender(list(answers or []))
+        self.events = self.deps.stores.events
+        self.webhooks = self.deps.stores.webhooks
+        self.deliveries = self.deps.stores.deliveries
 
-    def send(self, req: OutgoingRequest) -> Response:
-        self.sent.append(req)
-        return Response(self.answers.pop(0) if self.answers else 200, "body")
+    @property
+    def queued(self) -> list[dict[str, Any]]:
+        return [body for key, body in self.deps.publisher]  # type: ignore[attr-defined]
+
+    @property
+    def retries(self) -> list[tuple[dict[str, Any], int]]:
+        return self.deps.retries.scheduled  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def sent(self) -> list[OutgoingRequest]:
+        return self.deps.sender.sent  # type: ignore[attr-defined, no-any-return]
 
     def fan_out(self, event_id: str) -> int:
-        return fan_out(event_id, events=self.events, webhooks=self.webhooks,
-                       deliveries=self.deliveries, enqueue=self.queued.append)  # fmt: skip
+        return fan_out(self.deps, event_id)
 
     def deliver(self, msg: dict[str, Any], max_attempts: int = 3) -> Any:
-        return deliver(msg, events=self.events, webhooks=self.webhooks, deliveries=self.deliveries,
-                       send=self.send, schedule_retry=lambda m, a: self.retries.append((m, a)),
-                       max_attempts=max_attempts)  # fmt: skip
+        self.deps.retries.max_attempts = max_attempts  # type: ignore[misc]
+        return deliver(self.deps, msg)
 
 
 def test_fan_out_queues_matching_readable_webhooks_once() -> None:
     w = World()
-    doc = event_doc()
+    doc = event_record()
     w.events.insert(doc)
     w.webhooks.create(webhook(name="all"))
     w.webhooks.create(webhook(name="other-team", team_owner="other"))
     w.webhooks.create(webhook(name="pools", event_filter=WebhookFilter(target_types=("pool",))))
     w.webhooks.create(webhook(name="errors", event_filter=WebhookFilter(error_only=True)))
-    eid = str(doc["_id"])
+    eid = doc.unique_id
     assert w.fan_out(eid) == 1
     assert w.queued == [{"event": eid, "webhook": "all", "attempt": 1}]
     assert w.deliveries.get(eid, "all").status == PENDING
@@ -65,35 +69,33 @@ def test_sweep_fans_out_recent_events_never_dispatched() -> None:
     from shared.events.model import now
 
     w = World()
-    recent = event_doc(endtime=now() - timedelta(seconds=60))
-    fresh = event_doc(endtime=now())  # still in the normal path
-    old = event_doc(endtime=now() - timedelta(hours=2))
+    recent = event_record(endtime=now() - timedelta(seconds=60))
+    fresh = event_record(endtime=now())  # still in the normal path
+    old = event_record(endtime=now() - timedelta(hours=2))
     for d in (recent, fresh, old):
         w.events.insert(d)
-    kw = {"events": w.events, "webhooks": w.webhooks, "deliveries": w.deliveries,
-          "enqueue": w.queued.append}  # fmt: skip
-    assert sweep(**kw) == 0  # no webhooks: nothing to look at
+    assert sweep(w.deps) == 0  # no webhooks: nothing to look at
     w.webhooks.create(webhook())
-    assert sweep(**kw) == 1
-    assert w.queued == [{"event": str(recent["_id"]), "webhook": "hook", "attempt": 1}]
-    assert sweep(**kw) == 0  # dispatched now
-    assert w.deliveries.dispatched([str(recent["_id"])]) == {str(recent["_id"])}
+    assert sweep(w.deps) == 1
+    assert w.queued == [{"event": recent.unique_id, "webhook": "hook", "attempt": 1}]
+    assert sweep(w.deps) == 0  # dispatched now
+    assert w.deliveries.dispatched([recent.unique_id]) == {recent.unique_id}
 
 
 def test_running_events_are_not_delivered() -> None:
     w = World()
-    doc = event_doc(running=True)
+    doc = event_record(running=True)
     w.events.insert(doc)
     w.webhooks.create(webhook())
-    assert w.fan_out(str(doc["_id"])) == 0
+    assert w.fan_out(doc.unique_id) == 0
 
 
 def test_deliver_success_then_duplicates_are_dropped() -> None:
     w = World()
-    doc = event_doc()
+    doc = event_record()
     w.events.insert(doc)
     w.webhooks.create(webhook(secret="k"))
-    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    msg = {"event": doc.unique_id, "webhook": "hook", "attempt": 1}
     assert w.deliver(msg).status == DELIVERED
     assert w.deliver(msg).status == DELIVERED
     assert len(w.sent) == 1
@@ -104,15 +106,15 @@ def test_deliver_success_then_duplicates_are_dropped() -> None:
     assert req.header("User-Agent") == ["tsuru-webhook-client/1.0"]
     expected = hmac.new(b"k", req.body or b"", hashlib.sha256).hexdigest()
     assert req.header("X-Tsubame-Signature") == [f"sha256={expected}"]
-    assert req.header("X-Tsubame-Event-Id") == [str(doc["_id"])]
+    assert req.header("X-Tsubame-Event-Id") == [doc.unique_id]
 
 
 def test_retry_on_5xx_until_attempts_run_out() -> None:
     w = World(answers=[500, 502, 503])
-    doc = event_doc()
+    doc = event_record()
     w.events.insert(doc)
     w.webhooks.create(webhook())
-    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    msg = {"event": doc.unique_id, "webhook": "hook", "attempt": 1}
     first = w.deliver(msg)
     assert (first.status, first.attempts, first.last_status) == (RETRYING, 1, 500)
     assert first.last_error == "invalid status code calling hook: 500: body"
@@ -125,10 +127,10 @@ def test_retry_on_5xx_until_attempts_run_out() -> None:
 
 def test_4xx_is_final_and_connection_errors_retry() -> None:
     w = World(answers=[404])
-    doc = event_doc()
+    doc = event_record()
     w.events.insert(doc)
     w.webhooks.create(webhook())
-    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    msg = {"event": doc.unique_id, "webhook": "hook", "attempt": 1}
     assert w.deliver(msg).status == FAILED and w.retries == []
     w2 = World(answers=[0])
     w2.events.insert(doc)
@@ -138,10 +140,10 @@ def test_4xx_is_final_and_connection_errors_retry() -> None:
 
 def test_template_failure_skips_and_removed_webhook_fails() -> None:
     w = World()
-    doc = event_doc()
+    doc = event_record()
     w.events.insert(doc)
     w.webhooks.create(webhook(body="{{.Nope}}"))
-    msg = {"event": str(doc["_id"]), "webhook": "hook", "attempt": 1}
+    msg = {"event": doc.unique_id, "webhook": "hook", "attempt": 1}
     assert w.deliver(msg).status == SKIPPED and w.sent == []
     gone = w.deliver({**msg, "webhook": "zz"})
     assert (gone.status, gone.last_error) == (FAILED, "webhook removed")
@@ -159,7 +161,7 @@ def test_template_failure_skips_and_removed_webhook_fails() -> None:
 def test_request_construction(
     method: str, body: str, expected_body: bytes | None, content_type: list[str]
 ) -> None:
-    doc = event_doc()
+    doc = event_record()
     hook = webhook(method=method, body=body, headers={"Content-Type": ("text/x",), "X-Ahoy": ("Errrr",)},
                    proxy_url="proxy:3128", secret="s")  # fmt: skip
     req = build_request(hook, event_json(doc))
@@ -167,7 +169,7 @@ def test_request_construction(
     if expected_body is not None:
         assert req.body == expected_body
     elif req.method == "POST":
-        assert json.loads(req.body or b"")["UniqueID"] == str(doc["_id"])
+        assert json.loads(req.body or b"")["UniqueID"] == doc.unique_id
     else:
         assert req.body is None
     assert req.header("Content-Type") == content_type
@@ -179,7 +181,7 @@ def test_request_construction(
 
 def test_an_empty_configured_user_agent_gets_tsurus() -> None:
     # Go's req.UserAgent() is the first value: "" counts as not configured.
-    doc = event_doc()
+    doc = event_record()
     ua = build_request(webhook(headers={"User-Agent": ("", "x")}), event_json(doc))
     assert ua.header("User-Agent") == ["tsuru-webhook-client/1.0"]
     ua = build_request(webhook(headers={"User-Agent": ()}), event_json(doc))
@@ -188,7 +190,7 @@ def test_an_empty_configured_user_agent_gets_tsurus() -> None:
 
 def test_default_body_is_json_escaped_like_gos_marshal() -> None:
     # encoding/json escapes <, >, & and U+2028/U+2029 inside strings.
-    doc = event_doc(error="a<b> & c\u2028")
+    doc = event_record(error="a<b> & c\u2028")
     req = build_request(webhook(), event_json(doc))
     assert b'"Error":"a\\u003cb\\u003e \\u0026 c\\u2028"' in (req.body or b"")
     assert json.loads(req.body or b"")["Error"] == "a<b> & c\u2028"

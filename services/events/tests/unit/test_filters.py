@@ -4,7 +4,8 @@ import pytest
 
 from services.events.domain.errors import InvalidFilter
 from services.events.domain.filters import EventFilter, Visibility
-from services.events.tests.unit.factories import event_doc
+from services.events.tests.unit.factories import event_record
+from shared.events import Allowed
 from shared.identity import Grant
 
 
@@ -71,7 +72,7 @@ def test_time_layouts_of_the_form_decoder(raw: str, expected: datetime) -> None:
 
 
 def test_matching_semantics() -> None:
-    doc = event_doc(
+    doc = event_record(
         extratargets=[{"target": {"type": "service-instance", "value": "s/i"}, "lock": False}],
         error="boom",
     )
@@ -82,7 +83,7 @@ def test_matching_semantics() -> None:
     assert parse(kindname="app.update.env.set").matches(doc)
     assert not parse(kindname="app.update").matches(doc)  # exact, no prefix
     assert parse(erroronly="true").matches(doc)
-    assert not parse(erroronly="true").matches(event_doc())
+    assert not parse(erroronly="true").matches(event_record())
     assert not parse(running="true").matches(doc)
     assert parse(ownername="admin@example.com", ownertype="user").matches(doc)
     assert not parse(since="2021-05-18").matches(doc)
@@ -91,19 +92,13 @@ def test_matching_semantics() -> None:
 
 def test_visibility_prefix_and_contexts() -> None:
     team = Visibility.of([Grant("app", "team", "myteam")])
-    assert team.allows(
-        {"scheme": "app.read.events", "contexts": [{"ctxtype": "team", "value": "myteam"}]}
-    )
-    assert not team.allows(
-        {"scheme": "app.read.events", "contexts": [{"ctxtype": "team", "value": "x"}]}
-    )
-    assert not team.allows(
-        {"scheme": "team.read.events", "contexts": [{"ctxtype": "team", "value": "myteam"}]}
-    )
+    assert team.allows(Allowed("app.read.events", (("team", "myteam"),)))
+    assert not team.allows(Allowed("app.read.events", (("team", "x"),)))
+    assert not team.allows(Allowed("team.read.events", (("team", "myteam"),)))
     svc = Visibility.of([Grant("service", "global")])
-    assert svc.allows({"scheme": "service-instance.read.events", "contexts": []})  # plain prefix
+    assert svc.allows(Allowed("service-instance.read.events"))  # plain prefix
     root = Visibility.of([Grant("")])
-    assert root.everything and root.allows({"scheme": "anything"})
-    assert not Visibility.of([]).allows({"scheme": "app.read.events"})
+    assert root.everything and root.allows(Allowed("anything"))
+    assert not Visibility.of([]).allows(Allowed("app.read.events"))
     mixed = Visibility.of([Grant("app", "team", "a"), Grant("app", "global")])
-    assert mixed.allows({"scheme": "app.read.events", "contexts": []})
+    assert mixed.allows(Allowed("app.read.events"))

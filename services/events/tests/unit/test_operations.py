@@ -1,4 +1,4 @@
-"""Operations with in-memory stores and a recorder fake (no sockets)."""
+"""Operations on the fake bundle (memory stores, FakeRecorder; no sockets)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from services.events.domain.errors import (
     WebhookNotFound,
 )
 from services.events.operations import blocks, events, webhooks
-from services.events.storage import memory
-from services.events.tests.unit.factories import event_doc, webhook
-from services.events.tests.unit.fakes import FakeRecorder
+from services.events.operations.deps import Deps
+from services.events.storage.memory import MemoryEventStore
+from services.events.tests.fakes import fake_deps
+from services.events.tests.unit.factories import event_record, webhook
 from shared.errors import Forbidden, Invalid
 from shared.events import Target
 from shared.identity import Grant, Identity
+from shared.testing.events import FakeRecorder
 
 
 def who(*grants: Grant) -> Identity:
@@ -28,63 +30,79 @@ def who(*grants: Grant) -> Identity:
 ADMIN = who(Grant(""))
 
 
+def recorded(deps: Deps) -> FakeRecorder:
+    assert isinstance(deps.recorder, FakeRecorder)
+    return deps.recorder
+
+
 def test_parse_uuid_rules() -> None:
     with pytest.raises(InvalidUUID, match="^uuid parameter is not ObjectId: xyz$"):
-        events.get_event(memory.MemoryEventStore(), ADMIN, "xyz")
+        events.get_event(fake_deps(), ADMIN, "xyz")
     with pytest.raises(InvalidUUID):
-        events.get_event(memory.MemoryEventStore(), ADMIN, "z" * 24)
+        events.get_event(fake_deps(), ADMIN, "z" * 24)
 
 
 def test_cancel_race_reports_conflict() -> None:
-    store = memory.MemoryEventStore()
-    doc = event_doc(running=True, cancelable=True,
-                    allowedcancel={"scheme": "app.update.events", "contexts": []})  # fmt: skip
-    store.insert(doc)
-    events.cancel_event(store, ADMIN, str(doc["_id"]), "r")
+    deps = fake_deps()
+    store = deps.stores.events
+    assert isinstance(store, MemoryEventStore)
+    running = event_record(running=True, cancelable=True,
+                           allowedcancel={"scheme": "app.update.events", "contexts": []})  # fmt: skip
+    store.insert(running)
+    events.cancel_event(deps, ADMIN, running.unique_id, "r")
     with pytest.raises(CancelAlreadyRequested) as err:
-        events.cancel_event(store, ADMIN, str(doc["_id"]), "r")
+        events.cancel_event(deps, ADMIN, running.unique_id, "r")
     assert err.value.status == 409
-    finished = event_doc(cancelable=True)
+    finished = event_record(cancelable=True)
     store.insert(finished)
     with pytest.raises(NotCancelable):
-        events.cancel_event(store, ADMIN, str(finished["_id"]), "r")
+        events.cancel_event(deps, ADMIN, finished.unique_id, "r")
 
 
 def test_blocks_add_and_remove_record_events() -> None:
-    store, rec = memory.MemoryBlockStore(), FakeRecorder()
+    deps = fake_deps()
+    rec = recorded(deps)
     with pytest.raises(Invalid, match="^reason is required$"):
-        blocks.add_block(store, rec, ADMIN, {"reason": ""}, [])
-    assert rec.events == []
-    block = blocks.add_block(store, rec, ADMIN, {"reason": "r", "kind_name": "app"}, [])
-    assert rec.events[-1].kind == "event-block.add"
-    assert rec.events[-1].kwargs["target"] == Target("event-block", str(block.id))
+        blocks.add_block(deps, ADMIN, {"reason": ""}, [])
+    assert rec.records == []
+    block = blocks.add_block(deps, ADMIN, {"reason": "r", "kind_name": "app"}, [])
+    assert rec.last().kind.name == "event-block.add"
+    assert rec.last().target == Target("event-block", str(block.id))
     missing = str(ObjectId())
     with pytest.raises(BlockNotFound):
-        blocks.remove_block(store, rec, ADMIN, missing)
-    assert rec.events[-1].error == f"active event block with id {missing} not found"
-    blocks.remove_block(store, rec, ADMIN, str(block.id))
-    assert store.list(True) == []
+        blocks.remove_block(deps, ADMIN, missing)
+    assert rec.last().error == f"active event block with id {missing} not found"
+    blocks.remove_block(deps, ADMIN, str(block.id))
+    assert deps.stores.blocks.list(True) == []
     with pytest.raises(Forbidden):
-        blocks.list_blocks(store, who(Grant("event-block", "team", "t")), None)
-    assert [b["Active"] for b in blocks.list_blocks(store, ADMIN, "nonsense")] == [False]
+        blocks.list_blocks(deps, who(Grant("event-block", "team", "t")), None)
+    assert [b.active for b in blocks.list_blocks(deps, ADMIN, "nonsense")] == [False]
+
+
+def test_an_active_block_refuses_later_events() -> None:
+    deps = fake_deps()
+    blocks.add_block(deps, ADMIN, {"reason": "freeze", "kind_name": "webhook"}, [])
+    with pytest.raises(Exception, match="block webhook by all users on all targets: freeze"):
+        webhooks.create_webhook(deps, ADMIN, webhook(), [])
+    assert recorded(deps).last().error.endswith("freeze")
 
 
 def test_webhooks_secret_and_owner_rules() -> None:
-    store, rec = memory.MemoryWebhookStore(), FakeRecorder()
+    deps = fake_deps()
+    store, rec = deps.stores.webhooks, recorded(deps)
     t1 = who(Grant("webhook", "team", "t1"))
-    secret = webhooks.create_webhook(store, rec, t1, webhook(team_owner=""), [], lambda: None)
+    secret = webhooks.create_webhook(deps, t1, webhook(team_owner=""), [])
     stored = store.get("hook")
     assert stored is not None and stored.team_owner == "t1" and stored.secret == secret
-    assert "secret" not in webhooks.get_webhook(store, t1, "hook")
-    webhooks.update_webhook(store, rec, t1, webhook(team_owner="t1", url="http://new"), [])
+    webhooks.update_webhook(deps, t1, webhook(team_owner="t1", url="http://new"), [])
     updated = store.get("hook")
     assert updated is not None and updated.secret == secret and updated.url == "http://new"
     with pytest.raises(WebhookNotFound):
-        webhooks.update_webhook(store, rec, t1, webhook(name="nope", team_owner="t1"), [])
-    assert [e.kind for e in rec.events] == ["webhook.create", "webhook.update", "webhook.update"]
-    assert rec.events[-1].error == "webhook not found"
-    assert webhooks.list_webhooks(store, who()) == []
+        webhooks.update_webhook(deps, t1, webhook(name="nope", team_owner="t1"), [])
+    assert rec.kinds() == ["webhook.create", "webhook.update", "webhook.update"]
+    assert rec.last().error == "webhook not found"
+    assert webhooks.list_webhooks(deps, who()) == []
     with pytest.raises(Forbidden):
-        webhooks.delete_webhook(store, rec, who(Grant("webhook", "team", "t2")), "hook", [])
-    webhooks.delete_webhook(store, rec, t1, "hook", [])
+        webhooks.delete_webhook(deps, who(Grant("webhook", "team", "t2")), "hook", [])
+    webhooks.delete_webhook(deps, t1, "hook", [])
     assert store.get("hook") is None

@@ -1,9 +1,9 @@
 from services.events.domain.render import custom_data, decode_custom_data, event_json
-from services.events.tests.unit.factories import event_doc
+from services.events.tests.unit.factories import event_record
 
 
 def test_finished_event_json_has_every_key_in_go_order() -> None:
-    doc = event_doc()
+    doc = event_record()
     out = event_json(doc)
     assert list(out) == [
         "ID", "UniqueID", "StartTime", "EndTime", "Target", "ExtraTargets", "StartCustomData",
@@ -11,7 +11,7 @@ def test_finished_event_json_has_every_key_in_go_order() -> None:
         "StructuredLog", "CancelInfo", "Cancelable", "Running", "Allowed", "AllowedCancel",
         "Instance",
     ]  # fmt: skip
-    hexid = str(doc["_id"])
+    hexid = doc.unique_id
     assert out["ID"] == {"Target": {"Type": "", "Value": ""}, "ObjId": hexid}
     assert out["UniqueID"] == hexid
     assert out["StartTime"] == "2021-05-17T12:00:00.123Z"
@@ -28,9 +28,9 @@ def test_finished_event_json_has_every_key_in_go_order() -> None:
 
 
 def test_running_locking_event_id_names_its_target() -> None:
-    out = event_json(event_doc(running=True))
+    out = event_json(event_record(running=True))
     assert out["ID"] == {"Target": {"Type": "app", "Value": "myapp"}, "ObjId": ""}
-    out = event_json(event_doc(running=True, lock=False))
+    out = event_json(event_record(running=True, lock=False))
     assert out["ID"]["ObjId"] == out["UniqueID"]
 
 
@@ -49,7 +49,7 @@ def test_extra_targets_and_log() -> None:
     from services.events.tests.unit.factories import T0
 
     out = event_json(
-        event_doc(
+        event_record(
             extratargets=[{"target": {"type": "app", "value": "b"}, "lock": True}],
             structuredlog=[{"date": T0, "message": "hi\n"}],
         )

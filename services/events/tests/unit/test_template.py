@@ -2,7 +2,7 @@ import pytest
 
 from services.events.domain.render import event_json
 from services.events.domain.template_data import event_data
-from services.events.tests.unit.factories import event_doc
+from services.events.tests.unit.factories import event_doc, event_record
 from shared.golang.template import (
     TemplateExecError,
     TemplateParseError,
@@ -13,12 +13,12 @@ from shared.golang.template import (
 
 
 def run(src: str, **over: object) -> str:
-    return render(parse(src), event_data(event_json(event_doc(**over))))
+    return render(parse(src), event_data(event_json(event_record(**over))))
 
 
 def test_field_paths_and_go_printing() -> None:
     doc = event_doc()
-    data = event_data(event_json(doc))
+    data = event_data(event_json(event_record(**doc)))
     assert (
         render(parse("{{.Kind.Name}} on {{.Target.Value}}"), data) == "app.update.env.set on myapp"
     )
@@ -61,7 +61,7 @@ def test_functions_pipes_trim_and_comments() -> None:
 
 
 def test_unparseable_template_is_sent_as_is() -> None:
-    data = event_data(event_json(event_doc()))
+    data = event_data(event_json(event_record()))
     for src in ("ahoy {{ --", "{{if .Error}}x", "{{end}}", "{{nosuchfunc .X}}", "{{$x := 1}}"):
         with pytest.raises(TemplateParseError):
             parse(src)

@@ -12,11 +12,11 @@ from services.events.domain.webhooks import (
     validate_name,
     validate_urls,
 )
-from services.events.tests.unit.factories import event_doc, webhook
+from services.events.tests.unit.factories import event_record, webhook
 
 
 def ev(**over: object) -> dict:
-    return event_json(event_doc(**over))
+    return event_json(event_record(**over))
 
 
 def test_kind_prefixes() -> None:

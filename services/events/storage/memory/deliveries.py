@@ -1,0 +1,36 @@
+"""In-memory deliveries (the fake of ``mongo/deliveries.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from services.events.domain.deliveries import Delivery
+
+
+class MemoryDeliveryStore:
+    def __init__(self) -> None:
+        self.items: dict[str, Delivery] = {}
+        self.dispatched_ids: set[str] = set()
+
+    def mark_dispatched(self, event_id: str) -> None:
+        self.dispatched_ids.add(event_id)
+
+    def dispatched(self, event_ids: Collection[str]) -> set[str]:
+        return self.dispatched_ids.intersection(event_ids)
+
+    def get(self, event_id: str, webhook: str) -> Delivery | None:
+        return self.items.get(f"{event_id}:{webhook}")
+
+    def add(self, delivery: Delivery) -> bool:
+        if delivery.key in self.items:
+            return False
+        self.items[delivery.key] = delivery
+        return True
+
+    def save(self, delivery: Delivery) -> None:
+        self.items[delivery.key] = delivery
+
+    def for_event(self, event_id: str) -> list[Delivery]:
+        return sorted(
+            (d for d in self.items.values() if d.event_id == event_id), key=lambda d: d.webhook
+        )

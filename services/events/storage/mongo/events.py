@@ -1,0 +1,99 @@
+"""Reading the event log for the API (collection ``events``, written by the recorder)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from services.events.domain.filters import EventFilter, Visibility
+from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
+from shared.events import documents as d
+from shared.mongo import Db, Doc
+
+
+def _any_target(type_field: str, extra_field: str, value: str) -> Doc:
+    return {"$or": [{type_field: value}, {extra_field: value}]}
+
+
+def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
+    """The Mongo form of ``flt.matches`` plus ``visibility.allows``; None = nothing visible."""
+    clauses: list[Doc] = []
+    if flt.kind_names:
+        clauses.append({d.KIND_NAME: {"$in": list(flt.kind_names)}})
+    if flt.kind_type:
+        clauses.append({d.KIND_TYPE: flt.kind_type})
+    if flt.target_type:
+        clauses.append(_any_target(d.TARGET_TYPE, d.EXTRA_TARGET_TYPE, flt.target_type))
+    if flt.target_value:
+        clauses.append(_any_target(d.TARGET_VALUE, d.EXTRA_TARGET_VALUE, flt.target_value))
+    if flt.owner_type:
+        clauses.append({d.OWNER_TYPE: flt.owner_type})
+    if flt.owner_name:
+        clauses.append({d.OWNER_NAME: flt.owner_name})
+    if flt.since is not None:
+        clauses.append({d.START_TIME: {"$gte": flt.since}})
+    if flt.until is not None:
+        clauses.append({d.START_TIME: {"$lte": flt.until}})
+    if flt.running is not None:
+        clauses.append({d.RUNNING: flt.running})
+    if flt.error_only:
+        clauses.append({d.ERROR: {"$nin": ["", None]}})
+    if not visibility.everything:
+        options: list[Doc] = []
+        for scheme, contexts in visibility.schemes.items():
+            prefix = {d.ALLOWED_SCHEME: {"$regex": "^" + re.escape(scheme)}}
+            if contexts is None:
+                options.append(prefix)
+                continue
+            for ctx_type, ctx_value in contexts:
+                match = {"$elemMatch": d.context_doc(ctx_type, ctx_value)}
+                options.append({**prefix, d.ALLOWED_CONTEXTS: match})
+        if not options:
+            return None
+        clauses.append({"$or": options})
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class MongoEventStore:
+    def __init__(self, db: Db) -> None:
+        self.col = db[EVENTS]
+        self._kernel = MongoEventStorage(db)
+
+    def find(self, flt: EventFilter, visibility: Visibility) -> list[EventRecord]:
+        query = event_query(flt, visibility)
+        if query is None:
+            return []
+        # tsuru hands the sort key to the storage as is (the stored field names).
+        field, direction = flt.sort_key
+        cursor = self.col.find(query).sort([(field, direction), (d.ID, direction)])
+        if flt.skip:
+            cursor = cursor.skip(flt.skip)
+        return [d.from_doc(doc) for doc in cursor.limit(flt.limit)]
+
+    def get(self, event_id: ObjectId) -> EventRecord | None:
+        return self._kernel.get_event(event_id)
+
+    def finished_between(self, since: datetime, until: datetime) -> list[str]:
+        cursor = self.col.find(
+            {d.END_TIME: {"$gte": since, "$lte": until}, d.RUNNING: False}, {d.ID: 1}
+        )
+        return sorted(str(doc[d.ID]) for doc in cursor)
+
+    def kinds(self) -> list[Kind]:
+        found: list[Any] = self.col.distinct(d.KIND)
+        kinds = {
+            Kind(str(k.get("type", "")), str(k.get("name", "")))
+            for k in found
+            if isinstance(k, dict)
+        }
+        return sorted(kinds, key=lambda k: (k.type, k.name))
+
+    def request_cancel(
+        self, event_id: ObjectId, *, owner: str, reason: str, when: datetime
+    ) -> bool:
+        return self._kernel.request_cancel(event_id, owner=owner, reason=reason, when=when)
