@@ -1,7 +1,7 @@
 """The message bus (RabbitMQ via pika); see `Bus` and docs/contracts.md ("Bus")."""
 
 from shared.bus.client import Bus, MessageHandler
-from shared.bus.commands import CommandHandler, CommandReplies, Reply
+from shared.bus.commands import CommandHandler, CommandReplies, Reply, ReplyWriter
 from shared.bus.errors import BusError, CommandTimeout
 from shared.bus.publisher import BestEffortPublisher, Publisher
 
@@ -15,4 +15,5 @@ __all__ = [
     "MessageHandler",
     "Publisher",
     "Reply",
+    "ReplyWriter",
 ]

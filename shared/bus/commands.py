@@ -17,6 +17,18 @@ CommandHandler = Callable[[dict[str, Any], Reply], None]
 SendReply = Callable[[str, str | None, dict[str, Any]], None]
 
 
+class ReplyWriter:
+    """A sink writing each message to a command's sender as ``{"message": ...}``:
+    attach it to the event a worker adopted (``RunningEvent.attach``) and its log
+    streams back to the web process, which relays it to the client."""
+
+    def __init__(self, reply: Reply) -> None:
+        self._reply = reply
+
+    def write(self, message: str) -> None:
+        self._reply({"message": message})
+
+
 class CommandReplies(Iterator[dict[str, Any]]):
     """The replies to one sent command, ending with (and including) the `final` one.
 
@@ -104,5 +116,6 @@ __all__ = [
     "CommandHandler",
     "CommandReplies",
     "Reply",
+    "ReplyWriter",
     "command_processor",
 ]

@@ -181,3 +181,17 @@ def test_an_adopter_that_dies_leaves_the_event_to_expire(
     record = storage.get_event(adopted.id)
     assert record is not None and record.error.startswith("event expired, no update for ")
     assert lock_ids(storage) == set()
+
+
+def test_the_adopters_log_streams_back_as_command_replies(
+    web: EventRecorder, worker: EventRecorder
+) -> None:
+    from shared.bus import ReplyWriter
+
+    replies: list[dict] = []
+    evt = web.start(start_spec(**DEPLOY))
+    adopted = worker.adopt(hand_off(evt))
+    adopted.attach(ReplyWriter(replies.append))
+    adopted.log("unit started\n")
+    adopted.done()
+    assert replies == [{"message": "unit started\n"}]

@@ -136,7 +136,7 @@ class TestIntrospect:
     def test_introspection_names_the_credential_expiry(self, client, deps):
         add_user(deps, "alice@example.com")
         raw = sessions.login(deps, "alice@example.com", PASSWORD)
-        session = deps.repos.sessions.get(token_hash(raw))
+        session = deps.stores.sessions.get(token_hash(raw))
         resp = client.post("/internal/introspect", json={"token": raw}, headers=internal_headers())
         assert resp.get_json()["expires"] == session.expires.timestamp()
 
@@ -161,9 +161,9 @@ class TestGrantsLookup:
         from services.auth.tests.fakes import add_role
 
         add_user(deps, "alice@example.com")
-        deps.repos.teams.add(Team("blue"))
+        deps.stores.teams.add(Team("blue"))
         add_role(deps, "reader", "team", "app.read")
-        deps.repos.tokens.add(
+        deps.stores.tokens.add(
             TeamToken(
                 token_id="ci",
                 token_hash="h" * 64,
