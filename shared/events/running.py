@@ -139,14 +139,23 @@ class RunningEvent:
         with self._mutex:
             entries = list(self._entries)
             self._state = HANDED_OFF
-        if not self._storage.stash_log(self.id, self._holder, entries):
+        try:
+            stashed = self._storage.stash_log(self.id, self._holder, entries)
+        except BaseException:
+            self._take_back()  # the database failed: nothing left this process
+            raise
+        if not stashed:
             raise self._refused()
         try:
             yield self.unique_id
         except BaseException:
-            with self._mutex:
-                self._state = RUNNING
+            self._take_back()
             raise
+
+    def _take_back(self) -> None:
+        with self._mutex:
+            if self._state == HANDED_OFF:
+                self._state = RUNNING
 
     # -- end ------------------------------------------------------------------------
 

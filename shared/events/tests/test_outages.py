@@ -47,6 +47,10 @@ class Flaky(MemoryEventStorage):
         self._check("finish_event")
         return super().finish_event(event_id, outcome, holder=holder, last_beat=last_beat)
 
+    def stash_log(self, event_id: ObjectId, holder: str, entries: Any) -> bool:
+        self._check("stash_log")
+        return super().stash_log(event_id, holder, entries)
+
 
 def wait_until(check: Any, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
@@ -98,3 +102,16 @@ def test_custom_data_and_logs_are_bounded() -> None:
     assert len(record.end_custom_data) < MAX_CUSTOM_DATA
     assert record.structured_log[0].message == LOG_TRUNCATED.format(n=MAX_LOG)
     assert sum(len(e.message) for e in record.structured_log[1:]) <= MAX_LOG
+
+
+def test_a_hand_off_the_database_refused_leaves_the_event_with_its_opener() -> None:
+    storage = Flaky()
+    recorder = EventRecorder(storage, heartbeat=0)
+    storage.down.add("stash_log")
+    with pytest.raises(AutoReconnect):
+        with recorder.record(start_spec(target=Target("pool", "p"))) as evt:
+            with evt.handing_off():
+                pass  # never reached: the log could not be stored with the event
+    record = storage.get_event(evt.id)
+    assert record is not None and not record.running and record.error == "connection refused"
+    assert storage.locks == {}
