@@ -33,6 +33,9 @@ from .upstream import Upstream
 log = logging.getLogger("tsubame.gateway")
 
 POLL_SECONDS = 0.2
+# The file is read when its (inode, mtime, size) changed, and at least this often:
+# two rewrites within one timestamp tick could leave all three as they were.
+REREAD_SECONDS = 1.0
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -92,6 +95,7 @@ class Discovery:
         self._resolver = resolver
         self._clock = clock
         self._seen: tuple[int, int, int] | None = None  # the registry file's identity
+        self._read_at = -1e9
         self._resolved: dict[str, tuple[str, ...]] = {}
         self._next_resolve = 0.0
         self._stop = threading.Event()
@@ -131,20 +135,22 @@ class Discovery:
         except FileNotFoundError:
             return False
         identity = (st.st_ino, st.st_mtime_ns, st.st_size)
-        if identity == self._seen:
+        now = self._clock()
+        if identity == self._seen and now - self._read_at < REREAD_SECONDS:
             return True
+        self._seen, self._read_at = identity, now
         try:
             found = registry.read(path)
         except registry.RegistryError as exc:
             log.error("%s", exc)  # keep the set we have; the launcher rewrites it
-            self._seen = identity
             return True
         if found is None:
             return False
+        if found.generation == self.generation:
+            return True
         for ctx, records in found.services.items():
             for upstream in self._upstreams.get(ctx, ()):
                 upstream.update([(r.url, r.state) for r in records])
-        self._seen = identity
         self.generation = found.generation
         self._ack(found.generation)
         return True

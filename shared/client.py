@@ -6,7 +6,9 @@ One client per callee context, made in the composition root from the settings::
     usage = apps.get("/internal/teams/{}/usage", team, absent={})
 
 * Identity: each request carries a freshly signed internal identity of the caller.
-* Instances: the context's URLs are tried in turn, starting at a rotating one; an
+* Instances: the context's URLs (those of the launcher's live instance registry when
+  ``TSUBAME_INSTANCES_FILE`` names one, see shared/instances.py) are tried in turn,
+  starting at a rotating one; an
   instance that refuses the connection (or, for GET/PUT/DELETE, answers 502/503/504 or
   times out) is skipped for the next. A POST is re-sent only when it never left
   (connection refused), so it never runs twice.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +39,7 @@ import urllib3
 
 from shared.errors import ServerError, TsubameError, Unavailable
 from shared.identity import IDENTITY_HEADER, internal_identity, sign
+from shared.instances import LiveUrls
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,9 +84,13 @@ class InternalClient:
         connect_timeout: float = 5.0,
         timeout: float = 30.0,
         max_body: int = MAX_BODY,
+        live: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.context = context
-        self.urls = tuple(u.rstrip("/") for u in urls)
+        self._urls = tuple(u.rstrip("/") for u in urls)
+        # The current instance set (instances started or stopped since this process
+        # started); without it the URLs given stay the set.
+        self._live = live
         self.secret = secret
         self.caller = caller
         self.connect_timeout = connect_timeout
@@ -96,13 +103,22 @@ class InternalClient:
 
     @classmethod
     def to(cls, context: str, settings: Settings, *, caller: str, **kw: Any) -> InternalClient:
+        urls = settings.service_urls.get(context, ())
+        registry = settings.get("TSUBAME_INSTANCES_FILE").strip()
         return cls(
             context,
-            settings.service_urls.get(context, ()),
+            urls,
             secret=settings.identity_secret,
             caller=caller,
+            live=LiveUrls(registry, context, urls) if registry else None,
             **kw,
         )
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        if self._live is None:
+            return self._urls
+        return tuple(u.rstrip("/") for u in self._live())
 
     @property
     def configured(self) -> bool:
@@ -147,12 +163,13 @@ class InternalClient:
     # -- internals -----------------------------------------------------------------
 
     def _send(self, method: str, target: str, *, params: Any, json_body: Any) -> requests.Response:
-        if not self.urls:
+        urls = self.urls
+        if not urls:
             raise Unavailable(f"the {self.context} service is not configured")
         first = next(self._start)
         last: str = ""
-        for i in range(len(self.urls)):
-            base = self.urls[(first + i) % len(self.urls)]
+        for i in range(len(urls)):
+            base = urls[(first + i) % len(urls)]
             headers = {
                 IDENTITY_HEADER: sign(
                     internal_identity(self.caller), self.secret, method=method, path=target

@@ -21,10 +21,14 @@ the environment, resolving host names to all their addresses (gateway/discovery.
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 UP = "up"
 DRAINING = "draining"
@@ -150,3 +154,44 @@ def drop_ack(path: Path, pid: int) -> None:
         (acks_dir(path) / str(pid)).unlink()
     except OSError:
         pass
+
+
+class LiveUrls:
+    """The base URLs to call one service at now: its ``up`` instances in the registry
+    (its ``down`` ones when none is up), else ``fallback`` (the boot-time URLs).
+
+    Cheap to call per request: the file is read again only when it changed (one
+    ``stat``). An unreadable file keeps the last set.
+    """
+
+    def __init__(self, path: str | Path | None, context: str, fallback: Sequence[str]) -> None:
+        self._path = Path(path) if path else None
+        self._context = context
+        self._fallback = tuple(fallback)
+        self._current = self._fallback
+        self._seen: tuple[int, int, int] | None = None
+        self._read_at = -1e9
+
+    def __call__(self) -> tuple[str, ...]:
+        if self._path is None:
+            return self._fallback
+        try:
+            st = os.stat(self._path)
+        except OSError:
+            return self._current
+        identity = (st.st_ino, st.st_mtime_ns, st.st_size)
+        now = time.monotonic()
+        # Read again after a second anyway: two rewrites within one timestamp tick may
+        # leave (inode, mtime, size) as they were.
+        if identity != self._seen or now - self._read_at >= 1.0:
+            self._seen, self._read_at = identity, now
+            try:
+                found = read(self._path)
+            except RegistryError as exc:
+                log.error("%s", exc)
+                return self._current
+            records = found.services.get(self._context) if found else None
+            if records is not None:
+                up = tuple(r.url for r in records if r.state == UP)
+                self._current = up or tuple(r.url for r in records if r.state == DOWN)
+        return self._current

@@ -190,3 +190,31 @@ def test_bodies_are_bounded(instances: tuple[Instance, ...]) -> None:
     assert len(client(a.url).get("/internal/big")) == 5000
     with pytest.raises(ServerError, match="answered more than 1000 bytes"):
         client(a.url, max_body=1000).get("/internal/big")
+
+
+def test_the_launchers_instance_registry_is_followed(
+    instances: tuple[Instance, ...], tmp_path: Any
+) -> None:
+    from shared import instances as registry
+
+    a, b = instances
+    path_ = tmp_path / "instances.json"
+    env = {"TSUBAME_IDENTITY_SECRET": SECRET.decode(), "TSUBAME_APPS_URLS": a.url}
+    settings = Settings.from_env({**env, "TSUBAME_INSTANCES_FILE": str(path_)})
+    c = InternalClient.to("apps", settings, caller="auth")
+    # No registry yet: the boot-time URLs.
+    assert c.get("/internal/echo/{}", "x")["at"] == "a"
+
+    def publish(generation: int, *records: tuple[str, str]) -> None:
+        entries = tuple(registry.InstanceRecord(u, u, st) for u, st in records)
+        registry.write(path_, registry.Registry(generation, {"apps": entries}))
+
+    publish(1, (a.url, "draining"), (b.url, "up"))  # a scaled away, b started
+    assert {c.get("/internal/echo/{}", "x")["at"] for _ in range(4)} == {"b"}
+    publish(2, (a.url, "up"), (b.url, "down"))
+    assert {c.get("/internal/echo/{}", "x")["at"] for _ in range(4)} == {"a"}
+    publish(3, (b.url, "down"))  # nothing up: the restarting one is still tried
+    assert c.get("/internal/echo/{}", "x")["at"] == "b"
+    # Without the setting the boot-time URLs stay.
+    fixed = InternalClient.to("apps", Settings.from_env(env), caller="auth")
+    assert fixed.urls == (a.url,)
