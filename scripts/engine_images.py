@@ -54,12 +54,13 @@ BUSYBOX = BaseImage(
     ("tsubame/busybox:latest",),
     (f"ENV {_PATH}", f"WORKDIR {APP_HOME}"),
 )
-# The default image of the ``python`` platform: tsuru names a platform's image
-# ``tsuru/<platform>:latest`` until one is built from its Dockerfile.
+# The default image of the ``python`` and ``static`` platforms (static apps are served
+# by python's http.server): tsuru names a platform's image ``tsuru/<platform>:latest``
+# until one is built from its Dockerfile.
 PYTHON = BaseImage(
     "python",
     2,
-    ("tsubame/python:latest", "tsuru/python:latest"),
+    ("tsubame/python:latest", "tsuru/python:latest", "tsuru/static:latest"),
     (f"ENV {_PATH}", "ENV LANG=C.UTF-8", f"WORKDIR {APP_HOME}"),
 )
 IMAGES = {image.name: image for image in (BUSYBOX, PYTHON)}

@@ -239,6 +239,8 @@ class Engines:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env(),
+                # conmon (a child) drops files such as "oom" in its working directory.
+                cwd=engine.dir,
                 start_new_session=True,
                 close_fds=True,
             )

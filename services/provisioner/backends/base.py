@@ -27,7 +27,7 @@ What a unit is, for every backend:
   unit (re)starts, as tsuru's units do; ``restart.after`` hooks are the provisioner's to
   run (``exec`` beside each new unit). A non-login shell: a login shell's profile would
   reset ``PATH``. tsuru's ``exec`` prefix breaks compound commands (``cd x && run``, a
-  loop): those run without it (``process.backend.shell_command``).
+  loop): those run without it (``process.unitenv.shell_command``, shared by the backends).
 * Its environment is ``UnitSpec.env`` plus ``PORT`` (the port it must listen on),
   ``HOSTNAME`` (the unit id, as a container's hostname), ``HOME`` and a ``PATH`` that
   starts with the release's own tools (a python platform's virtualenv).

@@ -25,6 +25,7 @@ from services.provisioner.backends.tests.support import (
     new_app,
     spec,
     started,
+    unit_port,
 )
 
 
@@ -55,7 +56,7 @@ def run(
 
 class ExecContract:
     def test_exec_beside_a_unit(
-        self, backend: Backend, sample: Release, cleanup: list[str]
+        self, harness: Harness, backend: Backend, sample: Release, cleanup: list[str]
     ) -> None:
         unit = spec(sample)
         cleanup.append(unit.id)
@@ -69,7 +70,7 @@ class ExecContract:
         )
         assert code == 3
         assert f"g={GREETING}" in out and "hook-ran-as-" in out
-        assert f"p={state.address.rpartition(':')[2]}" in out
+        assert f"p={unit_port(harness, state)}" in out
 
     def test_exec_isolated(self, backend: Backend, sample: Release) -> None:
         before = {u.id for u in backend.units()}

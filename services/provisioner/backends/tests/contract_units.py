@@ -26,13 +26,14 @@ from services.provisioner.backends.tests.support import (
     release_to_dict,
     spec,
     started,
+    unit_port,
     wait_unit,
 )
 
 
 class UnitContract:
     def test_a_unit_starts_answers_and_sees_its_env(
-        self, backend: Backend, sample: Release, cleanup: list[str]
+        self, harness: Harness, backend: Backend, sample: Release, cleanup: list[str]
     ) -> None:
         unit = spec(sample, env={"GREETING": GREETING, "EXTRA": "x=1 y"})
         cleanup.append(unit.id)
@@ -46,7 +47,7 @@ class UnitContract:
         assert f"greeting={GREETING}" in body and f"unit={unit.id}" in body
         assert "build=hook-ran-as-" in body  # the build hook ran, in the release
         assert http_get(state.address, "/env?name=EXTRA") == (200, "x=1 y")
-        assert http_get(state.address, "/env?name=PORT")[1] == state.address.rpartition(":")[2]
+        assert http_get(state.address, "/env?name=PORT")[1] == unit_port(harness, state)
 
     def test_start_is_idempotent(
         self, backend: Backend, sample: Release, cleanup: list[str]

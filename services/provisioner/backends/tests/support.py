@@ -68,6 +68,13 @@ class Harness(Protocol):
         ...
 
 
+def unit_port(harness: Harness, state: UnitState) -> str:
+    """The PORT a unit sees: its address's port, unless the harness names the one its
+    units listen on behind their address (``unit_port``: a container's 8888, as tsuru)."""
+    fixed = getattr(harness, "unit_port", None)
+    return str(fixed) if fixed else state.address.rpartition(":")[2]
+
+
 class Collector:
     """A LogSink that keeps every line and lets tests wait for some."""
 

@@ -1,0 +1,110 @@
+"""Commands run inside containers: build steps, ``tsuru app-run`` beside a unit.
+
+The Docker API cannot kill an exec'd process, so each command runs under a small shell
+that writes its pid (the leader of the exec's own process group) to a file first; a
+timeout or a cancel kills that whole group through a second exec. The environment is
+given to the exec only, never to the container: it stays out of committed images.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from services.provisioner.backends.base import BackendError, Canceled, Output
+
+_WRAPPER = 'echo $$ > "$1"; exec /bin/sh -c "$0"'
+# dash wants "kill -KILL -PGID", busybox also takes "kill -s KILL -- -PGID".
+_KILLER = 'p="$(cat "$0")" && { kill -KILL -"$p" 2>/dev/null || kill -s KILL -- -"$p"; }'
+
+
+class Timeout(BackendError):
+    pass
+
+
+def run_in(
+    client: docker.DockerClient,
+    container: str,
+    command: str,
+    *,
+    env: Mapping[str, str],
+    workdir: str,
+    user: str,
+    output: Output,
+    cancel: threading.Event | None,
+    timeout: float,
+) -> int:
+    """Run ``command`` with ``/bin/sh -c`` in the running ``container``; its exit status.
+
+    Raises Canceled (cancel set) or Timeout, after killing the command's process group.
+    """
+    pid_file = f"/tmp/.tsubame-exec-{secrets.token_hex(6)}.pid"
+    try:
+        created = client.api.exec_create(
+            container,
+            ["/bin/sh", "-c", _WRAPPER, command, pid_file],
+            environment=dict(env),
+            workdir=workdir,
+            user=user,
+        )
+        stream = client.api.exec_start(created["Id"], stream=True)
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise BackendError(f"could not run the command: {_reason(exc)}") from exc
+    deadline = time.monotonic() + timeout
+    done = threading.Event()
+    stopped: list[BaseException] = []
+
+    def watchdog() -> None:
+        while not done.wait(0.2):
+            if cancel is not None and cancel.is_set():
+                stopped.append(Canceled("canceled"))
+            elif time.monotonic() > deadline:
+                stopped.append(Timeout(f"the command timed out after {timeout:g}s"))
+            else:
+                continue
+            _kill(client, container, pid_file, user)
+            return
+
+    guard = threading.Thread(target=watchdog, name="exec-watchdog", daemon=True)
+    guard.start()
+    try:
+        for chunk in _chunks(stream):
+            output(chunk.decode("utf-8", "replace"))
+    finally:
+        done.set()
+        guard.join(5)
+    if stopped:
+        raise stopped[0]
+    try:
+        code = client.api.exec_inspect(created["Id"]).get("ExitCode")
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise BackendError(f"could not read the command's status: {_reason(exc)}") from exc
+    return int(code) if code is not None else -1
+
+
+def _chunks(stream: Any) -> Iterator[bytes]:
+    try:
+        yield from stream
+    except (requests.RequestException, OSError):
+        return
+
+
+def _kill(client: docker.DockerClient, container: str, pid_file: str, user: str) -> None:
+    try:
+        client.api.exec_start(
+            client.api.exec_create(container, ["/bin/sh", "-c", _KILLER, pid_file], user=user)["Id"]
+        )
+    except (docker.errors.DockerException, requests.RequestException):
+        pass  # the container itself may be gone: nothing left to kill
+
+
+def _reason(exc: BaseException) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc)

@@ -1,0 +1,61 @@
+"""Volumes of units: named volumes of the node, or directories of the node's host.
+
+A new named volume's root belongs to root; units run as uid 1000 and could not write to
+it. Once, when the volume is created, a short-lived container of the release image
+(root with the one capability CHOWN, no network) gives it to the app user. Host
+directories are the provisioner's to prepare (their owner and mode are kept).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import docker
+import docker.errors
+import requests
+
+from services.provisioner.backends.base import BackendError, Mount, UnitSpec
+from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.config import APP_UID
+
+
+def mount_args(mounts: Sequence[Mount], local_node: bool) -> dict[str, dict[str, str]]:
+    """The SDK's ``volumes`` argument; BackendError for a mount that may not be made."""
+    volumes: dict[str, dict[str, str]] = {}
+    for mount in mounts:
+        source, target, readonly = ct.check_mount(mount)
+        if source.startswith("/") and local_node and not os.path.isdir(source):
+            raise BackendError(f"volume source {source!r} is not a directory")
+        volumes[source] = {"bind": target, "mode": "ro" if readonly else "rw"}
+    return volumes
+
+
+def ensure_volumes(client: docker.DockerClient, spec: UnitSpec, namespace: str) -> None:
+    for mount in spec.mounts:
+        name, _, _ = ct.check_mount(mount)
+        if name.startswith("/"):
+            continue
+        try:
+            client.volumes.get(name)
+            continue
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise BackendError(f"could not inspect volume {name}: {exc}") from exc
+        try:
+            client.volumes.create(name, labels=ct.labels(namespace, "volume"))
+            client.containers.run(
+                spec.release.image,
+                ["chown", f"{APP_UID}:{APP_UID}", "/volume"],
+                user="0:0",
+                cap_drop=["ALL"],
+                cap_add=["CHOWN"],
+                security_opt=["no-new-privileges"],
+                network_mode="none",
+                volumes={name: {"bind": "/volume", "mode": "rw"}},
+                labels=ct.labels(namespace, "volume-init"),
+                remove=True,
+            )
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise BackendError(f"could not prepare volume {name}: {exc}") from exc
