@@ -155,12 +155,17 @@ class Engine:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return None
+        # Just after a (v)fork+exec the kernel shows an empty argv for a moment.
+        for _ in range(50):
+            try:
+                raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                return None
+            if raw:
+                break
+            time.sleep(0.01)
         # A recycled pid is someone else's process: only ours has our socket in argv.
-        return pid if f"unix://{self.socket}".encode() in cmdline else None
+        return pid if f"unix://{self.socket}".encode() in raw.split(b"\0") else None
 
 
 class Engines:
@@ -250,9 +255,10 @@ class Engines:
     def _wait(self, engine: Engine) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while not ping(engine.socket):
+            # Our own child is judged by its exit status; one started earlier by its pid.
             child = self._children.get(engine.dir)
             code = child.poll() if child is not None else None
-            if code is not None or engine.pid() is None:
+            if code is not None or (child is None and engine.pid() is None):
                 raise EngineError(
                     f"podman service of {engine.dir} exited (status {code}):\n{_tail(engine.log)}"
                 )

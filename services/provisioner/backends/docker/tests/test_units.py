@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import docker
 import pytest
 
+from scripts.podman import Engines
 from services.provisioner.backends.base import (
     ERROR,
     STARTED,
@@ -281,3 +286,58 @@ def pack_files(dest, files: dict[str, str]):
     empty = dest / "empty"
     empty.mkdir()
     return pack(empty, dest, files, "tiny.tar.gz")
+
+
+def test_twenty_racing_starts_of_one_unit_make_one_container(backend, sample, podman_engines):
+    spec = unit_spec(sample, "sample-web-1-race", podman_engines[0])
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            backend.start_unit(spec)
+        except BaseException as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert errors == []
+        wait_state(backend, spec.id, lambda s: s.status == STARTED)
+        found = 0
+        for address in podman_engines:
+            client = docker.DockerClient(base_url=address)
+            try:
+                found += len(
+                    client.containers.list(all=True, filters={"label": f"tsubame.unit={spec.id}"})
+                )
+            finally:
+                client.close()
+        assert found == 1
+    finally:
+        backend.remove_unit(spec.id)
+
+
+def test_a_dead_engine_shows_in_nodes_and_units_and_recovers(backend, sample, podman_engines):
+    engines = Engines(Path(podman_engines[1][len("unix://") :]).parent.parent)
+    spec = unit_spec(sample, "sample-web-1-nodedown", podman_engines[1])
+    backend.start_unit(spec)
+    up = wait_state(backend, spec.id, lambda s: s.status == STARTED)
+    engine = engines.engines()[1]
+    pid = engine.pid()
+    assert pid is not None
+    os.killpg(pid, signal.SIGKILL)
+    try:
+        down = wait_state(backend, spec.id, lambda s: s.status == ERROR, timeout=15)
+        assert "does not answer" in down.status_detail and down.address == up.address
+        statuses = {n.address: n.status for n in backend.nodes()}
+        assert statuses == {podman_engines[0]: "ready", podman_engines[1]: "error"}
+        # Its container still serves (conmon holds it), as a real node's would.
+        assert _get(up.address)[0] == 200
+    finally:
+        assert engines.start(2) == podman_engines
+    back = wait_state(backend, spec.id, lambda s: s.status == STARTED, timeout=15)
+    assert back.address == up.address
+    backend.remove_unit(spec.id)
