@@ -44,6 +44,7 @@ from services.provisioner.backends.docker.nodes import NodeClients, Nodes, publi
 from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
+from services.provisioner.backends.process.unitenv import check_env
 
 _API_ERRORS = (docker.errors.DockerException, requests.RequestException)
 
@@ -154,6 +155,7 @@ class DockerBackend:
             return self._builder.build(req, output, cancel)
 
     def start_unit(self, spec: UnitSpec) -> UnitState:
+        check_env(spec.env)
         self._sync_watchers()
         with self._claimed(spec.id) as tracked:
             restarts, port = 0, None
@@ -271,6 +273,7 @@ class DockerBackend:
         return sorted(states, key=lambda s: (s.app, s.process, s.id))
 
     def exec(self, req: ExecRequest, output: Output, cancel: threading.Event | None = None) -> int:
+        check_env(req.env)
         if req.unit:
             tracked = self._find(req.unit)
             if tracked is None or tracked.app != req.app:

@@ -41,6 +41,7 @@ from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, 
 from services.provisioner.backends.docker.execute import Timeout, run_in
 from services.provisioner.backends.docker.nodes import NodeClients
 from services.provisioner.backends.manifest import read_manifest
+from services.provisioner.backends.process.unitenv import check_env
 
 # tsuru's static platform serves the app's files; ours does it with the stdlib.
 STATIC_WEB = "python3 -m http.server $PORT"
@@ -93,6 +94,7 @@ class Builder:
         self.nodes = nodes
 
     def build(self, req: BuildRequest, output: Output, cancel: threading.Event | None) -> Release:
+        check_env(req.env)
         node = self.nodes.pick(req.node)
         with tempfile.TemporaryDirectory(prefix="tsubame-build-") as scratch:
             app_dir = Path(scratch) / "app"
