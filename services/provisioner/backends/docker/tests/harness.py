@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -138,10 +138,18 @@ class DockerHarness:
             str(self.base / "owned.txt"),
         ]
 
-    def volume_source(self, name: str) -> str:
-        path = Path(tempfile.mkdtemp(prefix=f"vol-{name}-", dir=self.base))
-        path.chmod(0o777)
-        return str(path)
+    def volume(self, name: str) -> tuple[str, str]:
+        """A named volume on the node units go to by default (the first), world-writable
+        as the contract asks: (its name, its files' directory on this host)."""
+        volume = f"{self.namespace}-{name}-{secrets.token_hex(3)}".replace("_", "-")
+        client = docker.DockerClient(base_url=self.engines[0])
+        try:
+            made = client.volumes.create(volume, labels={"tsubame.namespace": self.namespace})
+            files = str(made.attrs["Mountpoint"])
+        finally:
+            client.close()
+        os.chmod(files, 0o777)
+        return volume, files
 
 
 def unit_spec(release: Release, unit: str, node: str = "", **changes: object) -> UnitSpec:
