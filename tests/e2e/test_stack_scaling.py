@@ -2,7 +2,7 @@
 
 A stack with apps=2 and auth=2. Clients loop through the gateway while one instance of
 each service is killed with -9 (by pid, from the stack's records) and while the stack
-is scaled up and down: no idempotent request fails, and no non-idempotent request is
+(services and gateway) is scaled up and down: no idempotent request fails, and no non-idempotent request is
 sent twice (a team created twice would answer 409).
 """
 
@@ -140,10 +140,10 @@ def test_no_request_lost_while_instances_die_and_the_stack_is_rescaled(
     steps: list[Callable[[], object]] = [
         lambda: kill9(stack, "auth-2"),
         lambda: kill9(stack, "apps"),
-        lambda: stack.scale({"apps": 3, "auth": 3}),
+        lambda: stack.scale({"apps": 3, "auth": 3, "gateway": 2}),
         lambda: kill9(stack, "auth"),
         lambda: stack.scale({"apps": 1, "auth": 1}),
-        lambda: stack.scale({"apps": 2, "auth": 2}),
+        lambda: stack.scale({"apps": 2, "auth": 2, "gateway": 1}),
     ]
     try:
         for step in steps:
@@ -166,7 +166,8 @@ def test_no_request_lost_while_instances_die_and_the_stack_is_rescaled(
     teams = requests.get(stack.url + "/teams", headers=bearer(token)).json()
     names = {t["name"] for t in teams}
     assert set(tally.created) <= names
-    assert stack.counts()["apps"] == 2 and stack.counts()["auth"] == 2
+    counts = stack.counts()
+    assert (counts["apps"], counts["auth"], counts["gateway"]) == (2, 2, 1)
 
 
 def test_a_new_instance_gets_requests_at_once(stack: Stack, token: str) -> None:
