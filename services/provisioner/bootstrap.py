@@ -1,13 +1,9 @@
 """Composition root of the provisioner context: the one place its collaborators are made.
 
-No issue has built this context's routes yet: every route the gateway forwards
-here answers 501 with a plain-text reason (shared.http's catch-all), never a fake
-success. The service still runs for real (health, identity check) so the gateway,
-the launcher and the tests treat it like any other.
-
 ``connect(settings)`` wires the real adapters without any I/O;
 ``create_app(settings, deps)`` builds the Flask app around any bundle (tests pass
-fakes). See docs/contracts.md "How a new context is written".
+fakes). Start-up (indexes, the catalogue seeded on a fresh stack) runs in each process
+before it serves. See docs/contracts.md "How a new context is written".
 """
 
 from __future__ import annotations
@@ -16,7 +12,9 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from services.provisioner.operations.deps import Deps
+from services.provisioner.operations.deps import Config, Deps
+from services.provisioner.operations.seed import seed_catalogue
+from services.provisioner.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
 from shared.events import EventRecorder, MongoEventStorage
@@ -27,12 +25,18 @@ from shared.wiring import Wired
 BLUEPRINTS: tuple[()] = ()
 
 
+def config_from(settings: Settings) -> Config:
+    return Config()
+
+
 def connect(settings: Settings) -> Wired[Deps]:
     client = mongo.connect(settings.mongo_url)
+    db = client[settings.db_name("provisioner")]
     bus = Bus(settings.amqp_url, settings.namespace)
     publisher = BestEffortPublisher(bus)
     events = MongoEventStorage(client[settings.db_name("events")])
     deps = Deps(
+        stores=mongo_stores(db),
         recorder=EventRecorder(
             events,
             publish=publisher.publish,
@@ -40,13 +44,19 @@ def connect(settings: Settings) -> Wired[Deps]:
             lock_expiry=settings.event_lock_expiry,
         ),
         publisher=publisher,
+        config=config_from(settings),
     )
+
+    def startup() -> None:
+        mongo.ensure_indexes(db, INDEXES)
+        events.ensure_indexes()
+        seed_catalogue(deps)
 
     def shutdown() -> None:
         bus.close()
         client.close()
 
-    return Wired(deps, events.ensure_indexes, shutdown)
+    return Wired(deps, startup, shutdown)
 
 
 def create_app(
