@@ -1,4 +1,4 @@
-"""The contexts no issue has built yet (apps, catalog, provisioner) run for real and are
+"""The contexts no issue has built yet (catalog, provisioner) run for real and are
 honest: every route they own answers 501 with a plain-text reason, never a fake success.
 When a context gets built, drop it from CONTEXTS and give it its own tests (the
 architecture tests already walk its routes)."""
@@ -12,7 +12,7 @@ import pytest
 from shared.settings import Settings
 from shared.testing.routes import service_document
 
-CONTEXTS = ("apps", "catalog", "provisioner")
+CONTEXTS = ("catalog", "provisioner")
 SETTINGS = Settings(
     data_dir="/tmp/x", namespace="t", mongo_url="", amqp_url="", identity_secret=b"s" * 32
 )

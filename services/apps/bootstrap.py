@@ -1,11 +1,7 @@
 """Composition root of the apps context: the one place its collaborators are made.
 
-No issue has built this context's routes yet: every route the gateway forwards
-here answers 501 with a plain-text reason (shared.http's catch-all), never a fake
-success. The service still runs for real (health, identity check) so the gateway,
-the launcher and the tests treat it like any other.
-
-``connect(settings)`` wires the real adapters without any I/O;
+``connect(settings)`` wires the real adapters (MongoDB, the bus, the provisioner,
+auth and catalog contexts over internal HTTP) without any I/O;
 ``create_app(settings, deps)`` builds the Flask app around any bundle (tests pass
 fakes). See docs/contracts.md "How a new context is written".
 """
@@ -16,40 +12,60 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from services.apps.operations.deps import Deps
+from services.apps.adapters.auth import HttpAuth
+from services.apps.adapters.catalog import HttpCatalog
+from services.apps.adapters.provisioner import HttpProvisioner
+from services.apps.operations.deps import Config, Deps
+from services.apps.settings import AppsSettings
+from services.apps.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
+from shared.client import InternalClient
 from shared.events import EventRecorder, MongoEventStorage
-from shared.http import make_app
-from shared.settings import Settings
+from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
-BLUEPRINTS: tuple[()] = ()
+BLUEPRINTS: tuple[Blueprint, ...] = ()
 
 
-def connect(settings: Settings) -> Wired[Deps]:
-    client = mongo.connect(settings.mongo_url)
-    bus = Bus(settings.amqp_url, settings.namespace)
+def config_from(settings: AppsSettings) -> Config:
+    return Config(units_per_app=settings.units_per_app, apps_domain=settings.apps_domain)
+
+
+def connect(settings: AppsSettings) -> Wired[Deps]:
+    base = settings.base
+    client = mongo.connect(base.mongo_url)
+    db = client[base.db_name("apps")]
+    bus = Bus(base.amqp_url, base.namespace)
     publisher = BestEffortPublisher(bus)
-    events = MongoEventStorage(client[settings.db_name("events")])
+    events = MongoEventStorage(client[base.db_name("events")])
     deps = Deps(
+        stores=mongo_stores(db),
         recorder=EventRecorder(
             events,
             publish=publisher.publish,
             instance="apps",
-            lock_expiry=settings.event_lock_expiry,
+            lock_expiry=base.event_lock_expiry,
         ),
         publisher=publisher,
+        provisioner=HttpProvisioner(InternalClient.to("provisioner", base, caller="apps"), bus),
+        auth=HttpAuth(InternalClient.to("auth", base, caller="apps")),
+        catalog=HttpCatalog(InternalClient.to("catalog", base, caller="apps")),
+        config=config_from(settings),
     )
+
+    def startup() -> None:
+        mongo.ensure_indexes(db, INDEXES)
+        events.ensure_indexes()
 
     def shutdown() -> None:
         bus.close()
         client.close()
 
-    return Wired(deps, events.ensure_indexes, shutdown)
+    return Wired(deps, startup, shutdown)
 
 
 def create_app(
-    settings: Settings, deps: Deps, *, startup: Callable[[], None] | None = None
+    settings: AppsSettings, deps: Deps, *, startup: Callable[[], None] | None = None
 ) -> Flask:
-    return make_app("apps", settings, blueprints=BLUEPRINTS, deps=deps, startup=startup)
+    return make_app("apps", settings.base, blueprints=BLUEPRINTS, deps=deps, startup=startup)

@@ -1,21 +1,45 @@
-"""Settings of the apps context: the shared table, nothing of its own yet.
+"""Settings of the apps context: the shared table plus its own knobs.
 
-When the context gets variables of its own, make a frozen ``AppsSettings(base=...)``
-as auth and events do, and return it from ``from_base``.
+| variable | default | meaning |
+|---|---|---|
+| `TSUBAME_QUOTA_UNITS_PER_APP` | `-1` | app quota (units) of new apps; -1: unlimited |
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from shared.settings import Settings
+from shared.settings import ConfigError, Settings
 
-__all__ = ["Settings", "from_base", "from_env"]
-
-
-def from_base(base: Settings) -> Settings:
-    return base
+__all__ = ["AppsSettings", "Settings", "from_base", "from_env"]
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+def _int(base: Settings, name: str, default: str) -> int:
+    raw = base.get(name, default)
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class AppsSettings:
+    base: Settings
+    units_per_app: int = -1
+    # Apps answer at <app>.<apps_domain> (the gateway routes that name to their units).
+    apps_domain: str = "tsubame.localhost"
+
+    @classmethod
+    def from_settings(cls, base: Settings) -> AppsSettings:
+        limit = _int(base, "TSUBAME_QUOTA_UNITS_PER_APP", "-1")
+        domain = base.get("TSUBAME_APPS_DOMAIN", "").strip().strip(".") or "tsubame.localhost"
+        return cls(base=base, units_per_app=limit if limit > -1 else -1, apps_domain=domain)
+
+
+def from_base(base: Settings) -> AppsSettings:
+    return AppsSettings.from_settings(base)
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> AppsSettings:
     return from_base(Settings.from_env(environ))

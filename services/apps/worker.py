@@ -1,13 +1,24 @@
-"""Bus consumer process of the apps context (nothing to consume yet: it idles)."""
+"""Bus consumer process of the apps context: ``python -m services.apps.worker``."""
 
 from __future__ import annotations
 
-from shared.settings import Settings
+import threading
+
+from services.apps import settings as config
+from services.apps.bootstrap import connect
+from services.apps.messaging.consumers import consumers
+from services.apps.settings import AppsSettings
 from shared.worker import run_worker
 
 
-def main() -> int:
-    return run_worker("apps", [], Settings.from_env())
+def main(settings: AppsSettings | None = None, stop: threading.Event | None = None) -> int:
+    settings = settings or config.from_env()
+    wired = connect(settings)
+    wired.startup()
+    try:
+        return run_worker("apps", consumers(wired.deps), settings.base, stop=stop)
+    finally:
+        wired.shutdown()
 
 
 if __name__ == "__main__":

@@ -1,19 +1,90 @@
 """The collaborators of the apps use cases, passed to each as one bundle (``deps``).
 
-It grows with the context: its stores (``storage/ports.py``), its outbound clients
-(``adapters/``), its configuration. ``bootstrap.connect`` makes the real one,
-``tests/fakes.py`` the fake one.
+``bootstrap.connect`` makes the real one (Mongo stores, the bus, the other contexts
+over ``shared.client``), ``tests/fakes.py`` the fake one. The outbound ports below are
+the seams of docs/runtime.md: the adapters in ``adapters/`` speak them over HTTP and
+the bus, the fakes in ``tests/fakes.py`` pass the same contract tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
+from services.apps.storage.ports import Stores
 from shared.bus import Publisher
 from shared.events import Recorder
+from shared.events.model import now
+
+# One reply of a provisioner command (docs/runtime.md): ``{"message": "..."}`` or the
+# last ``{"final": true, "error": "...", "result": {...}}``.
+Reply = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the provisioner resolved for a new (or moved) app (apps.md §2.3)."""
+
+    pool: str
+    provisioner: str
+    cluster: str
+    plan: dict[str, Any]
+    routers: list[dict[str, Any]]  # [{"name", "opts"}]
+    platform: str
+    platform_version: str
+    platform_disabled: bool = False
+
+
+@dataclass
+class AppUnits:
+    """Live units of one app in the provisioner (tsuru Unit objects, apps.md §1.3),
+    ``error`` when the provisioner could not say."""
+
+    units: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+
+class Provisioner(Protocol):
+    def placement(self, request: dict[str, Any]) -> Placement: ...
+    def units(self, apps: list[str]) -> dict[str, AppUnits]: ...  # one call per page
+    def command(
+        self, command: str, app: dict[str, Any], args: dict[str, Any], *, event: str = ""
+    ) -> Iterator[Reply]: ...
+    def unit_status(self, app: str, unit: str, status: str) -> None: ...
+    def register_unit(self, app: str, unit: str, custom_data: Any) -> None: ...
+
+
+class Auth(Protocol):
+    def app_token(self, app: str) -> str: ...  # stable per app (created on first ask)
+    def revoke_app_token(self, app: str) -> None: ...
+    def reserve_app(self, user: str, team: str) -> None: ...  # 403 Quota exceeded
+    def release_app(self, user: str, team: str) -> None: ...
+    def team_exists(self, team: str) -> bool: ...
+    def team_names(self) -> list[str]: ...
+
+
+class Catalog(Protocol):
+    def binds(self, app: str) -> list[dict[str, str]]: ...  # [{"service","instance","plan"}]
+
+
+@dataclass(frozen=True)
+class Config:
+    # App quota of new apps (tsuru's quota:units-per-app); -1: unlimited.
+    units_per_app: int = -1
+    apps_domain: str = "tsubame.localhost"
+    # Where units find the app's code (tsuru's TSURU_APPDIR).
+    app_dir: str = "/home/application/current"
 
 
 @dataclass
 class Deps:
+    stores: Stores
     recorder: Recorder
     publisher: Publisher
+    provisioner: Provisioner
+    auth: Auth
+    catalog: Catalog
+    config: Config = field(default_factory=Config)
+    clock: Callable[[], datetime] = now  # UTC, at the storage's precision

@@ -1,0 +1,75 @@
+"""Errors of the apps context, with tsuru 1.11's exact message texts (apps.md).
+
+Where tsuru answers 500 for a client's mistake, the status here is the 4xx the seed
+lists for the route (docs/compatibility.md names each one).
+"""
+
+from __future__ import annotations
+
+from shared.errors import Conflict, Forbidden, Gone, Invalid, NotFound, ServerError
+
+
+class AppNotFound(NotFound):
+    """The ``{app}`` middleware's answer (apps.md §0.3)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"App {name} not found.")
+
+
+class AppNotFoundBare(NotFound):
+    """Handlers behind app tokens and the deploy family say it without the name."""
+
+    message = "App not found"
+
+
+class AppTokenMismatch(Forbidden):
+    def __init__(self, token_app: str, app: str) -> None:
+        super().__init__(f'app token mismatch, token for "{token_app}", request for "{app}"')
+
+
+class AppExists(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f'tsuru failed to create the app "{name}": there is already an app with this name'
+        )
+
+
+class InvalidAppName(Invalid):
+    message = (
+        "Invalid app name, your app should have at most 40 characters, containing only "
+        "lower case letters, numbers or dashes, starting with a letter."
+    )
+
+
+class CnameExists(Conflict):
+    # tsuru 1.11 answers 500; the name is taken, so 409 (docs/compatibility.md).
+    message = "cname already exists!"
+
+
+class CnameNotFound(NotFound):
+    def __init__(self, cname: str) -> None:
+        super().__init__(f"cname {cname} not exists in app")
+
+
+class TeamAlreadyHasAccess(Conflict):
+    message = "team already have access to this app"
+
+
+class LastTeam(Forbidden):
+    message = (
+        "You can not revoke the access from this team, because it is the unique team "
+        "with access to the app, and an app can not be orphaned"
+    )
+
+
+class TeamHasNoAccess(NotFound):
+    message = "team does not have access to this app"
+
+
+class UnlockGone(Gone):
+    message = "app unlock is deprecated, this call does nothing"
+
+
+class CreateFailed(ServerError):
+    def __init__(self, name: str, cause: str) -> None:
+        super().__init__(f'tsuru failed to create the app "{name}": {cause}')

@@ -1,0 +1,11 @@
+"""In-memory stores of the apps context: fakes held to the same contract suite as the
+Mongo stores (tests/contract.py)."""
+
+from __future__ import annotations
+
+from services.apps.storage.memory import apps
+from services.apps.storage.ports import Stores
+
+
+def memory_stores() -> Stores:
+    return Stores(apps=apps.MemoryAppStore(), cnames=apps.MemoryCnameStore())

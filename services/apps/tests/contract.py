@@ -1,0 +1,223 @@
+"""The one contract suite every apps storage implementation passes (STYLE §5).
+
+Subclass ``StorageContract`` and provide a ``stores`` fixture returning fresh, empty
+``Stores``; see ``unit/test_storage_memory.py`` and ``integration/test_storage_mongo.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import pytest
+
+from services.apps.domain import errors
+from services.apps.domain.models import (
+    App,
+    AppQuery,
+    AppRouter,
+    EnvVar,
+    Metadata,
+    MetadataItem,
+    Plan,
+    ServiceEnv,
+)
+from services.apps.storage.ports import Stores
+
+
+def an_app(name: str = "shop", **kw: Any) -> App:
+    fields: dict[str, Any] = dict(pool="default", team_owner="blue", teams=["blue"],
+                                  owner="alice@example.com", platform="python")  # fmt: skip
+    fields.update(kw)
+    return App(name=name, **fields)
+
+
+def names(stores: Stores, q: AppQuery, batch: int = 500) -> list[str]:
+    return [a.name for page in stores.apps.query(q, batch) for a in page]
+
+
+class StorageContract:
+    def test_roundtrip_every_field(self, stores: Stores) -> None:
+        app = an_app(
+            platform_version="v3",
+            plan=Plan("small", 1024, 0, 500, 100, True, override_memory=2048),
+            description="d",
+            tags=["a", "b"],
+            metadata=Metadata([MetadataItem("l", "v")], [MetadataItem("a")]),
+            routers=[AppRouter("tsubame", {"k": "v"})],
+            cnames=["www.example.com"],
+            env={"A": EnvVar("A", "1", "", False, "tf")},
+            service_envs=[ServiceEnv("DB", "x", "mysql", "db1")],
+            quota_limit=4,
+            deploys=2,
+            update_platform=True,
+            provisioner="process",
+            cluster="c1",
+        )
+        stores.apps.add(app)
+        got = stores.apps.get("shop")
+        assert got is not None
+        app.seq = got.seq
+        assert got == app
+        assert stores.apps.exists("shop") and not stores.apps.exists("other")
+        assert stores.apps.get("other") is None
+
+    def test_duplicate_name(self, stores: Stores) -> None:
+        stores.apps.add(an_app())
+        with pytest.raises(errors.AppExists) as exc:
+            stores.apps.add(an_app())
+        assert exc.value.status == 409
+
+    def test_twenty_racing_creates_one_wins(self, stores: Stores) -> None:
+        wins: list[int] = []
+
+        def create(i: int) -> None:
+            try:
+                stores.apps.add(an_app(description=str(i)))
+                wins.append(i)
+            except errors.AppExists:
+                pass
+
+        threads = [threading.Thread(target=create, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(wins) == 1
+        assert stores.apps.get("shop").description == str(wins[0])  # type: ignore[union-attr]
+
+    def test_query_filters_and_visibility(self, stores: Stores) -> None:
+        stores.apps.add(an_app("a1", tags=["x", "y"], pool="p1"))
+        stores.apps.add(an_app("a2", teams=["red"], team_owner="red", tags=["x"]))
+        stores.apps.add(an_app("b3", platform="go", platform_version="v1", owner="bob@e.com"))
+        stores.apps.add(an_app("b4", teams=["red", "blue"], pool="p2"))
+        assert names(stores, AppQuery()) == ["a1", "a2", "b3", "b4"]
+        assert names(stores, AppQuery(tags=("x",))) == ["a1", "a2"]
+        assert names(stores, AppQuery(tags=("x", "y"))) == ["a1"]
+        assert names(stores, AppQuery(team_owner="red")) == ["a2"]
+        assert names(stores, AppQuery(owner="bob@e.com")) == ["b3"]
+        assert names(stores, AppQuery(pool="p2")) == ["b4"]
+        assert names(stores, AppQuery(platform="go", platform_version="v1")) == ["b3"]
+        assert names(stores, AppQuery(platform="python", platform_version="")) == [
+            "a1", "a2", "b4",
+        ]  # fmt: skip
+        rx = re.compile("^b")
+        assert names(stores, AppQuery(name_matches=lambda n: bool(rx.search(n)))) == ["b3", "b4"]
+        assert names(stores, AppQuery(everything=False)) == []
+        assert names(stores, AppQuery(everything=False, visible_teams=("red",))) == ["a2", "b4"]
+        assert names(
+            stores, AppQuery(everything=False, visible_apps=("a1",), visible_pools=("p2",))
+        ) == ["a1", "b4"]
+        assert names(stores, AppQuery(everything=False, visible_teams=("red",), tags=("x",))) == [
+            "a2"
+        ]
+        pages = [[a.name for a in page] for page in stores.apps.query(AppQuery(), 3)]
+        assert pages == [["a1", "a2", "b3"], ["b4"]]
+        assert stores.apps.count() == 4
+        assert sorted(stores.apps.get_many(["a1", "b4", "zz"])) == ["a1", "b4"]
+
+    def test_names_by_team_pool_platform(self, stores: Stores) -> None:
+        stores.apps.add(an_app("a1"))
+        stores.apps.add(an_app("a2", teams=["red", "blue"], pool="p2", platform="go"))
+        assert stores.apps.names_with_team("blue") == ["a1", "a2"]
+        assert stores.apps.names_with_team("red") == ["a2"]
+        assert stores.apps.names_in_pool("p2") == ["a2"]
+        assert stores.apps.names_with_platform("go") == ["a2"]
+        assert stores.apps.names_with_team("none") == []
+
+    def test_update_fields(self, stores: Stores) -> None:
+        stores.apps.add(an_app())
+        plan = Plan("big", 2048)
+        meta = Metadata(annotations=[MetadataItem("n", "v")])
+        assert stores.apps.update(
+            "shop", {"description": "new", "plan": plan, "metadata": meta, "tags": ["t"]}
+        )
+        got = stores.apps.get("shop")
+        assert got is not None
+        assert (got.description, got.plan, got.metadata, got.tags) == ("new", plan, meta, ["t"])
+        assert not stores.apps.update("nope", {"description": "x"})
+        with pytest.raises(ValueError):
+            stores.apps.update("shop", {"teams": ["x"]})
+
+    def test_teams_are_a_set_and_never_empty(self, stores: Stores) -> None:
+        stores.apps.add(an_app())
+        assert stores.apps.add_team("shop", "red")
+        assert not stores.apps.add_team("shop", "red")
+        assert not stores.apps.add_team("nope", "red")
+        assert stores.apps.remove_team("shop", "green") == "absent"
+        assert stores.apps.remove_team("shop", "blue") == "ok"
+        assert stores.apps.remove_team("shop", "red") == "last"
+        assert stores.apps.remove_team("shop", "blue") == "last"
+        assert stores.apps.remove_team("nope", "blue") == "noapp"
+        assert stores.apps.get("shop").teams == ["red"]  # type: ignore[union-attr]
+
+    def test_env_set_prune_unset(self, stores: Stores) -> None:
+        stores.apps.add(an_app())
+        pruned = stores.apps.set_envs(
+            "shop", [EnvVar("A", "1", managed_by="tf"), EnvVar("B", "2", managed_by="tf")]
+        )
+        assert pruned == []
+        stores.apps.set_envs("shop", [EnvVar("C", "3")])
+        pruned = stores.apps.set_envs("shop", [EnvVar("A", "9", managed_by="tf")], "tf")
+        assert pruned == ["B"]
+        env = stores.apps.get("shop").env  # type: ignore[union-attr]
+        assert sorted(env) == ["A", "C"] and env["A"].value == "9"
+        assert stores.apps.unset_envs("shop", ["A", "missing"])
+        assert sorted(stores.apps.get("shop").env) == ["C"]  # type: ignore[union-attr]
+
+    def test_service_envs(self, stores: Stores) -> None:
+        stores.apps.add(an_app())
+        assert stores.apps.add_service_envs(
+            "shop", [ServiceEnv("H", "h", "mysql", "db1"), ServiceEnv("P", "p", "mysql", "db1")]
+        )
+        stores.apps.add_service_envs("shop", [ServiceEnv("R", "r", "redis", "c")])
+        gone = stores.apps.remove_service_envs("shop", "mysql", "db1")
+        assert [e.name for e in gone] == ["H", "P"]
+        assert stores.apps.remove_service_envs("shop", "mysql", "db1") == []
+        left = stores.apps.get("shop").service_envs  # type: ignore[union-attr]
+        assert left == [ServiceEnv("R", "r", "redis", "c")]
+
+    def test_routers(self, stores: Stores) -> None:
+        stores.apps.add(an_app(routers=[AppRouter("r1")]))
+        assert stores.apps.add_router("shop", AppRouter("r2", {"a": "b"}))
+        assert not stores.apps.add_router("shop", AppRouter("r2"))
+        assert stores.apps.set_router_opts("shop", "r2", {"c": "d"})
+        assert not stores.apps.set_router_opts("shop", "r9", {})
+        assert stores.apps.remove_router("shop", "r1")
+        assert not stores.apps.remove_router("shop", "r1")
+        assert stores.apps.get("shop").routers == [AppRouter("r2", {"c": "d"})]  # type: ignore[union-attr]
+
+    def test_cnames_deploys_delete(self, stores: Stores) -> None:
+        stores.apps.add(an_app())
+        assert stores.apps.set_cnames("shop", ["a.com", "b.com"])
+        assert stores.apps.increment_deploys("shop")
+        got = stores.apps.get("shop")
+        assert got is not None and got.cnames == ["a.com", "b.com"] and got.deploys == 1
+        assert stores.apps.delete("shop") and not stores.apps.delete("shop")
+
+    def test_cname_registry_is_unique_across_apps(self, stores: Stores) -> None:
+        assert stores.cnames.claim("a.com", "shop")
+        assert stores.cnames.claim("a.com", "shop")  # idempotent for its holder
+        assert not stores.cnames.claim("a.com", "other")
+        assert stores.cnames.owner("a.com") == "shop"
+        assert not stores.cnames.release("a.com", "other")
+        assert stores.cnames.transfer("a.com", "shop", "other")
+        assert stores.cnames.owner("a.com") == "other"
+        stores.cnames.claim("b.com", "other")
+        stores.cnames.release_all("other")
+        assert stores.cnames.owner("a.com") is None and stores.cnames.owner("b.com") is None
+
+    def test_racing_cname_claims_one_wins(self, stores: Stores) -> None:
+        wins: list[str] = []
+
+        def claim(app: str) -> None:
+            if stores.cnames.claim("race.com", app):
+                wins.append(app)
+
+        threads = [threading.Thread(target=claim, args=(f"app{i}",)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(wins) == 1 and stores.cnames.owner("race.com") == wins[0]

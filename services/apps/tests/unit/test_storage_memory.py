@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import pytest
+
+from services.apps.storage.memory import memory_stores
+from services.apps.storage.ports import Stores
+from services.apps.tests.contract import StorageContract
+
+
+class TestMemoryStorage(StorageContract):
+    @pytest.fixture
+    def stores(self) -> Stores:
+        return memory_stores()
