@@ -1,7 +1,8 @@
 """The contexts no issue has built yet (catalog, provisioner) run for real and are
 honest: every route they own answers 501 with a plain-text reason, never a fake success.
 When a context gets built, drop it from CONTEXTS and give it its own tests (the
-architecture tests already walk its routes)."""
+architecture tests already walk its routes); a context built in part (the provisioner)
+stays here while some of its routes still answer 501."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_unbuilt_routes_answer_501_and_health_answers(context: str) -> None:
     assert client.get("/internal/health").status_code == 200
 
 
-@pytest.mark.parametrize("context", CONTEXTS)
+@pytest.mark.parametrize("context", ("apps", "catalog"))
 def test_document_lists_no_operation_yet(context: str) -> None:
     # The gateway marks every route of an empty document "not built".
     assert service_document(make(context))["paths"] == {}

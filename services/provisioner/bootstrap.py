@@ -12,17 +12,20 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
+from services.provisioner.api import internal, plans, platforms, pools, routers
 from services.provisioner.operations.deps import Config, Deps
 from services.provisioner.operations.seed import seed_catalogue
 from services.provisioner.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
+from shared.client import InternalClient
 from shared.events import EventRecorder, MongoEventStorage
 from shared.http import make_app
 from shared.settings import Settings
 from shared.wiring import Wired
 
-BLUEPRINTS: tuple[()] = ()
+BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp)
 
 
 def config_from(settings: Settings) -> Config:
@@ -32,6 +35,7 @@ def config_from(settings: Settings) -> Config:
 def connect(settings: Settings) -> Wired[Deps]:
     client = mongo.connect(settings.mongo_url)
     db = client[settings.db_name("provisioner")]
+    apps = InternalClient.to("apps", settings, caller="provisioner")
     bus = Bus(settings.amqp_url, settings.namespace)
     publisher = BestEffortPublisher(bus)
     events = MongoEventStorage(client[settings.db_name("events")])
@@ -44,6 +48,12 @@ def connect(settings: Settings) -> Wired[Deps]:
             lock_expiry=settings.event_lock_expiry,
         ),
         publisher=publisher,
+        directory=HttpDirectory(
+            InternalClient.to("auth", settings, caller="provisioner"),
+            InternalClient.to("catalog", settings, caller="provisioner"),
+        ),
+        apps=HttpApps(apps),
+        restarter=HttpRestarter(apps),
         config=config_from(settings),
     )
 

@@ -33,3 +33,4 @@ ROUTES_CHANGED = "provisioner.routes.changed"  # {"app", "route"}
 UNITS_CHANGED = "provisioner.units.changed"  # {"app", "added", "removed"}
 UNIT_LOGS = "provisioner.unit.logs"  # {"app", "lines"}
 DEPLOY_FINISHED = "provisioner.deploy.finished"  # {"app", "event", "version", "error", "result"}
+PLATFORM_CHANGED = "provisioner.platform.changed"  # {"platform", "version"}

@@ -83,20 +83,21 @@ def stream(operation: Callable[[StreamWriter], None], *, keepalive: float = 30.0
             raise item.exc
         return Response(b"", status=200, mimetype=MIMETYPE)
 
-    def body() -> Iterator[str]:
+    # Bytes: a WSGI server refuses str chunks of a passed-through body.
+    def body() -> Iterator[bytes]:
         while True:
             try:
                 item = items.get(timeout=keepalive)
             except queue.Empty:
-                yield "\n"
+                yield b"\n"
                 continue
             if item is _DONE:
                 return
             if isinstance(item, _Failure):
                 exc = item.exc
                 msg = str(exc) if isinstance(exc, TsubameError) else (str(exc) or repr(exc))
-                yield line("", error=msg)
+                yield line("", error=msg).encode()
                 continue
-            yield str(item)
+            yield str(item).encode()
 
     return Response(body(), status=200, mimetype=MIMETYPE, direct_passthrough=True)

@@ -265,7 +265,7 @@ def test_stream_keepalive_while_waiting():
     it = resp.response.__iter__()
     first = next(it)
     assert json.loads(first)["Message"] == "start\n"
-    assert next(it) == "\n"  # keep-alive arrives while the operation still runs
+    assert next(it) == b"\n"  # keep-alive arrives while the operation still runs
     release.set()
     rest = "".join(x if isinstance(x, str) else x.decode() for x in it)
     assert '"end\\n"' in rest

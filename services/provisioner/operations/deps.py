@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from services.provisioner.storage.ports import Stores
 from shared.bus import Publisher
@@ -41,6 +42,56 @@ class Config:
     routers: tuple[BuiltinRouter, ...] = (BuiltinRouter("tsubame", "gateway", default=True),)
     # Prefix of platform image names (tsuru's ``docker:registry``; empty: none).
     registry: str = ""
+    # tsuru's ``volume-plans``: plan -> provisioner -> opts.
+    volume_plans: dict[str, dict[str, dict[str, str]]] = field(
+        default_factory=lambda: {"local": {PROCESS: {"driver": "local"}}}
+    )
+
+
+class Writer(Protocol):
+    """Where a streaming operation writes its lines (the client's x-json-stream)."""
+
+    def write(self, message: str) -> object: ...
+
+
+# A streaming operation's body: checked in the request, run while the answer streams.
+Body = Callable[[Writer], None]
+
+
+@dataclass(frozen=True)
+class AppRef:
+    """An app as the apps context describes it (``GET /internal/apps/{app}``)."""
+
+    name: str
+    team_owner: str = ""
+    teams: tuple[str, ...] = ()
+    pool: str = ""
+    platform: str = ""
+
+    def contexts(self) -> list[tuple[str, str]]:
+        """tsuru's permission contexts of an app (apps.md §0.6)."""
+        return [("app", self.name), *(("team", t) for t in self.teams), ("pool", self.pool)]
+
+
+class Directory(Protocol):
+    """Names that live in other contexts (pool constraints filter them)."""
+
+    def team_names(self) -> list[str]: ...  # auth
+    def service_names(self) -> list[str]: ...  # catalog
+
+
+class Apps(Protocol):
+    """The apps context, asked before a pool or platform goes and about an app."""
+
+    def pool_apps(self, pool: str) -> list[str]: ...
+    def platform_apps(self, platform: str) -> list[str]: ...
+    def app(self, name: str) -> AppRef | None: ...
+
+
+class Restarter(Protocol):
+    """Restarts an app's units, writing tsuru's restart lines (volume bind/unbind)."""
+
+    def restart(self, app: str, out: Writer) -> None: ...
 
 
 @dataclass
@@ -48,5 +99,8 @@ class Deps:
     stores: Stores
     recorder: Recorder
     publisher: Publisher
+    directory: Directory
+    apps: Apps
+    restarter: Restarter
     config: Config = field(default_factory=Config)
     clock: Callable[[], datetime] = utcnow

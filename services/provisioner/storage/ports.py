@@ -12,8 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from services.provisioner.domain.infra import (
+    AutoscaleEvent,
+    AutoscaleRule,
+    BindID,
+    Cluster,
+    HealingConfig,
+    HealingEvent,
+    InstallHost,
+    LogConfig,
+    Machine,
+    Template,
+    Volume,
+    VolumeBind,
+)
 from services.provisioner.domain.models import (
     Constraint,
     DynamicRouter,
@@ -110,6 +124,89 @@ class NodeStore(Protocol):
     def delete(self, address: str) -> bool: ...
 
 
+class ClusterStore(Protocol):
+    def add(self, cluster: Cluster) -> None: ...  # ClusterExists
+    def get(self, name: str) -> Cluster | None: ...
+    def all(self) -> list[Cluster]: ...  # insertion order
+    def replace(self, cluster: Cluster) -> bool: ...
+    def take_pools(self, name: str, provisioner: str, pools: list[str]) -> None:
+        """Remove ``pools`` from every other cluster of ``provisioner``."""
+        ...
+
+    def clear_default(self, name: str, provisioner: str) -> None:
+        """``default`` off on every other cluster of ``provisioner``."""
+        ...
+
+    def delete(self, name: str) -> bool: ...
+
+
+class VolumeStore(Protocol):
+    def add(self, volume: Volume) -> None: ...  # VolumeExists
+    def get(self, name: str) -> Volume | None: ...
+    def all(self) -> list[Volume]: ...  # insertion order
+    def replace(self, volume: Volume) -> bool: ...
+    def delete(self, name: str) -> bool: ...
+    def bind(self, bind: VolumeBind) -> None: ...  # VolumeAlreadyBound (same app+mountpoint+volume)
+    def unbind(self, bind_id: BindID) -> bool: ...
+    def binds(self, volume: str) -> list[VolumeBind]: ...
+    def binds_of_app(self, app: str) -> list[VolumeBind]: ...
+
+
+class MachineStore(Protocol):
+    def add(self, machine: Machine) -> None: ...
+    def get(self, machine_id: str) -> Machine | None: ...
+    def all(self) -> list[Machine]: ...
+    def delete(self, machine_id: str) -> bool: ...
+
+
+class TemplateStore(Protocol):
+    def add(self, template: Template) -> None: ...  # TemplateExists
+    def get(self, name: str) -> Template | None: ...
+    def all(self) -> list[Template]: ...  # sorted by name
+    def replace(self, template: Template) -> bool: ...
+    def delete(self, name: str) -> bool: ...
+
+
+class InstallHostStore(Protocol):
+    def add(self, host: InstallHost) -> None: ...  # InstallHostExists
+    def get(self, name: str) -> InstallHost | None: ...
+    def all(self) -> list[InstallHost]: ...
+
+
+class HealingStore(Protocol):
+    def configs(self) -> dict[str, HealingConfig]: ...  # pool ("" = base) -> entry
+    def merge(self, pool: str, changes: dict[str, object]) -> None:
+        """Set the given fields (``HEALING_FIELDS`` names) of the pool's entry."""
+        ...
+
+    def unset(self, pool: str, fields: list[str]) -> None: ...
+    def delete(self, pool: str) -> bool: ...
+    def add_event(self, event: HealingEvent) -> None: ...
+    def events(self, action: str = "", limit: int = 100) -> list[HealingEvent]: ...  # newest first
+
+
+class NodeAutoscaleStore(Protocol):
+    def rules(self) -> list[AutoscaleRule]: ...  # sorted by metadata filter
+    def put_rule(self, rule: AutoscaleRule) -> None: ...  # upsert by metadata filter
+    def delete_rule(self, metadata_filter: str) -> bool: ...
+    def add_event(self, event: AutoscaleEvent) -> None: ...
+    def events(self, skip: int = 0, limit: int = 100) -> list[AutoscaleEvent]: ...  # newest first
+
+
+class NodeContainerStore(Protocol):
+    """Node container configs: one JSON object per (name, pool); pool "" is the base."""
+
+    def all(self) -> dict[str, dict[str, dict[str, Any]]]: ...  # name -> pool -> config
+    def get(self, name: str) -> dict[str, dict[str, Any]]: ...  # pool -> config ({} if none)
+    def put(self, name: str, pool: str, config: dict[str, Any]) -> None: ...
+    def delete(self, name: str, pool: str) -> bool: ...
+
+
+class LogConfigStore(Protocol):
+    def all(self) -> dict[str, LogConfig]: ...  # pool ("" = base) -> config
+    def put(self, pool: str, config: LogConfig) -> None: ...
+
+
 class SeedStore(Protocol):
     """Which start-up seeds already ran (once per stack, whatever restarts follow)."""
 
@@ -128,3 +225,12 @@ class Stores:
     routers: RouterStore
     nodes: NodeStore
     seeds: SeedStore
+    clusters: ClusterStore
+    volumes: VolumeStore
+    machines: MachineStore
+    templates: TemplateStore
+    install_hosts: InstallHostStore
+    healing: HealingStore
+    node_autoscale: NodeAutoscaleStore
+    node_containers: NodeContainerStore
+    log_configs: LogConfigStore

@@ -1,17 +1,66 @@
-"""The provisioner bundle on fakes (memory stores, the memory event log)."""
+"""The provisioner bundle on fakes (memory stores, the memory event log, peers that
+answer from dictionaries)."""
 
 from __future__ import annotations
 
-from services.provisioner.operations.deps import Config, Deps
+from dataclasses import dataclass, field
+
+from services.provisioner.operations.deps import AppRef, Config, Deps, Writer
 from services.provisioner.storage.memory import memory_stores
 from shared.testing.bus import RecordingPublisher
 from shared.testing.events import FakeRecorder, MemoryEventStorage
 
 
-def fake_deps(storage: MemoryEventStorage | None = None, *, config: Config | None = None) -> Deps:
+@dataclass
+class FakeDirectory:
+    teams: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+
+    def team_names(self) -> list[str]:
+        return list(self.teams)
+
+    def service_names(self) -> list[str]:
+        return list(self.services)
+
+
+@dataclass
+class FakeApps:
+    apps: dict[str, AppRef] = field(default_factory=dict)
+
+    def pool_apps(self, pool: str) -> list[str]:
+        return [a.name for a in self.apps.values() if a.pool == pool]
+
+    def platform_apps(self, platform: str) -> list[str]:
+        return [a.name for a in self.apps.values() if a.platform == platform]
+
+    def app(self, name: str) -> AppRef | None:
+        return self.apps.get(name)
+
+
+@dataclass
+class FakeRestarter:
+    restarted: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def restart(self, app: str, out: Writer) -> None:
+        self.restarted.append(app)
+        out.write(f'---- Restarting the app "{app}" ----\n')
+        if self.error:
+            raise RuntimeError(self.error)
+
+
+def fake_deps(
+    storage: MemoryEventStorage | None = None,
+    *,
+    config: Config | None = None,
+    teams: list[str] | None = None,
+) -> Deps:
     return Deps(
         stores=memory_stores(),
         recorder=FakeRecorder(storage or MemoryEventStorage()),
         publisher=RecordingPublisher(),
+        directory=FakeDirectory(list(teams or [])),
+        apps=FakeApps(),
+        restarter=FakeRestarter(),
         config=config or Config(),
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from services.provisioner.storage.memory import (
     constraints,
+    infra,
     nodes,
+    ops,
     plans,
     platforms,
     pools,
@@ -24,4 +26,13 @@ def memory_stores() -> Stores:
         routers=routers.MemoryRouterStore(),
         nodes=nodes.MemoryNodeStore(),
         seeds=MemorySeedStore(),
+        clusters=infra.MemoryClusterStore(),
+        volumes=infra.MemoryVolumeStore(),
+        machines=infra.MemoryMachineStore(),
+        templates=infra.MemoryTemplateStore(),
+        install_hosts=infra.MemoryInstallHostStore(),
+        healing=ops.MemoryHealingStore(),
+        node_autoscale=ops.MemoryNodeAutoscaleStore(),
+        node_containers=ops.MemoryNodeContainerStore(),
+        log_configs=ops.MemoryLogConfigStore(),
     )

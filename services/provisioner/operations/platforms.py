@@ -1,0 +1,199 @@
+"""Platforms and their versions (provisioning.md §2c, §3.3).
+
+The process backend prepares an app for its platform by the platform's name (a
+virtualenv for ``python*``, a file server for ``static*``); it builds no image. A
+platform build therefore stores the uploaded Dockerfile as a new version and records
+the image name tsuru would give it (``tsuru/<name>:v<N>``), so versions, info and
+rollback behave as in tsuru; the docker backend will build them.
+
+Streaming operations check their permission in the request, then return the body the
+view streams (``shared.http.stream``): errors raised before the first line still get
+their status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.provisioner.domain import errors
+from services.provisioner.domain.models import Platform, PlatformVersion
+from services.provisioner.domain.rules import valid_name
+from services.provisioner.operations.deps import Body, Deps, Writer
+from shared.bus import keys
+from shared.events import READ_EVENTS, Allowed, RunningEvent, Target
+from shared.golang.strconv import NumError, parse_bool
+from shared.identity import Identity
+from shared.mutation import Permit, authorize
+from shared.permissions import allows, ensure
+
+MAX_DOCKERFILE = 1024 * 1024
+# Cancel needs platform.update.events (tsuru's AllowedCancel).
+CANCEL = Allowed("platform.update.events")
+
+
+def image_name(deps: Deps, platform: str, version: int) -> str:
+    return f"{deps.config.registry}tsuru/{platform}:v{version}"
+
+
+def default_images(deps: Deps, platform: str) -> list[str]:
+    """tsuru's ListImagesOrDefault when no version was recorded."""
+    return [f"{deps.config.registry}tsuru/{platform}:latest"]
+
+
+def _existing(deps: Deps, name: str) -> Platform:
+    platform = deps.stores.platforms.get(name)
+    if platform is None:
+        raise errors.PlatformNotFound()
+    return platform
+
+
+def _record(deps: Deps, permit: Permit, name: str, fields: Any) -> Any:
+    return permit.record(
+        deps.recorder,
+        target=Target("platform", name),
+        custom_data=fields,
+        allowed=Allowed(READ_EVENTS["platform"]),
+        cancelable=True,
+        allowed_cancel=CANCEL,
+    )
+
+
+def _build(deps: Deps, evt: RunningEvent, name: str, dockerfile: str) -> int:
+    """Store a new version from ``dockerfile``; nothing is left of it if this fails."""
+    stores = deps.stores
+    version = stores.platforms.next_version(name)
+    if version == 0:
+        raise errors.PlatformNotFound()
+    evt.log(f"---- Storing version {version} of platform {name} ----\n")
+    evt.log(
+        "The process provisioner builds no image: units are prepared for the platform "
+        "by its name; the Dockerfile is kept for the docker provisioner.\n"
+    )
+    if evt.cancel_requested():
+        raise errors.BuildCanceled()
+    entry = PlatformVersion(version, (image_name(deps, name, version),), dockerfile, deps.clock())
+    stores.platforms.add_version(name, entry)
+    evt.log(f" ---> {entry.images[0]}\n")
+    return version
+
+
+def _dockerfile(data: bytes) -> str:
+    if not data:
+        raise errors.MissingFileContent()
+    if len(data) > MAX_DOCKERFILE:
+        raise errors.DockerfileTooLarge(MAX_DOCKERFILE)
+    return data.decode("utf-8", "replace")
+
+
+def add_platform(deps: Deps, identity: Identity, name: str, data: bytes, fields: Any) -> Body:
+    """``data`` is the uploaded ``dockerfile_content`` (the view refused a missing one)."""
+    dockerfile = _dockerfile(data)
+    permit = authorize(identity, "platform.create")
+
+    def body(out: Writer) -> None:
+        with _record(deps, permit, name, fields) as evt:
+            if not name:
+                raise errors.PlatformNameRequired()
+            if not valid_name(name):
+                raise errors.InvalidPlatformName()
+            deps.stores.platforms.add(Platform(name))
+            evt.attach(out)
+            try:
+                _build(deps, evt, name, dockerfile)
+            except BaseException:
+                # tsuru rolls the record and its images back when the build fails.
+                deps.stores.platforms.delete(name)
+                raise
+            out.write("Platform successfully added!\n")
+
+    return body
+
+
+def update_platform(
+    deps: Deps,
+    identity: Identity,
+    name: str,
+    data: bytes | None,
+    disabled: str,
+    fields: Any,
+) -> Body:
+    """``data`` None: no file part; ``disabled`` "": leave the flag alone."""
+    permit = authorize(identity, "platform.update")
+
+    def body(out: Writer) -> None:
+        with _record(deps, permit, name, fields) as evt:
+            _existing(deps, name)
+            if data is not None:
+                dockerfile = _dockerfile(data)
+                evt.attach(out)
+                version = _build(deps, evt, name, dockerfile)
+                _announce(deps, name, version)
+            if disabled:
+                try:
+                    flag = parse_bool(disabled)
+                except NumError as exc:
+                    raise errors.InvalidDisabled(str(exc)) from exc
+                deps.stores.platforms.set_disabled(name, flag)
+            out.write("Platform successfully updated!\n")
+
+    return body
+
+
+def rollback_platform(deps: Deps, identity: Identity, name: str, image: str, fields: Any) -> Body:
+    if not image:
+        raise errors.RollbackWithoutImage()
+    number = _version_of(image)
+    permit = authorize(identity, "platform.update")
+
+    def body(out: Writer) -> None:
+        with _record(deps, permit, name, fields) as evt:
+            platform = _existing(deps, name)
+            old = platform.version(number)
+            if old is None or not old.images:
+                raise errors.PlatformVersionNotFound(name, number)
+            evt.attach(out)
+            # tsuru builds a new version "FROM <image of version N>".
+            version = _build(deps, evt, name, f"FROM {old.images[0]}\n")
+            _announce(deps, name, version)
+            out.write("Platform successfully updated!\n")
+
+    return body
+
+
+def _version_of(image: str) -> int:
+    """A version number, or an image name whose tag is ``v<N>``."""
+    raw = image
+    if not raw.isdigit():
+        tail = raw.rsplit("/", 1)[-1]
+        raw = tail.partition(":")[2].removeprefix("v") if ":" in tail else ""
+    if not raw.isdigit() or len(raw) > 18:
+        raise errors.InvalidImageVersion(image)
+    return int(raw)
+
+
+def _announce(deps: Deps, name: str, version: int) -> None:
+    # Apps of this platform take the new version at their next deploy (tsuru's
+    # SetUpdatePlatform); the apps context follows this message.
+    deps.publisher.publish(keys.PLATFORM_CHANGED, {"platform": name, "version": version})
+
+
+def remove_platform(deps: Deps, identity: Identity, name: str, fields: Any) -> None:
+    permit = authorize(identity, "platform.delete")
+    with _record(deps, permit, name, fields):
+        if deps.apps.platform_apps(name):
+            raise errors.PlatformHasApps()
+        if not deps.stores.platforms.delete(name):
+            raise errors.PlatformNotFound()
+
+
+def list_platforms(deps: Deps, identity: Identity) -> list[Platform]:
+    """Everyone sees the enabled platforms; platform admins see the disabled too."""
+    admin = allows(identity, "platform.update") or allows(identity, "platform.create")
+    return [p for p in deps.stores.platforms.all() if admin or not p.disabled]
+
+
+def platform_info(deps: Deps, identity: Identity, name: str) -> tuple[Platform, list[str]]:
+    if not (allows(identity, "platform.update") or allows(identity, "platform.read")):
+        ensure(identity, "platform.read")
+    platform = _existing(deps, name)
+    return platform, platform.images() or default_images(deps, name)

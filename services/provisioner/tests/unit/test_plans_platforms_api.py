@@ -1,0 +1,148 @@
+"""Plans, platforms and routers over HTTP on fakes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from services.provisioner.operations.deps import AppRef, Deps
+from services.provisioner.tests.unit.conftest import Caller, user
+from shared.bus import keys
+from shared.testing.bus import RecordingPublisher
+from shared.testing.events import FakeRecorder
+
+
+def lines(resp) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [json.loads(x) for x in resp.get_data(as_text=True).splitlines() if x.strip()]
+
+
+def test_plans(call: Caller, events: FakeRecorder) -> None:
+    listed = call("GET", "/plans", who=user()).json
+    assert [p["name"] for p in listed] == sorted(p["name"] for p in listed)
+    default = next(p for p in listed if p["name"] == "c0.1m0.2")
+    assert default == {"name": "c0.1m0.2", "memory": 268435456, "swap": 0, "cpushare": 0,
+                       "cpumilli": 100, "default": True,
+                       "override": {"memory": None, "cpumilli": None}}  # fmt: skip
+    assert "default" not in next(p for p in listed if p["name"] == "c1m1")
+    resp = call("POST", "/plans", data={"name": "big", "memory": "512M", "swap": "1Gi",
+                                        "cpumilli": "x", "default": "true"})  # fmt: skip
+    assert resp.status_code == 201
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert json.loads(resp.data) == {"name": "big", "memory": 536870912, "swap": 1073741824,
+                                     "cpushare": 0, "cpumilli": 0, "default": True,
+                                     "override": {"memory": None, "cpumilli": None}}  # fmt: skip
+    assert [p["name"] for p in call("GET", "/plans").json if p.get("default")] == ["big"]
+    assert events.records[-1].kind.name == "plan.create"
+    resp = call("POST", "/plans", data={"name": "big"})
+    assert (resp.status_code, resp.text) == (409, "plan already exists\n")
+    assert call("POST", "/plans", data={"name": "s", "memory": "1024"}).text == (
+        "The minimum allowed memory is 4MB\n"
+    )
+    assert call("POST", "/plans", data={"name": "s", "cpushare": "1"}).status_code == 400
+    assert call("POST", "/plans", data={}).text == "invalid value for name\n"
+    assert call("POST", "/plans", data={"name": "z"}, who=user("plan.delete")).status_code == 403
+    assert call("DELETE", "/plans/big").status_code == 200
+    resp = call("DELETE", "/plans/big")
+    assert (resp.status_code, resp.text) == (404, "plan not found\n")
+
+
+def _upload(content: bytes = b"FROM python:3\n", name: str = "go") -> dict:
+    return {"name": name, "dockerfile_content": (io.BytesIO(content), "Dockerfile")}
+
+
+def test_platform_add_update_rollback(call: Caller, deps: Deps, events: FakeRecorder) -> None:
+    resp = call("POST", "/platforms", data=_upload())
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/x-json-stream"
+    out = lines(resp)
+    assert out[-1]["Message"] == "Platform successfully added!\n"
+    assert any("---- Storing version 1 of platform go ----" in x["Message"] for x in out)
+    info = call("GET", "/platforms/go").json
+    assert info == {"platform": {"Name": "go", "Disabled": False}, "images": ["tsuru/go:v1"]}
+    stored = deps.stores.platforms.get("go")
+    assert stored is not None and stored.versions[0].dockerfile == "FROM python:3\n"
+    assert events.records[-1].kind.name == "platform.create" and events.records[-1].cancelable
+    resp = call("PUT", "/platforms/go", data={"dockerfile_content": (io.BytesIO(b"FROM x"), "D")})
+    assert lines(resp)[-1]["Message"] == "Platform successfully updated!\n"
+    assert call("GET", "/platforms/go").json["images"] == ["tsuru/go:v1", "tsuru/go:v2"]
+    published: RecordingPublisher = deps.publisher  # type: ignore[assignment]
+    assert (keys.PLATFORM_CHANGED, {"platform": "go", "version": 2}) in published
+    resp = call("POST", "/platforms/go/rollback", data={"image": "tsuru/go:v1"})
+    assert lines(resp)[-1]["Message"] == "Platform successfully updated!\n"
+    assert deps.stores.platforms.get("go").versions[-1].dockerfile == "FROM tsuru/go:v1\n"  # type: ignore[union-attr]
+    assert events.records[-1].kind.name == "platform.update"
+    resp = call("POST", "/platforms/go/rollback", data={"image": "9"})
+    assert (resp.status_code, resp.text) == (404, 'version 9 of platform "go" not found\n')
+    resp = call("POST", "/platforms/go/rollback", data={"image": "tsuru/go:latest"})
+    assert (resp.status_code, resp.text) == (400, 'invalid image version "tsuru/go:latest"\n')
+    resp = call("POST", "/platforms/go/rollback")
+    assert resp.text == "you cannot rollback without an image name\n"
+
+
+def test_platform_add_errors(call: Caller, events: FakeRecorder) -> None:
+    resp = call("POST", "/platforms", data={"name": "x"})
+    assert (resp.status_code, resp.text) == (400, "request Content-Type isn't multipart/form-data\n")
+    resp = call("POST", "/platforms", data={"name": "x", "other": (io.BytesIO(b"a"), "f")})
+    assert (resp.status_code, resp.text) == (400, "http: no such file\n")
+    resp = call("POST", "/platforms", data=_upload(b""))
+    assert (resp.status_code, resp.text) == (400, "Missing file content.\n")
+    resp = call("POST", "/platforms", data=_upload(), who=user("platform.update"))
+    assert resp.status_code == 403
+    resp = call("POST", "/platforms", data=_upload(name="Bad"))
+    assert resp.status_code == 400 and resp.text.startswith("Invalid platform name")
+    resp = call("POST", "/platforms", data=_upload(name=""))
+    assert (resp.status_code, resp.text) == (400, "Platform name is required.\n")
+    resp = call("POST", "/platforms", data=_upload(name="python"))
+    assert (resp.status_code, resp.text) == (400, "Duplicate platform\n")
+    assert events.records[-1].error == "Duplicate platform"
+
+
+def test_platform_disable_list_and_remove(call: Caller, apps, deps: Deps) -> None:  # type: ignore[no-untyped-def]
+    assert lines(call("PUT", "/platforms/static", data={"disabled": "true"}))
+    assert [p["Name"] for p in call("GET", "/platforms", who=user()).json] == ["python"]
+    assert call("GET", "/platforms").json == [
+        {"Name": "python", "Disabled": False}, {"Name": "static", "Disabled": True},
+    ]  # fmt: skip
+    resp = call("PUT", "/platforms/static", data={"disabled": "maybe"})
+    assert (resp.status_code, resp.text) == (
+        400, 'strconv.ParseBool: parsing "maybe": invalid syntax\n',
+    )  # fmt: skip
+    resp = call("PUT", "/platforms/nope", data={"disabled": "true"})
+    assert (resp.status_code, resp.text) == (404, "Platform doesn't exist.\n")
+    assert call("GET", "/platforms/python", who=user("platform.read")).status_code == 200
+    assert call("GET", "/platforms/python", who=user("app.read")).status_code == 403
+    assert call("GET", "/platforms/nope").status_code == 404
+    apps.apps["a"] = AppRef("a", platform="python")
+    resp = call("DELETE", "/platforms/python")
+    assert resp.status_code == 400 and resp.text.startswith("Platform has apps.")
+    assert call("DELETE", "/platforms/static").status_code == 200
+    assert call("DELETE", "/platforms/static").status_code == 404
+
+
+def test_routers(call: Caller) -> None:
+    listed = call("GET", "/routers").json
+    assert listed == [{"name": "tsubame", "type": "gateway", "info": None, "config": None,
+                       "readinessGates": None, "dynamic": False, "default": True}]  # fmt: skip
+    assert call("GET", "/plans/routers").json == listed
+    resp = call("POST", "/routers", json={"name": "r1", "type": "gateway",
+                                          "config": {"domain": "x.example.com"}})  # fmt: skip
+    assert resp.status_code == 201
+    resp = call("POST", "/routers", json={"name": "r1", "type": "gateway"})
+    assert (resp.status_code, resp.text) == (409, "dynamic router already exists\n")
+    resp = call("POST", "/routers", json={"name": "r2", "type": "api"})
+    assert (resp.status_code, resp.text) == (400, 'router type "api" is not registered\n')
+    resp = call("POST", "/routers", json={"name": "tsubame", "type": "gateway"})
+    assert resp.text == 'router named "tsubame" already exists in config\n'
+    assert call("POST", "/routers", json={"type": "gateway"}).text == (
+        "dynamic router name and type are required\n"
+    )
+    assert call("PUT", "/routers/r1", json={"config": {"domain": None, "a": 1}}).status_code == 200
+    r1 = next(r for r in call("GET", "/routers").json if r["name"] == "r1")
+    assert r1 == {"name": "r1", "type": "gateway", "info": None, "config": {"a": 1},
+                  "readinessGates": None, "dynamic": True, "default": False}  # fmt: skip
+    viewer = user(("app.create", "team", "blue"))
+    assert all(r["config"] is None for r in call("GET", "/routers", who=viewer).json)
+    assert call("PUT", "/routers/nope", json={}).status_code == 404
+    scoped = user(("router.delete", "router", "r1"))
+    assert call("DELETE", "/routers/r1", who=scoped).status_code == 200
+    assert call("DELETE", "/routers/r1").status_code == 404
