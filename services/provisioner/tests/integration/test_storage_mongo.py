@@ -8,12 +8,13 @@ import pytest
 from services.provisioner.storage.mongo import INDEXES, mongo_stores
 from services.provisioner.storage.ports import Stores
 from services.provisioner.tests.contract import StorageContract
+from services.provisioner.tests.contract_infra import InfraContract
 from shared.mongo import ensure_indexes
 
 pytestmark = pytest.mark.integration
 
 
-class TestMongoStorage(StorageContract):
+class TestMongoStorage(StorageContract, InfraContract):
     @pytest.fixture
     def stores(self, mongo_client, namespace: str) -> Iterator[Stores]:  # type: ignore[no-untyped-def]
         name = f"{namespace}_provisioner_{secrets.token_hex(3)}"

@@ -61,8 +61,7 @@ def test_pool_choice_and_access(call: Caller, deps: Deps) -> None:
     stores.constraints.set(Constraint("blue2", "team", ("blue",)))
     resp = place(call, team_owner="blue")
     assert resp.text == (
-        'you have access to "blue1","blue2","theonepool" pools. '
-        "Please choose one in app creation\n"
+        'you have access to "blue1","blue2","theonepool" pools. Please choose one in app creation\n'
     )
     resp = place(call, team_owner="green", pool="blue1")
     assert resp.text == 'App team owner "green" has no access to pool "blue1"\n'

@@ -81,7 +81,10 @@ def test_platform_add_update_rollback(call: Caller, deps: Deps, events: FakeReco
 
 def test_platform_add_errors(call: Caller, events: FakeRecorder) -> None:
     resp = call("POST", "/platforms", data={"name": "x"})
-    assert (resp.status_code, resp.text) == (400, "request Content-Type isn't multipart/form-data\n")
+    assert (resp.status_code, resp.text) == (
+        400,
+        "request Content-Type isn't multipart/form-data\n",
+    )
     resp = call("POST", "/platforms", data={"name": "x", "other": (io.BytesIO(b"a"), "f")})
     assert (resp.status_code, resp.text) == (400, "http: no such file\n")
     resp = call("POST", "/platforms", data=_upload(b""))

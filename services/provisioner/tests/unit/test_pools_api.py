@@ -84,7 +84,9 @@ def test_update_pool(call: Caller) -> None:
     resp = call("PUT", "/pools/nope", data={"public": "true"})
     assert (resp.status_code, resp.text) == (404, "Pool does not exist.\n")
     # pool.update is checked without the pool's context: a pool grant is not enough.
-    resp = call("PUT", "/pools/p1", data={"public": "true"}, who=user(("pool.update", "pool", "p1")))
+    resp = call(
+        "PUT", "/pools/p1", data={"public": "true"}, who=user(("pool.update", "pool", "p1"))
+    )
     assert resp.status_code == 403
 
 
@@ -185,9 +187,14 @@ def test_constraints(call: Caller, events: FakeRecorder) -> None:
     )
     resp = call("PUT", "/constraints", data={"Field": "team"})
     assert (resp.status_code, resp.text) == (400, "You must provide a Pool Expression\n")
-    assert call("PUT", "/constraints", data={"PoolExpr": "p*", "Field": "router"}).status_code == 200
+    assert (
+        call("PUT", "/constraints", data={"PoolExpr": "p*", "Field": "router"}).status_code == 200
+    )
     assert not any(c["PoolExpr"] == "p*" for c in call("GET", "/constraints").json)
-    assert call("GET", "/constraints", who=user(("pool.read.constraints", "pool", "p"))).status_code == 403
+    assert (
+        call("GET", "/constraints", who=user(("pool.read.constraints", "pool", "p"))).status_code
+        == 403
+    )
 
 
 def test_effective_constraint_filters_allowed_names(call: Caller) -> None:
