@@ -36,7 +36,8 @@ def documented(context: str) -> set[tuple[str, str]]:
     settings = Settings("/nonexistent", "doc", "", "", b"not-built-doc-secret-0123456789")
     fakes = importlib.import_module(f"services.{context}.tests.fakes")
     bootstrap = importlib.import_module(f"services.{context}.bootstrap")
-    app = bootstrap.create_app(settings, fakes.fake_deps())
+    config = importlib.import_module(f"services.{context}.settings")
+    app = bootstrap.create_app(config.from_base(settings), fakes.fake_deps())
     paths = service_document(app)["paths"]
     return {(m.upper(), shape(p)) for p, ops in paths.items() for m in ops}
 
