@@ -1,0 +1,110 @@
+"""Errors of the provisioner runtime (commands, units, routes, autoscale), with tsuru
+1.11's texts. They reach the client as the final ``error`` of a command (apps writes it
+as the stream's ``Error`` line) or as the status of an internal call."""
+
+from __future__ import annotations
+
+from shared.errors import Invalid, NotFound, ServerError, TsubameError, Unavailable
+
+
+class InvalidCommand(Invalid):
+    """A command or spec apps should never send (a bug on its side, or a forged message)."""
+
+
+class UnitNotFound(NotFound):
+    def __init__(self, unit: str) -> None:
+        super().__init__(f'unit "{unit}" not found')
+
+
+class InvalidUnitStatus(Invalid):
+    message = "invalid status"
+
+
+class InvalidVersion(Invalid):
+    def __init__(self, version: object) -> None:
+        super().__init__(f"Invalid version: {version}")
+
+
+class NoVersions(Invalid):
+    message = "no versions available for app"
+
+
+class InvalidProcess(Invalid):
+    # tsuru's provision.InvalidProcessError
+    def __init__(self, why: str) -> None:
+        super().__init__(f"process error: {why}")
+
+
+class AutoscalerConfigured(Invalid):
+    message = (
+        "cannot add units to an app with autoscaler configured, please update autoscale settings"
+    )
+
+
+class UnitsStopped(Invalid):
+    message = "Cannot add units to an app that has stopped or sleeping units"
+
+
+class SeveralVersions(Invalid):
+    message = "more than one version deployed, you must select one"
+
+
+class NotEnoughUnits(Invalid):
+    def __init__(self, n: int, process: str, available: int) -> None:
+        super().__init__(
+            f'cannot remove {n} units from process "{process}", only {available} available'
+        )
+
+
+class NotDeployed(Invalid):
+    # tsuru's docker provisioner text
+    message = "New units can only be added after the first deployment"
+
+
+class ImagesUnsupported(Invalid):
+    message = "the process provisioner cannot deploy images"
+
+
+class NotAvailable(Invalid):
+    message = "App must be available to run non-isolated commands"
+
+
+class ExitCode(TsubameError):
+    status = 500
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        super().__init__(f"unexpected exit code: {code}")
+
+
+class ArchiveError(Invalid):
+    """The deploy's archive could not be fetched (bad URL, too large, refused)."""
+
+
+class AutoscaleInvalid(Invalid):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"unable to validate autoscale spec: {why}")
+
+
+class AppBusy(Unavailable):
+    def __init__(self, app: str) -> None:
+        super().__init__(f'app "{app}" is busy with another operation, try again later')
+
+
+class LeaseLost(ServerError):
+    """Another worker took over the app while this one worked (it stalled too long)."""
+
+    def __init__(self, app: str) -> None:
+        super().__init__(f'app "{app}": the operation lost its lease to another worker')
+
+
+class Canceled(TsubameError):
+    status = 500
+    message = "deploy canceled by user action"
+
+
+class UnitStartup(TsubameError):
+    """tsuru's ErrUnitStartup wrapped with logs (app/deploy.go errorWithLog): the text
+    already names the action and holds the crashed units' last log lines."""
+
+    status = 500
