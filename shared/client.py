@@ -31,13 +31,13 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import requests
 import urllib3
 
-from shared.errors import ServerError, TsubameError, Unavailable
+from shared.errors import Invalid, ServerError, TsubameError, Unavailable
 from shared.identity import IDENTITY_HEADER, internal_identity, sign
 from shared.instances import LiveUrls
 from shared.settings import Settings
@@ -56,6 +56,10 @@ class RemoteError(TsubameError):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         super().__init__(message)
+
+
+class BodyTooLarge(Invalid):
+    """A downloaded body went past the caller's bound."""
 
 
 def segment(value: str) -> str:
@@ -149,6 +153,24 @@ class InternalClient:
         with resp:
             body = self._read(resp)
         return self._answer(resp.status_code, body, absent)
+
+    def download(self, target: str, dest: BinaryIO, *, max_bytes: int) -> int:
+        """GET a raw body (an uploaded archive) into ``dest``; its size. ``target`` is a
+        path already escaped, without query (the callee handed it out). Errors as
+        ``call``; a body over ``max_bytes`` raises BodyTooLarge."""
+        if not target.startswith("/") or "?" in target or "#" in target:
+            raise ValueError(f"not a path: {target!r}")
+        resp = self._send("GET", target, params=None, json_body=None)
+        with resp:
+            if resp.status_code >= 300:
+                self._answer(resp.status_code, self._read(resp), _RAISE)
+            size = 0
+            for chunk in resp.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
+                dest.write(chunk)
+        return size
 
     def stream(
         self, method: str, template: str, *values: str, json: Any = None, params: Any = None

@@ -100,9 +100,11 @@ def run_worker(
     settings: Settings,
     *,
     commands: CommandHandler | None = None,
+    command_loops: int = 1,
     stop: threading.Event | None = None,
 ) -> int:
-    """Run `consumers` (and `commands`, served on `<ns>.<context>.commands`) until stopped.
+    """Run `consumers` (and `commands`, served on `<ns>.<context>.commands` by
+    `command_loops` competing loops: that many commands at once) until stopped.
 
     Returns the process exit status: 0 after a stop request, 1 if a loop crashed.
     Signal handlers are installed only when called from the main thread (tests run
@@ -132,7 +134,8 @@ def run_worker(
         c.queue: partial(_consume, c, stop) for c in consumers
     }
     if commands is not None:
-        bodies["commands"] = partial(_serve, context, commands, stop)
+        for n in range(max(command_loops, 1)):
+            bodies[f"commands-{n + 1}"] = partial(_serve, context, commands, stop)
     threads = [
         threading.Thread(target=guarded(name, body), name=f"{context}:{name}")
         for name, body in bodies.items()

@@ -3,7 +3,9 @@
 ``connect(settings)`` wires the real adapters without any I/O;
 ``create_app(settings, deps)`` builds the Flask app around any bundle (tests pass
 fakes). Start-up (indexes, the catalogue seeded on a fresh stack) runs in each process
-before it serves. See docs/contracts.md "How a new context is written".
+before it serves. See docs/contracts.md "How a new context is written". The worker also
+makes the runtime's bundle (``runtime_deps``): the backend that runs units, the app log
+forwarder, the archive fetcher.
 """
 
 from __future__ import annotations
@@ -12,11 +14,19 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from services.provisioner import settings as provisioner_settings
+from services.provisioner.adapters.applog import BusAppLog
+from services.provisioner.adapters.archives import HttpArchiveSource
+from services.provisioner.adapters.healthcheck import HttpHealthChecker
+from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
-from services.provisioner.api import internal, plans, platforms, pools, routers
+from services.provisioner.adapters.usage import ProcessUsage
+from services.provisioner.api import internal, plans, platforms, pools, routers, runtime
 from services.provisioner.operations.deps import Config, Deps
+from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.seed import seed_catalogue
 from services.provisioner.storage.mongo import INDEXES, mongo_stores
+from services.provisioner.storage.mongo.runtime import RUNTIME_INDEXES, mongo_runtime_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
 from shared.client import InternalClient
@@ -25,7 +35,7 @@ from shared.http import make_app
 from shared.settings import Settings
 from shared.wiring import Wired
 
-BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp)
+BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime.bp)
 
 
 def config_from(settings: Settings) -> Config:
@@ -54,11 +64,13 @@ def connect(settings: Settings) -> Wired[Deps]:
         ),
         apps=HttpApps(apps),
         restarter=HttpRestarter(apps),
+        runtime=mongo_runtime_stores(db),
         config=config_from(settings),
     )
 
     def startup() -> None:
         mongo.ensure_indexes(db, INDEXES)
+        mongo.ensure_indexes(db, RUNTIME_INDEXES)
         events.ensure_indexes()
         seed_catalogue(deps)
 
@@ -67,6 +79,36 @@ def connect(settings: Settings) -> Wired[Deps]:
         client.close()
 
     return Wired(deps, startup, shutdown)
+
+
+def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[[], None]]:
+    """The worker's runtime bundle (after ``startup``: making the backend touches its
+    root) and what stops its threads."""
+    from services.provisioner.backends.process import ProcessBackend, ProcessConfig
+
+    app_log = BusAppLog(deps.publisher).start()
+    env = {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra}
+    process = ProcessConfig.from_env(env)
+    backend = ProcessBackend(process, app_log.unit_line)
+    apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)
+    bundle = RuntimeDeps(
+        stores=deps.runtime,
+        backend=backend,
+        recorder=deps.recorder,
+        publisher=deps.publisher,
+        archives=HttpArchiveSource(apps if apps.configured else None),
+        health=HttpHealthChecker(),
+        app_log=app_log,
+        usage=ProcessUsage(process.root),
+        host=LocalHost(),
+        config=provisioner_settings.runtime_config(settings),
+    )
+
+    def close() -> None:
+        backend.close()
+        app_log.close()
+
+    return bundle, close
 
 
 def create_app(

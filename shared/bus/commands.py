@@ -10,9 +10,12 @@ from pika.adapters.blocking_connection import BlockingChannel, BlockingConnectio
 from shared.bus.amqp import RECOVERABLE, close_quietly, decode, log
 from shared.bus.dispatch import Delivery
 from shared.bus.errors import BusError, CommandTimeout
+from shared.errors import TsubameError
 
 Reply = Callable[[dict[str, Any]], None]
-CommandHandler = Callable[[dict[str, Any], Reply], None]
+# A handler may return the command's result (sent as ``result`` in the final reply); an
+# exception it raises may carry one too, as its ``result`` attribute.
+CommandHandler = Callable[[dict[str, Any], Reply], "dict[str, Any] | None"]
 # How the runner publishes a reply: (reply_to, correlation_id, body).
 SendReply = Callable[[str, str | None, dict[str, Any]], None]
 
@@ -85,7 +88,8 @@ def command_processor(handler: CommandHandler, send: SendReply) -> Callable[[Del
 
     A handler error is the command's outcome (reported to the sender), not a delivery
     failure, so the command is acked and not retried. Only a failure to send the final
-    reply counts as a delivery failure (then the command is redelivered).
+    reply counts as a delivery failure (then the command is redelivered). Errors meant
+    for the user (``TsubameError``) are logged without a traceback.
     """
 
     def process(delivery: Delivery) -> None:
@@ -97,17 +101,24 @@ def command_processor(handler: CommandHandler, send: SendReply) -> Callable[[Del
                 send(reply_to, correlation_id, message)
 
         error = ""
+        result: Any = None
         try:
             command = decode(delivery.body)
         except ValueError as exc:
             error = f"invalid command: {exc}"
         else:
             try:
-                handler(command, reply)
+                result = handler(command, reply)
+            except TsubameError as exc:
+                log.info("command %r failed: %s", command.get("command"), exc)
+                error, result = str(exc) or type(exc).__name__, getattr(exc, "result", None)
             except Exception as exc:
                 log.exception("command failed: %r", command)
-                error = str(exc) or type(exc).__name__
-        reply({"final": True, "error": error})
+                error, result = str(exc) or type(exc).__name__, getattr(exc, "result", None)
+        final: dict[str, Any] = {"final": True, "error": error}
+        if isinstance(result, dict):
+            final["result"] = result
+        reply(final)
 
     return process
 

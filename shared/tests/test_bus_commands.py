@@ -61,6 +61,29 @@ def test_handler_error_is_the_final_reply_and_the_command_is_not_retried(
     assert bus_ns.depth(queue + ".dead") == (0, 0)
 
 
+def test_a_result_travels_in_the_final_reply_also_with_an_error(
+    bus: Bus, bus_ns: BusNamespace, running: Any
+) -> None:
+    queue = bus_ns.commands("provisioner")
+
+    class ExitCode(Exception):
+        result = {"exit_code": 3}
+
+    def handler(command: dict[str, Any], reply: Reply) -> dict[str, Any]:
+        if command["app"] == "bad":
+            raise ExitCode("unexpected exit code: 3")
+        return {"version": 2}
+
+    running(lambda stop: bus.serve_commands("provisioner", handler, stop=stop))
+    bus_ns.wait_consumers(queue)
+
+    good = list(bus.send_command("provisioner", {"app": "good"}, timeout=WAIT))
+    bad = list(bus.send_command("provisioner", {"app": "bad"}, timeout=WAIT))
+
+    assert good == [{"final": True, "error": "", "result": {"version": 2}}]
+    assert bad == [{"final": True, "error": "unexpected exit code: 3", "result": {"exit_code": 3}}]
+
+
 def test_command_waits_in_its_queue_until_a_server_starts(
     bus: Bus, bus_ns: BusNamespace, running: Any
 ) -> None:

@@ -4,6 +4,9 @@ as the stream's ``Error`` line) or as the status of an internal call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from shared.errors import Invalid, NotFound, ServerError, TsubameError, Unavailable
 
 
@@ -14,6 +17,10 @@ class InvalidCommand(Invalid):
 class UnitNotFound(NotFound):
     def __init__(self, unit: str) -> None:
         super().__init__(f'unit "{unit}" not found')
+
+
+class RouteNotFound(NotFound):
+    message = "route not found"
 
 
 class InvalidUnitStatus(Invalid):
@@ -74,6 +81,7 @@ class ExitCode(TsubameError):
 
     def __init__(self, code: int) -> None:
         self.code = code
+        self.result = {"exit_code": code}  # the command's final reply carries it
         super().__init__(f"unexpected exit code: {code}")
 
 
@@ -105,6 +113,19 @@ class Canceled(TsubameError):
 
 class UnitStartup(TsubameError):
     """tsuru's ErrUnitStartup wrapped with logs (app/deploy.go errorWithLog): the text
-    already names the action and holds the crashed units' last log lines."""
+    names the action and holds the crashed units' last log lines."""
 
     status = 500
+
+    def __init__(self, action: str, cause: str, lines: Sequence[str] = ()) -> None:
+        self.cause = cause
+        logs = ""
+        if lines:
+            logs = f"\n---- Last {len(lines)} log messages: ----\n" + "\n".join(lines)
+        super().__init__(f"\n---- ERROR during {action}: ----\n{cause}\n{logs}")
+
+
+def log_line(date: datetime, source: str, unit: str, message: str) -> str:
+    """One line of UnitStartup's log part, as tsuru formats it (local time)."""
+    stamp = date.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    return f"    {stamp} [{source}][{unit}]: {message}"

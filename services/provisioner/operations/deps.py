@@ -1,6 +1,9 @@
 """The collaborators of the provisioner use cases, passed to each as one bundle (``deps``).
 
-``bootstrap.connect`` makes the real one, ``tests/fakes.py`` the fake one.
+It grows with the context: its stores (``storage/ports.py``), its outbound clients
+(``adapters/``), its configuration. ``bootstrap.connect`` makes the real one,
+``tests/fakes.py`` the fake one. The worker's runtime has its own bundle
+(``operations/runtime/deps.py``), made from this one by ``bootstrap.runtime_deps``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.provisioner.storage.ports import Stores
+from services.provisioner.storage.runtime_ports import RuntimeStores
 from shared.bus import Publisher
 from shared.events import Recorder
 
@@ -102,5 +106,6 @@ class Deps:
     directory: Directory
     apps: Apps
     restarter: Restarter
+    runtime: RuntimeStores  # the runtime's stores (storage/runtime_ports.py)
     config: Config = field(default_factory=Config)
     clock: Callable[[], datetime] = utcnow

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from services.provisioner.operations.deps import AppRef, Config, Deps, Writer
 from services.provisioner.storage.memory import memory_stores
+from services.provisioner.storage.memory.runtime import memory_runtime_stores
 from shared.testing.bus import RecordingPublisher
 from shared.testing.events import FakeRecorder, MemoryEventStorage
 
@@ -62,5 +63,6 @@ def fake_deps(
         directory=FakeDirectory(list(teams or [])),
         apps=FakeApps(),
         restarter=FakeRestarter(),
+        runtime=memory_runtime_stores(),
         config=config or Config(),
     )

@@ -1,0 +1,93 @@
+"""The collaborators of the runtime operations, passed as one bundle, and the ports of
+the outbound adapters they use (``adapters/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from services.provisioner.backends.base import Backend, Healthcheck, LogLine
+from services.provisioner.storage.runtime_ports import RuntimeStores
+from shared.bus import Publisher
+from shared.events import Recorder
+
+
+class ArchiveSource(Protocol):
+    def fetch(self, url: str, dest: str, max_bytes: int) -> int:
+        """Write the archive at ``url`` to the file ``dest``; its size. Raises
+        ArchiveError with a message for the user."""
+        ...
+
+
+@dataclass(frozen=True)
+class Health:
+    """One healthcheck: ``error`` empty when it passed; ``answered`` when the unit gave an
+    HTTP answer (tsuru counts only those against ``allowed_failures``)."""
+
+    error: str = ""
+    answered: bool = True
+
+
+class HealthChecker(Protocol):
+    def check(self, address: str, healthcheck: Healthcheck, unit: str) -> Health:
+        """One HTTP healthcheck of a unit (``unit`` names it in tsuru's error texts)."""
+        ...
+
+
+class AppLog(Protocol):
+    """The app log as the runtime feeds it (``provisioner.unit.logs``)."""
+
+    def unit_line(self, line: LogLine) -> None: ...
+    def write(self, app: str, source: str, unit: str, text: str) -> None: ...
+    def last_lines(self, units: Sequence[str], limit: int = 10) -> list[LogLine]: ...
+
+
+class UsageReader(Protocol):
+    def cpu_seconds(self, units: Sequence[str]) -> dict[str, float]:
+        """CPU seconds each running unit's processes used so far (others left out)."""
+        ...
+
+
+class Host(Protocol):
+    """The machine this worker runs on: who it is and whether a pid still lives."""
+
+    name: str
+    pid: int
+
+    def alive(self, pid: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    apps_domain: str = "tsubame.localhost"
+    # Seconds a leaving unit stays up once out of the route (gateways catch up).
+    drain_seconds: float = 2.0
+    # How long a deploy waits for new units to be healthy (tsuru.yaml may say more).
+    healthcheck_timeout: float = 120.0
+    healthcheck_interval: float = 1.0
+    lease_ttl: float = 20.0
+    lease_wait: float = 900.0  # how long a command waits for another one on its app
+    archives_dir: str = ""  # where each version's source archive is kept
+    archive_max_bytes: int = 512 << 20
+    reconcile_interval: float = 2.0
+    autoscale_interval: float = 15.0
+
+
+@dataclass
+class RuntimeDeps:
+    stores: RuntimeStores
+    backend: Backend
+    recorder: Recorder
+    publisher: Publisher
+    archives: ArchiveSource
+    health: HealthChecker
+    app_log: AppLog
+    usage: UsageReader
+    host: Host
+    config: RuntimeConfig = field(default_factory=RuntimeConfig)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Mount sources of the volumes bound to an app (the catalogue's binds).
+    volumes: Callable[[str], Sequence[tuple[str, str, bool]]] = field(default=lambda app: ())
+    extra: Mapping[str, str] = field(default_factory=dict)
