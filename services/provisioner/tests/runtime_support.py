@@ -10,6 +10,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -207,3 +208,48 @@ def harness(mongo_url: str, namespace: str, **config: Any) -> Iterator[Harness]:
 
 def with_config(h: Harness, **kw: Any) -> Harness:
     return replace(h, deps=replace(h.deps, config=replace(h.deps.config, **kw)))
+
+
+def route_of(h: Harness, app: str) -> list[str]:
+    found = h.deps.stores.routes.get(app)
+    return list(found.backends) if found else []
+
+
+class Traffic:
+    """Requests in a loop to an app's routable units, as a gateway following the route
+    table would (it re-reads the route before each request); failures are kept."""
+
+    def __init__(self, h: Harness, app: str) -> None:
+        self.h, self.app = h, app
+        self.failures: list[str] = []
+        self.ok = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from services.provisioner.backends.tests.support import http_get
+
+        n = 0
+        while not self._stop.is_set():
+            backends = route_of(self.h, self.app)
+            if not backends:
+                self.failures.append("no backend in the route")
+            else:
+                n += 1
+                try:
+                    status, _ = http_get(backends[n % len(backends)], timeout=3)
+                    if status == 200:
+                        self.ok += 1
+                    else:
+                        self.failures.append(f"status {status}")
+                except OSError as exc:
+                    self.failures.append(repr(exc))
+            time.sleep(0.01)
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
