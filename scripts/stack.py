@@ -35,6 +35,8 @@ from shared import instances as registry
 from shared.settings import CONTEXTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# `<app>.tsubame.localhost` resolves to 127.0.0.1 with no DNS set-up (RFC 6761).
+DEFAULT_APPS_DOMAIN = "tsubame.localhost"
 GUNICORN_CONF = REPO_ROOT / "deploy" / "gunicorn.py"
 
 __all__ = ["CONTEXTS", "REPO_ROOT", "ScaleError", "Stack", "StackError"]
@@ -452,6 +454,10 @@ class Stack:
         if len(env.get("TSUBAME_IDENTITY_SECRET", "")) < 16:
             env["TSUBAME_IDENTITY_SECRET"] = load_or_create_secret(self.data_dir)
         env.setdefault("TSUBAME_AMQP_URL", DEFAULT_AMQP_URL)
+        # What the provisioner's process backend and the app router need: where units
+        # live (every parent directory o+x: app users traverse it) and the apps' domain.
+        env.setdefault("TSUBAME_PROCESS_ROOT", str(self.data_dir / "units"))
+        env.setdefault("TSUBAME_APPS_DOMAIN", DEFAULT_APPS_DOMAIN)
         self._bind = env.setdefault("TSUBAME_BIND", "127.0.0.1")
         gw_port = self._requested_port or int(env.get("TSUBAME_PORT") or 0) or free_port(self._bind)
         if port_open(self._local_host(), gw_port):
