@@ -46,7 +46,7 @@ class ArchiveServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         handler = _quiet_handler(str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -56,6 +56,11 @@ class ArchiveServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None  # a client hanging up early (a refused download) is expected here
 
 
 def _quiet_handler(directory: str) -> type[http.server.SimpleHTTPRequestHandler]:
