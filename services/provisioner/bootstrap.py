@@ -102,6 +102,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         usage=ProcessUsage(process.root),
         host=LocalHost(),
         config=provisioner_settings.runtime_config(settings),
+        catalogue=deps.stores,
     )
 
     def close() -> None:

@@ -102,6 +102,7 @@ def command_processor(handler: CommandHandler, send: SendReply) -> Callable[[Del
 
         error = ""
         result: Any = None
+        status = 0
         try:
             command = decode(delivery.body)
         except ValueError as exc:
@@ -112,12 +113,17 @@ def command_processor(handler: CommandHandler, send: SendReply) -> Callable[[Del
             except TsubameError as exc:
                 log.info("command %r failed: %s", command.get("command"), exc)
                 error, result = str(exc) or type(exc).__name__, getattr(exc, "result", None)
+                if 400 <= exc.status < 500:
+                    status = exc.status
             except Exception as exc:
                 log.exception("command failed: %r", command)
                 error, result = str(exc) or type(exc).__name__, getattr(exc, "result", None)
         final: dict[str, Any] = {"final": True, "error": error}
         if isinstance(result, dict):
             final["result"] = result
+        if status:
+            # The client's mistake: the sender answers this status if it streamed nothing yet.
+            final["status"] = status
         reply(final)
 
     return process

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from shared.bus import Bus, CommandTimeout, Reply
+from shared.errors import Invalid
 from shared.tests.conftest import WAIT, BusNamespace, Connections, force_close
 
 pytestmark = pytest.mark.integration
@@ -72,6 +73,8 @@ def test_a_result_travels_in_the_final_reply_also_with_an_error(
     def handler(command: dict[str, Any], reply: Reply) -> dict[str, Any]:
         if command["app"] == "bad":
             raise ExitCode("unexpected exit code: 3")
+        if command["app"] == "refused":
+            raise Invalid("You must provide the command to run")
         return {"version": 2}
 
     running(lambda stop: bus.serve_commands("provisioner", handler, stop=stop))

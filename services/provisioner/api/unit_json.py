@@ -36,7 +36,6 @@ def unit_json(unit: Unit, owner: AppUnits) -> dict[str, Any]:
         "ProcessName": unit.process,
         "Type": owner.platform,
         "Status": unit.status,
-        "StatusReason": unit.status_detail,
         "Address": address,
         "Addresses": [address] if address else None,
         "Version": unit.version,

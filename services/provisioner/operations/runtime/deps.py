@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.provisioner.backends.base import Backend, Healthcheck, LogLine
+from services.provisioner.storage.ports import Stores
 from services.provisioner.storage.runtime_ports import RuntimeStores
 from shared.bus import Publisher
 from shared.events import Recorder
@@ -88,6 +89,8 @@ class RuntimeDeps:
     host: Host
     config: RuntimeConfig = field(default_factory=RuntimeConfig)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The catalogue's stores (nodes reported, the default pool); None in some tests.
+    catalogue: Stores | None = None
     # Mount sources of the volumes bound to an app (the catalogue's binds).
     volumes: Callable[[str], Sequence[tuple[str, str, bool]]] = field(default=lambda app: ())
     extra: Mapping[str, str] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from services.provisioner.domain.units import Unit
 from services.provisioner.operations.runtime import state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
+from services.provisioner.operations.runtime.nodes import report_nodes
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +136,14 @@ def apply(deps: RuntimeDeps, app: str, rt: AppRuntime | None, todo: Plan) -> Non
     unitset.announce_units(deps, app, added=created)
 
 
+# Seconds between two reports of the backend's nodes to the catalogue.
+NODE_REPORT_INTERVAL = 30.0
+
+
 def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
-    """The worker's loop: a pass now (routes rebuilt on start), then every interval."""
+    """The worker's loop: a pass now (routes rebuilt on start), then every interval; the
+    backend's nodes reported to the catalogue now and then."""
+    reported = 0.0
     while not stop.is_set():
         try:
             stats = reconcile_pass(deps)
@@ -143,4 +151,10 @@ def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
                 log.info("reconciler: %s", stats)
         except Exception:
             log.exception("reconciler pass failed")
+        if time.monotonic() - reported >= NODE_REPORT_INTERVAL:
+            try:
+                report_nodes(deps)
+                reported = time.monotonic()
+            except Exception:
+                log.exception("reporting the backend's nodes failed")
         stop.wait(deps.config.reconcile_interval)

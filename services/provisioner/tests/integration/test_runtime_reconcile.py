@@ -149,3 +149,23 @@ def test_a_pass_with_nothing_to_do_takes_no_lease(h: Harness) -> None:
     finally:
         lease.release()
     assert stats.busy == 0 and stats.changed == 0
+
+
+def test_the_backends_node_is_reported_to_the_catalogue(h: Harness) -> None:
+    from dataclasses import replace
+
+    from services.provisioner.domain.models import Pool
+    from services.provisioner.operations.runtime.nodes import report_nodes
+    from services.provisioner.storage.memory import memory_stores
+
+    catalogue = memory_stores()
+    catalogue.pools.add(Pool("theonepool"))
+    catalogue.pools.claim_default("theonepool", force=True)
+    deps = replace(h.deps, catalogue=catalogue)
+    assert report_nodes(deps) == 1
+    address = h.deps.backend.nodes()[0].address
+    node = catalogue.nodes.get(address)
+    assert node is not None
+    assert (node.provisioner, node.pool, node.status) == ("process", "theonepool", "ready")
+    assert node.checks and node.checks[-1].checks[0].successful
+    assert report_nodes(deps) == 1 and len(catalogue.nodes.all()) == 1
