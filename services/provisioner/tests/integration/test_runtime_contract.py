@@ -13,9 +13,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from services.provisioner.bootstrap import create_app
-from services.provisioner.operations.deps import Deps
 from services.provisioner.operations.runtime.commands import handle
-from services.provisioner.storage.memory import memory_stores
+from services.provisioner.tests.fakes import fake_deps
 from services.provisioner.tests.runtime_support import Harness, harness
 from shared.bus import Bus
 from shared.settings import Settings
@@ -44,12 +43,7 @@ def peer(mongo_url: str, namespace: str, amqp_url: str) -> Iterator[RealProvisio
     with harness(mongo_url, namespace) as h:
         bus = Bus(amqp_url, ns)
         settings = Settings("/nonexistent", ns, mongo_url, amqp_url, SECRET)
-        deps = Deps(
-            stores=memory_stores(),
-            recorder=h.recorder,
-            publisher=h.published,
-            runtime=h.deps.stores,
-        )
+        deps = replace(fake_deps(), runtime=h.deps.stores)
         server = make_server("127.0.0.1", 0, create_app(settings, deps), threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         # The worker's side publishes for real, so the suite can follow routes messages.
