@@ -13,7 +13,7 @@ import pytest
 from shared.settings import Settings
 from shared.testing.routes import service_document
 
-CONTEXTS = ("catalog", "provisioner")
+CONTEXTS = ("provisioner",)
 SETTINGS = Settings(
     data_dir="/tmp/x", namespace="t", mongo_url="", amqp_url="", identity_secret=b"s" * 32
 )

@@ -1,11 +1,7 @@
 """Composition root of the catalog context: the one place its collaborators are made.
 
-No issue has built this context's routes yet: every route the gateway forwards
-here answers 501 with a plain-text reason (shared.http's catch-all), never a fake
-success. The service still runs for real (health, identity check) so the gateway,
-the launcher and the tests treat it like any other.
-
-``connect(settings)`` wires the real adapters without any I/O;
+``connect(settings)`` wires the real adapters (MongoDB, the bus, service APIs and
+brokers over HTTP, the apps, provisioner and auth contexts) without any I/O;
 ``create_app(settings, deps)`` builds the Flask app around any bundle (tests pass
 fakes). See docs/contracts.md "How a new context is written".
 """
@@ -16,40 +12,73 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from services.catalog.operations.deps import Deps
+from services.catalog.adapters.clients import HttpServiceClients
+from services.catalog.adapters.contexts import HttpApps, HttpPools, HttpTeams
+from services.catalog.adapters.outbound import Limits, Outbound
+from services.catalog.adapters.proxy import HttpProxy
+from services.catalog.api import binds, brokers, instances, internal, proxy, services
+from services.catalog.operations.deps import Config, Deps
+from services.catalog.settings import CatalogSettings
+from services.catalog.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
+from shared.client import InternalClient
 from shared.events import EventRecorder, MongoEventStorage
 from shared.http import make_app
-from shared.settings import Settings
 from shared.wiring import Wired
 
-BLUEPRINTS: tuple[()] = ()
+BLUEPRINTS = (services.bp, instances.bp, binds.bp, brokers.bp, proxy.bp, internal.bp)
+# A restart relayed through the apps context may stay silent between its keep-alives.
+APPS_READ_TIMEOUT = 120.0
 
 
-def connect(settings: Settings) -> Wired[Deps]:
-    client = mongo.connect(settings.mongo_url)
-    bus = Bus(settings.amqp_url, settings.namespace)
+def connect(settings: CatalogSettings) -> Wired[Deps]:
+    base = settings.base
+    client = mongo.connect(base.mongo_url)
+    db = client[base.db_name("catalog")]
+    bus = Bus(base.amqp_url, base.namespace)
     publisher = BestEffortPublisher(bus)
-    events = MongoEventStorage(client[settings.db_name("events")])
+    events = MongoEventStorage(client[base.db_name("events")])
+    limits = Limits(
+        connect_timeout=settings.api_connect_timeout,
+        timeout=settings.api_timeout,
+        max_body=settings.api_max_bytes,
+    )
     deps = Deps(
+        stores=mongo_stores(db),
         recorder=EventRecorder(
             events,
             publish=publisher.publish,
             instance="catalog",
-            lock_expiry=settings.event_lock_expiry,
+            lock_expiry=base.event_lock_expiry,
         ),
         publisher=publisher,
+        clients=HttpServiceClients(Outbound(limits)),
+        apps=HttpApps(InternalClient.to("apps", base, caller="catalog", timeout=APPS_READ_TIMEOUT)),
+        pools=HttpPools(InternalClient.to("provisioner", base, caller="catalog")),
+        teams=HttpTeams(InternalClient.to("auth", base, caller="catalog")),
+        proxy=HttpProxy(
+            connect_timeout=settings.api_connect_timeout,
+            read_timeout=settings.proxy_timeout,
+            max_bytes=settings.proxy_max_bytes,
+        ),
+        config=Config(
+            sync_interval=settings.sync_interval, catalog_ttl=settings.broker_cache_seconds
+        ),
     )
+
+    def startup() -> None:
+        mongo.ensure_indexes(db, INDEXES)
+        events.ensure_indexes()
 
     def shutdown() -> None:
         bus.close()
         client.close()
 
-    return Wired(deps, events.ensure_indexes, shutdown)
+    return Wired(deps, startup, shutdown)
 
 
 def create_app(
-    settings: Settings, deps: Deps, *, startup: Callable[[], None] | None = None
+    settings: CatalogSettings, deps: Deps, *, startup: Callable[[], None] | None = None
 ) -> Flask:
-    return make_app("catalog", settings, blueprints=BLUEPRINTS, deps=deps, startup=startup)
+    return make_app("catalog", settings.base, blueprints=BLUEPRINTS, deps=deps, startup=startup)

@@ -1,13 +1,39 @@
-"""Bus consumer process of the catalog context (nothing to consume yet: it idles)."""
+"""Bus consumer process of the catalog context: ``python -m services.catalog.worker``.
+
+Consumes ``apps.app.removed`` (unbind the app everywhere) and
+``provisioner.units.changed`` (bind-unit / unbind-unit), and runs the bind syncer
+every ``TSUBAME_CATALOG_SYNC_INTERVAL`` seconds.
+"""
 
 from __future__ import annotations
 
-from shared.settings import Settings
+import threading
+
+from services.catalog.bootstrap import connect
+from services.catalog.messaging.consumers import consumers
+from services.catalog.messaging.syncer import run_syncer
+from services.catalog.settings import CatalogSettings, from_env
 from shared.worker import run_worker
 
 
-def main() -> int:
-    return run_worker("catalog", [], Settings.from_env())
+def main(settings: CatalogSettings | None = None, stop: threading.Event | None = None) -> int:
+    settings = settings or from_env()
+    stop = stop if stop is not None else threading.Event()
+    wired = connect(settings)
+    wired.startup()
+    syncer = threading.Thread(
+        target=run_syncer,
+        kwargs={"deps": wired.deps, "interval": settings.sync_interval, "stop": stop},
+        name="catalog:syncer",
+        daemon=True,
+    )
+    syncer.start()
+    try:
+        return run_worker("catalog", consumers(wired.deps), settings.base, stop=stop)
+    finally:
+        stop.set()
+        syncer.join(timeout=5)
+        wired.shutdown()
 
 
 if __name__ == "__main__":

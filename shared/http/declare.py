@@ -81,6 +81,8 @@ JSON_STREAM: Final = _Body(
 )
 # A plain-text body (a log, a message), possibly streamed.
 TEXT: Final = _Body("TEXT", {TEXT_MIMETYPE: {"schema": {"type": "string"}}})
+# Any body of any type: what a proxied service answered, passed on unchanged.
+ANY: Final = _Body("ANY", {"*/*": {"schema": {}}})
 # tsuru's errors: the message as plain text (shared.http.responses.text_error).
 ERROR_CONTENT: Final = {TEXT_MIMETYPE: {"schema": {"type": "string"}}}
 

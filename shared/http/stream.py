@@ -12,6 +12,7 @@ The operation runs outside the request context: read every input before.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -74,7 +75,10 @@ def stream(operation: Callable[[StreamWriter], None], *, keepalive: float = 30.0
             items.put(_DONE)
             first.set()
 
-    threading.Thread(target=run, name="x-json-stream", daemon=True).start()
+    # The operation sees the request's context variables (the permission checks noted
+    # by shared.permissions.recording, for one).
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="x-json-stream", daemon=True).start()
     first.wait()
     if not writer.written:
         # Nothing written yet: finish in the request, so errors keep their status.

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from services.catalog.storage.mongo import INDEXES, mongo_stores
+from services.catalog.storage.ports import Stores
+from services.catalog.tests.contract import StorageContract
+from shared.mongo import ensure_indexes
+
+pytestmark = pytest.mark.integration
+
+
+class TestMongoStorage(StorageContract):
+    @pytest.fixture
+    def stores(self, mongo_client, namespace: str) -> Iterator[Stores]:  # type: ignore[no-untyped-def]
+        name = f"{namespace}_catalog_{secrets.token_hex(3)}"
+        db = mongo_client[name]
+        ensure_indexes(db, INDEXES)
+        yield mongo_stores(db)
+        mongo_client.drop_database(name)
