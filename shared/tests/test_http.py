@@ -264,6 +264,9 @@ def test_stream_keepalive_while_waiting():
     resp = app.test_client().post("/slow", buffered=False)
     it = resp.response.__iter__()
     first = next(it)
+    # bytes: direct_passthrough hands them to the WSGI server as they are (gunicorn
+    # refuses text)
+    assert isinstance(first, bytes)
     assert json.loads(first)["Message"] == "start\n"
     assert next(it) == b"\n"  # keep-alive arrives while the operation still runs
     release.set()
