@@ -65,7 +65,11 @@ def test_service_and_instance_lifecycle(
                          data=b"raw-bytes", headers={**h, "Content-Type": "application/octet-stream"})  # fmt: skip
     assert resp.status_code == 200, resp.text
     echo = resp.json()
-    assert (echo["path"], echo["query"], echo["body"]) == (f"/resources/{name}/backup", "x=1", "raw-bytes")
+    assert (echo["path"], echo["query"], echo["body"]) == (
+        f"/resources/{name}/backup",
+        "x=1",
+        "raw-bytes",
+    )
     assert echo["headers"]["X-Tsuru-User"].endswith("@example.com")
     assert "X-Tsubame-Identity" not in echo["headers"]
     resp = requests.post(f"{url}/services/{svc}/proxy/{name}?callback=/bind-app", headers=h)

@@ -20,9 +20,14 @@ Operations that are special, and how (none is left out):
 * ``POST``/``PUT /events/webhooks``: delivery goes to generated URLs, so ``url`` and
   ``proxy_url`` are rewritten to a closed port on 127.0.0.1 (tests talk to this
   machine only); every other field stays generated.
+* ``POST /services``, ``PUT /services/{name}`` and ``POST``/``PUT /brokers...``: the
+  catalog calls what these name, so a service's ``endpoint`` (and ``endpoints``) and a
+  broker's ``URL`` are rewritten to a service API and a broker this module runs on
+  127.0.0.1 (a broker that takes any credentials); every other field stays generated.
 
 Random names rarely hit a stored resource, so the run first makes one of each (a
-team, a user, a role, a team token, a webhook, events) and about half the generated
+team, a user, a role, a team token, a webhook, events, a service with an instance, a
+broker) and about half the generated
 requests name those in their path: answers about real data are checked too.
 
 Reproducible: examples are derandomized. ``TSUBAME_CONFORMANCE_EXAMPLES`` raises the
@@ -50,6 +55,8 @@ from schemathesis.specs.openapi.checks import (
 
 from scripts.procs import group_members
 from scripts.stack import Stack
+from services.catalog.tests.peers.broker import FakeBroker
+from services.catalog.tests.peers.service_api import FakeServiceApi
 from tests.e2e.conftest import _admin_credentials, bearer, login
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +71,8 @@ CHECKS = [
 ON_THE_CALLER = {"DELETE /users/tokens", "DELETE /users", "PUT /users/password"}
 LAST = {"POST /events/blocks"}
 WEBHOOK_BODIES = {"POST /events/webhooks", "PUT /events/webhooks/{name}"}
+SERVICE_BODIES = {"POST /services", "PUT /services/{name}"}
+BROKER_BODIES = {"POST /brokers", "PUT /brokers/{broker}"}
 NOWHERE = "http://127.0.0.1:9/conformance"
 
 
@@ -88,6 +97,15 @@ def conformance_stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) 
 
 
 @pytest.fixture(scope="module")
+def peers() -> Iterator[tuple[FakeServiceApi, FakeBroker]]:
+    """The service API and the broker generated services and brokers are pointed at."""
+    api, broker = FakeServiceApi(), FakeBroker(check_auth=False)
+    yield api, broker
+    api.close()
+    broker.close()
+
+
+@pytest.fixture(scope="module")
 def admin(conformance_stack: Stack) -> str:
     return login(conformance_stack.url, *_admin_credentials(Path(conformance_stack.data_dir)))
 
@@ -102,7 +120,9 @@ def throwaway_user(url: str, admin_token: str) -> str:
     return login(url, email, password)
 
 
-def seed_resources(url: str, admin_token: str) -> dict[str, str]:
+def seed_resources(
+    url: str, admin_token: str, api_url: str = NOWHERE, broker_url: str = NOWHERE
+) -> dict[str, str]:
     """One stored resource of each kind; path parameter -> its value."""
     tag = secrets.token_hex(3)
     names = {
@@ -130,7 +150,22 @@ def seed_resources(url: str, admin_token: str) -> dict[str, str]:
     resp = requests.post(f"{url}/events/webhooks", json=hook, headers=admin, timeout=30)
     assert resp.status_code == 200, resp.text
     events = requests.get(f"{url}/events", headers=admin, timeout=30).json()
+    service = {"id": f"conf-svc-{tag}", "password": "p", "endpoint": api_url, "team": names["team"]}
+    resp = requests.post(f"{url}/services", data=service, headers=admin, timeout=30)
+    assert resp.status_code == 201, resp.text
+    instance = {"name": f"conf-si-{tag}", "owner": names["team"]}
+    resp = requests.post(f"{url}/services/{service['id']}/instances", data=instance, headers=admin,
+                         timeout=30)  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    broker = {"Name": f"conf-broker-{tag}", "URL": broker_url}
+    resp = requests.post(f"{url}/brokers", json=broker, headers=admin, timeout=30)
+    assert resp.status_code == 201, resp.text
     return {
+        "/brokers/{broker}": broker["Name"],
+        "/services/{name}": service["id"],
+        "/services/{service}": service["id"],
+        "/services/{service}/instances/{instance}": instance["name"],
+        "/services/{service}/proxy/{instance}": instance["name"],
         "/teams/{name}": names["team"],
         "/users/{email}": names["email"],
         "/roles/{name}": names["role"],
@@ -166,7 +201,7 @@ def built_operations(url: str) -> list:
     return ops
 
 
-def run_operation(op, token: Callable[[], str], known: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+def run_operation(op, token: Callable[[], str], known: dict[str, str], peers=None) -> list[str]:  # type: ignore[no-untyped-def]
     label = f"{op.method.upper()} {op.path}"
     failures: list[str] = []
 
@@ -185,6 +220,12 @@ def run_operation(op, token: Callable[[], str], known: dict[str, str]) -> list[s
         if label in WEBHOOK_BODIES and isinstance(case.body, dict):
             case.body["url"] = NOWHERE
             case.body["proxy_url"] = ""
+        if label in SERVICE_BODIES and isinstance(case.body, dict) and peers:
+            case.body["endpoint"] = peers[0].url
+            if "endpoints" in case.body:
+                case.body["endpoints"] = {"production": peers[0].url}
+        if label in BROKER_BODIES and isinstance(case.body, dict) and peers:
+            case.body["URL"] = peers[1].url
         case.call_and_validate(headers=bearer(token()), checks=CHECKS, timeout=30)
 
     try:
@@ -195,7 +236,9 @@ def run_operation(op, token: Callable[[], str], known: dict[str, str]) -> list[s
 
 
 @pytest.mark.timeout(1200)
-def test_built_operations_conform_to_the_document(conformance_stack: Stack, admin: str) -> None:
+def test_built_operations_conform_to_the_document(
+    conformance_stack: Stack, admin: str, peers: tuple[FakeServiceApi, FakeBroker]
+) -> None:
     url = conformance_stack.url
     ops = built_operations(url)
     labels = {f"{op.method.upper()} {op.path}" for op in ops}
@@ -203,7 +246,7 @@ def test_built_operations_conform_to_the_document(conformance_stack: Stack, admi
     assert ON_THE_CALLER | LAST <= labels
     assert len(ops) >= 60
 
-    known = seed_resources(url, admin)
+    known = seed_resources(url, admin, peers[0].url, peers[1].url)
     ordered = sorted(ops, key=lambda op: f"{op.method.upper()} {op.path}" in LAST)
     failures: list[str] = []
     for op in ordered:
@@ -211,5 +254,5 @@ def test_built_operations_conform_to_the_document(conformance_stack: Stack, admi
         if label in ON_THE_CALLER:
             failures += run_operation(op, lambda: throwaway_user(url, admin), known)
         else:
-            failures += run_operation(op, lambda: admin, known)
+            failures += run_operation(op, lambda: admin, known, peers)
     assert not failures, "\n\n".join(failures)

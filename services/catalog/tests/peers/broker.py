@@ -46,6 +46,7 @@ class FakeBroker:
     username: str = "broker-user"
     password: str = "broker-pass"
     polls_to_finish: int = 2
+    check_auth: bool = True  # False: any credentials do (a broker for generated requests)
     credentials: dict[str, Any] = field(
         default_factory=lambda: {"DB_URI": "pg://x", "DB_PORT": 5432, "DB_OPTS": {"a": 1}}
     )
@@ -72,7 +73,8 @@ class FakeBroker:
         with self._lock:
             self.received.append(seen)
         auth = request.authorization
-        if auth is None or (auth.username, auth.password) != (self.username, self.password):
+        credentials = None if auth is None else (auth.username, auth.password)
+        if self.check_auth and credentials != (self.username, self.password):
             return _json({"description": "bad credentials"}, 401)(environ, start_response)
         if request.headers.get("X-Broker-API-Version") != "2.13":
             return _json({"description": "version"}, 412)(environ, start_response)
