@@ -1,4 +1,4 @@
-"""The contexts no issue has built yet (catalog, provisioner) run for real and are
+"""The contexts not built yet (the provisioner, in part) run for real and are
 honest: every route they own answers 501 with a plain-text reason, never a fake success.
 When a context gets built, drop it from CONTEXTS and give it its own tests (the
 architecture tests already walk its routes); a context built in part (the provisioner)
@@ -11,7 +11,6 @@ import importlib
 import pytest
 
 from shared.settings import Settings
-from shared.testing.routes import service_document
 
 CONTEXTS = ("provisioner",)
 SETTINGS = Settings(
@@ -32,9 +31,3 @@ def test_unbuilt_routes_answer_501_and_health_answers(context: str) -> None:
     assert r.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert "has not built GET /some/route" in r.text
     assert client.get("/internal/health").status_code == 200
-
-
-@pytest.mark.parametrize("context", ("catalog",))
-def test_document_lists_no_operation_yet(context: str) -> None:
-    # The gateway marks every route of an empty document "not built".
-    assert service_document(make(context))["paths"] == {}
