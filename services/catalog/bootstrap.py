@@ -14,6 +14,7 @@ from flask import Flask
 
 from services.catalog.adapters.clients import HttpServiceClients
 from services.catalog.adapters.contexts import HttpApps, HttpPools, HttpTeams
+from services.catalog.adapters.events import StoredEvents
 from services.catalog.adapters.outbound import Limits, Outbound
 from services.catalog.adapters.proxy import HttpProxy
 from services.catalog.api import binds, brokers, instances, internal, proxy, services
@@ -62,6 +63,7 @@ def connect(settings: CatalogSettings) -> Wired[Deps]:
             read_timeout=settings.proxy_timeout,
             max_bytes=settings.proxy_max_bytes,
         ),
+        events=StoredEvents(events),
         config=Config(
             sync_interval=settings.sync_interval, catalog_ttl=settings.broker_cache_seconds
         ),

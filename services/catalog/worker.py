@@ -1,8 +1,9 @@
 """Bus consumer process of the catalog context: ``python -m services.catalog.worker``.
 
 Consumes ``apps.app.removed`` (unbind the app everywhere) and
-``provisioner.units.changed`` (bind-unit / unbind-unit), and runs the bind syncer
-every ``TSUBAME_CATALOG_SYNC_INTERVAL`` seconds.
+``provisioner.units.changed`` (bind-unit / unbind-unit), runs the bind syncer every
+``TSUBAME_CATALOG_SYNC_INTERVAL`` seconds and, every few seconds, the recovery of
+binds and unbinds a dead process left halfway.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 
 from services.catalog.bootstrap import connect
 from services.catalog.messaging.consumers import consumers
-from services.catalog.messaging.syncer import run_syncer
+from services.catalog.messaging.syncer import run_recovery, run_syncer
 from services.catalog.settings import CatalogSettings, from_env
 from shared.worker import run_worker
 
@@ -27,12 +28,18 @@ def main(settings: CatalogSettings | None = None, stop: threading.Event | None =
         name="catalog:syncer",
         daemon=True,
     )
+    recovery = threading.Thread(
+        target=run_recovery, kwargs={"deps": wired.deps, "stop": stop}, name="catalog:recovery",
+        daemon=True,
+    )  # fmt: skip
     syncer.start()
+    recovery.start()
     try:
         return run_worker("catalog", consumers(wired.deps), settings.base, stop=stop)
     finally:
         stop.set()
         syncer.join(timeout=5)
+        recovery.join(timeout=5)
         wired.shutdown()
 
 

@@ -213,6 +213,13 @@ class BrokerNotFound(NotFound):
     message = "service broker not found"
 
 
+class InvalidBrokerUrl(Invalid):
+    """Tsubame validates broker URLs (tsuru stores any text)."""
+
+    def __init__(self, url: str, why: str) -> None:
+        super().__init__(f"invalid broker URL {url!r}: {why}")
+
+
 class BrokerExists(Conflict):
     message = "Broker already exists."
 

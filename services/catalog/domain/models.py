@@ -60,6 +60,18 @@ class BrokerData:
     binds: dict[str, BrokerBind] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PendingOp:
+    """A bind or unbind in progress, written before its first step and removed after
+    its last (or its undo): one still here after its event ended was cut short by a
+    dead process, and the recovery finishes it (the app ends up unbound)."""
+
+    op: str  # "bind" | "unbind"
+    app: str
+    event: str  # the operation's event id
+    restart: bool = True
+
+
 @dataclass
 class ServiceInstance:
     name: str
@@ -75,6 +87,7 @@ class ServiceInstance:
     parameters: dict[str, Any] = field(default_factory=dict)
     pool: str = ""
     broker_data: BrokerData | None = None
+    pending: list[PendingOp] = field(default_factory=list)
 
     @property
     def identifier(self) -> str:

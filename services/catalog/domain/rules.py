@@ -51,6 +51,13 @@ def endpoint_problem(raw: str) -> str | None:
     return None
 
 
+def broker_url_problem(url: str) -> str | None:
+    """Why a broker's URL cannot be called (tsuru accepts any text), or None."""
+    if not _SCHEME.match(url):
+        return "the URL must start with http:// or https://"
+    return endpoint_problem(url)
+
+
 def validate_service(service: Service, *, creating: bool) -> None:
     """tsuru's Service.validate order (every failure is 400); owner teams' existence
     is checked by the caller, which can ask the auth context."""

@@ -9,12 +9,13 @@ half-bound. The app's env vars and restart are the apps context's
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from services.catalog.domain import errors
-from services.catalog.domain.models import AppView, ServiceInstance
+from services.catalog.domain.models import AppView, PendingOp, ServiceInstance
 from services.catalog.domain.rules import app_contexts, instance_bind_contexts, service_admin
 from services.catalog.operations import lookup, units
 from services.catalog.operations.deps import CallContext, Deps, ServiceClient
@@ -109,12 +110,13 @@ def bind(
         client, ctx = lookup.instance_client(deps, inst, call_context(evt))
         args = BindArgs(inst, app, client, ctx, evt, params, restart,
                         skip_units=svc.disable_bind_unit)  # fmt: skip
-        try:
-            envs = bind_pipeline(deps).execute(args)
-        except TsubameError as exc:
-            raise BindFailed(exc.status, _with_status(client, inst, ctx, str(exc))) from exc
-        except Exception as exc:
-            raise BindFailed(500, _with_status(client, inst, ctx, str(exc))) from exc
+        with pending(deps, inst, PendingOp("bind", app_name, evt.unique_id, restart)):
+            try:
+                envs = bind_pipeline(deps).execute(args)
+            except TsubameError as exc:
+                raise BindFailed(exc.status, _with_status(client, inst, ctx, str(exc))) from exc
+            except Exception as exc:
+                raise BindFailed(500, _with_status(client, inst, ctx, str(exc))) from exc
         writer(f'\nInstance "{instance_name}" is now bound to the app "{app_name}".\n')
         if envs:
             writer("The following environment variables are available for use in your app:\n\n")
@@ -289,9 +291,23 @@ def unbind_app(
 
     # The app leaves ``apps`` before its units are unbound (tsuru does it after): the
     # bind syncer then cannot bind a unit again in between.
-    Pipeline(
+    pipeline = Pipeline(
         Action("unbind-app-db", remove_app, add_app),
         Action("unbind-units", unbind_units if not skip_units else lambda c: [], rebind_units),
         Action("unbind-app-endpoint", call_unbind, call_bind),
         Action("remove-bound-envs", unset_envs),
-    ).execute(args)
+    )
+    with pending(deps, inst, PendingOp("unbind", app.name, evt.unique_id, restart)):
+        pipeline.execute(args)
+
+
+@contextmanager
+def pending(deps: Deps, inst: ServiceInstance, op: PendingOp) -> Iterator[None]:
+    """Note the operation on the instance for its whole run: a process that dies in it
+    leaves the note, and the recovery (recovery.py) finishes the job. An operation
+    that ends, well or after its undo, takes the note away."""
+    deps.stores.instances.add_pending(inst.service_name, inst.name, op)
+    try:
+        yield
+    finally:
+        deps.stores.instances.remove_pending(inst.service_name, inst.name, op.event)

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.catalog.domain import errors
 from services.catalog.domain.models import Broker
+from services.catalog.domain.rules import broker_url_problem
 from services.catalog.operations.deps import Deps
 from shared.events import Target
 from shared.identity import Identity
@@ -19,6 +20,12 @@ def list_brokers(deps: Deps, identity: Identity) -> list[Broker]:
     return deps.stores.brokers.all()
 
 
+def _check_url(broker: Broker) -> None:
+    problem = broker_url_problem(broker.url)
+    if problem:
+        raise errors.InvalidBrokerUrl(broker.url, problem)
+
+
 def add_broker(deps: Deps, identity: Identity, broker: Broker, fields: Any) -> None:
     with mutation(
         deps,
@@ -27,6 +34,7 @@ def add_broker(deps: Deps, identity: Identity, broker: Broker, fields: Any) -> N
         target=Target("service-broker", broker.name),
         custom_data=fields,
     ):
+        _check_url(broker)
         deps.stores.brokers.add(broker)
 
 
@@ -39,6 +47,7 @@ def update_broker(deps: Deps, identity: Identity, name: str, broker: Broker, fie
         stored = deps.stores.brokers.get(name)
         if stored is None:
             raise errors.BrokerNotFound()
+        _check_url(broker)
         seconds = broker.config.cache_expiration_seconds
         if seconds == 0:
             broker.config.cache_expiration_seconds = stored.config.cache_expiration_seconds

@@ -121,6 +121,10 @@ class Teams(Protocol):
     def names(self) -> list[str]: ...
 
 
+class EventStatus(Protocol):
+    def running(self, event_id: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Config:
     # Seconds between two runs of the bind syncer (worker).
@@ -139,5 +143,6 @@ class Deps:
     pools: Pools
     teams: Teams
     proxy: Proxy
+    events: EventStatus
     config: Config = field(default_factory=Config)
     clock: Callable[[], datetime] = now

@@ -144,6 +144,8 @@ def sync_app(
     report = SyncReport()
     current = {u.id: u for u in app.units}
     for inst in deps.stores.instances.bound_to(app.name):
+        if any(op.app == app.name for op in inst.pending):
+            continue  # a bind or unbind of this app is running: its own steps do the units
         try:
             svc = lookup.service(deps, inst.service_name)
             if svc.disable_bind_unit:

@@ -17,6 +17,7 @@ from services.catalog.domain.models import (
     Broker,
     BrokerData,
     Catalog,
+    PendingOp,
     Service,
     ServiceInstance,
 )
@@ -81,6 +82,9 @@ class InstanceStore(Protocol):
     def bound_to(self, app: str) -> list[ServiceInstance]: ...
     def using_team(self, team: str) -> list[str]: ...  # instance names
     def bound_apps(self) -> list[str]: ...  # every app some instance is bound to, sorted
+    def add_pending(self, service: str, name: str, op: PendingOp) -> bool: ...
+    def remove_pending(self, service: str, name: str, event: str) -> bool: ...
+    def with_pending(self) -> list[ServiceInstance]: ...
 
 
 class BrokerStore(Protocol):

@@ -21,6 +21,7 @@ from services.catalog.domain.models import (
     Catalog,
     CatalogPlan,
     CatalogService,
+    PendingOp,
     Service,
     ServiceInstance,
 )
@@ -185,6 +186,22 @@ class StorageContract:
         assert stores.instances.get("mysql", "db1").broker_data is None  # type: ignore[union-attr]
         assert stores.instances.delete("mysql", "db1")
         assert not stores.instances.delete("mysql", "db1")
+
+    def test_instance_pending_operations(self, stores: Stores) -> None:
+        stores.instances.add(an_instance())
+        stores.instances.add(an_instance("db2"))
+        assert stores.instances.with_pending() == []
+        op = PendingOp("bind", "shop", "e1", restart=False)
+        assert stores.instances.add_pending("mysql", "db1", op)
+        assert stores.instances.add_pending("mysql", "db1", PendingOp("unbind", "blog", "e2"))
+        assert not stores.instances.add_pending("mysql", "nope", op)
+        found = stores.instances.with_pending()
+        assert [i.name for i in found] == ["db1"] and found[0].pending[0] == op
+        assert stores.instances.remove_pending("mysql", "db1", "e1")
+        assert not stores.instances.remove_pending("mysql", "db1", "e1")
+        assert [p.event for p in stores.instances.get("mysql", "db1").pending] == ["e2"]  # type: ignore[union-attr]
+        stores.instances.remove_pending("mysql", "db1", "e2")
+        assert stores.instances.with_pending() == []
 
     # --- brokers ---
     def test_broker_roundtrip_rename_delete(self, stores: Stores) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from services.catalog.adapters.events import StoredEvents
 from services.catalog.domain import errors
 from services.catalog.domain.models import (
     AppUnit,
@@ -219,15 +220,17 @@ class FakeProxy:
 
 
 def fake_deps() -> Deps:
+    recorder = FakeRecorder()
     return Deps(
         stores=memory_stores(),
-        recorder=FakeRecorder(),
+        recorder=recorder,
         publisher=RecordingPublisher(),
         clients=FakeClients(),
         apps=MemoryApps(),
         pools=MemoryPools(pools={"p1": PoolInfo("p1", "process")}),
         teams=MemoryTeams(),
         proxy=FakeProxy(),
+        events=StoredEvents(recorder.memory),
         config=Config(),
     )
 

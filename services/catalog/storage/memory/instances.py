@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from services.catalog.domain import errors
-from services.catalog.domain.models import BoundUnit, BrokerData, ServiceInstance
+from services.catalog.domain.models import BoundUnit, BrokerData, PendingOp, ServiceInstance
 from services.catalog.storage.memory.common import Locked
 
 
@@ -145,6 +145,21 @@ class MemoryInstanceStore(Locked):
 
     def using_team(self, team: str) -> list[str]:
         return [i.name for i in self.items.values() if team in i.teams]
+
+    def add_pending(self, service: str, name: str, op: PendingOp) -> bool:
+        return self._change(service, name, lambda i: i.pending.append(op))
+
+    def remove_pending(self, service: str, name: str, event: str) -> bool:
+        def change(i: ServiceInstance) -> bool:
+            if not any(p.event == event for p in i.pending):
+                return False
+            i.pending = [p for p in i.pending if p.event != event]
+            return True
+
+        return self._change(service, name, change)
+
+    def with_pending(self) -> list[ServiceInstance]:
+        return [copy.deepcopy(i) for i in self.items.values() if i.pending]
 
     def bound_apps(self) -> list[str]:
         return sorted({a for i in self.items.values() for a in i.apps})

@@ -20,6 +20,7 @@ from services.catalog.domain.models import (
     Catalog,
     CatalogPlan,
     CatalogService,
+    PendingOp,
     Service,
     ServiceInstance,
 )
@@ -122,7 +123,12 @@ def instance_doc(i: ServiceInstance) -> Doc:
         "parameters": json_text(i.parameters),
         "pool": i.pool,
         "broker_data": broker_data_doc(i.broker_data),
+        "pending": [pending_doc(op) for op in i.pending],
     }
+
+
+def pending_doc(op: PendingOp) -> Doc:
+    return {"op": op.op, "app": op.app, "event": op.event, "restart": op.restart}
 
 
 def instance_from(d: Doc) -> ServiceInstance:
@@ -143,6 +149,10 @@ def instance_from(d: Doc) -> ServiceInstance:
         parameters=from_json_text(d.get("parameters")) or {},
         pool=d.get("pool") or "",
         broker_data=broker_data_from(d.get("broker_data")),
+        pending=[
+            PendingOp(p.get("op", ""), p.get("app", ""), p.get("event", ""), bool(p.get("restart")))
+            for p in d.get("pending") or []
+        ],
     )
 
 

@@ -11,7 +11,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from services.catalog.domain import errors
-from services.catalog.domain.models import BoundUnit, BrokerData, ServiceInstance
+from services.catalog.domain.models import BoundUnit, BrokerData, PendingOp, ServiceInstance
 from services.catalog.storage.mongo.common import seq
 from services.catalog.storage.mongo.documents import (
     broker_data_doc,
@@ -19,6 +19,7 @@ from services.catalog.storage.mongo.documents import (
     instance_from,
     instance_id,
     json_text,
+    pending_doc,
     unit_doc,
 )
 from shared.mongo import Db, Index, asc
@@ -31,6 +32,7 @@ INDEXES = [
     Index(INSTANCES, asc("name")),
     Index(INSTANCES, asc("teams")),
     Index(INSTANCES, asc("apps")),
+    Index(INSTANCES, asc("pending.event")),
 ]
 
 
@@ -150,6 +152,16 @@ class MongoInstanceStore:
     def using_team(self, team: str) -> list[str]:
         cursor = self.c.find({"teams": team}, {"name": 1}).sort("seq", ASCENDING)
         return [d["name"] for d in cursor]
+
+    def add_pending(self, service: str, name: str, op: PendingOp) -> bool:
+        return self._update(self._key(service, name), {"$push": {"pending": pending_doc(op)}})
+
+    def remove_pending(self, service: str, name: str, event: str) -> bool:
+        query = {**self._key(service, name), "pending.event": event}
+        return self._update(query, {"$pull": {"pending": {"event": event}}})
+
+    def with_pending(self) -> list[ServiceInstance]:
+        return self._find({"pending.event": {"$exists": True}})
 
     def bound_apps(self) -> list[str]:
         names = self.c.distinct("apps", {"apps": {"$exists": True, "$ne": []}})

@@ -13,6 +13,7 @@ from flask import Flask
 
 from services.catalog.adapters.clients import HttpServiceClients
 from services.catalog.adapters.contexts import HttpApps
+from services.catalog.adapters.events import StoredEvents
 from services.catalog.adapters.outbound import Limits, Outbound
 from services.catalog.adapters.proxy import HttpProxy
 from services.catalog.bootstrap import create_app
@@ -60,6 +61,7 @@ def world(mongo_client, namespace: str) -> Iterator[World]:  # type: ignore[no-u
         pools=MemoryPools(),
         teams=MemoryTeams(),
         proxy=HttpProxy(),
+        events=StoredEvents(events),
         config=Config(),
     )
     settings = CatalogSettings.from_settings(Settings("/nonexistent", name, "", "", SECRET))

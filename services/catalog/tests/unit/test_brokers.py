@@ -52,7 +52,7 @@ def test_broker_crud(client: FlaskClient, deps: Deps, events: FakeRecorder) -> N
     broker = deps.stores.brokers.get("aws")
     assert broker is not None and broker.url == "http://b2"
     assert broker.config.cache_expiration_seconds == 60 and broker.config.auth is None
-    client.put("/brokers/aws", json={"Name": "aws", "URL": "u", "Config": {"CacheExpirationSeconds": -5}},
+    client.put("/brokers/aws", json={"Name": "aws", "URL": "http://u", "Config": {"CacheExpirationSeconds": -5}},
                headers=ADMIN)  # fmt: skip
     assert deps.stores.brokers.get("aws").config.cache_expiration_seconds == 0  # type: ignore[union-attr]
     resp = client.put("/brokers/nope", json=AWS, headers=ADMIN)
@@ -68,6 +68,17 @@ def test_broker_routes_need_global_permissions(client: FlaskClient) -> None:
     assert (
         client.post("/brokers", json=AWS, headers=user("service-broker.create")).status_code == 201
     )
+
+
+def test_broker_urls_are_validated(client: FlaskClient) -> None:
+    for url, why in [("broker.example", "the URL must start with http:// or https://"),
+                     ("ftp://b", "the URL must start with http:// or https://"),
+                     ("http://", "the URL has no host"), ("http://b:99999", "out of range")]:  # fmt: skip
+        resp = client.post("/brokers", json={**AWS, "URL": url}, headers=ADMIN)
+        assert resp.status_code == 400 and why in resp.text, (url, resp.text)
+    client.post("/brokers", json=AWS, headers=ADMIN)
+    resp = client.put("/brokers/aws", json={**AWS, "URL": "nope"}, headers=ADMIN)
+    assert resp.status_code == 400
 
 
 def test_bad_broker_body(client: FlaskClient) -> None:

@@ -112,3 +112,33 @@ def test_internal_questions(client: FlaskClient, deps: Deps) -> None:
     ]
     assert client.get("/internal/services", headers=who).json == {"services": ["mysql"]}
     assert client.get("/internal/services", headers=ADMIN).status_code == 401
+
+
+def test_recovery_finishes_a_bind_cut_short(
+    client: FlaskClient, deps: Deps, apps: MemoryApps, apis: FakeClients, events: FakeRecorder
+) -> None:
+    from services.catalog.domain.models import PendingOp
+    from services.catalog.operations.recovery import recover
+    from shared.events import INTERNAL_OWNER, NOBODY_BUT_ADMINS, EventSpec, Target
+
+    # What a process killed in the middle of a bind leaves: the app in ``apps``, the
+    # API bound, env vars set, a unit recorded, the note, and an event no longer running.
+    deps.stores.instances.add(an_instance("db1", apps=["shop"],
+                                          bound_units=[BoundUnit("shop", "u1", "10.0.0.1")]))  # fmt: skip
+    apps.add("shop", units=(U1,))
+    list(apps.set_envs("shop", "mysql", "db1", {"A": "1"}, restart=False))
+    dead = events.start(
+        EventSpec(Target("app", "shop"), "app.update.bind", INTERNAL_OWNER, NOBODY_BUT_ADMINS)
+    )
+    running = PendingOp("bind", "shop", dead.unique_id)
+    deps.stores.instances.add_pending("mysql", "db1", running)
+    assert units.sync_app(deps, apps.apps["shop"]).empty  # the syncer leaves it alone
+    assert recover(deps) == 0  # its event still runs: not cut short (yet)
+    dead.done("killed")
+    assert recover(deps) == 1
+    inst = deps.stores.instances.get("mysql", "db1")
+    assert inst is not None and (inst.apps, inst.bound_units, inst.pending) == ([], [], [])
+    assert apps.envs["shop"] == []
+    assert apis.api("mysql").ops() == ["unbind_unit", "unbind_app"]
+    assert events.last().kind.name == "bind-recovery"
+    assert recover(deps) == 0
