@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.catalog.domain import errors
@@ -100,6 +100,8 @@ def bind(
     permit = authorize(identity, "app.update.bind", app_ctxs)
     _check_pool(deps, app, service_name)
     svc = lookup.service(deps, service_name)
+    # bind-app tells the service API about the app's pool and its cluster.
+    app = replace(app, pool_info=deps.pools.get(app.pool) if app.pool else None)
     with permit.record(
         deps.recorder,
         target=Target("app", app_name),

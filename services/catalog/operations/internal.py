@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 
 from services.catalog.domain import errors
-from services.catalog.domain.models import AppUnit, AppView
+from services.catalog.domain.models import AppUnit, AppView, BoundUnit, ServiceInstance
 from services.catalog.operations import lookup, units
-from services.catalog.operations.binds import unbind_app
-from services.catalog.operations.deps import Deps
+from services.catalog.operations.deps import CallContext, Deps
 from shared.events import INTERNAL_OWNER, Allowed, EventSpec, Target
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,9 @@ def service_names(deps: Deps) -> list[str]:
 
 def app_removed(deps: Deps, app: str) -> None:
     """Unbind a removed app from every instance (tsuru's app removal force-unbinds):
-    units, the service API's bind, the instance's ``apps``. Its env vars went with it.
-    Idempotent: a redelivered message finds nothing left to unbind."""
+    its units and the service API's bind are undone where the API lets them be (errors
+    are logged, never block), and the instance forgets the app. Its env vars went with
+    it. Idempotent: a redelivered message finds nothing left to unbind."""
     bound = deps.stores.instances.bound_to(app)
     if not bound:
         return
@@ -48,18 +48,40 @@ def app_removed(deps: Deps, app: str) -> None:
         internal=True,
     )
     with deps.recorder.record(spec) as evt:
-        failures = []
         for inst in bound:
+            for problem in _forget(deps, inst, gone):
+                evt.log(f"{inst.key}: {problem} (ignored: the app is gone)\n")
+            evt.log(f'Instance "{inst.key}" is not bound to the removed app "{app}" anymore.\n')
+
+
+def _forget(deps: Deps, inst: ServiceInstance, app: AppView) -> list[str]:
+    problems: list[str] = []
+    try:
+        client, ctx = lookup.instance_client(deps, inst)
+    except Exception as exc:  # the service itself is gone or misconfigured
+        client, ctx = None, None
+        problems.append(str(exc))
+    stores = deps.stores.instances
+    for unit in units.recorded_units(inst, app.name):
+        if client is not None and ctx is not None:
             try:
-                unbind_app(deps, evt, inst, gone, restart=False, force=True, envs=False)
-                evt.log(f'Instance "{inst.key}" is not bound to the removed app "{app}" anymore.\n')
-            except errors.AppNotBound:
-                continue
+                client.unbind_unit(inst, app, unit, CallContext(pool=ctx.pool))
             except Exception as exc:
-                log.exception("unbinding removed app %s from %s", app, inst.key)
-                failures.append(f"{inst.key}: {exc}")
-        if failures:
-            raise RuntimeError("; ".join(failures))
+                problems.append(str(exc))
+        stores.remove_unit(inst.service_name, inst.name, BoundUnit(app.name, unit.id, unit.ip))
+    if client is not None and ctx is not None:
+        try:
+            data = client.unbind_app(inst, app, ctx)
+            if data is not None:
+                stores.set_broker_data(inst.service_name, inst.name, data)
+        except errors.InstanceNotFoundInApi:
+            pass
+        except Exception as exc:
+            problems.append(str(exc))
+    stores.remove_app(inst.service_name, inst.name, app.name)
+    for problem in problems:
+        log.warning("unbinding removed app %s from %s: %s", app.name, inst.key, problem)
+    return problems
 
 
 def units_changed(deps: Deps, app: str, added: list[AppUnit], removed: list[AppUnit]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.catalog.domain.models import PoolInfo
+from services.catalog.tests.fakes import MemoryPools
 from services.catalog.tests.integration.conftest import World
 from services.catalog.tests.unit.conftest import ADMIN, messages, stream_lines, user
 
@@ -21,6 +23,7 @@ def _service(w: World) -> None:
 
 def test_lifecycle(world: World) -> None:
     w, client = world, world.app.test_client()
+    w.deps.pools = MemoryPools(pools={"p1": PoolInfo("p1", "process")})
     _service(w)
     w.apps.add_app(
         "shop", teams=["blue"], pool="p1", units=[("u1", "10.0.0.1"), ("u2", "10.0.0.2")]
@@ -38,6 +41,12 @@ def test_lifecycle(world: World) -> None:
         "- DB_HOST\n- DB_USER\n- TSURU_SERVICES\n"
     )
     assert [e["name"] for e in w.apps.service_envs("shop")] == ["DB_HOST", "DB_USER"]
+    bound = w.api.calls("POST", "/resources/db1/bind-app")[0]
+    assert bound.field("app-hosts") == ["shop.tsubame.localhost"]
+    assert (bound.field("app-pool-name"), bound.field("app-pool-provisioner")) == (
+        ["p1"],
+        ["process"],
+    )
     assert sorted(r.field("unit-host")[0] for r in w.api.calls("POST", "/resources/db1/bind")) == [
         "10.0.0.1", "10.0.0.2",
     ]  # fmt: skip

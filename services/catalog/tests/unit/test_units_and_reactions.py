@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from services.catalog.domain import errors
 from services.catalog.domain.models import AppUnit, BoundUnit
 from services.catalog.operations import internal, units
 from services.catalog.operations.deps import Deps
@@ -95,6 +96,20 @@ def test_removed_app_is_unbound_everywhere(
     assert apis.api("mysql").ops().count("unbind_app") == 2
     internal.app_removed(deps, "shop")  # redelivered: nothing left
     assert apis.api("mysql").ops().count("unbind_app") == 2
+
+
+def test_removed_app_is_forgotten_even_when_the_api_refuses(
+    client: FlaskClient, deps: Deps, apps: MemoryApps, apis: FakeClients, events: FakeRecorder
+) -> None:
+    _bound(deps, apps, client)
+    api = apis.api("mysql")
+    api.fail["unbind_unit"] = errors.ServiceApiError("unit gone")
+    api.fail["unbind_app"] = errors.ServiceApiError("api down")
+    apps.apps.pop("shop")
+    internal.app_removed(deps, "shop")
+    inst = deps.stores.instances.get("mysql", "db1")
+    assert inst is not None and (inst.apps, inst.bound_units) == ([], [])
+    assert "api down (ignored: the app is gone)" in events.last().log
 
 
 def test_internal_questions(client: FlaskClient, deps: Deps) -> None:
