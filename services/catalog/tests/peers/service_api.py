@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -51,6 +52,8 @@ class FakeServiceApi:
         default_factory=lambda: [{"name": "small", "description": "1 cpu"}]
     )
     info: list[dict[str, str]] = field(default_factory=lambda: [{"label": "Address", "value": "a"}])
+
+    delay: float = 0.0  # seconds every answer waits (a slow API)
 
     def __post_init__(self) -> None:
         self.received: list[Received] = []
@@ -114,6 +117,8 @@ class FakeServiceApi:
         if any(m == request.method and p.match(request.path) for m, p in self._holds):
             self.held.set()
             self._released.wait(60)
+        if self.delay:
+            time.sleep(self.delay)
         resp = self._scripted(request) or self._default(request, got)
         return resp(environ, start_response)
 
