@@ -20,8 +20,8 @@ from flask import Flask
 
 from services.auth.adapters.mailer import SmtpMailer
 from services.auth.adapters.team_usage import HttpTeamUsage
-from services.auth.api import internal, roles, sessions, teams, tokens, users
-from services.auth.domain.secrets import apikey_key
+from services.auth.api import apps_internal, internal, roles, sessions, teams, tokens, users
+from services.auth.domain.secrets import apikey_key, apptoken_key
 from services.auth.operations.admin import ensure_admin
 from services.auth.operations.deps import Config, Deps
 from services.auth.operations.sessions import LocalGrants
@@ -36,7 +36,7 @@ from shared.wiring import Wired
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = (sessions.bp, users.bp, teams.bp, tokens.bp, roles.bp, internal.bp)
+BLUEPRINTS = (sessions.bp, users.bp, teams.bp, tokens.bp, roles.bp, internal.bp, apps_internal.bp)
 
 
 def config_from(settings: AuthSettings) -> Config:
@@ -45,6 +45,7 @@ def config_from(settings: AuthSettings) -> Config:
         token_expire_days=settings.token_expire_days,
         registration=settings.registration,
         apikey_key=apikey_key(settings.base.identity_secret),
+        apptoken_key=apptoken_key(settings.base.identity_secret),
         # quota:apps-per-user applies only when > -1; anything lower is unlimited.
         user_quota=settings.user_quota if settings.user_quota > -1 else -1,
         team_quota=settings.team_quota,

@@ -138,3 +138,12 @@ class IntrospectInput(Schema):
 class GrantsQuery(Schema):
     kind = fields.String()
     name = fields.String()
+
+
+class AppTokenInput(Schema):
+    app = fields.String()
+
+
+class AppQuotaInput(Schema):
+    user = fields.String()
+    team = fields.String()

@@ -218,3 +218,9 @@ class WrongContext(NotFound):
 
 class Internal(ServerError):
     pass
+
+
+class QuotaExceeded(Forbidden):
+    """App creation past the user's or the team's app quota (apps.md §2.3 step 10)."""
+
+    message = "Quota exceeded"

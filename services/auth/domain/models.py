@@ -90,5 +90,25 @@ class TeamToken:
         return self.expires_at != ZERO_TIME and self.expires_at < now
 
 
+@dataclass
+class AppToken:
+    """The token of an app's units (``TSURU_APP_TOKEN``): derived from ``seed`` like an
+    API key (domain/secrets.py); only its sha256 is looked up."""
+
+    app: str
+    token_hash: str
+    seed: str
+
+
+# tsuru's fixed permissions of an app token, all in the context ``app:<its app>``.
+APP_TOKEN_PERMISSIONS = (
+    "app.update.unit.register",
+    "app.update.log",
+    "app.update.unit.status",
+    "app.read.deploy",
+    "app.read.log",
+)
+
+
 # Default-role events (permissions.md §7.7): event name -> required role context.
 ROLE_EVENTS = {"user-create": "global", "team-create": "team"}

@@ -32,6 +32,11 @@ def apikey_key(identity_secret: bytes) -> bytes:
     return hmac.new(identity_secret, b"tsubame auth api keys v1", hashlib.sha256).digest()
 
 
+def apptoken_key(identity_secret: bytes) -> bytes:
+    """The key app tokens are derived with (not the API keys' one)."""
+    return hmac.new(identity_secret, b"tsubame auth app tokens v1", hashlib.sha256).digest()
+
+
 def apikey_from_seed(key: bytes, seed: str) -> str:
     return hmac.new(key, seed.encode(), hashlib.sha256).hexdigest()
 

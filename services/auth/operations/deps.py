@@ -35,6 +35,8 @@ class Config:
     registration: bool = False
     # Key the API keys are derived with (see domain/secrets.py).
     apikey_key: bytes = b"\0" * 32
+    # Key the app tokens are derived with (see domain/secrets.py).
+    apptoken_key: bytes = b"\1" * 32
     user_quota: int = -1
     team_quota: int = -1
 

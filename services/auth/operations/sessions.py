@@ -11,6 +11,7 @@ from services.auth.domain.grants import expand
 from services.auth.domain.models import ZERO_TIME, Session, TeamToken
 from services.auth.domain.secrets import new_token, token_hash
 from services.auth.operations.access import grants_of_user
+from services.auth.operations.apps import app_grants, app_identity
 from services.auth.operations.deps import Deps
 from shared.bus import keys
 from shared.identity import Grant, Identity
@@ -58,7 +59,7 @@ def logout(deps: Deps, identity: Identity) -> None:
 
 
 def introspect(deps: Deps, raw: str) -> Identity:
-    """The identity a raw token stands for: session, then API key, then team token."""
+    """The identity a raw token stands for: session, API key, team token, app token."""
     return introspect_until(deps, raw)[0]
 
 
@@ -80,7 +81,10 @@ def introspect_until(deps: Deps, raw: str) -> tuple[Identity, datetime | None]:
         return _user_identity(deps, user, "apikey", h), None
     token = deps.stores.tokens.by_hash(h)
     if token is None:
-        raise UnknownToken()
+        app = app_identity(deps, h)
+        if app is None:
+            raise UnknownToken()
+        return app, None
     if token.expired(now):
         raise errors.TeamTokenExpired()
     deps.stores.tokens.touch(token.token_id, now)
@@ -108,6 +112,8 @@ def grants_of(deps: Deps, kind: str, name: str) -> tuple[Grant, ...] | None:
     if kind == "token":
         token = deps.stores.tokens.get(name)
         return _token_grants(deps, token) if token is not None else None
+    if kind == "app":
+        return app_grants(name) if deps.stores.app_tokens.get(name) is not None else None
     return None
 
 

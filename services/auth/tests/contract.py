@@ -6,6 +6,7 @@ Subclass ``StorageContract`` and provide a ``stores`` fixture returning fresh, e
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from services.auth.domain import errors
 from services.auth.domain.models import (
     ZERO_TIME,
+    AppToken,
     ResetToken,
     Role,
     RoleInstance,
@@ -188,3 +190,65 @@ class StorageContract:
         assert stores.tokens.get("t1").roles == []  # type: ignore[union-attr]
         assert not stores.tokens.add_role("zz", inst)
         assert stores.tokens.delete("t1") and not stores.tokens.delete("t1")
+
+    # --- app quota ---
+    def test_app_quota_reserve_release(self, stores: Stores) -> None:
+        stores.users.add(a_user())
+        stores.teams.add(Team("blue"))
+        assert stores.users.reserve_app("alice@example.com") == "ok"  # unlimited
+        stores.users.set_quota_limit("alice@example.com", 2)
+        assert stores.users.reserve_app("alice@example.com") == "ok"
+        assert stores.users.reserve_app("alice@example.com") == "exceeded"
+        assert stores.users.get("alice@example.com").quota.inuse == 2  # type: ignore[union-attr]
+        assert stores.users.release_app("alice@example.com")
+        assert stores.users.release_app("alice@example.com")
+        assert not stores.users.release_app("alice@example.com")  # never below zero
+        assert stores.users.reserve_app("nobody@example.com") == "missing"
+        stores.teams.set_quota_limit("blue", 0)
+        assert stores.teams.reserve_app("blue") == "exceeded"
+        stores.teams.set_quota_limit("blue", 1)
+        assert stores.teams.reserve_app("blue") == "ok"
+        assert stores.teams.get("blue").quota.inuse == 1  # type: ignore[union-attr]
+        assert stores.teams.release_app("blue") and not stores.teams.release_app("blue")
+        assert stores.teams.reserve_app("none") == "missing"
+
+    def test_twenty_racing_reserves_at_the_limit(self, stores: Stores) -> None:
+        stores.users.add(a_user())
+        stores.users.set_quota_limit("alice@example.com", 3)
+        won: list[str] = []
+
+        def reserve() -> None:
+            if stores.users.reserve_app("alice@example.com") == "ok":
+                won.append("x")
+
+        threads = [threading.Thread(target=reserve) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(won) == 3
+        assert stores.users.get("alice@example.com").quota.inuse == 3  # type: ignore[union-attr]
+
+    # --- app tokens ---
+    def test_app_tokens_are_made_once(self, stores: Stores) -> None:
+        first = stores.app_tokens.ensure(AppToken("shop", "h1", "s1"))
+        assert first == AppToken("shop", "h1", "s1")
+        assert stores.app_tokens.ensure(AppToken("shop", "h2", "s2")) == first
+        assert stores.app_tokens.get("shop") == first
+        assert stores.app_tokens.by_hash("h1") == first
+        assert stores.app_tokens.by_hash("h2") is None and stores.app_tokens.by_hash("") is None
+        assert stores.app_tokens.delete("shop") == first
+        assert stores.app_tokens.delete("shop") is None and stores.app_tokens.get("shop") is None
+
+    def test_racing_app_token_makers_agree(self, stores: Stores) -> None:
+        got: list[AppToken] = []
+
+        def make(i: int) -> None:
+            got.append(stores.app_tokens.ensure(AppToken("shop", f"h{i}", f"s{i}")))
+
+        threads = [threading.Thread(target=make, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len({(t.token_hash, t.seed) for t in got}) == 1

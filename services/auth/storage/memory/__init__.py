@@ -3,7 +3,16 @@ Mongo stores (tests/contract.py), one module per aggregate."""
 
 from __future__ import annotations
 
-from services.auth.storage.memory import groups, resets, roles, sessions, teams, tokens, users
+from services.auth.storage.memory import (
+    app_tokens,
+    groups,
+    resets,
+    roles,
+    sessions,
+    teams,
+    tokens,
+    users,
+)
 from services.auth.storage.ports import Stores
 
 
@@ -16,4 +25,5 @@ def memory_stores() -> Stores:
         roles=roles.MemoryRoleStore(),
         groups=groups.MemoryGroupStore(),
         tokens=tokens.MemoryTeamTokenStore(),
+        app_tokens=app_tokens.MemoryAppTokenStore(),
     )

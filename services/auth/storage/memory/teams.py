@@ -6,7 +6,7 @@ import copy
 
 from services.auth.domain import errors
 from services.auth.domain.models import Team
-from services.auth.storage.memory.common import Locked
+from services.auth.storage.memory.common import Locked, release, reserve
 
 
 class MemoryTeamStore(Locked):
@@ -45,6 +45,16 @@ class MemoryTeamStore(Locked):
                 return False
             team.quota.limit = limit
             return True
+
+    def reserve_app(self, name: str) -> str:
+        with self.lock:
+            found = self.items.get(name)
+            return "missing" if found is None else reserve(found.quota)
+
+    def release_app(self, name: str) -> bool:
+        with self.lock:
+            found = self.items.get(name)
+            return found is not None and release(found.quota)
 
     def delete(self, name: str) -> bool:
         with self.lock:

@@ -6,7 +6,7 @@ import copy
 
 from services.auth.domain import errors
 from services.auth.domain.models import RoleInstance, User
-from services.auth.storage.memory.common import Locked
+from services.auth.storage.memory.common import Locked, release, reserve
 
 
 class MemoryUserStore(Locked):
@@ -70,6 +70,16 @@ class MemoryUserStore(Locked):
 
     def set_quota_limit(self, email: str, limit: int) -> bool:
         return self._change(email, lambda u: setattr(u.quota, "limit", limit))
+
+    def reserve_app(self, email: str) -> str:
+        with self.lock:
+            found = self.items.get(email)
+            return "missing" if found is None else reserve(found.quota)
+
+    def release_app(self, email: str) -> bool:
+        with self.lock:
+            found = self.items.get(email)
+            return found is not None and release(found.quota)
 
     def delete(self, email: str) -> bool:
         with self.lock:

@@ -6,12 +6,21 @@ errors. Every field a query filters on is indexed (SecantusDB scans slowly other
 
 from __future__ import annotations
 
-from services.auth.storage.mongo import groups, resets, roles, sessions, teams, tokens, users
+from services.auth.storage.mongo import (
+    app_tokens,
+    groups,
+    resets,
+    roles,
+    sessions,
+    teams,
+    tokens,
+    users,
+)
 from services.auth.storage.ports import Stores
 from shared.mongo import Db, Index
 
 INDEXES: list[Index] = [*users.INDEXES, *sessions.INDEXES, *teams.INDEXES, *roles.INDEXES,
-                        *tokens.INDEXES]  # fmt: skip
+                        *tokens.INDEXES, *app_tokens.INDEXES]  # fmt: skip
 
 
 def mongo_stores(db: Db) -> Stores:
@@ -23,4 +32,5 @@ def mongo_stores(db: Db) -> Stores:
         roles=roles.MongoRoleStore(db),
         groups=groups.MongoGroupStore(db),
         tokens=tokens.MongoTeamTokenStore(db),
+        app_tokens=app_tokens.MongoAppTokenStore(db),
     )

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.auth.domain import errors
 from services.auth.domain.models import Quota, Team
-from services.auth.storage.mongo.common import seq
+from services.auth.storage.mongo.common import release_quota, reserve_quota, seq
 from shared.mongo import Db, Index, asc
 
 TEAMS = "teams"
@@ -66,6 +66,12 @@ class MongoTeamStore:
     def set_quota_limit(self, name: str, limit: int) -> bool:
         res = self.c.update_one({"_id": name}, {"$set": {"quota.limit": limit}})
         return res.matched_count == 1
+
+    def reserve_app(self, name: str) -> str:
+        return reserve_quota(self.c, name)
+
+    def release_app(self, name: str) -> bool:
+        return release_quota(self.c, name)
 
     def delete(self, name: str) -> bool:
         return self.c.delete_one({"_id": name}).deleted_count == 1

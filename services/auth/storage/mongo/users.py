@@ -9,7 +9,13 @@ from pymongo.errors import DuplicateKeyError
 
 from services.auth.domain import errors
 from services.auth.domain.models import Quota, RoleInstance, User
-from services.auth.storage.mongo.common import role_instance_doc, role_instances, seq
+from services.auth.storage.mongo.common import (
+    release_quota,
+    reserve_quota,
+    role_instance_doc,
+    role_instances,
+    seq,
+)
 from shared.mongo import Db, Index, asc
 
 USERS = "users"
@@ -91,6 +97,12 @@ class MongoUserStore:
 
     def set_quota_limit(self, email: str, limit: int) -> bool:
         return self._set(email, {"$set": {"quota.limit": limit}})
+
+    def reserve_app(self, email: str) -> str:
+        return reserve_quota(self.c, email)
+
+    def release_app(self, email: str) -> bool:
+        return release_quota(self.c, email)
 
     def delete(self, email: str) -> bool:
         return self.c.delete_one({"_id": email}).deleted_count == 1
