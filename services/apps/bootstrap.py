@@ -15,6 +15,7 @@ from flask import Flask
 from services.apps.adapters.auth import HttpAuth
 from services.apps.adapters.catalog import HttpCatalog
 from services.apps.adapters.provisioner import HttpProvisioner
+from services.apps.api import apps
 from services.apps.operations.deps import Config, Deps
 from services.apps.settings import AppsSettings
 from services.apps.storage.mongo import INDEXES, mongo_stores
@@ -25,7 +26,8 @@ from shared.events import EventRecorder, MongoEventStorage
 from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
-BLUEPRINTS: tuple[Blueprint, ...] = ()
+CORE_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp,)
+BLUEPRINTS: tuple[Blueprint, ...] = CORE_BLUEPRINTS
 
 
 def config_from(settings: AppsSettings) -> Config:

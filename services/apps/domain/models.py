@@ -66,6 +66,7 @@ class Plan:
 class AppRouter:
     name: str
     opts: dict[str, str] = field(default_factory=dict)
+    type: str = ""  # the router's type, as the provisioner resolved it
 
 
 @dataclass
@@ -132,6 +133,8 @@ class App:
     # Set by image/rollback deploys and platform changes: the next deploy rebuilds
     # from the platform base (tsuru's UpdatePlatform).
     update_platform: bool = False
+    # The app whose address this app answers at after a swap ("" = its own name).
+    swapped_with: str = ""
     provisioner: str = ""  # resolved at creation from the pool (informational)
     cluster: str = ""
     created_at: datetime = ZERO_TIME

@@ -19,7 +19,7 @@ from services.apps.domain.models import App, AppQuery, AppRouter, EnvVar, Servic
 # method: teams, env, service envs, cnames, deploys, routers).
 UPDATABLE = frozenset({
     "pool", "team_owner", "platform", "platform_version", "plan", "description", "tags",
-    "metadata", "quota_limit", "update_platform", "provisioner", "cluster",
+    "metadata", "quota_limit", "update_platform", "provisioner", "cluster", "swapped_with",
 })  # fmt: skip
 
 

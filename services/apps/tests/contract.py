@@ -45,7 +45,7 @@ class StorageContract:
             description="d",
             tags=["a", "b"],
             metadata=Metadata([MetadataItem("l", "v")], [MetadataItem("a")]),
-            routers=[AppRouter("tsubame", {"k": "v"})],
+            routers=[AppRouter("tsubame", {"k": "v"}, "gateway")],
             cnames=["www.example.com"],
             env={"A": EnvVar("A", "1", "", False, "tf")},
             service_envs=[ServiceEnv("DB", "x", "mysql", "db1")],
@@ -54,6 +54,7 @@ class StorageContract:
             update_platform=True,
             provisioner="process",
             cluster="c1",
+            swapped_with="other",
         )
         stores.apps.add(app)
         got = stores.apps.get("shop")

@@ -62,7 +62,7 @@ def metadata_doc(m: Metadata) -> dict[str, Any]:
 
 
 def router_doc(r: AppRouter) -> dict[str, Any]:
-    return {"name": r.name, "opts": dict(r.opts)}
+    return {"name": r.name, "opts": dict(r.opts), "type": r.type}
 
 
 def field_value(attr: str, value: Any) -> Any:
@@ -97,6 +97,7 @@ def to_doc(app: App) -> dict[str, Any]:
         "quota_limit": app.quota_limit,
         "deploys": app.deploys,
         "update_platform": app.update_platform,
+        "swapped_with": app.swapped_with,
         "provisioner": app.provisioner,
         "cluster": app.cluster,
         "created_at": app.created_at,
@@ -119,13 +120,17 @@ def from_doc(d: dict[str, Any]) -> App:
         description=d.get("description", ""),
         tags=list(d.get("tags") or []),
         metadata=Metadata(_items(meta.get("labels")), _items(meta.get("annotations"))),
-        routers=[AppRouter(r["name"], dict(r.get("opts") or {})) for r in d.get("routers") or []],
+        routers=[
+            AppRouter(r["name"], dict(r.get("opts") or {}), r.get("type", ""))
+            for r in d.get("routers") or []
+        ],
         cnames=list(d.get("cnames") or []),
         env={k: env_from(v) for k, v in (d.get("env") or {}).items()},
         service_envs=[service_env_from(e) for e in d.get("service_envs") or []],
         quota_limit=int(d.get("quota_limit", -1)),
         deploys=int(d.get("deploys", 0)),
         update_platform=bool(d.get("update_platform", False)),
+        swapped_with=d.get("swapped_with", ""),
         provisioner=d.get("provisioner", ""),
         cluster=d.get("cluster", ""),
         created_at=utc(created) if isinstance(created, datetime) else ZERO_TIME,
