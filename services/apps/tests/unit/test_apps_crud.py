@@ -68,9 +68,13 @@ def test_create_json_body_router_none_and_routeropts(client, deps):
 @pytest.mark.parametrize(
     ("form", "status", "text"),
     [
-        ({"name": "Bad_Name"}, 400, "Invalid app name, your app should have at most 40 "
-         "characters, containing only lower case letters, numbers or dashes, starting with "
-         "a letter."),  # fmt: skip
+        (
+            {"name": "Bad_Name"},
+            400,
+            "Invalid app name, your app should have at most 40 "
+            "characters, containing only lower case letters, numbers or dashes, starting with "
+            "a letter.",
+        ),  # fmt: skip
         ({"name": "tsr"}, 400, "Invalid app name"),
         ({"name": "a" * 41}, 400, "Invalid app name"),
         ({"name": "ok", "pool": "nope"}, 400, "Pool does not exist."),
@@ -173,7 +177,9 @@ def test_list_filters(client, deps):
     seed(deps, "web2", tags=["a"], pool="other")
     seed(deps, "api1", description="d")
     deps.provisioner.units_by_app["api1"] = [unit("api1", "u", "stopped")]
-    names = lambda q: [a["name"] for a in call(client, "GET", "/apps?" + q, admin()).get_json() or []]  # noqa: E731
+    names = lambda q: [
+        a["name"] for a in call(client, "GET", "/apps?" + q, admin()).get_json() or []
+    ]  # noqa: E731
     assert names("name=web") == ["web1", "web2"]
     assert names("name=^a") == ["api1"]
     assert names("tag=a&tag=b") == ["web1"]
