@@ -177,9 +177,10 @@ def test_list_filters(client, deps):
     seed(deps, "web2", tags=["a"], pool="other")
     seed(deps, "api1", description="d")
     deps.provisioner.units_by_app["api1"] = [unit("api1", "u", "stopped")]
-    names = lambda q: [
-        a["name"] for a in call(client, "GET", "/apps?" + q, admin()).get_json() or []
-    ]  # noqa: E731
+
+    def names(q: str) -> list[str]:
+        return [a["name"] for a in call(client, "GET", "/apps?" + q, admin()).get_json() or []]
+
     assert names("name=web") == ["web1", "web2"]
     assert names("name=^a") == ["api1"]
     assert names("tag=a&tag=b") == ["web1"]
