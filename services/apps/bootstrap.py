@@ -13,9 +13,10 @@ from collections.abc import Callable
 from flask import Flask
 
 from services.apps.adapters.auth import HttpAuth
+from services.apps.adapters.bus_feed import BusLogFeed
 from services.apps.adapters.catalog import HttpCatalog
 from services.apps.adapters.provisioner import HttpProvisioner
-from services.apps.api import apps
+from services.apps.api import apps, env, logs
 from services.apps.operations.deps import Config, Deps
 from services.apps.settings import AppsSettings
 from services.apps.storage.mongo import INDEXES, mongo_stores
@@ -26,12 +27,16 @@ from shared.events import EventRecorder, MongoEventStorage
 from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
-CORE_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp,)
+CORE_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp, env.bp, logs.bp)
 BLUEPRINTS: tuple[Blueprint, ...] = CORE_BLUEPRINTS
 
 
 def config_from(settings: AppsSettings) -> Config:
-    return Config(units_per_app=settings.units_per_app, apps_domain=settings.apps_domain)
+    return Config(
+        units_per_app=settings.units_per_app,
+        apps_domain=settings.apps_domain,
+        log_max_lines=settings.log_max_lines,
+    )
 
 
 def connect(settings: AppsSettings) -> Wired[Deps]:
@@ -42,7 +47,7 @@ def connect(settings: AppsSettings) -> Wired[Deps]:
     publisher = BestEffortPublisher(bus)
     events = MongoEventStorage(client[base.db_name("events")])
     deps = Deps(
-        stores=mongo_stores(db),
+        stores=mongo_stores(db, log_max_lines=settings.log_max_lines),
         recorder=EventRecorder(
             events,
             publish=publisher.publish,
@@ -54,6 +59,7 @@ def connect(settings: AppsSettings) -> Wired[Deps]:
         auth=HttpAuth(InternalClient.to("auth", base, caller="apps")),
         catalog=HttpCatalog(InternalClient.to("catalog", base, caller="apps")),
         config=config_from(settings),
+        log_feed=BusLogFeed(publisher, base.amqp_url, base.namespace),
     )
 
     def startup() -> None:

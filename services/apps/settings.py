@@ -3,6 +3,7 @@
 | variable | default | meaning |
 |---|---|---|
 | `TSUBAME_QUOTA_UNITS_PER_APP` | `-1` | app quota (units) of new apps; -1: unlimited |
+| `TSUBAME_APPS_LOG_MAX_LINES` | `10000` | log lines kept per app (older ones are dropped) |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def _int(base: Settings, name: str, default: str) -> int:
 class AppsSettings:
     base: Settings
     units_per_app: int = -1
+    log_max_lines: int = 10_000
     # Apps answer at <app>.<apps_domain> (the gateway routes that name to their units).
     apps_domain: str = "tsubame.localhost"
 
@@ -34,7 +36,15 @@ class AppsSettings:
     def from_settings(cls, base: Settings) -> AppsSettings:
         limit = _int(base, "TSUBAME_QUOTA_UNITS_PER_APP", "-1")
         domain = base.get("TSUBAME_APPS_DOMAIN", "").strip().strip(".") or "tsubame.localhost"
-        return cls(base=base, units_per_app=limit if limit > -1 else -1, apps_domain=domain)
+        log_max = _int(base, "TSUBAME_APPS_LOG_MAX_LINES", "10000")
+        if log_max < 1:
+            raise ConfigError("TSUBAME_APPS_LOG_MAX_LINES must be at least 1")
+        return cls(
+            base=base,
+            units_per_app=limit if limit > -1 else -1,
+            apps_domain=domain,
+            log_max_lines=log_max,
+        )
 
 
 def from_base(base: Settings) -> AppsSettings:

@@ -73,3 +73,25 @@ class UnlockGone(Gone):
 class CreateFailed(ServerError):
     def __init__(self, name: str, cause: str) -> None:
         super().__init__(f'tsuru failed to create the app "{name}": {cause}')
+
+
+class EnvsMissing(Invalid):
+    # Set says it without a period, unset with one (tsuru 1.11).
+    def __init__(self, end: str = "") -> None:
+        super().__init__(f"You must provide the list of environment variables{end}")
+
+
+class EnvPruneNeedsManager(Invalid):
+    message = "Prune unused requires a managed-by value"
+
+
+class EnvWriteProtected(Invalid):
+    message = (
+        "Can't change the following environment variables (write protected): "
+        "[TSURU_APPNAME TSURU_APP_TOKEN TSURU_SERVICE TSURU_APPDIR]"
+    )
+
+
+class EnvNameInvalid(Invalid):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Invalid environment variable name: '{name}'")

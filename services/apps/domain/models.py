@@ -156,6 +156,18 @@ class App:
 
 
 @dataclass(frozen=True)
+class LogLine:
+    """One app log entry (apps.md §7). ``seq`` is its position in the app's log (given
+    by the store), so a follower can tell a line it already has from a new one."""
+
+    date: str  # RFC 3339 with nanoseconds, UTC, as tsuru prints it
+    message: str
+    source: str = "app"
+    unit: str = ""
+    seq: int = -1
+
+
+@dataclass(frozen=True)
 class AppQuery:
     """Filters of ``GET /apps`` (apps.md §1.2) plus the caller's visibility.
 

@@ -9,10 +9,13 @@ the bus, the fakes in ``tests/fakes.py`` pass the same contract tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.apps.domain.models import LogLine
+from services.apps.operations.local_feed import LocalLogFeed
 from services.apps.storage.ports import Stores
 from shared.bus import Publisher
 from shared.events import Recorder
@@ -65,6 +68,24 @@ class Auth(Protocol):
     def team_names(self) -> list[str]: ...
 
 
+class LogSubscription(Protocol):
+    def get(self, timeout: float) -> list[LogLine] | None:
+        """New lines (in order), [] after ``timeout`` seconds without any, None once
+        the feed is gone. Lines a slow reader could not take are dropped (``dropped``)."""
+        ...
+
+    @property
+    def dropped(self) -> int: ...
+
+
+class LogFeed(Protocol):
+    """New app log lines, fanned out to every instance following an app (bus
+    ``apps.logs.<app>``, docs/runtime.md): no database polling."""
+
+    def publish(self, app: str, lines: list[LogLine]) -> None: ...
+    def follow(self, app: str) -> AbstractContextManager[LogSubscription]: ...
+
+
 class Catalog(Protocol):
     def binds(self, app: str) -> list[dict[str, str]]: ...  # [{"service","instance","plan"}]
 
@@ -73,6 +94,7 @@ class Catalog(Protocol):
 class Config:
     # App quota of new apps (tsuru's quota:units-per-app); -1: unlimited.
     units_per_app: int = -1
+    log_max_lines: int = 10_000  # kept per app
     apps_domain: str = "tsubame.localhost"
     # Where units find the app's code (tsuru's TSURU_APPDIR).
     app_dir: str = "/home/application/current"
@@ -87,4 +109,6 @@ class Deps:
     auth: Auth
     catalog: Catalog
     config: Config = field(default_factory=Config)
+    # In-process unless wired to the bus (bootstrap): enough for one process and tests.
+    log_feed: LogFeed = field(default_factory=LocalLogFeed)
     clock: Callable[[], datetime] = now  # UTC, at the storage's precision

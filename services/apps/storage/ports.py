@@ -9,11 +9,11 @@ happen under the app's event lock, which every mutation holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from services.apps.domain.models import App, AppQuery, AppRouter, EnvVar, ServiceEnv
+from services.apps.domain.models import App, AppQuery, AppRouter, EnvVar, LogLine, ServiceEnv
 
 # Attributes of App that ``AppStore.update`` may set (the rest have their own atomic
 # method: teams, env, service envs, cnames, deploys, routers).
@@ -68,9 +68,27 @@ class CnameStore(Protocol):
     def release_all(self, app: str) -> None: ...
 
 
+class LogStore(Protocol):
+    """Each app's log: the newest ``max_lines`` lines, kept in bounded chunks so a read
+    of the last N lines costs N, not the log."""
+
+    def append(self, app: str, lines: list[LogLine]) -> list[LogLine]:
+        """Store ``lines`` in order; returns them with their ``seq``."""
+        ...
+
+    def tail(
+        self, app: str, limit: int, match: Callable[[LogLine], bool] | None = None
+    ) -> list[LogLine]:
+        """The last ``limit`` (0: every kept) matching lines, oldest first."""
+        ...
+
+    def drop(self, app: str) -> None: ...
+
+
 @dataclass
 class Stores:
     """Every store of the context, made together (``mongo_stores``/``memory_stores``)."""
 
     apps: AppStore
     cnames: CnameStore
+    logs: LogStore

@@ -18,6 +18,7 @@ from services.apps.domain.models import (
     AppQuery,
     AppRouter,
     EnvVar,
+    LogLine,
     Metadata,
     MetadataItem,
     Plan,
@@ -222,3 +223,56 @@ class StorageContract:
         for t in threads:
             t.join()
         assert len(wins) == 1 and stores.cnames.owner("race.com") == wins[0]
+
+
+def log_line(i: int, source: str = "app", unit: str = "u1") -> LogLine:
+    return LogLine(f"2026-01-01T00:00:{i % 60:02d}.000000000Z", f"line {i}", source, unit)
+
+
+class LogContract:
+    def test_append_and_tail_in_order(self, stores: Stores) -> None:
+        assert stores.logs.tail("shop", 10) == []
+        got = stores.logs.append("shop", [log_line(i) for i in range(5)])
+        assert [line.seq for line in got] == [0, 1, 2, 3, 4]
+        stores.logs.append("other", [log_line(9)])
+        assert [line.message for line in stores.logs.tail("shop", 3)] == [
+            "line 2", "line 3", "line 4",
+        ]  # fmt: skip
+        assert len(stores.logs.tail("shop", 0)) == 5
+        assert stores.logs.append("shop", []) == []
+
+    def test_tail_filters_across_chunks(self, stores: Stores) -> None:
+        lines = [log_line(i, "web" if i % 7 == 0 else "app", f"u{i % 3}") for i in range(530)]
+        for i in range(0, 530, 53):  # appends that straddle chunk boundaries
+            stores.logs.append("shop", lines[i : i + 53])
+        web = stores.logs.tail("shop", 4, lambda line: line.source == "web")
+        assert [line.message for line in web] == ["line 504", "line 511", "line 518", "line 525"]
+        assert [line.seq for line in stores.logs.tail("shop", 0)] == list(range(530))
+
+    def test_bounded_to_the_newest_max_lines(self, stores: Stores) -> None:
+        stores.logs.max_lines = 250  # type: ignore[attr-defined]
+        for i in range(0, 1000, 40):
+            stores.logs.append("shop", [log_line(j) for j in range(i, i + 40)])
+        kept = stores.logs.tail("shop", 0)
+        assert [line.seq for line in kept] == list(range(750, 1000))
+        assert stores.logs.tail("shop", 2)[-1].message == "line 999"
+
+    def test_racing_writers_lose_nothing(self, stores: Stores) -> None:
+        def write(w: int) -> None:
+            for k in range(5):
+                stores.logs.append("shop", [log_line(w * 100 + k * 10 + j) for j in range(7)])
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kept = stores.logs.tail("shop", 0)
+        assert sorted(line.seq for line in kept) == list(range(700))
+        assert len({line.message for line in kept}) == 700
+
+    def test_drop(self, stores: Stores) -> None:
+        stores.logs.append("shop", [log_line(1)])
+        stores.logs.drop("shop")
+        assert stores.logs.tail("shop", 0) == []
+        assert stores.logs.append("shop", [log_line(2)])[0].seq == 0

@@ -3,9 +3,13 @@ Mongo stores (tests/contract.py)."""
 
 from __future__ import annotations
 
-from services.apps.storage.memory import apps
+from services.apps.storage.memory import apps, logs
 from services.apps.storage.ports import Stores
 
 
-def memory_stores() -> Stores:
-    return Stores(apps=apps.MemoryAppStore(), cnames=apps.MemoryCnameStore())
+def memory_stores(*, log_max_lines: int = 10_000) -> Stores:
+    return Stores(
+        apps=apps.MemoryAppStore(),
+        cnames=apps.MemoryCnameStore(),
+        logs=logs.MemoryLogStore(log_max_lines),
+    )

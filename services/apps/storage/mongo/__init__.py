@@ -4,12 +4,16 @@ the domain's errors. Every field a query filters on is indexed."""
 
 from __future__ import annotations
 
-from services.apps.storage.mongo import apps
+from services.apps.storage.mongo import apps, logs
 from services.apps.storage.ports import Stores
 from shared.mongo import Db, Index
 
-INDEXES: list[Index] = [*apps.INDEXES]
+INDEXES: list[Index] = [*apps.INDEXES, *logs.INDEXES]
 
 
-def mongo_stores(db: Db) -> Stores:
-    return Stores(apps=apps.MongoAppStore(db), cnames=apps.MongoCnameStore(db))
+def mongo_stores(db: Db, *, log_max_lines: int = 10_000) -> Stores:
+    return Stores(
+        apps=apps.MongoAppStore(db),
+        cnames=apps.MongoCnameStore(db),
+        logs=logs.MongoLogStore(db, log_max_lines),
+    )

@@ -1,0 +1,103 @@
+"""The app log (apps.md §7): read (optionally following) and append."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Response
+
+from services.apps.api.apps import flag
+from services.apps.api.deps import deps
+from services.apps.api.guard import app_blueprint
+from services.apps.api.schemas import LogInput, LogQuery
+from services.apps.domain.models import LogLine
+from services.apps.operations import logs
+from shared.http import (
+    JSON_STREAM,
+    QUERY,
+    Blueprint,
+    empty,
+    input_value,
+    input_values,
+    no_event,
+    require_identity,
+    requires,
+)
+from shared.http.responses import dumps
+from shared.http.stream import MIMETYPE
+
+bp: Blueprint = app_blueprint("logs", __name__)
+
+
+def entry(app: str, line: LogLine) -> dict[str, str]:
+    return {"Date": line.date, "Message": line.message, "Source": line.source,
+            "AppName": app, "Unit": line.unit}  # fmt: skip
+
+
+def _page(app: str, lines: list[LogLine]) -> str:
+    return dumps([entry(app, x) for x in lines]) + "\n"
+
+
+def _following(app: str, feed: Iterator[list[LogLine] | None]) -> Iterator[str]:
+    try:
+        for got in feed:
+            if got is None:
+                return
+            if not got:
+                yield "\n"  # keep-alive: JSON decoders skip it; a gone client shows
+                continue
+            for line in got:
+                yield _page(app, [line])
+    finally:
+        close = getattr(feed, "close", None)
+        if close is not None:
+            close()
+
+
+def _read(app: str) -> Response:
+    flt = logs.LogFilter(
+        source=input_value("source"),
+        invert_source=flag("invert-source"),
+        units=tuple(u for u in input_values("unit") if u),
+    )
+    req = logs.check_read(deps(), require_identity(), app, input_value("lines"), flt)
+    if not flag("follow"):
+        return Response(_page(req.app, logs.first_page(deps(), req)), mimetype=MIMETYPE)
+    body = _following(req.app, logs.follow(deps(), req))
+    return Response(body, mimetype=MIMETYPE, direct_passthrough=True)
+
+
+@bp.route("/apps/<app>/log", methods=["GET"])
+@bp.input(LogQuery, QUERY)
+@bp.output(200, JSON_STREAM, description="An array of entries, then one per new entry")
+@bp.errors(400, {404: "App not found"})
+@requires("app.read.log")
+def read_log(app: str) -> Response:
+    return _read(app)
+
+
+@bp.route("/apps/<app>/log-instance", methods=["GET"])
+@bp.input(LogQuery, QUERY)
+@bp.output(200, JSON_STREAM, description="As GET /apps/{app}/log (one log for all instances)")
+@bp.errors(400, {404: "App not found"})
+@requires("app.read.log")
+def read_log_instance(app: str) -> Response:
+    return _read(app)
+
+
+@bp.route("/apps/<app>/log", methods=["POST"])
+@bp.input(LogInput)
+@bp.output(200, description="Lines appended")
+@bp.errors(400, {404: "App not found"})
+@no_event("tsuru records no event for log lines")
+@requires("app.update.log")
+def post_log(app: str) -> Response:
+    logs.post(
+        deps(),
+        require_identity(),
+        app,
+        input_values("message"),
+        input_value("source"),
+        input_value("unit"),
+    )
+    return empty()
