@@ -21,6 +21,7 @@ WEBHOOK_DELIVERY = "events.webhook.delivery"  # {"event", "webhook", "attempt"}
 
 # apps (docs/runtime.md)
 APP_REMOVED = "apps.app.removed"  # {"app"}
+CERTIFICATES_CHANGED = "apps.certificates.changed"  # {"app", "cname"}
 
 
 def app_logs(app: str) -> str:

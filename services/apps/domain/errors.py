@@ -95,3 +95,36 @@ class EnvWriteProtected(Invalid):
 class EnvNameInvalid(Invalid):
     def __init__(self, name: str) -> None:
         super().__init__(f"Invalid environment variable name: '{name}'")
+
+
+class TeamNotFound(NotFound):
+    message = "Team not found"
+
+
+class CnameMissing(Invalid):
+    message = "You must provide the cname."
+
+
+class CnameInvalid(Invalid):
+    message = "Invalid cname"
+
+
+class InvalidLimit(Invalid):
+    message = "Invalid limit"
+
+
+class LimitBelowUse(Forbidden):
+    message = "New limit is less than the current allocated value"
+
+
+class CertificateNameMissing(Invalid):
+    message = "You must provide a cname."
+
+
+class CertificateNameInvalid(Invalid):
+    message = "invalid name"
+
+
+class NoTlsRouter(Invalid):
+    # tsuru 1.11 answers 500 on GET; a client's app without routers: 400.
+    message = "no router with tls support"

@@ -13,7 +13,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from services.apps.domain.models import App, AppQuery, AppRouter, EnvVar, LogLine, ServiceEnv
+from services.apps.domain.models import (
+    App,
+    AppQuery,
+    AppRouter,
+    Certificate,
+    EnvVar,
+    LogLine,
+    ServiceEnv,
+)
 
 # Attributes of App that ``AppStore.update`` may set (the rest have their own atomic
 # method: teams, env, service envs, cnames, deploys, routers).
@@ -85,6 +93,17 @@ class LogStore(Protocol):
     def drop(self, app: str) -> None: ...
 
 
+class CertificateStore(Protocol):
+    """TLS certificates by host name (an app's cname or address), one per name."""
+
+    def put(self, app: str, cert: Certificate) -> None: ...  # replaces that name's
+    def of_app(self, app: str) -> dict[str, Certificate]: ...
+    def get(self, cname: str) -> tuple[str, Certificate] | None: ...  # (app, cert)
+    def remove(self, app: str, cname: str) -> bool: ...
+    def remove_app(self, app: str) -> None: ...
+    def all(self) -> list[tuple[str, Certificate]]: ...
+
+
 @dataclass
 class Stores:
     """Every store of the context, made together (``mongo_stores``/``memory_stores``)."""
@@ -92,3 +111,4 @@ class Stores:
     apps: AppStore
     cnames: CnameStore
     logs: LogStore
+    certificates: CertificateStore

@@ -17,6 +17,7 @@ from services.apps.domain.models import (
     App,
     AppQuery,
     AppRouter,
+    Certificate,
     EnvVar,
     LogLine,
     Metadata,
@@ -276,3 +277,22 @@ class LogContract:
         stores.logs.drop("shop")
         assert stores.logs.tail("shop", 0) == []
         assert stores.logs.append("shop", [log_line(2)])[0].seq == 0
+
+
+class CertificateContract:
+    def test_certificates_by_name(self, stores: Stores) -> None:
+        a = Certificate("www.shop.com", "CERT-A", "KEY-A")
+        stores.certificates.put("shop", a)
+        stores.certificates.put("shop", Certificate("api.shop.com", "CERT-B", "KEY-B"))
+        stores.certificates.put("blog", Certificate("blog.com", "C", "K"))
+        assert sorted(stores.certificates.of_app("shop")) == ["api.shop.com", "www.shop.com"]
+        assert stores.certificates.get("www.shop.com") == ("shop", a)
+        newer = Certificate("www.shop.com", "CERT-A2", "KEY-A2")
+        stores.certificates.put("shop", newer)
+        assert stores.certificates.get("www.shop.com") == ("shop", newer)
+        assert not stores.certificates.remove("blog", "www.shop.com")
+        assert stores.certificates.remove("shop", "www.shop.com")
+        assert stores.certificates.get("www.shop.com") is None
+        assert len(stores.certificates.all()) == 2
+        stores.certificates.remove_app("shop")
+        assert [a for a, _ in stores.certificates.all()] == ["blog"]

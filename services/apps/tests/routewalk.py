@@ -10,6 +10,7 @@ from flask import Flask
 from services.apps.bootstrap import config_from, create_app
 from services.apps.domain.models import App, AppRouter
 from services.apps.settings import AppsSettings
+from services.apps.tests.certs import pair
 from services.apps.tests.fakes import fake_deps
 from shared.settings import Settings
 from shared.testing.routewalk import RouteWalk, Sample
@@ -20,22 +21,42 @@ SETTINGS = AppsSettings.from_settings(
 
 PUBLIC: dict[str, str] = {}
 
-SAMPLES: dict[str, Sample] = {}
+CERT, KEY = pair("x.tsubame.localhost")
+
+SAMPLES: dict[str, Sample] = {
+    "POST /apps": Sample("/apps", data={"name": "new", "teamOwner": "blue"}),
+    "POST /apps/<app>/env": Sample("/apps/x/env", json={"envs": [{"name": "A", "value": "1"}]}),
+    "DELETE /apps/<app>/env": Sample("/apps/x/env?env=A"),
+    "GET /apps/<app>/log": Sample("/apps/x/log?lines=1"),
+    "GET /apps/<app>/log-instance": Sample("/apps/x/log-instance?lines=1"),
+    "POST /apps/<app>/cname": Sample("/apps/x/cname", data={"cname": "www.x.com"}),
+    "DELETE /apps/<app>/cname": Sample("/apps/x/cname?cname=old.x.com"),
+    "PUT /apps/<app>/certificate": Sample(
+        "/apps/x/certificate",
+        data={"cname": "x.tsubame.localhost", "certificate": CERT, "key": KEY},  # fmt: skip
+    ),
+    "DELETE /apps/<app>/certificate": Sample("/apps/x/certificate?cname=x.tsubame.localhost"),
+    "PUT /apps/<app>/quota": Sample("/apps/x/quota", data={"limit": "3"}),
+    "PUT /apps/<app>/teams/<team>": Sample("/apps/x/teams/green"),
+    "DELETE /apps/<app>/teams/<team>": Sample("/apps/x/teams/red"),
+}
 
 
 def make_app() -> Flask:
     deps = fake_deps(config_from(SETTINGS))
-    deps.stores.apps.add(
-        App(
-            "x",
-            pool="default",
-            team_owner="blue",
-            teams=["blue"],
-            owner="admin@example.com",
-            platform="python",
-            routers=[AppRouter("tsubame")],
-        )  # fmt: skip
+    deps.auth.teams = ["blue", "red", "green"]  # type: ignore[attr-defined]
+    app = App(
+        "x",
+        pool="default",
+        team_owner="blue",
+        teams=["blue", "red"],
+        owner="admin@example.com",
+        platform="python",
+        routers=[AppRouter("tsubame")],
+        cnames=["old.x.com"],
     )
+    deps.stores.apps.add(app)
+    deps.stores.cnames.claim("old.x.com", "x")
     return create_app(SETTINGS, deps)
 
 

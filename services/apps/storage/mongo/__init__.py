@@ -4,11 +4,11 @@ the domain's errors. Every field a query filters on is indexed."""
 
 from __future__ import annotations
 
-from services.apps.storage.mongo import apps, logs
+from services.apps.storage.mongo import apps, certificates, logs
 from services.apps.storage.ports import Stores
 from shared.mongo import Db, Index
 
-INDEXES: list[Index] = [*apps.INDEXES, *logs.INDEXES]
+INDEXES: list[Index] = [*apps.INDEXES, *logs.INDEXES, *certificates.INDEXES]
 
 
 def mongo_stores(db: Db, *, log_max_lines: int = 10_000) -> Stores:
@@ -16,4 +16,5 @@ def mongo_stores(db: Db, *, log_max_lines: int = 10_000) -> Stores:
         apps=apps.MongoAppStore(db),
         cnames=apps.MongoCnameStore(db),
         logs=logs.MongoLogStore(db, log_max_lines),
+        certificates=certificates.MongoCertificateStore(db),
     )

@@ -4,10 +4,10 @@ import pytest
 
 from services.apps.storage.memory import memory_stores
 from services.apps.storage.ports import Stores
-from services.apps.tests.contract import LogContract, StorageContract
+from services.apps.tests.contract import CertificateContract, LogContract, StorageContract
 
 
-class TestMemoryStorage(StorageContract, LogContract):
+class TestMemoryStorage(StorageContract, LogContract, CertificateContract):
     @pytest.fixture
     def stores(self) -> Stores:
         return memory_stores()
