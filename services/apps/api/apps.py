@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 
 from services.apps.api import responses as out
 from services.apps.api.deps import deps
 from services.apps.api.guard import app_blueprint
 from services.apps.api.presenters import app_info_json, created_json, mini_app_json
-from services.apps.api.schemas import AppCreateInput, AppListQuery
-from services.apps.domain import errors, rules
+from services.apps.api.schemas import AppCreateInput, AppListQuery, AppUpdateInput
+from services.apps.domain import errors, metadata, rules
 from services.apps.domain.models import MetadataItem
-from services.apps.operations import create, info, listing
+from services.apps.operations import create, info, listing, remove, update
 from shared.golang.strconv import NumError, parse_bool
 from shared.http import (
+    JSON_STREAM,
     QUERY,
     Blueprint,
     authenticated,
@@ -27,6 +30,7 @@ from shared.http import (
     parse_input,
     require_identity,
     requires,
+    stream,
 )
 
 bp: Blueprint = app_blueprint("apps", __name__)
@@ -110,3 +114,54 @@ def app_info(app: str) -> Response:
 @authenticated("tsuru 1.11 answers 410 to anyone once the app exists")
 def unlock(app: str) -> Response:
     raise errors.UnlockGone()
+
+
+def _changes(data: dict[str, Any]) -> update.Changes:
+    meta = data["metadata"] or {}
+
+    def items(kind: str) -> list[metadata.ItemChange]:
+        return [
+            metadata.ItemChange(str(i.get("name", "")), str(i.get("value", "")), bool(i["delete"]))
+            for i in meta.get(kind) or []
+        ]
+
+    return update.Changes(
+        description=data["description"],
+        tags=list(data["tags"]) + input_values("tag"),
+        plan=data["plan"],
+        override=data["planoverride"],
+        pool=data["pool"],
+        team_owner=data["teamOwner"],
+        platform=data["platform"],
+        image_reset=data["imageReset"],
+        no_restart=data["noRestart"],
+        router=data["router"],
+        routeropts=data["routeropts"],
+        labels=items("labels"),
+        annotations=items("annotations"),
+    )
+
+
+@bp.route("/apps/<app>", methods=["PUT"])
+@bp.input(AppUpdateInput, description="repeated `tag` fields add tags too")
+@bp.output(200, JSON_STREAM)
+@bp.errors(400, {404: "App not found"})
+@requires("app.update")
+def update_app(app: str) -> Response:
+    changes = _changes(parse_input(AppUpdateInput()))
+    identity = require_identity()
+    found, permit = update.check(deps(), identity, app, changes)
+    fields, bundle = input_fields(), deps()
+    return stream(
+        lambda w: update.update(bundle, identity, permit, found, changes, fields, w.write)
+    )
+
+
+@bp.route("/apps/<app>", methods=["DELETE"])
+@bp.output(200, JSON_STREAM)
+@bp.errors({404: "App not found"}, {409: "The app is swapped with another"})
+@requires("app.delete")
+def remove_app(app: str) -> Response:
+    found, permit = remove.check(deps(), require_identity(), app)
+    fields, bundle = input_fields(), deps()
+    return stream(lambda w: remove.remove(bundle, permit, found, fields, w.write))

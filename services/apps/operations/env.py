@@ -18,6 +18,7 @@ from services.apps.domain.models import App, EnvVar
 from services.apps.operations import applog, commands
 from services.apps.operations.deps import Deps
 from services.apps.operations.lookup import existing
+from services.apps.operations.sinks import Sink
 from shared.events import RunningEvent, Target
 from shared.identity import Identity
 from shared.mutation import Permit, authorize
@@ -83,7 +84,7 @@ def set_env(
     deps: Deps, permit: Permit, app: App, change: EnvChange, fields: Any, write: Write
 ) -> None:
     with permit.record(deps.recorder, target=Target("app", app.name), custom_data=fields) as evt:
-        evt.attach(_Sink(write))
+        evt.attach(Sink(write))
         items = change.envs or []
         for item in items:
             if envs.NAME.fullmatch(item.name) is None:
@@ -118,7 +119,7 @@ def run_unset(
     write: Write,
 ) -> None:  # fmt: skip
     with permit.record(deps.recorder, target=Target("app", app.name), custom_data=fields) as evt:
-        evt.attach(_Sink(write))
+        evt.attach(Sink(write))
         evt.log(f"---- Unsetting {len(names)} environment variables ----\n")
         deps.stores.apps.unset_envs(app.name, names)
         _apply(deps, evt, app.name, restart=not norestart, write=write)
@@ -128,13 +129,3 @@ def _apply(deps: Deps, evt: RunningEvent, name: str, *, restart: bool, write: Wr
     """Give the provisioner the new environment (restarting units unless told not to)."""
     app = existing(deps, name)
     commands.run(deps, evt, "env", app, {"restart": restart}, write)
-
-
-class _Sink:
-    """The client's stream as an event sink: what the event logs, the client reads."""
-
-    def __init__(self, write: Write) -> None:
-        self._write = write
-
-    def write(self, message: str) -> None:
-        self._write(message)

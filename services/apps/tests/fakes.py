@@ -45,6 +45,8 @@ class FakeProvisioner:
     statuses: list[tuple[str, str, str]] = field(default_factory=list)
     registered: list[tuple[str, str, Any]] = field(default_factory=list)
     command_error: str = ""
+    # Adopts and finishes the events handed over with commands, as the worker does.
+    recorder: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def placement(self, request: dict[str, Any]) -> Placement:
@@ -83,8 +85,15 @@ class FakeProvisioner:
     ) -> Iterator[Reply]:
         with self.lock:
             self.sent.append(SentCommand(command, app, args, event))
-        yield {"message": f"{command} {app['name']}\n"}
-        yield {"final": True, "error": self.command_error, "result": {}}
+        adopted = self.recorder.adopt(event) if event and self.recorder is not None else None
+        message = f"{command} {app['name']}\n"
+        if adopted is not None:
+            adopted.log(message)
+        yield {"message": message}
+        final: dict[str, Any] = {"final": True, "error": self.command_error, "result": {}}
+        if adopted is not None:
+            adopted.done(self.command_error or None)
+        yield final
 
     def unit_status(self, app: str, unit: str, status: str) -> None:
         self.statuses.append((app, unit, status))
@@ -134,11 +143,12 @@ class FakeCatalog:
 
 
 def fake_deps(config: Config | None = None) -> Deps:
+    recorder = FakeRecorder()
     return Deps(
         stores=memory_stores(),
-        recorder=FakeRecorder(),
+        recorder=recorder,
         publisher=RecordingPublisher(),
-        provisioner=FakeProvisioner(),
+        provisioner=FakeProvisioner(recorder=recorder),
         auth=FakeAuth(),
         catalog=FakeCatalog(),
         config=config or Config(),

@@ -36,6 +36,7 @@ SAMPLES: dict[str, Sample] = {
         data={"cname": "x.tsubame.localhost", "certificate": CERT, "key": KEY},  # fmt: skip
     ),
     "DELETE /apps/<app>/certificate": Sample("/apps/x/certificate?cname=x.tsubame.localhost"),
+    "PUT /apps/<app>": Sample("/apps/x", data={"description": "new"}),
     "PUT /apps/<app>/quota": Sample("/apps/x/quota", data={"limit": "3"}),
     "PUT /apps/<app>/teams/<team>": Sample("/apps/x/teams/green"),
     "DELETE /apps/<app>/teams/<team>": Sample("/apps/x/teams/red"),
