@@ -16,7 +16,7 @@ from services.apps.adapters.auth import HttpAuth
 from services.apps.adapters.bus_feed import BusLogFeed
 from services.apps.adapters.catalog import HttpCatalog
 from services.apps.adapters.provisioner import HttpProvisioner
-from services.apps.api import access, apps, env, logs, names
+from services.apps.api import access, apps, env, internal, logs, names, routers, unit_agent
 from services.apps.operations.deps import Config, Deps
 from services.apps.settings import AppsSettings
 from services.apps.storage.mongo import INDEXES, mongo_stores
@@ -27,7 +27,9 @@ from shared.events import EventRecorder, MongoEventStorage
 from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
-CORE_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp, env.bp, logs.bp, access.bp, names.bp)
+CORE_BLUEPRINTS: tuple[Blueprint, ...] = (
+    apps.bp, env.bp, logs.bp, access.bp, names.bp, routers.bp, unit_agent.bp, internal.bp,
+)  # fmt: skip
 BLUEPRINTS: tuple[Blueprint, ...] = CORE_BLUEPRINTS
 
 

@@ -199,3 +199,16 @@ class UnitRegisterInput(Schema):
 
 class UnitStatusInput(Schema):
     status = fields.String()
+
+
+class ServiceEnvsInput(Schema):
+    service = fields.String(required=True)
+    instance = fields.String(required=True)
+    envs = fields.Dict(keys=fields.String(), values=fields.String())
+    restart = fields.Boolean()
+
+
+class ServiceEnvsQuery(Schema):
+    service = fields.String()
+    instance = fields.String()
+    restart = fields.Boolean()

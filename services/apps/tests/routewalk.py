@@ -37,6 +37,17 @@ SAMPLES: dict[str, Sample] = {
     ),
     "DELETE /apps/<app>/certificate": Sample("/apps/x/certificate?cname=x.tsubame.localhost"),
     "PUT /apps/<app>": Sample("/apps/x", data={"description": "new"}),
+    "POST /apps/<app>/routers": Sample("/apps/x/routers", data={"name": "other"}),
+    "POST /app/<app>/routers": Sample("/app/x/routers", data={"name": "other"}),
+    "POST /apps/<app>/routable": Sample("/apps/x/routable", data={"version": "1"}),
+    "POST /app/<app>/routable": Sample("/app/x/routable", data={"version": "1"}),
+    "PUT /apps/<app>/routers/<router>": Sample("/apps/x/routers/tsubame", data={"opts.a": "b"}),
+    "PUT /app/<app>/routers/<router>": Sample("/app/x/routers/tsubame", data={"opts.a": "b"}),
+    "DELETE /apps/<app>/routers/<router>": Sample("/apps/x/routers/tsubame"),
+    "DELETE /app/<app>/routers/<router>": Sample("/app/x/routers/tsubame"),
+    "POST /swap": Sample("/swap", data={"app1": "x", "app2": "y", "force": "true"}),
+    "POST /apps/<app>/units/register": Sample("/apps/x/units/register", data={"hostname": "u1"}),
+    "POST /apps/<app>/units/<unit>": Sample("/apps/x/units/u1", data={"status": "started"}),
     "PUT /apps/<app>/quota": Sample("/apps/x/quota", data={"limit": "3"}),
     "PUT /apps/<app>/teams/<team>": Sample("/apps/x/teams/green"),
     "DELETE /apps/<app>/teams/<team>": Sample("/apps/x/teams/red"),
@@ -46,6 +57,7 @@ SAMPLES: dict[str, Sample] = {
 def make_app() -> Flask:
     deps = fake_deps(config_from(SETTINGS))
     deps.auth.teams = ["blue", "red", "green"]  # type: ignore[attr-defined]
+    deps.provisioner.routers = ["tsubame", "other"]  # type: ignore[attr-defined]
     app = App(
         "x",
         pool="default",
@@ -58,6 +70,16 @@ def make_app() -> Flask:
     )
     deps.stores.apps.add(app)
     deps.stores.cnames.claim("old.x.com", "x")
+    deps.stores.apps.add(
+        App(
+            "y",
+            pool="default",
+            team_owner="blue",
+            teams=["blue"],
+            platform="python",
+            routers=[AppRouter("tsubame")],
+        )  # fmt: skip
+    )
     return create_app(SETTINGS, deps)
 
 

@@ -48,5 +48,13 @@ def build(deps: Deps) -> Flask:
     return create_app(SETTINGS, deps)
 
 
-def call(app: Flask, method: str, path: str, identity: Identity | None, **kw: Any) -> Any:
-    return app.test_client().open(path, method=method, headers=headers(identity), **kw)
+def call(
+    app: Flask,
+    method: str,
+    path: str,
+    identity: Identity | None,
+    headers_extra: dict[str, str] | None = None,
+    **kw: Any,
+) -> Any:
+    sent = {**headers(identity), **(headers_extra or {})}
+    return app.test_client().open(path, method=method, headers=sent, **kw)
