@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from shared.client import InternalClient
+from services.apps.domain.errors import QuotaExceeded
+from shared.client import InternalClient, RemoteError
 
 
 class HttpAuth:
@@ -32,7 +33,12 @@ class HttpAuth:
         self._client.delete("/internal/app-tokens/{}", app, absent=None)
 
     def reserve_app(self, user: str, team: str) -> None:
-        self._client.post("/internal/quota/apps/reserve", json={"user": user, "team": team})
+        try:
+            self._client.post("/internal/quota/apps/reserve", json={"user": user, "team": team})
+        except RemoteError as exc:
+            if exc.status == 409:  # docs/runtime.md: the quota refusal travels as 409
+                raise QuotaExceeded() from None
+            raise
 
     def release_app(self, user: str, team: str) -> None:
         self._client.post("/internal/quota/apps/release", json={"user": user, "team": team})

@@ -38,16 +38,17 @@ def _page(app: str, lines: list[LogLine]) -> str:
     return dumps([entry(app, x) for x in lines]) + "\n"
 
 
-def _following(app: str, feed: Iterator[list[LogLine] | None]) -> Iterator[str]:
+def _following(app: str, feed: Iterator[list[LogLine] | None]) -> Iterator[bytes]:
+    # Bytes: gunicorn writes passthrough items as they are.
     try:
         for got in feed:
             if got is None:
                 return
             if not got:
-                yield "\n"  # keep-alive: JSON decoders skip it; a gone client shows
+                yield b"\n"  # keep-alive: JSON decoders skip it; a gone client shows
                 continue
             for line in got:
-                yield _page(app, [line])
+                yield _page(app, [line]).encode()
     finally:
         close = getattr(feed, "close", None)
         if close is not None:

@@ -41,6 +41,10 @@ class InvalidAppName(Invalid):
     )
 
 
+class QuotaExceeded(Forbidden):
+    message = "Quota exceeded"
+
+
 class CnameExists(Conflict):
     # tsuru 1.11 answers 500; the name is taken, so 409 (docs/compatibility.md).
     message = "cname already exists!"

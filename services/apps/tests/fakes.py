@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.apps.domain.errors import QuotaExceeded
 from services.apps.operations.deps import AppUnits, Config, Deps, Placement, Reply
 from services.apps.storage.memory import memory_stores
-from shared.errors import Forbidden, Invalid
+from shared.errors import Invalid
 from shared.testing.bus import RecordingPublisher
 from shared.testing.events import FakeRecorder
 
@@ -120,7 +121,7 @@ class FakeAuth:
         with self.lock:
             limit = self.user_limits.get(user, -1)
             if limit > -1 and self.inuse.get(user, 0) >= limit:
-                raise Forbidden("Quota exceeded")
+                raise QuotaExceeded()
             self.inuse[user] = self.inuse.get(user, 0) + 1
 
     def release_app(self, user: str, team: str) -> None:

@@ -6,8 +6,9 @@ from flask import Response
 
 from services.auth.api.deps import deps
 from services.auth.api.schemas import AppQuotaInput, AppTokenInput
+from services.auth.domain import errors
 from services.auth.operations import apps
-from shared.errors import Invalid
+from shared.errors import Conflict, Invalid
 from shared.http import JSON, Blueprint, internal, json_body, json_response
 
 bp = Blueprint("apps_internal", __name__)
@@ -46,10 +47,15 @@ def revoke(app: str) -> Response:
 @bp.route("/internal/quota/apps/reserve", methods=["POST"])
 @bp.input(AppQuotaInput, JSON)
 @bp.output(200, DONE, description="One app more counted for the user and the team")
-@bp.errors({400: "Malformed body", 403: "Quota exceeded"})
+@bp.errors({400: "Malformed body", 409: "Quota exceeded"})
 @internal
 def reserve() -> Response:
-    apps.reserve_app(deps(), _field("user"), _field("team"))
+    try:
+        apps.reserve_app(deps(), _field("user"), _field("team"))
+    except errors.QuotaExceeded as exc:
+        # A 403 between services reads as "our identity was refused" (shared.client):
+        # the refusal travels as 409 and the apps context answers its client 403.
+        raise Conflict(exc.message) from None
     return json_response({})
 
 

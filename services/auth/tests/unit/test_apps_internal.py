@@ -69,12 +69,12 @@ def test_quota_reserve_counts_user_and_team_and_refuses_at_the_limit(client, dep
     ok = client.post("/internal/quota/apps/reserve", json=body, headers=internal())
     assert ok.status_code == 200
     refused = client.post("/internal/quota/apps/reserve", json=body, headers=internal())
-    assert (refused.status_code, refused.text) == (403, "Quota exceeded\n")
+    assert (refused.status_code, refused.text) == (409, "Quota exceeded\n")
     assert deps.stores.teams.get("blue").quota.inuse == 1
     deps.stores.users.set_quota_limit("alice@example.com", 5)
     deps.stores.teams.set_quota_limit("blue", 1)
     refused = client.post("/internal/quota/apps/reserve", json=body, headers=internal())
-    assert refused.status_code == 403
+    assert refused.status_code == 409
     # The team refused: the user's reservation was given back.
     assert deps.stores.users.get("alice@example.com").quota.inuse == 1
     client.post("/internal/quota/apps/release", json=body, headers=internal())
