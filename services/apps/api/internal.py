@@ -7,8 +7,10 @@ from flask import Response
 from services.apps.api import responses as out
 from services.apps.api.apps import flag
 from services.apps.api.deps import deps
+from services.apps.api.presenters import mini_app_json
 from services.apps.api.schemas import ServiceEnvsInput, ServiceEnvsQuery
 from services.apps.operations import certificates, internal
+from services.apps.operations.listing import Listed
 from shared.errors import Invalid
 from shared.http import (
     JSON,
@@ -18,6 +20,7 @@ from shared.http import (
     input_value,
     json_body,
     json_response,
+    list_of,
     stream,
 )
 from shared.http import internal as internal_only
@@ -91,6 +94,15 @@ def unset_service_envs(app: str) -> Response:
 @internal_only
 def team_usage(team: str) -> Response:
     return json_response({"apps": internal.team_apps(deps(), team)})
+
+
+@bp.route("/internal/teams/<team>/apps", methods=["GET"])
+@bp.output(200, list_of(out.MiniApp))
+@internal_only
+def team_owned_apps(team: str) -> Response:
+    domain = deps().config.apps_domain
+    found = internal.owned_apps(deps(), team)
+    return json_response([mini_app_json(Listed(a), domain, extended=True) for a in found])
 
 
 @bp.route("/internal/pools/<pool>/usage", methods=["GET"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.apps.domain import rules
-from services.apps.domain.models import App, ServiceEnv
+from services.apps.domain.models import App, AppQuery, ServiceEnv
 from services.apps.operations import commands
 from services.apps.operations.deps import Deps
 from services.apps.operations.info import app_units
@@ -72,6 +72,12 @@ def unset_service_envs(
         return
     write(f"---- Unsetting {len(gone)} environment variables ----\n")
     _restart(deps, name, restart, write)
+
+
+def owned_apps(deps: Deps, team: str) -> list[App]:
+    """Apps the team owns and may access (auth's team info)."""
+    q = AppQuery(team_owner=team)
+    return [a for page in deps.stores.apps.query(q) for a in page if team in a.teams]
 
 
 def team_apps(deps: Deps, team: str) -> list[str]:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.client import InternalClient
 
 USAGE = "/internal/teams/{}/usage"
@@ -30,6 +32,12 @@ class HttpTeamUsage:
     def service_instances(self, team: str) -> list[str]:
         return self._ask(self._catalog, team, "service_instances")
 
+    def owned_apps(self, team: str) -> list[dict[str, Any]]:
+        if not self._apps.configured:
+            return []
+        answer = self._apps.get("/internal/teams/{}/apps", team, absent=[]) or []
+        return [a for a in answer if isinstance(a, dict)]
+
 
 class NoTeamUsage:
     """For tests and a lone auth service: nothing references any team."""
@@ -47,3 +55,6 @@ class NoTeamUsage:
 
     def service_instances(self, team: str) -> list[str]:
         return self._instances.get(team, [])
+
+    def owned_apps(self, team: str) -> list[dict[str, Any]]:
+        return [{"name": n, "teamowner": team} for n in self._apps.get(team, [])]

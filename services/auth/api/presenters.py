@@ -63,13 +63,13 @@ def team_json(view: TeamView) -> dict[str, Any]:
 
 
 def team_info_json(info: TeamInfo) -> dict[str, Any]:
-    # Pools and apps belong to contexts that answer for themselves: none known here.
+    # Pools belong to the provisioner, which answers for itself: none known here.
     return {
         "name": info.team.name,
         "tags": info.team.tags or None,
         "users": [user_json(u) for u in info.users],
         "pools": None,
-        "apps": [],
+        "apps": list(info.apps),
     }
 
 

@@ -57,7 +57,7 @@ class TeamInfo(Schema):
     tags = fields.List(fields.String(), required=True, allow_none=True)
     users = fields.List(fields.Nested(User), required=True)
     pools = fields.List(fields.String(), required=True, allow_none=True)
-    apps = fields.List(fields.String(), required=True)
+    apps = fields.List(fields.Dict(), required=True)  # the apps context's app objects
 
 
 class TokenRole(Schema):

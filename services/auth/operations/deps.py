@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.auth.storage.ports import Stores
 from shared.bus import Publisher
@@ -26,6 +26,8 @@ class TeamUsage(Protocol):
 
     def apps(self, team: str) -> list[str]: ...
     def service_instances(self, team: str) -> list[str]: ...
+    # Team info's ``apps``: the apps the team owns and may access, as apps shows them.
+    def owned_apps(self, team: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.auth.domain import errors, rules
@@ -29,6 +29,7 @@ class TeamView:
 class TeamInfo:
     team: Team
     users: list[UserView]
+    apps: list[dict[str, Any]] = field(default_factory=list)  # as the apps context shows them
 
 
 def _existing(deps: Deps, name: str) -> Team:
@@ -95,7 +96,7 @@ def team_info(deps: Deps, identity: Identity, name: str) -> TeamInfo:
             groups = deps.stores.groups.roles_of(user.groups)
             shown = visible_roles(identity.grants, user_roles(user, roles, groups), True)
             users.append(UserView(user, shown))
-    return TeamInfo(team, users)
+    return TeamInfo(team, users, deps.team_usage.owned_apps(name))
 
 
 def update_team(

@@ -127,3 +127,10 @@ def test_internal_usage_routes(client, deps):
     assert call(client, "GET", "/internal/platforms/go/usage", internal_identity("p")).get_json() == {
         "apps": []}  # fmt: skip
     assert call(client, "GET", "/internal/teams/blue/usage", admin()).status_code == 401
+
+
+def test_team_owned_apps_for_auths_team_info(client, deps):
+    deps.stores.apps.add(App("guest", pool="default", team_owner="red", teams=["red", "blue"]))
+    r = call(client, "GET", "/internal/teams/blue/apps", internal_identity("auth"))
+    assert [a["name"] for a in r.get_json()] == ["shop", "blog"]
+    assert r.get_json()[0]["teamowner"] == "blue" and r.get_json()[0]["units"] == []

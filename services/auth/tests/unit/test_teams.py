@@ -190,3 +190,10 @@ class TestTeamQuota:
         assert (resp.status_code, resp.data) == (404, b"team not found\n")
         other = login("bob@example.com", ("team", ["team"], "red"))
         assert client.get("/teams/blue/quota", headers=other).status_code == 403
+
+    def test_info_lists_the_apps_the_team_owns(self, client, deps, login, team_usage):
+        deps.stores.teams.add(Team("blue"))
+        team_usage._apps["blue"] = ["a1"]
+        headers = login("alice@example.com", ("global", ["*"], ""))
+        body = client.get("/teams/blue", headers=headers).get_json()
+        assert body["apps"] == [{"name": "a1", "teamowner": "blue"}]
