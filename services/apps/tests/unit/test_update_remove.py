@@ -11,6 +11,7 @@ from services.apps.domain.models import App, AppRouter, EnvVar, LogLine, Plan
 from services.apps.tests.fakes import fake_deps
 from services.apps.tests.unit.conftest import admin, build, call, user
 from shared.bus import keys
+from shared.events import Allowed, EventSpec, Owner, Target
 
 
 @pytest.fixture
@@ -162,3 +163,28 @@ def test_swapped_app_cannot_be_removed(client, deps):
         'application is swapped with "blog", cannot remove it\n',
     )
     assert deps.stores.apps.exists("shop")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("PUT", "/apps/shop", {"description": "x"}),
+        ("POST", "/apps/shop/env", {"Envs.0.Name": "B", "Envs.0.Value": "1"}),
+        ("PUT", "/apps/shop/quota", {"limit": "2"}),
+        ("POST", "/apps/shop/cname", {"cname": "new.shop.com"}),
+        ("DELETE", "/apps/shop", None),
+        ("POST", "/swap", {"app1": "blog", "app2": "shop", "force": "true"}),
+    ],
+)
+def test_a_running_operation_on_the_app_makes_others_409(client, deps, method, path, form):
+    deps.stores.apps.add(App("blog", pool="default", team_owner="blue", teams=["blue"],
+                             platform="python", routers=[AppRouter("tsubame")]))  # fmt: skip
+    running = deps.recorder.start(EventSpec(
+        target=Target("app", "shop"), kind="app.deploy", owner=Owner("user", "bob@example.com"),
+        allowed=Allowed("app.read.events"),
+    ))  # fmt: skip
+    r = call(client, method, path, admin(), data=form)
+    assert r.status_code == 409
+    assert r.text.startswith('event locked: app(shop) running "app.deploy" start by user bob@')
+    running.done()
+    assert call(client, method, path, admin(), data=form).status_code == 200
