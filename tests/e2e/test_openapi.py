@@ -45,10 +45,13 @@ def test_document_covers_every_seed_entry_without_a_token(stack: Stack) -> None:
         "application/json",
     }
     assert operation(doc, "GET", "/events/{uuid}")["x-tsubame-service"] == "events"
-    # not built: the seed's statuses and the 501 it answers
     app_create = operation(doc, "POST", "/apps")
-    assert app_create["x-tsubame-built"] is False
-    assert "501" in app_create["responses"]
+    assert app_create["x-tsubame-built"] is True
+    assert app_create["x-tsubame-permission"] == "app.create"
+    # not built: the seed's statuses and the 501 it answers
+    node_list = operation(doc, "GET", "/node")
+    assert node_list["x-tsubame-built"] is False
+    assert "501" in node_list["responses"]
     # the versioned spelling serves the same document
     assert requests.get(f"{stack.url}/1.0/openapi.json", timeout=30).json() == doc
 
