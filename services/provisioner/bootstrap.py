@@ -21,6 +21,7 @@ from services.provisioner.adapters.healthcheck import HttpHealthChecker
 from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
 from services.provisioner.adapters.usage import ProcessUsage
+from services.provisioner.adapters.volumes import LocalVolumes
 from services.provisioner.api import internal, plans, platforms, pools, routers, runtime
 from services.provisioner.operations.deps import Config, Deps
 from services.provisioner.operations.runtime.deps import RuntimeDeps
@@ -103,6 +104,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         host=LocalHost(),
         config=provisioner_settings.runtime_config(settings),
         catalogue=deps.stores,
+        volume_dirs=LocalVolumes(provisioner_settings.volumes_dir(settings)),
     )
 
     def close() -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from services.provisioner.backends.base import ExecRequest, Limits, Mount
+from services.provisioner.backends.base import ExecRequest, Limits
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.routes import Route, route_for
 from services.provisioner.domain.runtime import AppRuntime, VersionRelease
@@ -26,6 +26,7 @@ from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.progress import Progress
 from services.provisioner.operations.runtime.unitcmds import _version
+from services.provisioner.operations.runtime.volumes import mounts_of
 
 RUN_SOURCE = "app-run"
 
@@ -59,7 +60,7 @@ def run(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -
             release=release.release(rt.app),
             unit=unit,
             limits=Limits(plan.memory, plan.swap, plan.cpumilli, plan.cpushare),
-            mounts=tuple(Mount(s, m, r) for s, m, r in deps.volumes(rt.app)),
+            mounts=mounts_of(deps, rt.app),
         )
         code = deps.backend.exec(request, p.write, p.cancel)
         if code != 0:
