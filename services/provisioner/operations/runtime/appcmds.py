@@ -25,7 +25,7 @@ from services.provisioner.operations.runtime import state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.progress import Progress
-from services.provisioner.operations.runtime.unitcmds import _version
+from services.provisioner.operations.runtime.unitcmds import version_arg
 from services.provisioner.operations.runtime.volumes import mounts_of
 
 RUN_SOURCE = "app-run"
@@ -90,7 +90,7 @@ def remove_app(deps: RuntimeDeps, app: str) -> None:
 
 
 def version_remove(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
-    version = _version(raw)
+    version = version_arg(raw)
     rt = state.ensure(deps, spec)
     if not version or version not in rt.releases:
         raise InvalidVersion(raw.get("version"))
@@ -145,7 +145,7 @@ def routes_rebuild(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: 
 
 def routable(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
     """``POST /apps/{app}/routable``: a version gets (or stops getting) traffic."""
-    version = _version(raw)
+    version = version_arg(raw)
     rt = state.deployed(deps, spec)
     if version not in rt.active_versions():
         raise InvalidVersion(raw.get("version"))
