@@ -20,11 +20,13 @@ from services.provisioner.adapters.archives import HttpArchiveSource
 from services.provisioner.adapters.healthcheck import HttpHealthChecker
 from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
+from services.provisioner.adapters.shells import ProcessShells
 from services.provisioner.adapters.usage import ProcessUsage
 from services.provisioner.adapters.volumes import LocalVolumes
-from services.provisioner.api import internal, plans, platforms, pools, routers, runtime
+from services.provisioner.api import internal, plans, platforms, pools, routers, runtime, shell
 from services.provisioner.operations.deps import Config, Deps
 from services.provisioner.operations.runtime.deps import RuntimeDeps
+from services.provisioner.operations.runtime.volumes import mounts_for
 from services.provisioner.operations.seed import seed_catalogue
 from services.provisioner.storage.mongo import INDEXES, mongo_stores
 from services.provisioner.storage.mongo.runtime import RUNTIME_INDEXES, mongo_runtime_stores
@@ -36,7 +38,7 @@ from shared.http import make_app
 from shared.settings import Settings
 from shared.wiring import Wired
 
-BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime.bp)
+BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime.bp, shell.bp)
 
 
 def config_from(settings: Settings) -> Config:
@@ -67,6 +69,11 @@ def connect(settings: Settings) -> Wired[Deps]:
         restarter=HttpRestarter(apps),
         runtime=mongo_runtime_stores(db),
         config=config_from(settings),
+    )
+    volumes = LocalVolumes(provisioner_settings.volumes_dir(settings))
+    deps.shells = ProcessShells(
+        {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra},
+        mounts=lambda app: mounts_for(deps.stores, volumes, app),
     )
 
     def startup() -> None:

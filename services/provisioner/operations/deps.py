@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from services.provisioner.operations.runtime.shells import ShellOpener
 from services.provisioner.storage.ports import Stores
 from services.provisioner.storage.runtime_ports import RuntimeStores
 from shared.bus import Publisher
@@ -109,3 +110,5 @@ class Deps:
     runtime: RuntimeStores  # the runtime's stores (storage/runtime_ports.py)
     config: Config = field(default_factory=Config)
     clock: Callable[[], datetime] = utcnow
+    # Interactive shells beside units (``tsuru app-shell``); None: not on this instance.
+    shells: ShellOpener | None = None
