@@ -14,6 +14,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import docker
@@ -37,8 +38,8 @@ from services.provisioner.backends.base import (
 )
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.build import Builder
-from services.provisioner.backends.docker.config import APP_DIR, APP_UID, DockerConfig
-from services.provisioner.backends.docker.execute import Timeout, run_in
+from services.provisioner.backends.docker.config import DockerConfig
+from services.provisioner.backends.docker.execute import run_beside, run_isolated
 from services.provisioner.backends.docker.logs import LogFollower
 from services.provisioner.backends.docker.nodes import NodeClients, Nodes, publish_host
 from services.provisioner.backends.docker.store import UnitStore
@@ -177,14 +178,14 @@ class DockerBackend:
         self.clients.ensure_image(node, spec.release.image, self.config.build_timeout)
         ensure_volumes(client, spec, self.config.namespace)
         try:
-            image_path = _image_path(client, spec.release.image)
+            image_path = self.clients.image_path(node, spec.release.image)
             args = ct.create_args(
                 spec,
                 namespace=self.config.namespace,
                 bind_ip=bind_ip,
                 host_port=port,
                 pids_limit=self.config.pids_limit,
-                path=_unit_path(spec, image_path),
+                path=ct.unit_path(spec, image_path),
                 volumes=volumes,
             )
             try:
@@ -219,7 +220,7 @@ class DockerBackend:
         if state is None:
             raise BackendError(f"unit {spec.id} vanished right after its start")
         if state.status == ERROR:  # exited at once: a crash, restarted by the watcher
-            return _with(state, status=STARTING)
+            return replace(state, status=STARTING)
         return state
 
     def _observe(self, tracked: Tracked) -> UnitState | None:
@@ -279,69 +280,12 @@ class DockerBackend:
             if tracked is None or tracked.app != req.app:
                 raise BackendError(f"unit {req.unit!r} not found")
             client = self.clients.client(tracked.node, req.timeout + self.config.api_timeout)
-            try:
-                return run_in(
-                    client,
-                    tracked.container,
-                    req.command,
-                    env=_exec_env(req),
-                    workdir=APP_DIR,
-                    user=f"{APP_UID}:{APP_UID}",
-                    output=output,
-                    cancel=cancel,
-                    timeout=req.timeout,
-                )
-            except Timeout as exc:
-                raise BackendError(str(exc)) from exc
-        return self._isolated(req, output, cancel)
-
-    def _isolated(self, req: ExecRequest, output: Output, cancel: threading.Event | None) -> int:
+            return run_beside(client, tracked.container, req, output, cancel)
         node = self.clients.pick(req.node)
-        client = self.clients.client(node, req.timeout + self.config.api_timeout)
         self.clients.ensure_image(node, req.release.image, self.config.build_timeout)
-        spec = UnitSpec(
-            id="",
-            app=req.app,
-            process="",
-            version=req.release.version,
-            release=req.release,
-            command="",
-            env=req.env,
-            limits=req.limits,
-            mounts=req.mounts,
-        )
-        volumes = mount_args(req.mounts, local_node=publish_host(node)[0] == "127.0.0.1")
-        ensure_volumes(client, spec, self.config.namespace)
-        try:
-            container = client.containers.create(
-                req.release.image,
-                ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
-                working_dir=APP_DIR,
-                labels=ct.labels(self.config.namespace, "exec", **{ct.APP: req.app}),
-                volumes=volumes,
-                **ct.security_args(self.config.pids_limit),
-                **ct.limit_args(req.limits),
-            )
-            container.start()
-        except _API_ERRORS as exc:
-            raise BackendError(f"could not start the command's unit: {_reason(exc)}") from exc
-        try:
-            return run_in(
-                client,
-                container.id,
-                req.command,
-                env=_exec_env(req),
-                workdir=APP_DIR,
-                user=f"{APP_UID}:{APP_UID}",
-                output=output,
-                cancel=cancel,
-                timeout=req.timeout,
-            )
-        except Timeout as exc:
-            raise BackendError(str(exc)) from exc
-        finally:
-            with contextlib.suppress(*_API_ERRORS):
-                container.remove(force=True)
+        client = self.clients.client(node, req.timeout + self.config.api_timeout)
+        local = publish_host(node)[0] == "127.0.0.1"
+        return run_isolated(client, req, self.config, output, cancel, local_node=local)
 
     def remove_release(self, app: str, version: int) -> None:
         users = [s.id for s in self.units(app) if s.version == version]
@@ -400,38 +344,6 @@ def _port_of(state: UnitState | None) -> int | None:
         return int(state.address.rpartition(":")[2])
     except ValueError:
         return None
-
-
-def _with(state: UnitState, **changes: Any) -> UnitState:
-    from dataclasses import replace
-
-    return replace(state, **changes)
-
-
-def _image_path(client: docker.DockerClient, image: str) -> str:
-    try:
-        env = client.api.inspect_image(image).get("Config", {}).get("Env") or []
-    except _API_ERRORS:
-        return ""
-    for item in env:
-        if str(item).startswith("PATH="):
-            return str(item)[5:]
-    return ""
-
-
-def _unit_path(spec: UnitSpec, image_path: str) -> str:
-    """The app's PATH, after the release's own tools (a virtualenv) when there are some."""
-    given = spec.env.get("PATH", "")
-    if not given:
-        return ""  # the image's own PATH applies
-    tools = [p for p in image_path.split(":") if p.startswith("/home/application/")]
-    return ":".join([*tools, given])
-
-
-def _exec_env(req: ExecRequest) -> dict[str, str]:
-    env = dict(req.env)
-    env.setdefault("HOME", "/home/application")
-    return env
 
 
 __all__ = ["Canceled", "DockerBackend"]

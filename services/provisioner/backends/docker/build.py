@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import tempfile
 import threading
@@ -55,9 +56,16 @@ def go_quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+# An image reference as it may follow FROM (nothing that could start another line).
+_IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$")
+
+
 def platform_image(req: BuildRequest) -> str:
     # tsuru names a platform's image tsuru/<platform>:latest until one is built.
-    return req.platform_image or f"tsuru/{req.platform}:latest"
+    image = req.platform_image or f"tsuru/{req.platform}:latest"
+    if not _IMAGE_REF.match(image) or ".." in image or "//" in image:
+        raise BuildError(f"invalid platform image {image!r}")
+    return image
 
 
 def dockerfile(base: str) -> str:
@@ -95,6 +103,7 @@ class Builder:
 
     def build(self, req: BuildRequest, output: Output, cancel: threading.Event | None) -> Release:
         check_env(req.env)
+        base = platform_image(req)
         node = self.nodes.pick(req.node)
         with tempfile.TemporaryDirectory(prefix="tsubame-build-") as scratch:
             app_dir = Path(scratch) / "app"
@@ -126,7 +135,6 @@ class Builder:
                 steps.append(
                     (f"---- Running build hooks ----\n ---> Running {go_quote(command)}\n", command)
                 )
-            base = platform_image(req)
             self._ensure_base(node, base)
             context = _context(app_dir, base, Path(scratch))
             final = self.config.image_name(req.app, req.version)

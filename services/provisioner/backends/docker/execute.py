@@ -18,7 +18,16 @@ import docker
 import docker.errors
 import requests
 
-from services.provisioner.backends.base import BackendError, Canceled, Output
+from services.provisioner.backends.base import (
+    BackendError,
+    Canceled,
+    ExecRequest,
+    Output,
+    UnitSpec,
+)
+from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, DockerConfig
+from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 
 _WRAPPER = 'echo $$ > "$1"; exec /bin/sh -c "$0"'
 # dash wants "kill -KILL -PGID", busybox also takes "kill -s KILL -- -PGID".
@@ -87,6 +96,87 @@ def run_in(
     except (docker.errors.DockerException, requests.RequestException) as exc:
         raise BackendError(f"could not read the command's status: {_reason(exc)}") from exc
     return int(code) if code is not None else -1
+
+
+def _exec_env(req: ExecRequest) -> dict[str, str]:
+    env = dict(req.env)
+    env.setdefault("HOME", HOME)
+    return env
+
+
+def run_beside(
+    client: docker.DockerClient,
+    container: str,
+    req: ExecRequest,
+    output: Output,
+    cancel: threading.Event | None,
+) -> int:
+    """``tsuru app-run`` in a unit's container, as the app user in the app directory."""
+    try:
+        return run_in(
+            client,
+            container,
+            req.command,
+            env=_exec_env(req),
+            workdir=APP_DIR,
+            user=f"{APP_UID}:{APP_UID}",
+            output=output,
+            cancel=cancel,
+            timeout=req.timeout,
+        )
+    except Timeout as exc:
+        raise BackendError(str(exc)) from exc
+
+
+def run_isolated(
+    client: docker.DockerClient,
+    req: ExecRequest,
+    config: DockerConfig,
+    output: Output,
+    cancel: threading.Event | None,
+    *,
+    local_node: bool,
+) -> int:
+    """``tsuru app-run --isolated``: a fresh container of the release (limits, volumes),
+    removed afterwards whatever happens."""
+    volumes = mount_args(req.mounts, local_node=local_node)
+    ensure_volumes(client, _as_unit(req), config.namespace)
+    try:
+        container = client.containers.create(
+            req.release.image,
+            ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
+            working_dir=APP_DIR,
+            labels=ct.labels(config.namespace, "exec", **{ct.APP: req.app}),
+            volumes=volumes,
+            **ct.security_args(config.pids_limit),
+            **ct.limit_args(req.limits),
+        )
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise BackendError(f"could not create the command's container: {_reason(exc)}") from exc
+    try:
+        container.start()
+        return run_beside(client, container.id, req, output, cancel)
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise BackendError(f"could not start the command's container: {_reason(exc)}") from exc
+    finally:
+        try:
+            container.remove(force=True)
+        except (docker.errors.DockerException, requests.RequestException):
+            pass  # the engine went away: its leftovers carry the exec label
+
+
+def _as_unit(req: ExecRequest) -> UnitSpec:
+    return UnitSpec(
+        id="",
+        app=req.app,
+        process="",
+        version=req.release.version,
+        release=req.release,
+        command="",
+        env=req.env,
+        limits=req.limits,
+        mounts=req.mounts,
+    )
 
 
 def _chunks(stream: Any) -> Iterator[bytes]:

@@ -126,6 +126,17 @@ class NodeClients:
         except docker.errors.ImageNotFound:
             return False
 
+    def image_path(self, address: str, image: str) -> str:
+        """The PATH an image sets ("" when none or unknown)."""
+        try:
+            config = self.client(address).api.inspect_image(image).get("Config") or {}
+        except (docker.errors.DockerException, requests.RequestException):
+            return ""
+        for item in config.get("Env") or ():
+            if str(item).startswith("PATH="):
+                return str(item)[len("PATH=") :]
+        return ""
+
     def ensure_image(self, address: str, image: str, timeout: float) -> None:
         """Copy ``image`` to the node from a node that has it (no registry here)."""
         with self._lock:
