@@ -19,7 +19,6 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests
 
 from services.provisioner.backends.base import (
     ERROR,
@@ -39,6 +38,7 @@ from services.provisioner.backends.base import (
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.build import Builder
 from services.provisioner.backends.docker.config import DockerConfig
+from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import run_beside, run_isolated
 from services.provisioner.backends.docker.logs import LogFollower
 from services.provisioner.backends.docker.nodes import NodeClients, Nodes, publish_host
@@ -46,12 +46,6 @@ from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 from services.provisioner.backends.process.unitenv import check_env
-
-_API_ERRORS = (docker.errors.DockerException, requests.RequestException)
-
-
-def _reason(exc: BaseException) -> str:
-    return str(getattr(exc, "explanation", None) or exc)
 
 
 class DockerBackend:
@@ -160,18 +154,34 @@ class DockerBackend:
         self._sync_watchers()
         with self._claimed(spec.id) as tracked:
             restarts, port = 0, None
+            owner: list[int | None] = [None]  # the owner lock until the supervisor has it
             if tracked is not None:
                 current = self._observe(tracked)
                 if current is not None and current.status not in (STOPPED, ERROR):
                     return current
-                # Stopped (or crashed): started again from this spec, same port if free.
+                # Stopped (or crashed): started again from this spec, same port if free,
+                # by the same owner (its lock is kept across the new container).
                 restarts = tracked.restarts
                 port = _port_of(current) or tracked.port
-                self._remove_container(tracked, timeout=5.0, removed=False)
-            node = self.clients.pick(spec.node or (tracked.node if tracked else ""))
-            return self._create(spec, node, restarts, port)
+                owner[0] = self.supervisor.detach_owner(spec.id)
+            try:
+                if tracked is not None:
+                    self._remove_container(tracked, timeout=5.0, removed=False)
+                if owner[0] is None:
+                    # Taken before the container exists: no other instance's watcher can
+                    # adopt it first, so the starter forwards the unit's first line.
+                    owner[0] = self.supervisor.store.acquire(spec.id)
+                node = self.clients.pick(spec.node or (tracked.node if tracked else ""))
+                return self._create(spec, node, restarts, port, owner)
+            finally:
+                if owner[0] is not None:
+                    self.supervisor.store.release(owner[0])
 
-    def _create(self, spec: UnitSpec, node: str, restarts: int, port: int | None) -> UnitState:
+    def _create(
+        self, spec: UnitSpec, node: str, restarts: int, port: int | None, owner: list[int | None]
+    ) -> UnitState:
+        """Create and start the unit's container. ``owner[0]`` (the owner lock) goes to
+        the supervisor once the container exists; until then it stays the caller's."""
         client = self.clients.client(node)
         bind_ip, _ = publish_host(node)
         volumes = mount_args(spec.mounts, local_node=bind_ip == "127.0.0.1")
@@ -195,8 +205,8 @@ class DockerBackend:
                     raise
                 args["ports"] = {ct.PORT_KEY: (bind_ip, None)}  # the old port is taken
                 container = client.containers.create(**args)
-        except _API_ERRORS as exc:
-            raise BackendError(f"could not create unit {spec.id}: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BackendError(f"could not create unit {spec.id}: {reason(exc)}") from exc
         tracked = Tracked(
             unit=spec.id,
             node=node,
@@ -207,15 +217,15 @@ class DockerBackend:
             restarts=restarts,
             started_at=time.monotonic(),
         )
-        # Owned from the start (unless another instance holds it): its first line is ours.
-        self.supervisor.own(tracked, self.supervisor.store.acquire(spec.id))
+        owner_fd, owner[0] = owner[0], None
+        self.supervisor.own(tracked, owner_fd)
         try:
             container.start()
-        except _API_ERRORS as exc:
-            with contextlib.suppress(*_API_ERRORS):
+        except API_ERRORS as exc:
+            with contextlib.suppress(*API_ERRORS):
                 container.remove(force=True)
             self.supervisor.forget(spec.id, removed=True)
-            raise BackendError(f"could not start unit {spec.id}: {_reason(exc)}") from exc
+            raise BackendError(f"could not start unit {spec.id}: {reason(exc)}") from exc
         state = self._observe(tracked)
         if state is None:
             raise BackendError(f"unit {spec.id} vanished right after its start")
@@ -242,8 +252,8 @@ class DockerBackend:
                 client.api.stop(tracked.container, timeout=int(max(timeout, 0)))
             except docker.errors.NotFound:
                 self.supervisor.forget(unit_id, removed=True)
-            except _API_ERRORS as exc:
-                raise BackendError(f"could not stop unit {unit_id}: {_reason(exc)}") from exc
+            except API_ERRORS as exc:
+                raise BackendError(f"could not stop unit {unit_id}: {reason(exc)}") from exc
             finally:
                 with self.supervisor.lock:
                     tracked.ready = False
@@ -261,8 +271,8 @@ class DockerBackend:
                 client.api.stop(tracked.container, timeout=int(max(timeout, 0)))
             with contextlib.suppress(docker.errors.NotFound):
                 client.api.remove_container(tracked.container, force=True)
-        except _API_ERRORS as exc:
-            raise BackendError(f"could not remove unit {tracked.unit}: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BackendError(f"could not remove unit {tracked.unit}: {reason(exc)}") from exc
         self.supervisor.forget(tracked.unit, removed=removed)
 
     def units(self, app: str | None = None) -> list[UnitState]:
@@ -295,7 +305,7 @@ class DockerBackend:
             )
         image = self.config.image_name(app, version)
         for node in self.clients.addresses():
-            with contextlib.suppress(*_API_ERRORS):
+            with contextlib.suppress(*API_ERRORS):
                 self.clients.client(node).api.remove_image(image)
 
     def remove_app(self, app: str) -> None:
@@ -320,8 +330,8 @@ class DockerBackend:
                         continue
                     with contextlib.suppress(docker.errors.NotFound):
                         client.api.remove_image(image["Id"], force=True)
-            except _API_ERRORS as exc:
-                errors.append(f"{node}: {_reason(exc)}")
+            except API_ERRORS as exc:
+                errors.append(f"{node}: {reason(exc)}")
         if errors:
             raise BackendError(f"could not remove everything of app {app}: {'; '.join(errors)}")
 

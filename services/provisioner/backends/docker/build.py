@@ -24,10 +24,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
-import docker.errors
-import requests
-
 from services.provisioner.backends.archive import unpack
 from services.provisioner.backends.base import (
     BackendError,
@@ -39,6 +35,7 @@ from services.provisioner.backends.base import (
 )
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, DockerConfig
+from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import Timeout, run_in
 from services.provisioner.backends.docker.nodes import NodeClients
 from services.provisioner.backends.manifest import read_manifest
@@ -197,8 +194,8 @@ class Builder:
                     aux = item.get("aux")
                     if isinstance(aux, dict) and aux.get("ID"):
                         image_id = str(aux["ID"])
-            except (docker.errors.DockerException, requests.RequestException) as exc:
-                raise BuildError(f"image build failed: {_reason(exc)}") from exc
+            except API_ERRORS as exc:
+                raise BuildError(f"image build failed: {reason(exc)}") from exc
         if not image_id:
             raise BuildError("image build failed: the engine named no image")
         return image_id
@@ -207,8 +204,8 @@ class Builder:
         repository, tag = final.rsplit(":", 1)
         try:
             self.nodes.client(node).api.tag(image, repository, tag, force=True)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise BuildError(f"could not tag the image: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BuildError(f"could not tag the image: {reason(exc)}") from exc
 
     def _run_steps(
         self,
@@ -236,8 +233,8 @@ class Builder:
                 **ct.security_args(self.config.pids_limit),
             )
             builder.start()
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise BuildError(f"could not start the build container: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BuildError(f"could not start the build container: {reason(exc)}") from exc
         try:
             for banner, command in steps:
                 output(banner)
@@ -264,16 +261,16 @@ class Builder:
             if venv:
                 changes.append(f"ENV PATH={VENV}/bin:{BASE_PATH}")
             builder.commit(repository=repository, tag=tag, changes=changes)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise BuildError(f"could not save the built image: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BuildError(f"could not save the built image: {reason(exc)}") from exc
         finally:
             try:
                 builder.remove(force=True)
-            except (docker.errors.DockerException, requests.RequestException):
+            except API_ERRORS:
                 pass
             try:
                 client.api.remove_image(image)  # the pre-hooks image, now a parent layer
-            except (docker.errors.DockerException, requests.RequestException):
+            except API_ERRORS:
                 pass
 
 
@@ -287,8 +284,3 @@ def _items(answer: Any) -> Iterator[dict[str, Any]]:
     for item in answer:
         if isinstance(item, dict):
             yield item
-
-
-def _reason(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None)
-    return str(explanation or exc)

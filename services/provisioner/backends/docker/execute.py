@@ -16,7 +16,6 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests
 
 from services.provisioner.backends.base import (
     BackendError,
@@ -27,6 +26,7 @@ from services.provisioner.backends.base import (
 )
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, DockerConfig
+from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 
 _WRAPPER = 'echo $$ > "$1"; exec /bin/sh -c "$0"'
@@ -64,8 +64,8 @@ def run_in(
             user=user,
         )
         stream = client.api.exec_start(created["Id"], stream=True)
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise BackendError(f"could not run the command: {_reason(exc)}") from exc
+    except API_ERRORS as exc:
+        raise BackendError(f"could not run the command: {reason(exc)}") from exc
     deadline = time.monotonic() + timeout
     done = threading.Event()
     stopped: list[BaseException] = []
@@ -93,8 +93,8 @@ def run_in(
         raise stopped[0]
     try:
         code = client.api.exec_inspect(created["Id"]).get("ExitCode")
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise BackendError(f"could not read the command's status: {_reason(exc)}") from exc
+    except API_ERRORS as exc:
+        raise BackendError(f"could not read the command's status: {reason(exc)}") from exc
     return int(code) if code is not None else -1
 
 
@@ -151,17 +151,17 @@ def run_isolated(
             **ct.security_args(config.pids_limit),
             **ct.limit_args(req.limits),
         )
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise BackendError(f"could not create the command's container: {_reason(exc)}") from exc
+    except API_ERRORS as exc:
+        raise BackendError(f"could not create the command's container: {reason(exc)}") from exc
     try:
         container.start()
         return run_beside(client, container.id, req, output, cancel)
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise BackendError(f"could not start the command's container: {_reason(exc)}") from exc
+    except API_ERRORS as exc:
+        raise BackendError(f"could not start the command's container: {reason(exc)}") from exc
     finally:
         try:
             container.remove(force=True)
-        except (docker.errors.DockerException, requests.RequestException):
+        except API_ERRORS:
             pass  # the engine went away: its leftovers carry the exec label
 
 
@@ -182,7 +182,7 @@ def _as_unit(req: ExecRequest) -> UnitSpec:
 def _chunks(stream: Any) -> Iterator[bytes]:
     try:
         yield from stream
-    except (requests.RequestException, OSError):
+    except OSError:
         return
 
 
@@ -191,10 +191,5 @@ def _kill(client: docker.DockerClient, container: str, pid_file: str, user: str)
         client.api.exec_start(
             client.api.exec_create(container, ["/bin/sh", "-c", _KILLER, pid_file], user=user)["Id"]
         )
-    except (docker.errors.DockerException, requests.RequestException):
+    except API_ERRORS:
         pass  # the container itself may be gone: nothing left to kill
-
-
-def _reason(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None)
-    return str(explanation or exc)
