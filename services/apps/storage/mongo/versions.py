@@ -143,10 +143,12 @@ class MongoVersionStore:
         )
         return result.matched_count == 1
 
-    def mark_to_removal(self, app: str, version: int, when: datetime) -> bool:
+    def mark_to_removal(
+        self, app: str, version: int, when: datetime, marked: bool = True
+    ) -> bool:
         result = self.c.update_one(
             {"_id": version_id(app, version)},
-            {"$set": {"marked_to_removal": True, "updated_at": when}},
+            {"$set": {"marked_to_removal": marked, "updated_at": when}},
         )
         return result.matched_count == 1
 
