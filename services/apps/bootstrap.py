@@ -9,12 +9,25 @@ fakes). See docs/contracts.md "How a new context is written".
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 
+from services.apps.adapters.archives import ArchiveSpool
 from services.apps.adapters.auth import HttpAuth
 from services.apps.adapters.catalog import HttpCatalog
+from services.apps.adapters.event_log import StorageEventLog
 from services.apps.adapters.provisioner import HttpProvisioner
+from services.apps.api import (
+    archives,
+    autoscale,
+    deploy_list,
+    deploys,
+    nodes,
+    rollback,
+    shell,
+    units,
+)
 from services.apps.operations.deps import Config, Deps
 from services.apps.settings import AppsSettings
 from services.apps.storage.mongo import INDEXES, mongo_stores
@@ -25,7 +38,24 @@ from shared.events import EventRecorder, MongoEventStorage
 from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
-BLUEPRINTS: tuple[Blueprint, ...] = ()
+# The deploy family, unit operations and the shell (their modules install the
+# upload spooling and the websocket take-over when registered).
+DEPLOY_BLUEPRINTS: tuple[Blueprint, ...] = (
+    deploys.bp,
+    rollback.bp,
+    deploy_list.bp,
+    units.bp,
+    autoscale.bp,
+    nodes.bp,
+    shell.bp,
+    archives.bp,
+)
+BLUEPRINTS: tuple[Blueprint, ...] = DEPLOY_BLUEPRINTS
+
+
+def archive_spool(settings: AppsSettings) -> ArchiveSpool:
+    """Uploaded archives under the data directory every apps process shares."""
+    return ArchiveSpool(Path(settings.base.data_dir, "apps", "archives"))
 
 
 def config_from(settings: AppsSettings) -> Config:
@@ -51,6 +81,8 @@ def connect(settings: AppsSettings) -> Wired[Deps]:
         provisioner=HttpProvisioner(InternalClient.to("provisioner", base, caller="apps"), bus),
         auth=HttpAuth(InternalClient.to("auth", base, caller="apps")),
         catalog=HttpCatalog(InternalClient.to("catalog", base, caller="apps")),
+        archives=archive_spool(settings),
+        event_log=StorageEventLog(events),
         config=config_from(settings),
     )
 

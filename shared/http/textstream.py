@@ -15,6 +15,7 @@ every input before. The client going away does not stop it (tsuru neither).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -83,7 +84,10 @@ def text_stream(operation: Callable[[TextWriter], None], *, keepalive: float = 3
             items.put(_DONE)
             first.set()
 
-    threading.Thread(target=run, name="text-stream", daemon=True).start()
+    # The caller's context variables go along (the permission checks noted for
+    # the architecture tests, anything a view set).
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="text-stream", daemon=True).start()
     first.wait(keepalive)
     if not writer.written and first.is_set():
         # Finished without output: answer in the request, so errors keep their status.

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-
 _ID = re.compile(r"[0-9a-f]{24}")
 INCOMING = ".incoming"
 # Archives (and half-received uploads) older than this are a dead process's.

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import urlencode, urlsplit
 
-from services.apps.operations.shell import ShellOptions
+from services.apps.operations.deps import ShellOptions
 from shared.client import path as internal_path
 from shared.errors import TsubameError, Unavailable
 from shared.identity import IDENTITY_HEADER, internal_identity, sign

@@ -11,7 +11,9 @@ from marshmallow import Schema, fields
 
 
 class DeployInput(Schema):
-    archive_url = fields.String(data_key="archive-url", metadata={"description": "URL of a tarball"})
+    archive_url = fields.String(
+        data_key="archive-url", metadata={"description": "URL of a tarball"}
+    )
     image = fields.String(metadata={"description": "deploy a prebuilt image"})
     build = fields.String(metadata={"description": "with a file: build it (uploadbuild)"})
     origin = fields.String(

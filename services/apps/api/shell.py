@@ -13,6 +13,7 @@ from flask import Flask, Response, request
 from services.apps.api.deploy_schemas import ShellQuery
 from services.apps.api.deps import deps
 from services.apps.operations import shell
+from services.apps.operations.deps import ShellOptions
 from shared.errors import Invalid
 from shared.golang.strconv import NumError, atoi, parse_bool
 from shared.http import QUERY, Blueprint, current_identity, public
@@ -34,12 +35,12 @@ def _int(name: str) -> int:
         return 0
 
 
-def _options() -> shell.ShellOptions:
+def _options() -> ShellOptions:
     try:
         isolated = parse_bool(request.args.get("isolated", ""))
     except NumError:
         isolated = False
-    return shell.ShellOptions(
+    return ShellOptions(
         unit=request.args.get("unit", ""),
         isolated=isolated,
         width=_int("width"),

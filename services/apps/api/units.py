@@ -109,9 +109,7 @@ def stop(app: str) -> Response:
 def sleep(app: str) -> Response:
     identity, which, fields, bundle = require_identity(), _selector(), input_fields(), deps()
     proxy = input_value("proxy")
-    return _streamed(
-        lambda write: units.sleep(bundle, identity, app, proxy, which, fields, write)
-    )
+    return _streamed(lambda write: units.sleep(bundle, identity, app, proxy, which, fields, write))
 
 
 @bp.route("/apps/<app>/run", methods=["POST"])

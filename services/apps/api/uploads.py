@@ -16,6 +16,7 @@ from flask import Flask, Request, request
 from services.apps.api.deps import deps
 from services.apps.domain.deploy_errors import NoUploadedFile
 
+
 class SpoolingRequest(Request):
     def _get_file_stream(
         self,

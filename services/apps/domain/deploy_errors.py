@@ -79,9 +79,7 @@ class NoImage(Invalid):
 
 class BadDisableFlag(Invalid):
     def __init__(self, value: str) -> None:
-        super().__init__(
-            f"Cannot set 'disable' status to: '{value}', instead of 'true' or 'false'"
-        )
+        super().__init__(f"Cannot set 'disable' status to: '{value}', instead of 'true' or 'false'")
 
 
 class EmptyDisableReason(Invalid):

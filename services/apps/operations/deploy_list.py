@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+
 from services.apps.domain.deploy_errors import DeployNotFound
 from services.apps.domain.deploys import DEPLOY_EVENT, DeployRecord
 from services.apps.domain.errors import AppNotFoundBare

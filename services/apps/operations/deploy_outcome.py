@@ -145,6 +145,4 @@ def record_outcome(deps: Deps, outcome: Outcome) -> None:
         return
     # Image and rollback deploys mark the app to rebuild from its platform next time;
     # the other kinds clear the mark (tsuru's UpdatePlatform).
-    deps.stores.apps.update(
-        outcome.app, {"update_platform": outcome.kind in (d.IMAGE, d.ROLLBACK)}
-    )
+    deps.stores.apps.update(outcome.app, {"update_platform": outcome.kind in (d.IMAGE, d.ROLLBACK)})

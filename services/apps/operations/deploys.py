@@ -35,9 +35,9 @@ from services.apps.operations.deploy_outcome import (
 )
 from services.apps.operations.deps import Deps
 from services.apps.operations.lookup import existing_bare
-from shared.events import Allowed, Owner, RunningEvent, Target
 from shared.bus import CommandTimeout
 from shared.errors import TsubameError
+from shared.events import Allowed, Owner, RunningEvent, Target
 from shared.identity import Identity
 from shared.mutation import Permit, authorize, unchecked
 

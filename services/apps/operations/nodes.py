@@ -27,4 +27,6 @@ def node_status(deps: Deps, identity: Identity, report: dict[str, Any]) -> list[
     answer = deps.provisioner.node_status(report)
     # One entry per reported unit, Found false for units the provisioner does not know.
     found = {str(u.get("ID")): bool(u.get("Found")) for u in answer if isinstance(u, dict)}
-    return [{"ID": str(u.get("ID", "")), "Found": found.get(str(u.get("ID", "")), False)} for u in units]
+    return [
+        {"ID": str(u.get("ID", "")), "Found": found.get(str(u.get("ID", "")), False)} for u in units
+    ]

@@ -15,11 +15,10 @@ import codecs
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from services.apps.domain.errors import AppNotFound
-from services.apps.operations.deps import Deps, ShellChannel
+from services.apps.operations.deps import Deps, ShellChannel, ShellOptions
 from shared.errors import PERMISSION_DENIED, TsubameError
 from shared.events import Target
 from shared.identity import Identity
@@ -42,15 +41,6 @@ class Terminal(Protocol):
     def ping(self, data: bytes = b"") -> None: ...
     def idle(self) -> float: ...  # seconds since the client's last frame (pongs count)
     def close(self, code: int = 1000, reason: str = "") -> None: ...
-
-
-@dataclass(frozen=True)
-class ShellOptions:
-    unit: str = ""
-    isolated: bool = False
-    width: int = 0
-    height: int = 0
-    term: str = ""
 
 
 def refuse(term: Terminal, message: str) -> None:
@@ -116,6 +106,7 @@ def _relay(term: Terminal, channel: ShellChannel, log_line: Callable[[str], None
             log.debug("shell output ended", exc_info=True)
         finally:
             done.set()
+            term.close()  # the shell ended: so does the client's websocket
 
     def keepalive() -> None:
         while not done.wait(PING_EVERY):

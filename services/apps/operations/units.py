@@ -119,7 +119,11 @@ def add_units(
     write: Write,
 ) -> None:
     def args(app: App) -> dict[str, Any]:
-        return {"process": which.process, "version": resolve_version(deps, app, which.version), "n": n}
+        return {
+            "process": which.process,
+            "version": resolve_version(deps, app, which.version),
+            "n": n,
+        }
 
     _command(
         deps, identity, name, "app.update.unit.add", "units.add", args, fields, write,
@@ -137,7 +141,11 @@ def remove_units(
     write: Write,
 ) -> None:
     def args(app: App) -> dict[str, Any]:
-        return {"process": which.process, "version": resolve_version(deps, app, which.version), "n": n}
+        return {
+            "process": which.process,
+            "version": resolve_version(deps, app, which.version),
+            "n": n,
+        }
 
     _command(deps, identity, name, "app.update.unit.remove", "units.remove", args, fields, write)
 

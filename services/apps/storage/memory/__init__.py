@@ -3,9 +3,14 @@ Mongo stores (tests/contract.py)."""
 
 from __future__ import annotations
 
-from services.apps.storage.memory import apps
+from services.apps.storage.memory import apps, deploys
 from services.apps.storage.ports import Stores
 
 
 def memory_stores() -> Stores:
-    return Stores(apps=apps.MemoryAppStore(), cnames=apps.MemoryCnameStore())
+    return Stores(
+        apps=apps.MemoryAppStore(),
+        cnames=apps.MemoryCnameStore(),
+        versions=deploys.MemoryVersionStore(),
+        deploys=deploys.MemoryDeployStore(),
+    )

@@ -65,9 +65,7 @@ class MemoryVersionStore:
             app, version, disabled=disabled, disabled_reason=reason, updated_at=when
         )
 
-    def mark_to_removal(
-        self, app: str, version: int, when: datetime, marked: bool = True
-    ) -> bool:
+    def mark_to_removal(self, app: str, version: int, when: datetime, marked: bool = True) -> bool:
         return self._update(app, version, marked_to_removal=marked, updated_at=when)
 
     def delete(self, app: str, version: int) -> bool:

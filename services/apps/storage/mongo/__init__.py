@@ -4,12 +4,17 @@ the domain's errors. Every field a query filters on is indexed."""
 
 from __future__ import annotations
 
-from services.apps.storage.mongo import apps
+from services.apps.storage.mongo import apps, deploys, versions
 from services.apps.storage.ports import Stores
 from shared.mongo import Db, Index
 
-INDEXES: list[Index] = [*apps.INDEXES]
+INDEXES: list[Index] = [*apps.INDEXES, *versions.INDEXES, *deploys.INDEXES]
 
 
 def mongo_stores(db: Db) -> Stores:
-    return Stores(apps=apps.MongoAppStore(db), cnames=apps.MongoCnameStore(db))
+    return Stores(
+        apps=apps.MongoAppStore(db),
+        cnames=apps.MongoCnameStore(db),
+        versions=versions.MongoVersionStore(db),
+        deploys=deploys.MongoDeployStore(db),
+    )

@@ -77,9 +77,7 @@ class MongoDeployStore:
 
     def add(self, record: DeployRecord) -> None:
         self.c.replace_one({"_id": record.id}, to_doc(record), upsert=True)
-        self.meta.update_one(
-            {"_id": _OLDEST}, {"$min": {"ts": record.timestamp}}, upsert=True
-        )
+        self.meta.update_one({"_id": _OLDEST}, {"$min": {"ts": record.timestamp}}, upsert=True)
 
     def get(self, deploy_id: str) -> DeployRecord | None:
         doc = self.c.find_one({"_id": deploy_id})

@@ -132,7 +132,10 @@ class MongoVersionStore:
             changes["processes"] = [[k, c] for k, c in outcome.processes.items()]
         if outcome.custom_data is not None:
             changes["custom_data"] = _pairs(dict(outcome.custom_data))
-        return self.c.update_one({"_id": version_id(app, version)}, {"$set": changes}).matched_count == 1
+        return (
+            self.c.update_one({"_id": version_id(app, version)}, {"$set": changes}).matched_count
+            == 1
+        )
 
     def set_disabled(
         self, app: str, version: int, disabled: bool, reason: str, when: datetime
@@ -143,9 +146,7 @@ class MongoVersionStore:
         )
         return result.matched_count == 1
 
-    def mark_to_removal(
-        self, app: str, version: int, when: datetime, marked: bool = True
-    ) -> bool:
+    def mark_to_removal(self, app: str, version: int, when: datetime, marked: bool = True) -> bool:
         result = self.c.update_one(
             {"_id": version_id(app, version)},
             {"$set": {"marked_to_removal": marked, "updated_at": when}},
