@@ -41,6 +41,7 @@ from services.apps.operations.deploy_outcome import (
 from services.apps.operations.deploys import app_event_access, event_permit
 from services.apps.operations.deps import Deps
 from services.apps.operations.lookup import existing
+from shared.errors import TsubameError
 from shared.events import Owner, RunningEvent, Target
 from shared.golang.strconv import NumError, parse_bool
 from shared.identity import Identity
@@ -175,8 +176,9 @@ def rollback_update(
 def delete_version(
     deps: Deps, identity: Identity, name: str, raw: str, fields: list[dict[str, Any]], write: Write
 ) -> None:
-    """``DELETE /apps/{app}/versions/{version}``: the provisioner stops its units and
-    drops its release, then the version is forgotten."""
+    """``DELETE /apps/{app}/versions/{version}``: the provisioner stops the version's
+    units and drops its release, then the version is forgotten. tsuru frames the
+    command with its own lines; a failing command is one more line, not an error."""
     app = existing(deps, name)
     with mutation(
         deps,
@@ -189,12 +191,19 @@ def delete_version(
     ) as evt:
         number = int(raw) if raw.isascii() and raw.isdigit() else 0
         if not number or deps.stores.versions.get(app.name, number) is None:
+            # tsuru streams this after its first line; the seed answers 404.
             raise VersionNotFound(raw)
+        evt.log(f"\n ---> Deleting version {raw} of app {app.name}\n")
+        write(f"\n ---> Deleting version {raw} of app {app.name}\n")
         deps.stores.versions.mark_to_removal(app.name, number, deps.clock())
+        problems = ""
         try:
             commands.run(deps, evt, "version.remove", app, {"version": number}, write)
-        except Exception:
+        except TsubameError as exc:
             # Still there: it may be rolled back to again.
             deps.stores.versions.mark_to_removal(app.name, number, deps.clock(), marked=False)
-            raise
-        deps.stores.versions.delete(app.name, number)
+            write(f"Unable to destroy app in provisioner: {exc}\n")
+            problems = " Some errors occurred during removal."
+        else:
+            deps.stores.versions.delete(app.name, number)
+        write(f"---- Done removing application version {raw}.{problems}\n")

@@ -124,14 +124,23 @@ def test_version_removal() -> None:
     r = call(w.app, "DELETE", "/apps/shop/versions/9", admin())
     assert (r.status_code, r.text) == (404, "Invalid version: 9\n")
     r = call(w.app, "DELETE", "/apps/shop/versions/1", admin())
-    assert r.status_code == 200 and [x["Message"] for x in lines(r)] == ["version.remove shop\n"]
+    assert r.status_code == 200
+    assert [x["Message"] for x in lines(r)] == [
+        "\n ---> Deleting version 1 of app shop\n",
+        "version.remove shop\n",
+        "---- Done removing application version 1.\n",
+    ]
     assert w.provisioner.sent[-1].args == {"version": 1}
     assert w.deps.stores.versions.get("shop", 1) is None
     event = w.events("app.update")[-1]
     assert {"name": ":version", "value": "1"} in event.start_custom_data
     w.provisioner.command_error = "version 2 is serving"
     r = call(w.app, "DELETE", "/apps/shop/versions/2", admin())
-    assert lines(r)[-1]["Error"] == "version 2 is serving"
+    assert [x["Message"] for x in lines(r)][-2:] == [
+        "Unable to destroy app in provisioner: version 2 is serving\n",
+        "---- Done removing application version 2. Some errors occurred during removal.\n",
+    ]
+    assert all("Error" not in x for x in lines(r))
     v2 = w.deps.stores.versions.get("shop", 2)
     assert v2 is not None and not v2.marked_to_removal
     r = call(
