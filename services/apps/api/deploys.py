@@ -7,6 +7,9 @@ the uploaded archive is on disk before the operation starts (api/uploads.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from flask import Flask, Response
 
 from services.apps.api import uploads
@@ -16,6 +19,7 @@ from services.apps.api.guard import app_blueprint
 from services.apps.domain import deploys as d
 from services.apps.domain.deploy_errors import DiffGone, InvalidOrigin, NoBuildTag, NoDeploySource
 from services.apps.operations import deploys
+from services.apps.operations.deps import Deps
 from shared.errors import Invalid
 from shared.golang.strconv import NumError, parse_bool
 from shared.http import (
@@ -86,16 +90,19 @@ def _options(identity: Identity, app: str, *, tag: str = "") -> tuple[d.DeployOp
     return opts, part
 
 
-def _streamed(run: object, identity: Identity, opts: d.DeployOptions, part: object) -> Response:
+Run = Callable[[Deps, Identity, d.DeployOptions, str, deploys.Output], None]
+
+
+def _streamed(run: Run, identity: Identity, opts: d.DeployOptions, part: object) -> Response:
     archive_id = ""
     if part is not None:
+        # On disk before the answer starts: the request's files close with it.
         archive_id, size = uploads.keep_upload(part)
-        opts = d.DeployOptions(**{**opts.__dict__, "file_size": size})
+        opts = replace(opts, file_size=size)
     bundle = deps()
 
     def operation(writer: TextWriter) -> None:
-        out = deploys.Output(writer.write, writer.headers)
-        run(bundle, identity, opts, archive_id, out)  # type: ignore[operator]
+        run(bundle, identity, opts, archive_id, deploys.Output(writer.write, writer.headers))
 
     return text_stream(operation)
 
