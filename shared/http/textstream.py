@@ -99,7 +99,8 @@ def text_stream(operation: Callable[[TextWriter], None], *, keepalive: float = 3
             raise exc
         return _response(iter(()), writer.headers)
 
-    def body() -> Iterator[str]:
+    # Bytes: with direct passthrough the WSGI server writes the items as they are.
+    def body() -> Iterator[bytes]:
         last = ""
         while True:
             try:
@@ -107,7 +108,7 @@ def text_stream(operation: Callable[[TextWriter], None], *, keepalive: float = 3
             except queue.Empty:
                 text = ("" if last.endswith("\n") or not last else "\n") + KEEPALIVE_TEXT + "\n"
                 last = text
-                yield text
+                yield text.encode()
                 continue
             if item is _DONE:
                 return
@@ -116,19 +117,19 @@ def text_stream(operation: Callable[[TextWriter], None], *, keepalive: float = 3
             else:
                 text = str(item)
             last = text
-            yield text
+            yield text.encode()
 
     # Silent for a whole keep-alive interval: the answer starts with the first ping.
     return _response(_pinged_first(body(), writer.written), writer.headers)
 
 
-def _pinged_first(body: Iterator[str], written: bool) -> Iterator[str]:
+def _pinged_first(body: Iterator[bytes], written: bool) -> Iterator[bytes]:
     if not written:
-        yield KEEPALIVE_TEXT + "\n"
+        yield (KEEPALIVE_TEXT + "\n").encode()
     yield from body
 
 
-def _response(body: Iterator[str], headers: dict[str, str]) -> Response:
+def _response(body: Iterator[bytes], headers: dict[str, str]) -> Response:
     resp = Response(body, status=200, content_type=MIMETYPE, direct_passthrough=True)
     for key, value in headers.items():
         resp.headers[key] = value

@@ -33,7 +33,7 @@ def test_output_streams_with_headers_and_text_type(app: Flask) -> None:
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text"
     assert resp.headers["X-Tsuru-Eventid"] == "abc"
-    assert "".join(resp.response) == "building\n\nOK\n"  # type: ignore[arg-type]
+    assert b"".join(resp.response) == b"building\n\nOK\n"  # type: ignore[arg-type]
 
 
 def test_error_before_output_keeps_its_status_and_headers(app: Flask) -> None:
@@ -55,7 +55,7 @@ def test_error_after_output_is_a_text_line(app: Flask) -> None:
 
     resp = answer(app, op)
     assert resp.status_code == 200
-    body = "".join(resp.response)  # type: ignore[arg-type]
+    body = b"".join(resp.response).decode()  # type: ignore[arg-type]
     assert body == "step 1\n\n---- ERROR during deploy: ----\nboom\n\n"
 
 
@@ -65,7 +65,7 @@ def test_unexpected_error_after_output_hides_its_details(app: Flask) -> None:
         raise RuntimeError("secret driver detail")
 
     resp = answer(app, op)
-    body = "".join(resp.response)  # type: ignore[arg-type]
+    body = b"".join(resp.response).decode()  # type: ignore[arg-type]
     assert "secret" not in body and body.startswith("step\n")
 
 
@@ -80,11 +80,11 @@ def test_silence_is_answered_with_please_wait(app: Flask) -> None:
     resp = answer(app, op, keepalive=0.2)
     assert time.monotonic() - start < 2
     chunks = iter(resp.response)  # type: ignore[arg-type]
-    assert next(chunks) == KEEPALIVE_TEXT + "\n"  # the answer starts at the first ping
-    assert next(chunks) == KEEPALIVE_TEXT + "\n"
+    assert next(chunks) == (KEEPALIVE_TEXT + "\n").encode()  # the answer starts at the ping
+    assert next(chunks) == (KEEPALIVE_TEXT + "\n").encode()
     release.set()
-    rest = "".join(chunks)
-    assert rest.endswith("done")
+    rest = b"".join(chunks)
+    assert rest.endswith(b"done")
 
 
 def test_keepalive_after_a_partial_line_starts_a_new_line(app: Flask) -> None:
@@ -96,7 +96,7 @@ def test_keepalive_after_a_partial_line_starts_a_new_line(app: Flask) -> None:
 
     resp = answer(app, op, keepalive=0.2)
     chunks = iter(resp.response)  # type: ignore[arg-type]
-    assert next(chunks) == "no newline yet"
-    assert next(chunks) == "\n" + KEEPALIVE_TEXT + "\n"
+    assert next(chunks) == b"no newline yet"
+    assert next(chunks) == ("\n" + KEEPALIVE_TEXT + "\n").encode()
     release.set()
-    assert list(chunks) in ([], ["\n" + KEEPALIVE_TEXT + "\n"])
+    assert list(chunks) in ([], [("\n" + KEEPALIVE_TEXT + "\n").encode()])
