@@ -49,7 +49,11 @@ def _options() -> ShellOptions:
     )
 
 
-@bp.route("/apps/<appname>/shell", methods=["GET"])
+# werkzeug routes a websocket handshake (``Connection: Upgrade``, ``Upgrade: websocket``)
+# only to rules marked ``websocket``; a plain GET reaches the same view through the
+# second rule and is refused there (tsuru's websocket handler answers it 400 too).
+@bp.route("/apps/<appname>/shell", methods=["GET"], websocket=True)
+@bp.route("/apps/<appname>/shell", methods=["GET"], endpoint="app_shell_plain")
 @bp.input(ShellQuery, QUERY)
 @bp.output(101, description="Switching Protocols: the shell's websocket")
 @bp.errors({400: "Not a websocket handshake"})
