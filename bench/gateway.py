@@ -54,12 +54,14 @@ class Cell:
 class _Client:
     """One keep-alive connection sending the same GET again and again."""
 
-    def __init__(self, url: str, path: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, url: str, path: str, headers: dict[str, str] | None = None, host: str = ""
+    ) -> None:
         parts = urlsplit(url)
         self.addr = (parts.hostname or "127.0.0.1", parts.port or 80)
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self.request = (
-            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: tsubame-bench\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: {host or parts.netloc}\r\nUser-Agent: tsubame-bench\r\n"
             f"{extra}\r\n"
         ).encode()
         self.sock: socket.socket | None = None
@@ -129,6 +131,7 @@ def run_cell(
     seconds: float,
     warmup: float,
     headers: dict[str, str] | None = None,
+    host: str = "",
 ) -> Cell:
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
@@ -136,7 +139,7 @@ def run_cell(
     stop_at = {"t": float("inf")}
 
     def worker() -> None:
-        client = _Client(url, path, headers)
+        client = _Client(url, path, headers, host)
         try:
             while True:
                 started = time.perf_counter()

@@ -112,6 +112,9 @@ def containers_conf() -> str:
         # Per-engine lock files: shared-memory locks would be one table for all engines.
         'lock_type = "file"\n'
         'network_backend = "cni"\n'
+        # Each exec's conmon waits this long for its exit status to be read (default
+        # 300 s): we read it at once, and hundreds of idle conmons would pile up.
+        "exit_command_delay = 10\n"
     )
 
 
@@ -299,6 +302,9 @@ class Engines:
             with contextlib.suppress(FileNotFoundError):
                 engine.pid_file.unlink()
             if destroy:
+                # An exec's conmon runs a podman cleanup some seconds after the exec:
+                # after the removal it would make the storage (and its mount) again.
+                _kill_monitors(engine.dir)
                 _unmount_under(engine.dir)
                 shutil.rmtree(engine.dir, ignore_errors=True)
 
@@ -336,6 +342,22 @@ def _wait_gone(pid: int, timeout: float) -> None:
     if Path(f"/proc/{pid}").exists():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
+
+
+def _kill_monitors(folder: Path) -> None:
+    """SIGKILL the conmon processes of this engine's containers (their argv names its
+    storage directory, which no other engine shares)."""
+    marker = (str(folder.resolve()) + "/root").encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"conmon") and any(a.startswith(marker) for a in argv):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry), signal.SIGKILL)
 
 
 def _unmount_under(folder: Path) -> None:

@@ -17,6 +17,7 @@ DEFAULT_MAX_UPLOAD = 1024 * MIB
 UPLOAD_ROUTES = frozenset(
     {
         ("POST", "/apps/{appname}/deploy"),  # deploy archive (tsuru's "file" field)
+        ("POST", "/apps/{appname}/repository/clone"),  # the deploy handler too
         ("POST", "/apps/{appname}/build"),  # build archive
         ("POST", "/platforms"),  # platform Dockerfile and its context
         ("PUT", "/platforms/{name}"),

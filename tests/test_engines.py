@@ -145,7 +145,9 @@ def test_destroy_leaves_no_process_mount_or_file(tmp_path_factory):
     try:
         (address,) = engines.start(1, images=("busybox",))
         client = docker.DockerClient(base_url=address, timeout=60)
-        client.containers.run(BUSYBOX, ["sleep", "600"], detach=True, user="1000:1000")
+        sleeper = client.containers.run(BUSYBOX, ["sleep", "600"], detach=True, user="1000:1000")
+        # An exec leaves a conmon behind for a while; destroy must not leave it running.
+        assert sleeper.exec_run(["true"]).exit_code == 0
         client.close()
         pid = engines.engines()[0].pid()
     finally:

@@ -9,14 +9,34 @@ fakes). See docs/contracts.md "How a new context is written".
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 
+from services.apps.adapters.archives import ArchiveSpool
 from services.apps.adapters.auth import HttpAuth
 from services.apps.adapters.bus_feed import BusLogFeed
 from services.apps.adapters.catalog import HttpCatalog
+from services.apps.adapters.event_log import StorageEventLog
 from services.apps.adapters.provisioner import HttpProvisioner
-from services.apps.api import access, apps, env, internal, logs, names, routers, unit_agent
+from services.apps.api import (
+    access,
+    apps,
+    archives,
+    autoscale,
+    deploy_list,
+    deploys,
+    env,
+    internal,
+    logs,
+    names,
+    nodes,
+    rollback,
+    routers,
+    shell,
+    unit_agent,
+    units,
+)
 from services.apps.operations.deps import Config, Deps
 from services.apps.settings import AppsSettings
 from services.apps.storage.mongo import INDEXES, mongo_stores
@@ -27,10 +47,28 @@ from shared.events import EventRecorder, MongoEventStorage
 from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
+# The app core: CRUD, env, logs, access, names, routers, unit agents, internal calls.
 CORE_BLUEPRINTS: tuple[Blueprint, ...] = (
     apps.bp, env.bp, logs.bp, access.bp, names.bp, routers.bp, unit_agent.bp, internal.bp,
 )  # fmt: skip
-BLUEPRINTS: tuple[Blueprint, ...] = CORE_BLUEPRINTS
+# The deploy family, unit operations and the shell (their modules install the
+# upload spooling and the websocket take-over when registered).
+DEPLOY_BLUEPRINTS: tuple[Blueprint, ...] = (
+    deploys.bp,
+    rollback.bp,
+    deploy_list.bp,
+    units.bp,
+    autoscale.bp,
+    nodes.bp,
+    shell.bp,
+    archives.bp,
+)
+BLUEPRINTS: tuple[Blueprint, ...] = CORE_BLUEPRINTS + DEPLOY_BLUEPRINTS
+
+
+def archive_spool(settings: AppsSettings) -> ArchiveSpool:
+    """Uploaded archives under the data directory every apps process shares."""
+    return ArchiveSpool(Path(settings.base.data_dir, "apps", "archives"))
 
 
 def config_from(settings: AppsSettings) -> Config:
@@ -60,6 +98,8 @@ def connect(settings: AppsSettings) -> Wired[Deps]:
         provisioner=HttpProvisioner(InternalClient.to("provisioner", base, caller="apps"), bus),
         auth=HttpAuth(InternalClient.to("auth", base, caller="apps")),
         catalog=HttpCatalog(InternalClient.to("catalog", base, caller="apps")),
+        archives=archive_spool(settings),
+        event_log=StorageEventLog(events),
         config=config_from(settings),
         log_feed=BusLogFeed(publisher, base.amqp_url, base.namespace),
     )

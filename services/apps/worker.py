@@ -15,6 +15,8 @@ def main(settings: AppsSettings | None = None, stop: threading.Event | None = No
     settings = settings or config.from_env()
     wired = connect(settings)
     wired.startup()
+    # Archives of deploys whose processes died before removing them.
+    wired.deps.archives.sweep()
     try:
         return run_worker("apps", consumers(wired.deps), settings.base, stop=stop)
     finally:

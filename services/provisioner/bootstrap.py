@@ -20,10 +20,33 @@ from services.provisioner.adapters.archives import HttpArchiveSource
 from services.provisioner.adapters.healthcheck import HttpHealthChecker
 from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
+from services.provisioner.adapters.shells import ProcessShells
 from services.provisioner.adapters.usage import ProcessUsage
-from services.provisioner.api import internal, plans, platforms, pools, routers, runtime
-from services.provisioner.operations.deps import Config, Deps
+from services.provisioner.adapters.volumes import LocalVolumes
+from services.provisioner.api import (
+    autoscale,
+    clusters,
+    docker,
+    healing,
+    iaas,
+    internal,
+    nodecontainers,
+    nodes,
+    plans,
+    platforms,
+    pools,
+    routers,
+    runtime,
+    shell,
+    volumes,
+)
+from services.provisioner.api.units_view import RuntimeUnits
+from services.provisioner.backends.process.config import ProcessConfig
+from services.provisioner.operations.deps import PROCESS, Config, Deps
+from services.provisioner.operations.nodecontainers import seed_big_sibling
+from services.provisioner.operations.nodes import register_local_node
 from services.provisioner.operations.runtime.deps import RuntimeDeps
+from services.provisioner.operations.runtime.volumes import mounts_for
 from services.provisioner.operations.seed import seed_catalogue
 from services.provisioner.storage.mongo import INDEXES, mongo_stores
 from services.provisioner.storage.mongo.runtime import RUNTIME_INDEXES, mongo_runtime_stores
@@ -35,16 +58,21 @@ from shared.http import make_app
 from shared.settings import Settings
 from shared.wiring import Wired
 
-BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime.bp)
+BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime.bp, shell.bp,
+              nodes.bp, healing.bp, autoscale.bp, nodecontainers.bp, docker.bp, clusters.bp,
+              volumes.bp, iaas.bp)  # fmt: skip
 
 
 def config_from(settings: Settings) -> Config:
-    return Config()
+    raw = settings.get("TSUBAME_PROVISIONERS").strip() or PROCESS
+    names = tuple(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
+    return Config(default_provisioner=names[0], provisioners=names)
 
 
 def connect(settings: Settings) -> Wired[Deps]:
     client = mongo.connect(settings.mongo_url)
     db = client[settings.db_name("provisioner")]
+    runtime_stores = mongo_runtime_stores(db)
     apps = InternalClient.to("apps", settings, caller="provisioner")
     bus = Bus(settings.amqp_url, settings.namespace)
     publisher = BestEffortPublisher(bus)
@@ -64,8 +92,14 @@ def connect(settings: Settings) -> Wired[Deps]:
         ),
         apps=HttpApps(apps),
         restarter=HttpRestarter(apps),
-        runtime=mongo_runtime_stores(db),
+        runtime=runtime_stores,
+        units=RuntimeUnits(runtime_stores),
         config=config_from(settings),
+    )
+    volumes = LocalVolumes(provisioner_settings.volumes_dir(settings))
+    deps.shells = ProcessShells(
+        {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra},
+        mounts=lambda app: mounts_for(deps.stores, volumes, app),
     )
 
     def startup() -> None:
@@ -73,6 +107,9 @@ def connect(settings: Settings) -> Wired[Deps]:
         mongo.ensure_indexes(db, RUNTIME_INDEXES)
         events.ensure_indexes()
         seed_catalogue(deps)
+        seed_big_sibling(deps, settings.public_url)
+        if PROCESS in deps.config.provisioners:
+            register_local_node(deps, ProcessConfig(root="").node)
 
     def shutdown() -> None:
         bus.close()
@@ -84,7 +121,7 @@ def connect(settings: Settings) -> Wired[Deps]:
 def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[[], None]]:
     """The worker's runtime bundle (after ``startup``: making the backend touches its
     root) and what stops its threads."""
-    from services.provisioner.backends.process import ProcessBackend, ProcessConfig
+    from services.provisioner.backends.process import ProcessBackend
 
     app_log = BusAppLog(deps.publisher).start()
     env = {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra}
@@ -103,6 +140,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         host=LocalHost(),
         config=provisioner_settings.runtime_config(settings),
         catalogue=deps.stores,
+        volume_dirs=LocalVolumes(provisioner_settings.volumes_dir(settings)),
     )
 
     def close() -> None:

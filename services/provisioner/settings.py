@@ -9,6 +9,7 @@
 | `TSUBAME_AUTOSCALE_INTERVAL` | `15` | seconds between two unit autoscale evaluations |
 | `TSUBAME_PROVISIONER_COMMAND_LOOPS` | `4` | commands one provisioner worker runs at once |
 | `TSUBAME_PROVISIONER_ARCHIVES` | `$TSUBAME_DATA_DIR/archives` | where each version's source archive is kept |
+| `TSUBAME_PROVISIONER_VOLUMES` | `$TSUBAME_DATA_DIR/volumes` | the directories of volumes bound to apps |
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def runtime_config(base: Settings) -> RuntimeConfig:
         reconcile_interval=_seconds(base, "TSUBAME_RECONCILE_INTERVAL", 2.0),
         autoscale_interval=_seconds(base, "TSUBAME_AUTOSCALE_INTERVAL", 15.0),
     )
+
+
+def volumes_dir(base: Settings) -> str:
+    found = base.get("TSUBAME_PROVISIONER_VOLUMES") or os.path.join(base.data_dir, "volumes")
+    return os.path.abspath(found)
 
 
 def command_loops(base: Settings) -> int:

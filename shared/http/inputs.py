@@ -142,6 +142,11 @@ def _nest(pairs: MultiDict[str, str]) -> dict[str, Any]:
     return nested
 
 
+def form_tree() -> dict[str, Any]:
+    """``form()`` as nested values: ``a.b.0=x`` keys become ``{"a": {"b": ["x"]}}``."""
+    return _nest(form())
+
+
 def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node

@@ -56,7 +56,15 @@ class _Failure:
         self.exc = exc
 
 
-def stream(operation: Callable[[StreamWriter], None], *, keepalive: float = 30.0) -> Response:
+def stream(
+    operation: Callable[[StreamWriter], None],
+    *,
+    keepalive: float = 30.0,
+    status: int = 200,
+    eager: bool = False,
+) -> Response:
+    """``eager``: the status is sent before the operation runs (tsuru's node add and
+    autoscale run write it first), so every failure is an ``Error`` line."""
     items: queue.Queue[object] = queue.Queue()
     first = threading.Event()
 
@@ -79,13 +87,14 @@ def stream(operation: Callable[[StreamWriter], None], *, keepalive: float = 30.0
     # by shared.permissions.recording, for one).
     context = contextvars.copy_context()
     threading.Thread(target=context.run, args=(run,), name="x-json-stream", daemon=True).start()
-    first.wait()
-    if not writer.written:
+    if not eager:
+        first.wait()
+    if not eager and not writer.written:
         # Nothing written yet: finish in the request, so errors keep their status.
         item = items.get()
         if isinstance(item, _Failure):
             raise item.exc
-        return Response(b"", status=200, mimetype=MIMETYPE)
+        return Response(b"", status=status, mimetype=MIMETYPE)
 
     # Bytes: a WSGI server refuses str chunks of a passed-through body.
     def body() -> Iterator[bytes]:
@@ -104,4 +113,4 @@ def stream(operation: Callable[[StreamWriter], None], *, keepalive: float = 30.0
                 continue
             yield str(item).encode()
 
-    return Response(body(), status=200, mimetype=MIMETYPE, direct_passthrough=True)
+    return Response(body(), status=status, mimetype=MIMETYPE, direct_passthrough=True)

@@ -8,7 +8,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from services.apps.operations.deps import AppUnits, Placement, Reply
+from services.apps.adapters.shell import open_shell
+from services.apps.operations.deps import (
+    AppUnits,
+    Placement,
+    Reply,
+    ShellChannel,
+    ShellOptions,
+)
 from shared.bus import Bus
 from shared.client import InternalClient
 from shared.errors import ServerError
@@ -72,6 +79,30 @@ class HttpProvisioner:
 
     def unit_status(self, app: str, unit: str, status: str) -> None:
         self._client.post("/internal/apps/{}/units/{}/status", app, unit, json={"status": status})
+
+    def autoscale(self, app: str) -> list[dict[str, Any]]:
+        # 404/501: a provisioner without the runtime yet keeps no autoscale.
+        found = self._client.get("/internal/apps/{}/autoscale", app, absent=[])
+        return [s for s in found or [] if isinstance(s, dict)]
+
+    def set_autoscale(
+        self, app: str, spec: dict[str, Any], quota_limit: int, plan: dict[str, Any]
+    ) -> None:
+        self._client.post(
+            "/internal/apps/{}/autoscale",
+            app,
+            json={"spec": spec, "quota_limit": quota_limit, "plan": plan},
+        )
+
+    def remove_autoscale(self, app: str, process: str) -> None:
+        self._client.delete("/internal/apps/{}/autoscale", app, params={"process": process})
+
+    def node_status(self, report: dict[str, Any]) -> list[dict[str, Any]]:
+        found = self._client.post("/internal/node/status", json=report)
+        return [u for u in found or [] if isinstance(u, dict)]
+
+    def shell(self, app: str, opts: ShellOptions) -> ShellChannel:
+        return open_shell(self._client.urls, self._client.secret, self._client.caller, app, opts)
 
     def register_unit(self, app: str, unit: str, custom_data: Any) -> None:
         self._client.post(

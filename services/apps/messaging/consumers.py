@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.apps.messaging.deploys import on_deploy_finished
 from services.apps.operations import applog
 from services.apps.operations.deps import Deps
 from shared.bus import keys
@@ -19,4 +20,7 @@ def consumers(deps: Deps) -> list[Consumer]:
         if isinstance(app, str) and app and isinstance(lines, list):
             applog.from_provisioner(deps, app, lines)
 
-    return [Consumer(UNIT_LOGS_QUEUE, [keys.UNIT_LOGS], on_unit_logs, prefetch=50)]
+    return [
+        Consumer("apps.deploy-finished", [keys.DEPLOY_FINISHED], on_deploy_finished(deps)),
+        Consumer(UNIT_LOGS_QUEUE, [keys.UNIT_LOGS], on_unit_logs, prefetch=50),
+    ]

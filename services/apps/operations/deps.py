@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 from services.apps.domain.models import LogLine
 from services.apps.operations.local_feed import LocalLogFeed
 from services.apps.storage.ports import Stores
 from shared.bus import Publisher
-from shared.events import Recorder
+from shared.events import EventRecord, Recorder
 from shared.events.model import now
 
 # One reply of a provisioner command (docs/runtime.md): ``{"message": "..."}`` or the
@@ -57,6 +58,52 @@ class Provisioner(Protocol):
     ) -> Iterator[Reply]: ...
     def unit_status(self, app: str, unit: str, status: str) -> None: ...
     def register_unit(self, app: str, unit: str, custom_data: Any) -> None: ...
+    # Unit autoscale, stored and evaluated by the provisioner runtime.
+    def autoscale(self, app: str) -> list[dict[str, Any]]: ...
+    def set_autoscale(
+        self, app: str, spec: dict[str, Any], quota_limit: int, plan: dict[str, Any]
+    ) -> None: ...  # 400 ``unable to validate autoscale spec: ...``
+    def remove_autoscale(self, app: str, process: str) -> None: ...
+    def node_status(self, report: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def shell(self, app: str, opts: ShellOptions) -> ShellChannel: ...
+
+
+@dataclass(frozen=True)
+class ShellOptions:
+    """Where ``tsuru app-shell`` attaches: a unit (default: the first), or a fresh
+    isolated one; the terminal's size and TERM."""
+
+    unit: str = ""
+    isolated: bool = False
+    width: int = 0
+    height: int = 0
+    term: str = ""
+
+
+class ShellChannel(Protocol):
+    """A shell's terminal bytes, both ways (docs/runtime.md "Shell")."""
+
+    def send(self, data: bytes) -> None: ...
+    def recv(self) -> bytes: ...  # b"" once the shell ended
+    def close(self) -> None: ...
+
+
+class Archives(Protocol):
+    """Uploaded deploy archives kept until the provisioner fetched them
+    (adapters/archives.py)."""
+
+    def receive(self) -> IO[bytes]: ...  # where an upload is written as it arrives
+    def keep(self, upload: Any, archive_id: str) -> int: ...  # size in bytes
+    def path(self, archive_id: str) -> Path | None: ...
+    def rename(self, archive_id: str, new_id: str) -> None: ...
+    def remove(self, archive_id: str) -> None: ...
+    def sweep(self, older_than: float = ...) -> int: ...
+
+
+class EventLog(Protocol):
+    """Reading events back (a deploy's log and outcome; shared.events storage)."""
+
+    def get(self, event_id: str) -> EventRecord | None: ...
 
 
 class Auth(Protocol):
@@ -108,6 +155,8 @@ class Deps:
     provisioner: Provisioner
     auth: Auth
     catalog: Catalog
+    archives: Archives
+    event_log: EventLog
     config: Config = field(default_factory=Config)
     # In-process unless wired to the bus (bootstrap): enough for one process and tests.
     log_feed: LogFeed = field(default_factory=LocalLogFeed)

@@ -34,11 +34,6 @@ def check(deps: Deps, identity: Identity, name: str) -> tuple[App, Permit]:
     return app, authorize(identity, "app.delete", app.contexts())
 
 
-# Extra clean-up steps other parts of the context register (deploy records, versions):
-# each gets (deps, app name) and may raise; failures are reported, not fatal.
-CLEANUPS: list[tuple[str, Callable[[Deps, str], None]]] = []
-
-
 def remove(deps: Deps, permit: Permit, app: App, fields: Any, write: Write) -> None:
     with permit.record(deps.recorder, target=Target("app", app.name), custom_data=fields) as evt:
         if app.swapped_with:
@@ -57,8 +52,8 @@ def remove(deps: Deps, permit: Permit, app: App, fields: Any, write: Write) -> N
 
         step("Unable to remove app from the provisioner",
              lambda: sync.command(deps, evt, "remove", app, {}))  # fmt: skip
-        for label, cleanup in CLEANUPS:
-            step(label, lambda c=cleanup: c(deps, app.name))  # type: ignore[misc]
+        # Deploy records stay, as tsuru's deploy events do (their app answers 404).
+        step("Unable to remove app versions", lambda: deps.stores.versions.delete_app(app.name))
         step("Unable to remove app token", lambda: deps.auth.revoke_app_token(app.name))
         # The owner's count (a token's name counts nothing) and the team owner's.
         step("Unable to release app quota",

@@ -23,6 +23,19 @@ from services.apps.domain.models import (
     ServiceEnv,
 )
 
+# App versions and deploy records (their ports live beside, re-exported here).
+from services.apps.storage.deploy_ports import (
+    DeployQuery,
+    DeployStore,
+    VersionOutcome,
+    VersionStore,
+)
+
+__all__ = [
+    "UPDATABLE", "AppStore", "CnameStore", "DeployQuery", "DeployStore", "Stores",
+    "VersionOutcome", "VersionStore",
+]  # fmt: skip
+
 # Attributes of App that ``AppStore.update`` may set (the rest have their own atomic
 # method: teams, env, service envs, cnames, deploys, routers).
 UPDATABLE = frozenset({
@@ -110,5 +123,7 @@ class Stores:
 
     apps: AppStore
     cnames: CnameStore
+    versions: VersionStore
+    deploys: DeployStore
     logs: LogStore
     certificates: CertificateStore

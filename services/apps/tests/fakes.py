@@ -7,11 +7,17 @@ app tokens, quota, binds).
 from __future__ import annotations
 
 import hashlib
+import queue
+import secrets
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from services.apps.adapters.archives import ArchiveSpool
+from services.apps.adapters.event_log import StorageEventLog
 from services.apps.domain.errors import QuotaExceeded
 from services.apps.operations.deps import AppUnits, Config, Deps, Placement, Reply
 from services.apps.storage.memory import memory_stores
@@ -46,6 +52,11 @@ class FakeProvisioner:
     statuses: list[tuple[str, str, str]] = field(default_factory=list)
     registered: list[tuple[str, str, Any]] = field(default_factory=list)
     command_error: str = ""
+    command_status: int | None = None  # the final reply's status of a refusal
+    autoscales: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    known_units: set[str] = field(default_factory=set)  # what node status finds
+    shells: list[tuple[str, Any]] = field(default_factory=list)
+    shell_output: bytes = b"$ "
     # Adopts and finishes the events handed over with commands, as the worker does.
     recorder: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -91,16 +102,86 @@ class FakeProvisioner:
         if adopted is not None:
             adopted.log(message)
         yield {"message": message}
-        final: dict[str, Any] = {"final": True, "error": self.command_error, "result": {}}
+        final: dict[str, Any] = {"final": True, "error": self.command_error}
+        final["result"] = {} if self.command_error else self.result(command, app, args)
+        if self.command_status is not None:
+            final["status"] = self.command_status
         if adopted is not None:
-            adopted.done(self.command_error or None)
+            image = final["result"].get("image", "")
+            adopted.done(self.command_error or None, {"image": image} if image else None)
         yield final
+
+    def result(self, command: str, app: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        """What the provisioner answers (docs/runtime.md): a deploy's image and processes."""
+        if command != "deploy":
+            return {}
+        version = args.get("version", 0)
+        tag = args.get("tag") or f"v{version}"
+        return {
+            "version": version,
+            "image": f"tsubame/app-{app['name']}:{tag}",
+            "processes": {"web": "python3 app.py"},
+            "custom_data": {"healthcheck": {"path": "/healthcheck"}},
+        }
+
+    def autoscale(self, app: str) -> list[dict[str, Any]]:
+        return list(self.autoscales.get(app, []))
+
+    def set_autoscale(
+        self, app: str, spec: dict[str, Any], quota_limit: int, plan: dict[str, Any]
+    ) -> None:
+        if int(spec.get("minUnits") or 0) < 1:
+            raise Invalid("unable to validate autoscale spec: minimum units must be greater than 0")
+        with self.lock:
+            specs = [s for s in self.autoscales.get(app, []) if s["process"] != spec["process"]]
+            self.autoscales[app] = [*specs, dict(spec)]
+
+    def remove_autoscale(self, app: str, process: str) -> None:
+        with self.lock:
+            self.autoscales[app] = [
+                s for s in self.autoscales.get(app, []) if s["process"] != process
+            ]
+
+    def node_status(self, report: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"ID": u.get("ID", ""), "Found": u.get("ID") in self.known_units}
+            for u in report.get("Units") or []
+        ]
+
+    def shell(self, app: str, opts: Any) -> FakeShell:
+        channel = FakeShell(self.shell_output)
+        self.shells.append((app, opts))
+        return channel
 
     def unit_status(self, app: str, unit: str, status: str) -> None:
         self.statuses.append((app, unit, status))
 
     def register_unit(self, app: str, unit: str, custom_data: Any) -> None:
         self.registered.append((app, unit, custom_data))
+
+
+class FakeShell:
+    """A shell that echoes what it is sent, after a prompt; ``exit`` ends it."""
+
+    def __init__(self, prompt: bytes) -> None:
+        self.received = bytearray()
+        self._out: queue.Queue[bytes] = queue.Queue()
+        self._out.put(prompt)
+        self.closed = False
+
+    def send(self, data: bytes) -> None:
+        self.received += data
+        if b"exit" in data:
+            self._out.put(b"")
+        else:
+            self._out.put(b"echo: " + data)
+
+    def recv(self) -> bytes:
+        return self._out.get()
+
+    def close(self) -> None:
+        self.closed = True
+        self._out.put(b"")
 
 
 @dataclass
@@ -152,5 +233,10 @@ def fake_deps(config: Config | None = None) -> Deps:
         provisioner=FakeProvisioner(recorder=recorder),
         auth=FakeAuth(),
         catalog=FakeCatalog(),
+        # Real files (the spool is only files), in a folder made on the first upload.
+        archives=ArchiveSpool(
+            Path(tempfile.gettempdir(), f"tsubame-test-archives-{secrets.token_hex(6)}")
+        ),
+        event_log=StorageEventLog(recorder.memory),
         config=config or Config(),
     )

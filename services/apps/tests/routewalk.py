@@ -8,7 +8,9 @@ from __future__ import annotations
 from flask import Flask
 
 from services.apps.bootstrap import config_from, create_app
+from services.apps.domain.deploys import DeployRecord
 from services.apps.domain.models import App, AppRouter
+from services.apps.domain.versions import AppVersion
 from services.apps.settings import AppsSettings
 from services.apps.tests.certs import pair
 from services.apps.tests.fakes import fake_deps
@@ -19,11 +21,35 @@ SETTINGS = AppsSettings.from_settings(
     Settings("/nonexistent", "walk", "", "", b"routewalk-secret-0123456789")
 )
 
-PUBLIC: dict[str, str] = {}
+PUBLIC: dict[str, str] = {
+    # tsuru upgrades first and reports a missing token as an "Error: ..." frame.
+    "GET /apps/<appname>/shell": "the websocket answers refusals after the upgrade",
+}
+
+DEPLOY_ID = "5f0000000000000000000001"
+_ARCHIVE = {"archive-url": "http://example.com/app.tar.gz"}
 
 CERT, KEY = pair("x.tsubame.localhost")
 
 SAMPLES: dict[str, Sample] = {
+    "POST /apps/<appname>/deploy": Sample("/apps/x/deploy", data=_ARCHIVE),
+    "POST /apps/<appname>/repository/clone": Sample("/apps/x/repository/clone", data=_ARCHIVE),
+    "POST /apps/<appname>/build": Sample("/apps/x/build", data={**_ARCHIVE, "tag": "t1"}),
+    "POST /apps/<app>/deploy/rollback": Sample("/apps/x/deploy/rollback", data={"image": "v1"}),
+    "POST /apps/<app>/deploy/rebuild": Sample("/apps/x/deploy/rebuild", data={"origin": "rebuild"}),
+    "PUT /apps/<app>/deploy/rollback/update": Sample(
+        "/apps/x/deploy/rollback/update", data={"image": "v1", "disable": "false"}
+    ),
+    "DELETE /apps/<app>/versions/<version>": Sample("/apps/x/versions/1"),
+    "PUT /apps/<app>/units": Sample("/apps/x/units", data={"units": "1"}),
+    "DELETE /apps/<app>/units": Sample("/apps/x/units?units=1"),
+    "POST /apps/<app>/sleep": Sample("/apps/x/sleep", data={"proxy": "http://sleeper/"}),
+    "POST /apps/<app>/run": Sample("/apps/x/run", data={"command": "ls"}),
+    "POST /apps/<app>/units/autoscale": Sample(
+        "/apps/x/units/autoscale",
+        json={"process": "web", "minUnits": 1, "maxUnits": 2, "averageCPU": "70%"},
+    ),
+    "GET /deploys/<deploy>": Sample(f"/deploys/{DEPLOY_ID}"),
     "POST /apps": Sample("/apps", data={"name": "new", "teamOwner": "blue"}),
     "POST /apps/<app>/env": Sample("/apps/x/env", json={"envs": [{"name": "A", "value": "1"}]}),
     "DELETE /apps/<app>/env": Sample("/apps/x/env?env=A"),
@@ -79,6 +105,24 @@ def make_app() -> Flask:
             platform="python",
             routers=[AppRouter("tsubame")],
         )  # fmt: skip
+    )
+    when = deps.clock()
+    deps.stores.versions.allocate("x")
+    deps.stores.versions.add(
+        AppVersion(
+            "x",
+            1,
+            when,
+            when,
+            kind="upload",
+            deploy_image="tsubame/app-x:v1",
+            build_image="tsubame/app-x:v1",
+            deploy_successful=True,
+            build_successful=True,
+        )  # fmt: skip
+    )
+    deps.stores.deploys.add(
+        DeployRecord(DEPLOY_ID, "x", when, "upload", version=1, image="tsubame/app-x:v1")
     )
     return create_app(SETTINGS, deps)
 

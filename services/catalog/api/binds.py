@@ -6,7 +6,6 @@ from flask import Response
 
 from services.catalog.api.common import event_fields
 from services.catalog.api.deps import deps
-from services.catalog.api.instances import query_bool
 from services.catalog.api.schemas import BindInput, UnbindQuery
 from services.catalog.operations import binds as ops
 from shared.golang.strconv import NumError, parse_bool
@@ -83,6 +82,3 @@ def unbind(service: str, instance: str, app: str) -> Response:
         )  # fmt: skip
 
     return stream(run)
-
-
-__all__ = ["bp", "query_bool"]

@@ -91,6 +91,7 @@ class PlacementPlan(Schema):
 class PlacementRouter(Schema):
     name = fields.String(required=True)
     opts = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    type = fields.String(required=True)
 
 
 class PlacementAnswer(Schema):

@@ -33,3 +33,11 @@ class AutoscaleInput(Schema):
 
 class ProcessQuery(Schema):
     process = fields.String()
+
+
+class ShellQuery(Schema):
+    unit = fields.String()
+    isolated = fields.String()
+    width = fields.String()
+    height = fields.String()
+    term = fields.String()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from services.provisioner.operations.runtime.shells import ShellOpener
 from services.provisioner.storage.ports import Stores
 from services.provisioner.storage.runtime_ports import RuntimeStores
 from shared.bus import Publisher
@@ -92,6 +93,14 @@ class Apps(Protocol):
     def app(self, name: str) -> AppRef | None: ...
 
 
+class Units(Protocol):
+    """The runtime's units, as tsuru's Unit objects (apps.md §1.3)."""
+
+    def all(self) -> list[dict[str, Any]]: ...
+    def by_node(self, address: str) -> list[dict[str, Any]]: ...
+    def by_app(self, app: str) -> list[dict[str, Any]]: ...
+
+
 class Restarter(Protocol):
     """Restarts an app's units, writing tsuru's restart lines (volume bind/unbind)."""
 
@@ -107,5 +116,8 @@ class Deps:
     apps: Apps
     restarter: Restarter
     runtime: RuntimeStores  # the runtime's stores (storage/runtime_ports.py)
+    units: Units
     config: Config = field(default_factory=Config)
     clock: Callable[[], datetime] = utcnow
+    # Interactive shells beside units (``tsuru app-shell``); None: not on this instance.
+    shells: ShellOpener | None = None

@@ -172,18 +172,25 @@ def place(deps: Deps, req: PlacementRequest) -> Placement:
     )
 
 
+def router_type(deps: Deps, name: str) -> str:
+    builtin = next((r for r in deps.config.routers if r.name == name), None)
+    if builtin is not None:
+        return builtin.type
+    dynamic = deps.stores.routers.get(name)
+    return dynamic.type if dynamic is not None else ""
+
+
 def _routers(
     deps: Deps, req: PlacementRequest, pool: str, constraints: list[Constraint]
 ) -> list[dict[str, Any]]:
     if req.routers is not None:
-        return [{"name": str(r.get("name", "")), "opts": dict(r.get("opts") or {})}
-                for r in req.routers]  # fmt: skip
-    if req.router == NONE:
-        return []
-    if req.router:
+        given = [(str(r.get("name", "")), dict(r.get("opts") or {})) for r in req.routers]
+    elif req.router == NONE:
+        given = []
+    elif req.router:
         if req.router not in router_names(deps):
             raise errors.UnknownRouter(req.router)
-        name = req.router
+        given = [(req.router, dict(req.routeropts))]
     else:
-        name = default_router(deps, pool, constraints)
-    return [{"name": name, "opts": dict(req.routeropts)}]
+        given = [(default_router(deps, pool, constraints), dict(req.routeropts))]
+    return [{"name": n, "opts": o, "type": router_type(deps, n)} for n, o in given]

@@ -13,10 +13,10 @@ from typing import Any
 from services.provisioner.domain import errors
 from services.provisioner.domain.infra import BindID, Volume, VolumeBind
 from services.provisioner.domain.models import VOLUME_PLAN
+from services.provisioner.domain.pools import allowed_values
 from services.provisioner.domain.rules import valid_name
 from services.provisioner.operations.deps import AppRef, Body, Deps, Writer
 from services.provisioner.operations.names import names
-from services.provisioner.operations.pools import _existing as existing_pool
 from shared.events import Target
 from shared.identity import Identity
 from shared.mutation import Permit, authorize
@@ -100,8 +100,6 @@ def _validate(deps: Deps, data: VolumeInput) -> dict[str, str]:
 def _pool_allows_plan(deps: Deps, pool: str, plan: str) -> None:
     if deps.stores.pools.get(pool) is None:
         raise errors.VolumeInvalid("Pool does not exist.")
-    from services.provisioner.domain.pools import allowed_values
-
     allowed = allowed_values(deps.stores.constraints.all(), pool, names(deps))[VOLUME_PLAN]
     if not allowed:
         raise errors.VolumeInvalid("no volume-plan found for pool")
@@ -205,6 +203,3 @@ def _restart(deps: Deps, app: str) -> Body:
         deps.restarter.restart(app, out)
 
     return body
-
-
-__all__ = ["existing_pool"]

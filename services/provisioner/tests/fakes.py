@@ -4,6 +4,7 @@ answer from dictionaries)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.provisioner.operations.deps import AppRef, Config, Deps, Writer
 from services.provisioner.storage.memory import memory_stores
@@ -50,6 +51,22 @@ class FakeRestarter:
             raise RuntimeError(self.error)
 
 
+@dataclass
+class FakeUnits:
+    """Unit objects, each with a ``node`` key naming where it runs (the fake's own)."""
+
+    units: list[dict[str, Any]] = field(default_factory=list)
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.units)
+
+    def by_node(self, address: str) -> list[dict[str, Any]]:
+        return [u for u in self.units if u.get("node") == address]
+
+    def by_app(self, app: str) -> list[dict[str, Any]]:
+        return [u for u in self.units if u.get("AppName") == app]
+
+
 def fake_deps(
     storage: MemoryEventStorage | None = None,
     *,
@@ -64,5 +81,6 @@ def fake_deps(
         apps=FakeApps(),
         restarter=FakeRestarter(),
         runtime=memory_runtime_stores(),
+        units=FakeUnits(),
         config=config or Config(),
     )

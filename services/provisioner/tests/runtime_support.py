@@ -172,12 +172,14 @@ def make_config(base: Path, **kw: Any) -> RuntimeConfig:
 
 
 @contextmanager
-def harness(mongo_url: str, namespace: str, **config: Any) -> Iterator[Harness]:
+def harness(
+    mongo_url: str, namespace: str, *, db_name: str = "", **config: Any
+) -> Iterator[Harness]:
     base = Path(tempfile.mkdtemp(prefix="tsubame-runtime-"))
     base.chmod(0o711)
     (base / "archives").mkdir()
     client = mongo.connect(mongo_url)
-    name = f"{namespace}_prov_{secrets.token_hex(3)}"
+    name = db_name or f"{namespace}_prov_{secrets.token_hex(3)}"
     db = client[name]
     mongo.ensure_indexes(db, RUNTIME_INDEXES)
     published = RecordingPublisher()

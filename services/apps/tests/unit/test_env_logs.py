@@ -199,7 +199,7 @@ def test_follow_streams_new_lines_without_duplicates(client, deps):
 
 
 def test_worker_stores_provisioner_lines(deps):
-    (consumer,) = consumers(deps)
+    (consumer,) = [c for c in consumers(deps) if c.queue == "apps.unit-logs"]
     consumer.handler("provisioner.unit.logs", {"app": "shop", "lines": [
         {"Date": "2026-01-01T00:00:00Z", "Message": "hi", "Source": "web", "Unit": "u"},
         {"Message": ""}, "junk"]})  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.apps.domain.models import App, AppRouter, EnvVar, LogLine, Plan
+from services.apps.domain.versions import AppVersion
 from services.apps.tests.fakes import fake_deps
 from services.apps.tests.unit.conftest import admin, build, call, user
 from shared.bus import keys
@@ -131,6 +132,10 @@ def test_metadata_items_by_name(client, deps):
 
 def test_remove_everything_and_announce(client, deps):
     deps.stores.logs.append("shop", [LogLine("2026-01-01T00:00:00Z", "x")])
+    when = deps.clock()
+    deps.stores.versions.allocate("shop")
+    deps.stores.versions.add(AppVersion("shop", 1, when, when, kind="upload"))
+    assert len(deps.stores.versions.of_app("shop")) == 1
     r = call(client, "DELETE", "/apps/shop", dev("app.delete"))
     assert r.status_code == 200
     msgs = messages(r)
@@ -140,6 +145,7 @@ def test_remove_everything_and_announce(client, deps):
     assert deps.stores.cnames.owner("www.shop.com") is None
     assert deps.stores.logs.tail("shop", 0) == []
     assert deps.auth.revoked == ["shop"] and deps.auth.inuse["alice@example.com"] == 0
+    assert deps.stores.versions.of_app("shop") == []
     assert deps.provisioner.sent[-1].command == "remove"
     assert (keys.APP_REMOVED, {"app": "shop"}) in deps.publisher
     assert deps.recorder.records[-1].kind.name == "app.delete"

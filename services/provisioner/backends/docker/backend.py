@@ -14,11 +14,11 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import docker
 import docker.errors
-import requests
 
 from services.provisioner.backends.base import (
     ERROR,
@@ -37,20 +37,15 @@ from services.provisioner.backends.base import (
 )
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.build import Builder
-from services.provisioner.backends.docker.config import APP_DIR, APP_UID, DockerConfig
-from services.provisioner.backends.docker.execute import Timeout, run_in
+from services.provisioner.backends.docker.config import DockerConfig
+from services.provisioner.backends.docker.errors import API_ERRORS, reason
+from services.provisioner.backends.docker.execute import run_beside, run_isolated
 from services.provisioner.backends.docker.logs import LogFollower
 from services.provisioner.backends.docker.nodes import NodeClients, Nodes, publish_host
 from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 from services.provisioner.backends.process.unitenv import check_env
-
-_API_ERRORS = (docker.errors.DockerException, requests.RequestException)
-
-
-def _reason(exc: BaseException) -> str:
-    return str(getattr(exc, "explanation", None) or exc)
 
 
 class DockerBackend:
@@ -159,32 +154,48 @@ class DockerBackend:
         self._sync_watchers()
         with self._claimed(spec.id) as tracked:
             restarts, port = 0, None
+            owner: list[int | None] = [None]  # the owner lock until the supervisor has it
             if tracked is not None:
                 current = self._observe(tracked)
                 if current is not None and current.status not in (STOPPED, ERROR):
                     return current
-                # Stopped (or crashed): started again from this spec, same port if free.
+                # Stopped (or crashed): started again from this spec, same port if free,
+                # by the same owner (its lock is kept across the new container).
                 restarts = tracked.restarts
                 port = _port_of(current) or tracked.port
-                self._remove_container(tracked, timeout=5.0, removed=False)
-            node = self.clients.pick(spec.node or (tracked.node if tracked else ""))
-            return self._create(spec, node, restarts, port)
+                owner[0] = self.supervisor.detach_owner(spec.id)
+            try:
+                if tracked is not None:
+                    self._remove_container(tracked, timeout=5.0, removed=False)
+                if owner[0] is None:
+                    # Taken before the container exists: no other instance's watcher can
+                    # adopt it first, so the starter forwards the unit's first line.
+                    owner[0] = self.supervisor.store.acquire(spec.id)
+                node = self.clients.pick(spec.node or (tracked.node if tracked else ""))
+                return self._create(spec, node, restarts, port, owner)
+            finally:
+                if owner[0] is not None:
+                    self.supervisor.store.release(owner[0])
 
-    def _create(self, spec: UnitSpec, node: str, restarts: int, port: int | None) -> UnitState:
+    def _create(
+        self, spec: UnitSpec, node: str, restarts: int, port: int | None, owner: list[int | None]
+    ) -> UnitState:
+        """Create and start the unit's container. ``owner[0]`` (the owner lock) goes to
+        the supervisor once the container exists; until then it stays the caller's."""
         client = self.clients.client(node)
         bind_ip, _ = publish_host(node)
         volumes = mount_args(spec.mounts, local_node=bind_ip == "127.0.0.1")
         self.clients.ensure_image(node, spec.release.image, self.config.build_timeout)
         ensure_volumes(client, spec, self.config.namespace)
         try:
-            image_path = _image_path(client, spec.release.image)
+            image_path = self.clients.image_path(node, spec.release.image)
             args = ct.create_args(
                 spec,
                 namespace=self.config.namespace,
                 bind_ip=bind_ip,
                 host_port=port,
                 pids_limit=self.config.pids_limit,
-                path=_unit_path(spec, image_path),
+                path=ct.unit_path(spec, image_path),
                 volumes=volumes,
             )
             try:
@@ -194,8 +205,8 @@ class DockerBackend:
                     raise
                 args["ports"] = {ct.PORT_KEY: (bind_ip, None)}  # the old port is taken
                 container = client.containers.create(**args)
-        except _API_ERRORS as exc:
-            raise BackendError(f"could not create unit {spec.id}: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BackendError(f"could not create unit {spec.id}: {reason(exc)}") from exc
         tracked = Tracked(
             unit=spec.id,
             node=node,
@@ -206,20 +217,20 @@ class DockerBackend:
             restarts=restarts,
             started_at=time.monotonic(),
         )
-        # Owned from the start (unless another instance holds it): its first line is ours.
-        self.supervisor.own(tracked, self.supervisor.store.acquire(spec.id))
+        owner_fd, owner[0] = owner[0], None
+        self.supervisor.own(tracked, owner_fd)
         try:
             container.start()
-        except _API_ERRORS as exc:
-            with contextlib.suppress(*_API_ERRORS):
+        except API_ERRORS as exc:
+            with contextlib.suppress(*API_ERRORS):
                 container.remove(force=True)
             self.supervisor.forget(spec.id, removed=True)
-            raise BackendError(f"could not start unit {spec.id}: {_reason(exc)}") from exc
+            raise BackendError(f"could not start unit {spec.id}: {reason(exc)}") from exc
         state = self._observe(tracked)
         if state is None:
             raise BackendError(f"unit {spec.id} vanished right after its start")
         if state.status == ERROR:  # exited at once: a crash, restarted by the watcher
-            return _with(state, status=STARTING)
+            return replace(state, status=STARTING)
         return state
 
     def _observe(self, tracked: Tracked) -> UnitState | None:
@@ -241,8 +252,8 @@ class DockerBackend:
                 client.api.stop(tracked.container, timeout=int(max(timeout, 0)))
             except docker.errors.NotFound:
                 self.supervisor.forget(unit_id, removed=True)
-            except _API_ERRORS as exc:
-                raise BackendError(f"could not stop unit {unit_id}: {_reason(exc)}") from exc
+            except API_ERRORS as exc:
+                raise BackendError(f"could not stop unit {unit_id}: {reason(exc)}") from exc
             finally:
                 with self.supervisor.lock:
                     tracked.ready = False
@@ -260,8 +271,8 @@ class DockerBackend:
                 client.api.stop(tracked.container, timeout=int(max(timeout, 0)))
             with contextlib.suppress(docker.errors.NotFound):
                 client.api.remove_container(tracked.container, force=True)
-        except _API_ERRORS as exc:
-            raise BackendError(f"could not remove unit {tracked.unit}: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BackendError(f"could not remove unit {tracked.unit}: {reason(exc)}") from exc
         self.supervisor.forget(tracked.unit, removed=removed)
 
     def units(self, app: str | None = None) -> list[UnitState]:
@@ -279,69 +290,12 @@ class DockerBackend:
             if tracked is None or tracked.app != req.app:
                 raise BackendError(f"unit {req.unit!r} not found")
             client = self.clients.client(tracked.node, req.timeout + self.config.api_timeout)
-            try:
-                return run_in(
-                    client,
-                    tracked.container,
-                    req.command,
-                    env=_exec_env(req),
-                    workdir=APP_DIR,
-                    user=f"{APP_UID}:{APP_UID}",
-                    output=output,
-                    cancel=cancel,
-                    timeout=req.timeout,
-                )
-            except Timeout as exc:
-                raise BackendError(str(exc)) from exc
-        return self._isolated(req, output, cancel)
-
-    def _isolated(self, req: ExecRequest, output: Output, cancel: threading.Event | None) -> int:
+            return run_beside(client, tracked.container, req, output, cancel)
         node = self.clients.pick(req.node)
-        client = self.clients.client(node, req.timeout + self.config.api_timeout)
         self.clients.ensure_image(node, req.release.image, self.config.build_timeout)
-        spec = UnitSpec(
-            id="",
-            app=req.app,
-            process="",
-            version=req.release.version,
-            release=req.release,
-            command="",
-            env=req.env,
-            limits=req.limits,
-            mounts=req.mounts,
-        )
-        volumes = mount_args(req.mounts, local_node=publish_host(node)[0] == "127.0.0.1")
-        ensure_volumes(client, spec, self.config.namespace)
-        try:
-            container = client.containers.create(
-                req.release.image,
-                ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
-                working_dir=APP_DIR,
-                labels=ct.labels(self.config.namespace, "exec", **{ct.APP: req.app}),
-                volumes=volumes,
-                **ct.security_args(self.config.pids_limit),
-                **ct.limit_args(req.limits),
-            )
-            container.start()
-        except _API_ERRORS as exc:
-            raise BackendError(f"could not start the command's unit: {_reason(exc)}") from exc
-        try:
-            return run_in(
-                client,
-                container.id,
-                req.command,
-                env=_exec_env(req),
-                workdir=APP_DIR,
-                user=f"{APP_UID}:{APP_UID}",
-                output=output,
-                cancel=cancel,
-                timeout=req.timeout,
-            )
-        except Timeout as exc:
-            raise BackendError(str(exc)) from exc
-        finally:
-            with contextlib.suppress(*_API_ERRORS):
-                container.remove(force=True)
+        client = self.clients.client(node, req.timeout + self.config.api_timeout)
+        local = publish_host(node)[0] == "127.0.0.1"
+        return run_isolated(client, req, self.config, output, cancel, local_node=local)
 
     def remove_release(self, app: str, version: int) -> None:
         users = [s.id for s in self.units(app) if s.version == version]
@@ -351,7 +305,7 @@ class DockerBackend:
             )
         image = self.config.image_name(app, version)
         for node in self.clients.addresses():
-            with contextlib.suppress(*_API_ERRORS):
+            with contextlib.suppress(*API_ERRORS):
                 self.clients.client(node).api.remove_image(image)
 
     def remove_app(self, app: str) -> None:
@@ -376,8 +330,8 @@ class DockerBackend:
                         continue
                     with contextlib.suppress(docker.errors.NotFound):
                         client.api.remove_image(image["Id"], force=True)
-            except _API_ERRORS as exc:
-                errors.append(f"{node}: {_reason(exc)}")
+            except API_ERRORS as exc:
+                errors.append(f"{node}: {reason(exc)}")
         if errors:
             raise BackendError(f"could not remove everything of app {app}: {'; '.join(errors)}")
 
@@ -400,38 +354,6 @@ def _port_of(state: UnitState | None) -> int | None:
         return int(state.address.rpartition(":")[2])
     except ValueError:
         return None
-
-
-def _with(state: UnitState, **changes: Any) -> UnitState:
-    from dataclasses import replace
-
-    return replace(state, **changes)
-
-
-def _image_path(client: docker.DockerClient, image: str) -> str:
-    try:
-        env = client.api.inspect_image(image).get("Config", {}).get("Env") or []
-    except _API_ERRORS:
-        return ""
-    for item in env:
-        if str(item).startswith("PATH="):
-            return str(item)[5:]
-    return ""
-
-
-def _unit_path(spec: UnitSpec, image_path: str) -> str:
-    """The app's PATH, after the release's own tools (a virtualenv) when there are some."""
-    given = spec.env.get("PATH", "")
-    if not given:
-        return ""  # the image's own PATH applies
-    tools = [p for p in image_path.split(":") if p.startswith("/home/application/")]
-    return ":".join([*tools, given])
-
-
-def _exec_env(req: ExecRequest) -> dict[str, str]:
-    env = dict(req.env)
-    env.setdefault("HOME", "/home/application")
-    return env
 
 
 __all__ = ["Canceled", "DockerBackend"]

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import docker
-import docker.errors
-import requests
 
 from services.provisioner.backends.archive import unpack
 from services.provisioner.backends.base import (
@@ -38,6 +35,7 @@ from services.provisioner.backends.base import (
 )
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, DockerConfig
+from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import Timeout, run_in
 from services.provisioner.backends.docker.nodes import NodeClients
 from services.provisioner.backends.manifest import read_manifest
@@ -55,9 +53,16 @@ def go_quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+# An image reference as it may follow FROM (nothing that could start another line).
+_IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$")
+
+
 def platform_image(req: BuildRequest) -> str:
     # tsuru names a platform's image tsuru/<platform>:latest until one is built.
-    return req.platform_image or f"tsuru/{req.platform}:latest"
+    image = req.platform_image or f"tsuru/{req.platform}:latest"
+    if not _IMAGE_REF.match(image) or ".." in image or "//" in image:
+        raise BuildError(f"invalid platform image {image!r}")
+    return image
 
 
 def dockerfile(base: str) -> str:
@@ -95,6 +100,7 @@ class Builder:
 
     def build(self, req: BuildRequest, output: Output, cancel: threading.Event | None) -> Release:
         check_env(req.env)
+        base = platform_image(req)
         node = self.nodes.pick(req.node)
         with tempfile.TemporaryDirectory(prefix="tsubame-build-") as scratch:
             app_dir = Path(scratch) / "app"
@@ -126,7 +132,6 @@ class Builder:
                 steps.append(
                     (f"---- Running build hooks ----\n ---> Running {go_quote(command)}\n", command)
                 )
-            base = platform_image(req)
             self._ensure_base(node, base)
             context = _context(app_dir, base, Path(scratch))
             final = self.config.image_name(req.app, req.version)
@@ -189,8 +194,8 @@ class Builder:
                     aux = item.get("aux")
                     if isinstance(aux, dict) and aux.get("ID"):
                         image_id = str(aux["ID"])
-            except (docker.errors.DockerException, requests.RequestException) as exc:
-                raise BuildError(f"image build failed: {_reason(exc)}") from exc
+            except API_ERRORS as exc:
+                raise BuildError(f"image build failed: {reason(exc)}") from exc
         if not image_id:
             raise BuildError("image build failed: the engine named no image")
         return image_id
@@ -199,8 +204,8 @@ class Builder:
         repository, tag = final.rsplit(":", 1)
         try:
             self.nodes.client(node).api.tag(image, repository, tag, force=True)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise BuildError(f"could not tag the image: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BuildError(f"could not tag the image: {reason(exc)}") from exc
 
     def _run_steps(
         self,
@@ -228,8 +233,8 @@ class Builder:
                 **ct.security_args(self.config.pids_limit),
             )
             builder.start()
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise BuildError(f"could not start the build container: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BuildError(f"could not start the build container: {reason(exc)}") from exc
         try:
             for banner, command in steps:
                 output(banner)
@@ -256,16 +261,16 @@ class Builder:
             if venv:
                 changes.append(f"ENV PATH={VENV}/bin:{BASE_PATH}")
             builder.commit(repository=repository, tag=tag, changes=changes)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise BuildError(f"could not save the built image: {_reason(exc)}") from exc
+        except API_ERRORS as exc:
+            raise BuildError(f"could not save the built image: {reason(exc)}") from exc
         finally:
             try:
                 builder.remove(force=True)
-            except (docker.errors.DockerException, requests.RequestException):
+            except API_ERRORS:
                 pass
             try:
                 client.api.remove_image(image)  # the pre-hooks image, now a parent layer
-            except (docker.errors.DockerException, requests.RequestException):
+            except API_ERRORS:
                 pass
 
 
@@ -279,8 +284,3 @@ def _items(answer: Any) -> Iterator[dict[str, Any]]:
     for item in answer:
         if isinstance(item, dict):
             yield item
-
-
-def _reason(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None)
-    return str(explanation or exc)

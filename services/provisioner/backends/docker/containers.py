@@ -130,6 +130,16 @@ def unit_env(spec: UnitSpec, path: str) -> dict[str, str]:
     return env
 
 
+def unit_path(spec: UnitSpec, image_path: str) -> str:
+    """The app's PATH after the release's own tools (a virtualenv) when it sets one; ""
+    leaves the image's PATH (which holds those tools already)."""
+    given = spec.env.get("PATH", "")
+    if not given:
+        return ""
+    tools = [p for p in image_path.split(":") if p.startswith(HOME + "/")]
+    return ":".join([*tools, given])
+
+
 def security_args(pids_limit: int) -> dict[str, Any]:
     """Never root, no capability, no privilege gain, bounded processes, an init (pid 1
     that forwards signals and reaps orphans)."""

@@ -16,9 +16,18 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests
 
-from services.provisioner.backends.base import BackendError, Canceled, Output
+from services.provisioner.backends.base import (
+    BackendError,
+    Canceled,
+    ExecRequest,
+    Output,
+    UnitSpec,
+)
+from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, DockerConfig
+from services.provisioner.backends.docker.errors import API_ERRORS, reason
+from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 
 _WRAPPER = 'echo $$ > "$1"; exec /bin/sh -c "$0"'
 # dash wants "kill -KILL -PGID", busybox also takes "kill -s KILL -- -PGID".
@@ -55,8 +64,8 @@ def run_in(
             user=user,
         )
         stream = client.api.exec_start(created["Id"], stream=True)
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise BackendError(f"could not run the command: {_reason(exc)}") from exc
+    except API_ERRORS as exc:
+        raise BackendError(f"could not run the command: {reason(exc)}") from exc
     deadline = time.monotonic() + timeout
     done = threading.Event()
     stopped: list[BaseException] = []
@@ -84,15 +93,96 @@ def run_in(
         raise stopped[0]
     try:
         code = client.api.exec_inspect(created["Id"]).get("ExitCode")
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise BackendError(f"could not read the command's status: {_reason(exc)}") from exc
+    except API_ERRORS as exc:
+        raise BackendError(f"could not read the command's status: {reason(exc)}") from exc
     return int(code) if code is not None else -1
+
+
+def _exec_env(req: ExecRequest) -> dict[str, str]:
+    env = dict(req.env)
+    env.setdefault("HOME", HOME)
+    return env
+
+
+def run_beside(
+    client: docker.DockerClient,
+    container: str,
+    req: ExecRequest,
+    output: Output,
+    cancel: threading.Event | None,
+) -> int:
+    """``tsuru app-run`` in a unit's container, as the app user in the app directory."""
+    try:
+        return run_in(
+            client,
+            container,
+            req.command,
+            env=_exec_env(req),
+            workdir=APP_DIR,
+            user=f"{APP_UID}:{APP_UID}",
+            output=output,
+            cancel=cancel,
+            timeout=req.timeout,
+        )
+    except Timeout as exc:
+        raise BackendError(str(exc)) from exc
+
+
+def run_isolated(
+    client: docker.DockerClient,
+    req: ExecRequest,
+    config: DockerConfig,
+    output: Output,
+    cancel: threading.Event | None,
+    *,
+    local_node: bool,
+) -> int:
+    """``tsuru app-run --isolated``: a fresh container of the release (limits, volumes),
+    removed afterwards whatever happens."""
+    volumes = mount_args(req.mounts, local_node=local_node)
+    ensure_volumes(client, _as_unit(req), config.namespace)
+    try:
+        container = client.containers.create(
+            req.release.image,
+            ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
+            working_dir=APP_DIR,
+            labels=ct.labels(config.namespace, "exec", **{ct.APP: req.app}),
+            volumes=volumes,
+            **ct.security_args(config.pids_limit),
+            **ct.limit_args(req.limits),
+        )
+    except API_ERRORS as exc:
+        raise BackendError(f"could not create the command's container: {reason(exc)}") from exc
+    try:
+        container.start()
+        return run_beside(client, container.id, req, output, cancel)
+    except API_ERRORS as exc:
+        raise BackendError(f"could not start the command's container: {reason(exc)}") from exc
+    finally:
+        try:
+            container.remove(force=True)
+        except API_ERRORS:
+            pass  # the engine went away: its leftovers carry the exec label
+
+
+def _as_unit(req: ExecRequest) -> UnitSpec:
+    return UnitSpec(
+        id="",
+        app=req.app,
+        process="",
+        version=req.release.version,
+        release=req.release,
+        command="",
+        env=req.env,
+        limits=req.limits,
+        mounts=req.mounts,
+    )
 
 
 def _chunks(stream: Any) -> Iterator[bytes]:
     try:
         yield from stream
-    except (requests.RequestException, OSError):
+    except OSError:
         return
 
 
@@ -101,10 +191,5 @@ def _kill(client: docker.DockerClient, container: str, pid_file: str, user: str)
         client.api.exec_start(
             client.api.exec_create(container, ["/bin/sh", "-c", _KILLER, pid_file], user=user)["Id"]
         )
-    except (docker.errors.DockerException, requests.RequestException):
+    except API_ERRORS:
         pass  # the container itself may be gone: nothing left to kill
-
-
-def _reason(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None)
-    return str(explanation or exc)

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import docker.errors
-import requests
 
 from services.provisioner.backends.base import LogLine, LogSink
+from services.provisioner.backends.docker.errors import API_ERRORS
 
 log = logging.getLogger(__name__)
 _MAX_LINE = 64 << 10  # longer lines are cut (a unit must not grow our memory)
@@ -104,7 +104,7 @@ class LogFollower:
                 self._follow_once()
             except (docker.errors.NotFound, docker.errors.NullResource):
                 return
-            except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+            except API_ERRORS as exc:
                 log.debug("log stream of %s broke: %s", self._unit, exc)
             if self._stop.is_set():
                 return

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import docker
 import docker.errors
-import requests
 
 from services.provisioner.backends.base import BackendError, NodeInfo
+from services.provisioner.backends.docker.errors import API_ERRORS
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "")
 _COPY_CHUNK = 1 << 20
@@ -84,7 +84,7 @@ class NodeClients:
             return cached[1]
         try:
             status = "ready" if self.client(address, 5.0).ping() else "error"
-        except (docker.errors.DockerException, requests.RequestException, BackendError):
+        except (*API_ERRORS, BackendError):
             status = "error"
         with self._lock:
             self._health[address] = (now, status)
@@ -126,6 +126,17 @@ class NodeClients:
         except docker.errors.ImageNotFound:
             return False
 
+    def image_path(self, address: str, image: str) -> str:
+        """The PATH an image sets ("" when none or unknown)."""
+        try:
+            config = self.client(address).api.inspect_image(image).get("Config") or {}
+        except API_ERRORS:
+            return ""
+        for item in config.get("Env") or ():
+            if str(item).startswith("PATH="):
+                return str(item)[len("PATH=") :]
+        return ""
+
     def ensure_image(self, address: str, image: str, timeout: float) -> None:
         """Copy ``image`` to the node from a node that has it (no registry here)."""
         with self._lock:
@@ -139,7 +150,7 @@ class NodeClients:
                 try:
                     if not self.has_image(source, image):
                         continue
-                except (docker.errors.DockerException, requests.RequestException):
+                except API_ERRORS:
                     continue
                 self._copy(source, address, image, timeout)
                 return
@@ -152,7 +163,7 @@ class NodeClients:
             result = self.client(target, timeout).api.load_image(chunks)
             for _ in result:  # the answer streams progress: read it to the end
                 pass
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except API_ERRORS as exc:
             raise BackendError(f"could not copy image {image} to {target}: {exc}") from exc
         if not self.has_image(target, image):
             raise BackendError(f"could not copy image {image} to {target}")

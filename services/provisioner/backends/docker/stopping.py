@@ -14,12 +14,10 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests
 
 from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.errors import API_ERRORS
 from services.provisioner.backends.docker.nodes import base_url
-
-_API_ERRORS = (docker.errors.DockerException, requests.RequestException)
 
 
 def _unit_containers(client: docker.DockerClient, namespace: str) -> list[dict[str, Any]]:
@@ -31,7 +29,7 @@ def _unit_containers(client: docker.DockerClient, namespace: str) -> list[dict[s
 
 def _stop_one(client: docker.DockerClient, entry: dict[str, Any], timeout: float) -> None:
     unit = str((entry.get("Labels") or {}).get(ct.UNIT, ""))
-    with contextlib.suppress(*_API_ERRORS):
+    with contextlib.suppress(*API_ERRORS):
         if not ct.marked_stopped(entry):
             client.api.rename(entry["Id"], unit + ct.STOPPED_SUFFIX)
         if ct.is_running(entry):
@@ -43,7 +41,7 @@ def stop_all(addresses: Sequence[str], namespace: str, timeout: float = 10.0) ->
     try:
         work: list[tuple[docker.DockerClient, dict[str, Any]]] = []
         for client in clients:
-            with contextlib.suppress(*_API_ERRORS):
+            with contextlib.suppress(*API_ERRORS):
                 work += [(client, e) for e in _unit_containers(client, namespace)]
         with ThreadPoolExecutor(max_workers=max(1, min(16, len(work)))) as pool:
             for done in [pool.submit(_stop_one, c, e, timeout) for c, e in work]:

@@ -23,11 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import docker.errors
-import requests
-
 from services.provisioner.backends.base import ERROR, UnitState
 from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.errors import API_ERRORS
 from services.provisioner.backends.docker.logs import LogFollower
 from services.provisioner.backends.docker.store import UnitStore
 
@@ -94,7 +92,7 @@ class Supervisor:
             entries = self._client(node).api.containers(
                 all=True, filters={"label": ct.label_filter(self.namespace, "unit")}
             )
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except API_ERRORS as exc:
             return self._unreachable(node, exc)
         seen: set[str] = set()
         states = []
@@ -277,7 +275,7 @@ class Supervisor:
                 self.store.update(
                     tracked.unit, restarts=tracked.restarts, last_exit=tracked.last_exit
                 )
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except API_ERRORS as exc:
             log.warning("could not restart unit %s: %s", tracked.unit, exc)
             with self.lock:
                 tracked.retry_at = None  # tried again after the next back-off
@@ -288,6 +286,19 @@ class Supervisor:
             tracked.follower.wake()
 
     # -- bookkeeping -------------------------------------------------------------------
+
+    def detach_owner(self, unit: str) -> int | None:
+        """Take the unit's owner lock out of the table (kept across a re-creation)."""
+        with self.lock:
+            tracked = self.units.get(unit)
+            if tracked is None or tracked.owner_fd is None:
+                return None
+            if tracked.follower is not None:
+                self._checkpoint(tracked)
+                tracked.follower.stop()
+                tracked.follower = None
+            fd, tracked.owner_fd = tracked.owner_fd, None
+            return fd
 
     def claim(self, unit: str) -> bool:
         """Take the unit from the watcher; False while a crash restart holds it."""

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import docker
 import docker.errors
-import requests
 
 from services.provisioner.backends.base import BackendError, Mount, UnitSpec
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.config import APP_UID
+from services.provisioner.backends.docker.errors import API_ERRORS
 
 
 def mount_args(mounts: Sequence[Mount], local_node: bool) -> dict[str, dict[str, str]]:
@@ -41,7 +41,7 @@ def ensure_volumes(client: docker.DockerClient, spec: UnitSpec, namespace: str) 
             continue
         except docker.errors.NotFound:
             pass
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except API_ERRORS as exc:
             raise BackendError(f"could not inspect volume {name}: {exc}") from exc
         try:
             client.volumes.create(name, labels=ct.labels(namespace, "volume"))
@@ -57,5 +57,5 @@ def ensure_volumes(client: docker.DockerClient, spec: UnitSpec, namespace: str) 
                 labels=ct.labels(namespace, "volume-init"),
                 remove=True,
             )
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except API_ERRORS as exc:
             raise BackendError(f"could not prepare volume {name}: {exc}") from exc

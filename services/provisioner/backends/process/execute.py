@@ -1,4 +1,5 @@
-"""exec(): ``tsuru app-run`` as the app user, beside a unit or in a fresh isolated one.
+"""exec(): ``tsuru app-run`` as the app user, beside a unit or in a fresh isolated one;
+and the same two ways of placing a command for an interactive shell (shell.py).
 
 Beside a unit, the command sees what the unit sees (release, HOME, private /tmp,
 volumes, PORT) and joins its cgroups, so it shares the unit's memory limit as a
@@ -8,9 +9,11 @@ the request's limits and volumes, removed afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from services.provisioner.backends.base import STOPPED, BackendError, ExecRequest, Output
@@ -23,23 +26,36 @@ from services.provisioner.backends.process.units import runner_alive
 if TYPE_CHECKING:
     from services.provisioner.backends.process.backend import ProcessBackend
 
+# (sandbox configuration, what kills what the command left in its cgroup)
+Placed = tuple[dict[str, Any], Callable[[], None]]
+
 
 def run_exec(
     backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
 ) -> int:
+    with placed(backend, req, ["/bin/sh", "-c", req.command]) as (cfg, kill_rest):
+        return commands.run(
+            cfg, output, cancel=cancel, timeout=req.timeout, what="the command", kill_rest=kill_rest
+        )
+
+
+@contextlib.contextmanager
+def placed(backend: ProcessBackend, req: ExecRequest, argv: list[str]) -> Iterator[Placed]:
+    """Where ``argv`` runs for ``req``: beside its unit, or in an isolated one made for
+    it and removed when the block ends."""
     check_name("app", req.app)
+    check_env(req.env)
     if req.unit:
-        return _beside(backend, req, output, cancel)
-    return _isolated(backend, req, output, cancel)
+        yield _beside(backend, req, argv), lambda: None
+        return
+    with _isolated(backend, req, argv) as made:
+        yield made
 
 
-def _beside(
-    backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
-) -> int:
+def _beside(backend: ProcessBackend, req: ExecRequest, argv: list[str]) -> dict[str, Any]:
     spec = backend.unit_spec(req.unit)
     if spec is None or spec.get("app") != req.app:
         raise BackendError(f"unit {req.unit} not found")
-    check_env(req.env)
     state = unitfs.read_json(str(backend.layout.unit_dir(req.unit) / unitfs.STATE)) or {}
     if not runner_alive(state) or state.get("status") == STOPPED:
         raise BackendError(f"unit {req.unit} is not running")
@@ -61,16 +77,13 @@ def _beside(
             )
             if os.path.exists(path):
                 procs.append(path)
-    cfg = _cfg(spec, req.command, env, procs)
-    return commands.run(cfg, output, cancel=cancel, timeout=req.timeout, what="the command")
+    return _cfg(spec, argv, env, procs)
 
 
-def _isolated(
-    backend: ProcessBackend, req: ExecRequest, output: Output, cancel: threading.Event | None
-) -> int:
+@contextlib.contextmanager
+def _isolated(backend: ProcessBackend, req: ExecRequest, argv: list[str]) -> Iterator[Placed]:
     layout = backend.layout
     release_dir = backend.release_path(req.release, req.app)
-    check_env(req.env)
     owner = layout.owner(req.app)
     # The pid lets a later backend sweep it when we die before cleaning up.
     name = f"exec-{os.getpid()}-{secrets.token_hex(6)}"
@@ -98,14 +111,9 @@ def _isolated(
             "namespace": layout.as_root,
             "limits": limits,
         }
-        cfg = _cfg(spec, req.command, env, procs)
-        return commands.run(
-            cfg,
-            output,
-            cancel=cancel,
-            timeout=req.timeout,
-            what="the command",
-            kill_rest=lambda: cgroups.kill(layout.scope, name) if owner else None,
+        yield (
+            _cfg(spec, argv, env, procs),
+            lambda: cgroups.kill(layout.scope, name) if owner else None,
         )
     finally:
         if owner:
@@ -114,11 +122,11 @@ def _isolated(
 
 
 def _cfg(
-    spec: dict[str, Any], command: str, env: dict[str, str], procs: list[str]
+    spec: dict[str, Any], argv: list[str], env: dict[str, str], procs: list[str]
 ) -> dict[str, Any]:
     memory_limited = any("/memory/" in p for p in procs)
     return {
-        "argv": ["/bin/sh", "-c", command],
+        "argv": argv,
         "env": env,
         "cwd": spec["cwd"],
         "uid": spec.get("uid"),

@@ -29,17 +29,22 @@ _RUNNER_BOOT = (
 
 
 def sandboxed(
-    cfg: dict[str, Any], stdout: int | IO[Any] | None, *, python: str = sys.executable
+    cfg: dict[str, Any],
+    stdout: int | IO[Any] | None,
+    *,
+    python: str = sys.executable,
+    stdin: int | IO[Any] | None = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
     """Start ``cfg['argv']`` through the sandbox, in a new session (its own process group).
 
     The configuration (with the app's env) goes through a pipe, never argv or environ.
+    ``stdin``: a terminal's side for an interactive shell (``cfg["tty"]``).
     """
     read_end, write_end = os.pipe()
     try:
         proc = subprocess.Popen(
             [python, "-I", "-S", SANDBOX, str(read_end)],
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=subprocess.STDOUT,
             env=CLEAN_ENV,

@@ -22,11 +22,13 @@ environment is imported.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import resource
 import signal
 import sys
+import termios
 
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY = 1
@@ -132,6 +134,9 @@ def main(argv: list[str]) -> int:
     try:
         with os.fdopen(int(argv[1]), "rb") as f:
             cfg = json.loads(f.read())
+        if cfg.get("tty"):
+            # An interactive shell: its terminal (stdin) becomes the session's own.
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         pid = str(os.getpid())
         for procs in cfg.get("cgroups", []):
             with open(procs, "w") as f:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from services.provisioner.backends.base import ExecRequest, Limits, Mount
+from services.provisioner.backends.base import ExecRequest, Limits
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.routes import Route, route_for
 from services.provisioner.domain.runtime import AppRuntime, VersionRelease
@@ -25,7 +25,8 @@ from services.provisioner.operations.runtime import state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.progress import Progress
-from services.provisioner.operations.runtime.unitcmds import _version
+from services.provisioner.operations.runtime.unitcmds import version_arg
+from services.provisioner.operations.runtime.volumes import mounts_of
 
 RUN_SOURCE = "app-run"
 
@@ -59,7 +60,7 @@ def run(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -
             release=release.release(rt.app),
             unit=unit,
             limits=Limits(plan.memory, plan.swap, plan.cpumilli, plan.cpushare),
-            mounts=tuple(Mount(s, m, r) for s, m, r in deps.volumes(rt.app)),
+            mounts=mounts_of(deps, rt.app),
         )
         code = deps.backend.exec(request, p.write, p.cancel)
         if code != 0:
@@ -89,7 +90,7 @@ def remove_app(deps: RuntimeDeps, app: str) -> None:
 
 
 def version_remove(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
-    version = _version(raw)
+    version = version_arg(raw)
     rt = state.ensure(deps, spec)
     if not version or version not in rt.releases:
         raise InvalidVersion(raw.get("version"))
@@ -144,7 +145,7 @@ def routes_rebuild(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: 
 
 def routable(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
     """``POST /apps/{app}/routable``: a version gets (or stops getting) traffic."""
-    version = _version(raw)
+    version = version_arg(raw)
     rt = state.deployed(deps, spec)
     if version not in rt.active_versions():
         raise InvalidVersion(raw.get("version"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -187,8 +188,9 @@ def activate(
     routed = new_web if version in rt.routable and version not in old_routable else []
     unrouted = [u for u in old_units if u.version in old_routable and u.version not in rt.routable]
     rollout.announce_routes(progress, routed, unrouted)
-    if switched and old_units:
-        unitset.take_out(deps, rt, old_units)  # route already switched: this waits the drain
+    if switched and old_units and deps.config.drain_seconds > 0:
+        # The route no longer names them: give the gateways time to follow it.
+        time.sleep(deps.config.drain_seconds)
     rollout.retire(deps, rt, old_units, progress, drained=True)
 
 

@@ -51,6 +51,12 @@ class UsageReader(Protocol):
         ...
 
 
+class VolumeDirs(Protocol):
+    def source(self, volume: str) -> str:
+        """The host directory (process backend) holding ``volume``'s files, made if new."""
+        ...
+
+
 class Host(Protocol):
     """The machine this worker runs on: who it is and whether a pid still lives."""
 
@@ -91,6 +97,6 @@ class RuntimeDeps:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # The catalogue's stores (nodes reported, the default pool); None in some tests.
     catalogue: Stores | None = None
-    # Mount sources of the volumes bound to an app (the catalogue's binds).
-    volumes: Callable[[str], Sequence[tuple[str, str, bool]]] = field(default=lambda app: ())
+    # Where volumes bound to apps live on this machine (None: no volume is mounted).
+    volume_dirs: VolumeDirs | None = None
     extra: Mapping[str, str] = field(default_factory=dict)

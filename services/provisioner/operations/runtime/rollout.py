@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from services.provisioner.backends.base import BackendError, ExecRequest, Limits, Mount
+from services.provisioner.backends.base import BackendError, ExecRequest, Limits
 from services.provisioner.domain.runtime import AppRuntime
 from services.provisioner.domain.runtime_errors import ExitCode, UnitStartup
 from services.provisioner.domain.units import Unit, short_id
 from services.provisioner.operations.runtime import unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
+from services.provisioner.operations.runtime.volumes import mounts_of
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def restart_after_hooks(
             release=release.release(rt.app),
             unit=unit.id,
             limits=Limits(plan.memory, plan.swap, plan.cpumilli, plan.cpushare),
-            mounts=tuple(Mount(s, m, r) for s, m, r in deps.volumes(rt.app)),
+            mounts=mounts_of(deps, rt.app),
             timeout=600.0,
         )
         try:

@@ -29,7 +29,7 @@ def _process(raw: Mapping[str, Any]) -> str:
     return process
 
 
-def _version(raw: Mapping[str, Any]) -> int:
+def version_arg(raw: Mapping[str, Any]) -> int:
     value = raw.get("version") or 0
     if isinstance(value, str):
         value = value.strip().removeprefix("v")
@@ -61,7 +61,7 @@ def _members(deps: RuntimeDeps, app: str, groups: Sequence[Group]) -> list[Unit]
 def units_add(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
     n, asked = _count(raw), _process(raw)
     rt = state.deployed(deps, spec)
-    release = rt.pick_version(_version(raw))
+    release = rt.pick_version(version_arg(raw))
     process = release.process_name(asked)
     _no_autoscaler(deps, rt.app, asked)
     if any(g.units and g.status != STARTED for g in rt.groups):
@@ -79,7 +79,7 @@ def units_add(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progr
 def units_remove(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
     n, asked = _count(raw), _process(raw)
     rt = state.deployed(deps, spec)
-    release = rt.pick_version(_version(raw))
+    release = rt.pick_version(version_arg(raw))
     process = release.process_name(asked)
     _no_autoscaler(deps, rt.app, asked)
     group = rt.group(process, release.version)
@@ -101,7 +101,7 @@ def _header(p: Progress, rt: AppRuntime, process: str, app_text: str, process_te
 
 
 def _selected(rt: AppRuntime, raw: Mapping[str, Any]) -> list[Group]:
-    version = _version(raw)
+    version = version_arg(raw)
     if version and version not in rt.active_versions():
         raise InvalidVersion(raw.get("version"))
     return rt.selected(_process(raw), version)

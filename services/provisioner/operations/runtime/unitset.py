@@ -21,7 +21,6 @@ from services.provisioner.backends.base import (
     STARTED,
     STOPPED,
     Limits,
-    Mount,
     UnitSpec,
     UnitState,
 )
@@ -31,6 +30,7 @@ from services.provisioner.domain.runtime_errors import UnitStartup, log_line
 from services.provisioner.domain.units import Unit, new_unit_id, short_id
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
+from services.provisioner.operations.runtime.volumes import mounts_of
 from shared.bus import keys
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def unit_spec(deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, unit: 
         limits=Limits(
             memory=plan.memory, swap=plan.swap, cpu_milli=plan.cpumilli, cpushare=plan.cpushare
         ),
-        mounts=tuple(Mount(src, mp, ro) for src, mp, ro in deps.volumes(rt.app)),
+        mounts=mounts_of(deps, rt.app),
     )
 
 

@@ -21,7 +21,7 @@ def test_defaults_on_a_fresh_stack(call: Caller) -> None:
         "pool": "theonepool", "provisioner": "process", "cluster": "",
         "plan": {"name": "c0.1m0.2", "memory": 268435456, "swap": 0, "cpumilli": 100,
                  "cpushare": 0},
-        "routers": [{"name": "tsubame", "opts": {}}],
+        "routers": [{"name": "tsubame", "opts": {}, "type": "gateway"}],
         "platform": "", "platform_version": "", "platform_disabled": False,
     }  # fmt: skip
 

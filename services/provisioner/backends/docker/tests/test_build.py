@@ -150,3 +150,12 @@ def test_unknown_platform_image_is_a_clear_error(
     archive = sample_archive(tmp_path)
     with pytest.raises(BuildError, match="platform image tsuru/cobol:latest is on no node"):
         backend.build(_request(archive, podman_engines[0], platform="cobol"), lambda _: None)
+
+
+@pytest.mark.parametrize("platform", ["python\nRUN touch /pwned", "Python", "py thon", "../x"])
+def test_a_platform_name_cannot_inject_dockerfile_lines(
+    backend: DockerBackend, tmp_path: Path, podman_engines: list[str], platform: str
+):
+    archive = sample_archive(tmp_path)
+    with pytest.raises(BuildError, match="invalid platform image"):
+        backend.build(_request(archive, podman_engines[0], platform=platform), lambda _: None)

@@ -1,0 +1,283 @@
+"""Deploys and app traffic on a stack of its own (issue 10's benchmark).
+
+    python -m bench.deploy                    # everything below, own stack in a temp dir
+    python -m bench.deploy --apps 50 --seconds 5 --clients 10
+
+1. Deploy-to-first-response: ``tsuru app-deploy`` of tests/apps/sample (a tar.gz upload
+   through the gateway), then GET / by the app's address (``<app>.<apps domain>``
+   through the gateway's app router) until it answers 200; the time from the deploy
+   request to that answer (goal: at most 5 s).
+2. App traffic: requests/s and p50 of keep-alive GETs through the app router vs straight
+   to the unit, and vs nginx proxying to the same unit in the same run when nginx is
+   installed (goal: the router at least 0.8 of nginx).
+3. ``--apps`` apps of one unit each deployed one after another: each deploy's time (the
+   last as fast as the first) and the stack's idle memory (RSS of every process of the
+   stack and of every unit) with them running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.gateway import Cell, run_cell
+from tests.apps import sample_archive
+
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Api:
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        ctype: str = "",
+        timeout: float = 600,
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.url + path, data=body, method=method)
+        req.add_header("Authorization", f"bearer {self.token}")
+        if ctype:
+            req.add_header("Content-Type", ctype)
+        try:
+            with OPENER.open(req, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def create_app(self, name: str) -> None:
+        status, body = self.call(
+            "POST",
+            "/apps",
+            f"name={name}&platform=python".encode(),
+            "application/x-www-form-urlencoded",
+        )
+        if status != 201:
+            raise SystemExit(f"creating {name}: {status} {body.decode(errors='replace')}")
+
+    def deploy(self, name: str, archive: Path) -> str:
+        boundary = secrets.token_hex(12)
+        payload = io.BytesIO()
+        payload.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{archive.name}"\r\nContent-Type: application/gzip\r\n\r\n'.encode()
+        )
+        payload.write(archive.read_bytes())
+        payload.write(f"\r\n--{boundary}--\r\n".encode())
+        status, body = self.call(
+            "POST",
+            f"/apps/{name}/deploy",
+            payload.getvalue(),
+            f"multipart/form-data; boundary={boundary}",
+        )
+        text = body.decode(errors="replace")
+        if status != 200 or not text.rstrip().endswith("OK"):
+            raise SystemExit(f"deploying {name}: {status} {text[-2000:]}")
+        return text
+
+    def unit_address(self, name: str) -> str:
+        status, body = self.call("GET", f"/apps/{name}")
+        units = json.loads(body).get("units") or []
+        for unit in units:
+            if unit.get("Status") == "started" and unit.get("Address"):
+                return str(unit["Address"]["Host"])
+        raise SystemExit(f"{name} has no started unit: {units}")
+
+
+def login(url: str, data_dir: Path) -> str:
+    fields = dict(
+        line.split("=", 1)
+        for line in (data_dir / "admin.txt").read_text().splitlines()
+        if "=" in line
+    )
+    body = f"email={fields['email']}&password={fields['password']}".encode()
+    with OPENER.open(urllib.request.Request(url + "/auth/login", data=body), timeout=30) as resp:
+        return str(json.loads(resp.read())["token"])
+
+
+def get_by_host(port: int, host: str, path: str = "/") -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def first_response(api: Api, port: int, host: str, name: str, archive: Path) -> tuple[float, float]:
+    """(seconds to the deploy's OK, seconds to the app's first 200 by its address)."""
+    started = time.monotonic()
+    api.deploy(name, archive)
+    deployed = time.monotonic() - started
+    while get_by_host(port, host) != 200:
+        if time.monotonic() - started > 120:
+            raise SystemExit(f"{host} never answered 200 through the gateway")
+        time.sleep(0.02)
+    return deployed, time.monotonic() - started
+
+
+def nginx_in_front(unit: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int] | None:
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else ""
+    )
+    if not binary:
+        return None
+    from scripts.procs import free_port
+
+    port = free_port()
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        f"""worker_processes 1;
+error_log {workdir}/nginx-error.log;
+pid {workdir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  upstream unit {{ server {unit}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://unit;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+    )
+    proc = subprocess.Popen([binary, "-c", str(conf), "-g", "daemon off;"], cwd=workdir)
+    for _ in range(100):
+        if get_by_host(port, "bench") == 200:
+            return proc, port
+        time.sleep(0.05)
+    proc.kill()
+    return None
+
+
+def traffic(port: int, host: str, unit: str, workdir: Path, args: argparse.Namespace) -> None:
+    cells: dict[str, Cell] = {}
+    cells["direct"] = run_cell(f"http://{unit}", "/", args.clients, args.seconds, args.warmup)
+    cells["router"] = run_cell(
+        f"http://127.0.0.1:{port}", "/", args.clients, args.seconds, args.warmup,
+        host=host,
+    )  # fmt: skip
+    nginx = nginx_in_front(unit, workdir)
+    if nginx is not None:
+        try:
+            cells["nginx"] = run_cell(
+                f"http://127.0.0.1:{nginx[1]}", "/", args.clients, args.seconds, args.warmup
+            )
+        finally:
+            nginx[0].terminate()
+            nginx[0].wait(10)
+    print(f"\napp traffic, {args.clients} keep-alive clients, GET / of the sample app")
+    print(f"{'path':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, cell in cells.items():
+        print(
+            f"{name:<8}{cell.rps:>10.0f}{cell.pct(0.5):>10.2f}{cell.pct(0.99):>10.2f}{cell.errors:>8}"
+        )
+    if "nginx" in cells and cells["nginx"].rps:
+        print(f"router / nginx: {cells['router'].rps / cells['nginx'].rps:.2f} (goal >= 0.8)")
+    else:
+        print("nginx is not installed: no nginx column")
+    print(f"router / direct: {cells['router'].rps / max(cells['direct'].rps, 1):.2f}")
+
+
+def rss_of_stack(stack: Any) -> dict[str, float]:
+    """MiB of resident memory: the stack's processes by role, and every app unit."""
+    from scripts.procs import group_members
+    from services.provisioner.backends.process.units import running_processes
+
+    def rss(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except OSError:
+            return 0.0
+
+    found: dict[str, float] = {}
+    for name, pgid in stack.process_groups().items():
+        found[name] = sum(rss(p) for p in group_members(pgid))
+    found["app units"] = sum(rss(p) for p in running_processes(str(stack.units_root())))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--apps", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    args = parser.parse_args(argv)
+
+    from scripts.stack import Stack
+
+    workdir = Path(tempfile.mkdtemp(prefix="tsubame-bench-deploy-"))
+    workdir.chmod(0o711)
+    stack = Stack(
+        workdir / "stack", port=None, env_overrides={"TSUBAME_PROCESS_ROOT": str(workdir / "units")}
+    )
+    stack.start()
+    try:
+        api = Api(stack.url, login(stack.url, stack.data_dir))
+        domain = stack.env.get("TSUBAME_APPS_DOMAIN", "tsubame.localhost")
+        archive = sample_archive(workdir / "archive")
+        name = "bench-first"
+        api.create_app(name)
+        deployed, answered = first_response(api, stack.port, f"{name}.{domain}", name, archive)
+        print(
+            f"deploy request -> OK: {deployed:.2f} s; -> first 200 by its address: {answered:.2f} s (goal <= 5 s)"
+        )
+        unit = api.unit_address(name)
+        traffic(stack.port, f"{name}.{domain}", unit, workdir, args)
+
+        times: list[float] = []
+        for i in range(args.apps):
+            app = f"bench-{i:03d}"
+            api.create_app(app)
+            t0 = time.monotonic()
+            api.deploy(app, archive)
+            times.append(time.monotonic() - t0)
+        if times:
+            print(f"\n{len(times)} deploys one after another (seconds, deploy request -> OK):")
+            print(
+                f"  first {times[0]:.2f}  last {times[-1]:.2f}  median {statistics.median(times):.2f}"
+                f"  max {max(times):.2f}"
+            )
+        time.sleep(5)  # idle
+        memory = rss_of_stack(stack)
+        total = sum(memory.values())
+        print(f"\nidle memory with {len(times) + 1} apps running: {total:.0f} MiB")
+        for name_, mib in sorted(memory.items(), key=lambda kv: -kv[1])[:12]:
+            print(f"  {name_:<22}{mib:>8.1f} MiB")
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Where the process backend's volumes live on this machine: one directory per volume
+under ``root`` (``TSUBAME_PROVISIONER_VOLUMES``), made on first use. Every app bound to a
+volume shares it, so the directory is writable by every app user."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+class LocalVolumes:
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+
+    def source(self, volume: str) -> str:
+        if not _NAME.match(volume) or ".." in volume:
+            raise ValueError(f"invalid volume name: {volume!r}")
+        path = self.root / volume
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o711)  # app users traverse it, list nothing
+        if not path.is_dir():
+            path.mkdir(exist_ok=True)
+            os.chmod(path, 0o777)  # shared by the apps bound to it (tsuru's volumes are)
+        return str(path)

@@ -1,0 +1,70 @@
+"""``tsuru app-shell``'s provisioner side (docs/runtime.md "Shell"): which unit a shell
+goes beside (or an isolated one), and the request the backend opens it with."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.provisioner.backends.base import ExecRequest, Limits
+from services.provisioner.domain.runtime_errors import NotAvailable, NoVersions, UnitNotFound
+from services.provisioner.domain.units import AVAILABLE, find_prefix
+from services.provisioner.storage.runtime_ports import RuntimeStores
+
+
+class Terminal(Protocol):
+    """A running shell: ``fd`` is its terminal's master side."""
+
+    fd: int
+
+    def resize(self, width: int, height: int) -> None: ...
+    def alive(self) -> bool: ...
+
+
+class ShellOpener(Protocol):
+    def open(
+        self, req: ExecRequest, *, width: int, height: int, term: str
+    ) -> AbstractContextManager[Terminal]: ...
+
+
+@dataclass(frozen=True)
+class ShellOptions:
+    unit: str = ""
+    isolated: bool = False
+    width: int = 0
+    height: int = 0
+    term: str = ""
+
+
+def shell_request(stores: RuntimeStores, app: str, opts: ShellOptions) -> ExecRequest:
+    """Beside ``opts.unit`` (an id or its prefix) or the app's first available unit, or
+    in a fresh isolated unit of its latest version. Refusals in tsuru's words."""
+    rt = stores.runtimes.get(app)
+    units = [u for u in stores.units.of_app(app) if u.status in AVAILABLE]
+    if opts.isolated:
+        if rt is None or not rt.releases:
+            raise NoVersions()
+        release, unit_id = rt.release(rt.latest_version() or max(rt.releases)), ""
+    else:
+        if opts.unit:
+            found = find_prefix(stores.units.of_app(app), opts.unit)
+            if found is None:
+                raise UnitNotFound(opts.unit)
+        elif units:
+            found = units[0]
+        else:
+            raise NotAvailable()
+        if rt is None or found.version not in rt.releases:
+            raise UnitNotFound(opts.unit or found.id)
+        release, unit_id = rt.release(found.version), found.id
+    plan = rt.spec.plan
+    return ExecRequest(
+        app=app,
+        command="",
+        env=dict(rt.spec.env),
+        release=release.release(app),
+        unit=unit_id,
+        limits=Limits(plan.memory, plan.swap, plan.cpumilli, plan.cpushare),
+        timeout=24 * 3600.0,
+    )
