@@ -202,3 +202,50 @@ def test_certificates_for_the_app_address(stack: Stack, admin, team: str) -> Non
     assert (r.status_code, r.text) == (
         400, f"x509: certificate is valid for elsewhere.example.com, not {host}\n",
     )  # fmt: skip
+
+
+def _ws_text_frames(stack: Stack, path: str, token: str | None) -> list[str]:
+    """Open a websocket through the gateway and read its text frames until it closes."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack.url)
+    sock = socket.create_connection((url.hostname, url.port), timeout=15)
+    auth = f"Authorization: bearer {token}\r\n" if token else ""
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\n{auth}\r\n").encode())  # fmt: skip
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    frames: list[str] = []
+    buf = rest
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    sock.close()
+    while len(buf) >= 2:
+        opcode, size = buf[0] & 0x0F, buf[1] & 0x7F
+        start = 2
+        if size == 126:
+            size, start = int.from_bytes(buf[2:4], "big"), 4
+        payload, buf = buf[start : start + size], buf[start + size :]
+        if opcode == 0x1:
+            frames.append(payload.decode())
+    return frames
+
+
+def test_log_intake_websocket_refuses_tokens_other_than_tsurus_internal_one(
+    stack: Stack, admin_token: str
+) -> None:
+    assert _ws_text_frames(stack, "/logs", None) == ['{"error":"wslogs: no token"}']
+    assert _ws_text_frames(stack, "/logs", admin_token) == [
+        '{"error":"wslogs: invalid token app name: \\"\\""}'
+    ]

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Response
+from flask import Flask, Response, request
 
 from services.apps.api.apps import flag
 from services.apps.api.deps import deps
 from services.apps.api.guard import app_blueprint
 from services.apps.api.schemas import LogInput, LogQuery
 from services.apps.domain.models import LogLine
+from services.apps.operations import log_intake as log_intake_op
 from services.apps.operations import logs
+from shared.errors import Invalid
 from shared.http import (
     JSON_STREAM,
     QUERY,
     Blueprint,
+    current_identity,
     empty,
     input_value,
     input_values,
     no_event,
+    public,
     require_identity,
     requires,
 )
 from shared.http.responses import dumps
 from shared.http.stream import MIMETYPE
+from shared.http.websocket import Closed, HandshakeError, Hijacking, accept, hijacked
 
 bp: Blueprint = app_blueprint("logs", __name__)
 
@@ -102,3 +107,26 @@ def post_log(app: str) -> Response:
         input_value("unit"),
     )
     return empty()
+
+
+@bp.record_once
+def _install_hijacking(state: object) -> None:
+    app: Flask = state.app  # type: ignore[attr-defined]
+    if not isinstance(app.wsgi_app, Hijacking):
+        app.wsgi_app = Hijacking(app.wsgi_app)  # type: ignore[method-assign]
+
+
+# As the shell: websocket handshakes reach the first rule, plain GETs the second.
+@bp.route("/logs", methods=["GET"], websocket=True)
+@bp.route("/logs", methods=["GET"], endpoint="log_intake_plain")
+@bp.output(101, description="Switching Protocols: the log intake's websocket")
+@bp.errors({400: "Not a websocket handshake"})
+@public
+def log_intake() -> Response:
+    # tsuru answers every refusal, the missing token included, after the upgrade.
+    try:
+        ws = accept(request.environ)
+    except HandshakeError as exc:
+        raise Invalid(f"websocket: {exc}") from exc
+    log_intake_op.intake(deps(), current_identity(), ws, Closed)
+    return hijacked()

@@ -24,6 +24,8 @@ SETTINGS = AppsSettings.from_settings(
 PUBLIC: dict[str, str] = {
     # tsuru upgrades first and reports a missing token as an "Error: ..." frame.
     "GET /apps/<appname>/shell": "the websocket answers refusals after the upgrade",
+    # tsuru's node log forwarders: the token is checked after the upgrade, as an error frame.
+    "GET /logs": "the websocket answers refusals after the upgrade",
 }
 
 DEPLOY_ID = "5f0000000000000000000001"
