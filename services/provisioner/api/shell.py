@@ -8,8 +8,6 @@ import contextlib
 import os
 import select
 import socket
-from collections.abc import Callable, Iterable
-from typing import Any
 
 from flask import Flask, Response, request
 
@@ -19,30 +17,11 @@ from services.provisioner.domain.runtime_errors import InvalidCommand
 from services.provisioner.operations.runtime.shells import ShellOptions, Terminal, shell_request
 from shared.golang.strconv import NumError, atoi, parse_bool
 from shared.http import QUERY, Blueprint, internal
+from shared.http.websocket import HIJACKED, Hijacking, hijacked
 
 bp = Blueprint("shell", __name__)
 
 UPGRADE = "tsubame-shell"
-HIJACKED = "tsubame.provisioner.hijacked"
-
-StartResponse = Callable[..., Any]
-
-
-class Hijacking:
-    """WSGI middleware: a request whose connection the view took over ends there
-    (gunicorn's async workers close it and write nothing on StopIteration)."""
-
-    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        result = self.app(environ, start_response)
-        if environ.get(HIJACKED):
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-            raise StopIteration
-        return result
 
 
 @bp.record_once
@@ -100,7 +79,7 @@ def shell(app: str) -> Response:
         )
         environ[HIJACKED] = True
         relay(sock, terminal)
-    return Response(b"", status=101)
+    return hijacked()
 
 
 def relay(sock: socket.socket, terminal: Terminal) -> None:

@@ -31,6 +31,7 @@ class RuntimeStore(Protocol):
 
     def delete(self, app: str) -> bool: ...
     def names(self) -> list[str]: ...  # sorted
+    def all(self) -> list[AppRuntime]: ...  # by name; one query (the reconciler's pass)
 
 
 class UnitStore(Protocol):

@@ -92,6 +92,8 @@ class RuntimeStoresContract:
         assert stores.runtimes.delete("b")
         assert not stores.runtimes.delete("b")
         assert stores.runtimes.names() == ["a", "c"]
+        assert [rt.app for rt in stores.runtimes.all()] == ["a", "c"]
+        assert stores.runtimes.all()[0] == stores.runtimes.get("a")
 
     # --- units ---
     def test_units_by_app_oldest_first(self, stores: RuntimeStores) -> None:

@@ -46,12 +46,18 @@ def reconcile_pass(deps: RuntimeDeps) -> PassStats:
     for u in deps.stores.units.all():
         records.setdefault(u.app, []).append(u)
     routes = {r.app: r for r in deps.stores.routes.all()}
-    names = set(deps.stores.runtimes.names()) | set(observed) | set(records) | set(routes)
+    runtimes = {rt.app: rt for rt in deps.stores.runtimes.all()}
+    names = set(runtimes) | set(observed) | set(records) | set(routes)
     for app in sorted(names):
         stats.apps += 1
         try:
             outcome = reconcile_app(
-                deps, app, records.get(app, []), observed.get(app, []), routes.get(app)
+                deps,
+                app,
+                runtimes.get(app),
+                records.get(app, []),
+                observed.get(app, []),
+                routes.get(app),
             )
         except Exception:
             stats.failed += 1
@@ -75,12 +81,14 @@ def _route_differs(
 def reconcile_app(
     deps: RuntimeDeps,
     app: str,
+    rt: AppRuntime | None,
     records: Sequence[Unit],
     observed: Sequence[UnitState],
     route: Route | None,
 ) -> str:
-    """ "same" (nothing to do), "busy" (a command holds the app) or "changed"."""
-    rt = deps.stores.runtimes.get(app)
+    """What happened: ``same`` (nothing to do), ``busy`` (a command holds the app) or
+    ``changed``. ``rt``, ``records``, ``observed`` and ``route`` as the pass read them
+    (unlocked): under the lease everything is read again."""
     todo = plan(rt, records, observed)
     if not todo and not any(g.pending for g in (rt.groups if rt else [])):
         if not _route_differs(deps, rt, records, route):

@@ -53,6 +53,10 @@ class MemoryRuntimeStore:
         with self._lock:
             return sorted(self._docs)
 
+    def all(self) -> list[AppRuntime]:
+        with self._lock:
+            return [copy.deepcopy(self._docs[k]) for k in sorted(self._docs)]
+
 
 class MemoryUnitStore:
     def __init__(self) -> None:

@@ -41,5 +41,8 @@ class MongoRuntimeStore:
     def delete(self, app: str) -> bool:
         return self.c.delete_one({"_id": app}).deleted_count == 1
 
+    def all(self) -> list[AppRuntime]:
+        return [runtime_of(d) for d in self.c.find().sort("_id", ASCENDING)]
+
     def names(self) -> list[str]:
         return [d["_id"] for d in self.c.find({}, {"_id": 1}).sort("_id", ASCENDING)]
