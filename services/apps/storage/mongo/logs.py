@@ -49,14 +49,7 @@ class MongoLogStore:
     def append(self, app: str, lines: list[LogLine]) -> list[LogLine]:
         if not lines:
             return []
-        head = self.heads.find_one_and_update(
-            {"_id": app},
-            {"$inc": {"next": len(lines)}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert head is not None  # an upsert returning the document after
-        start = int(head["next"]) - len(lines)
+        start = self._reserve(app, len(lines))
         stamped = [replace(line, seq=start + i) for i, line in enumerate(lines)]
         for chunk, group in groupby(stamped, key=lambda line: line.seq // CHUNK):
             self._push(app, chunk, [_doc(line) for line in group])
@@ -65,6 +58,22 @@ class MongoLogStore:
             if oldest > 0:
                 self.chunks.delete_many({"app": app, "chunk": {"$lt": oldest}})
         return stamped
+
+    def _reserve(self, app: str, n: int) -> int:
+        """Positions ``start .. start+n-1``, reserved with one atomic increment. The
+        head is made first on its own: racing upserts of one new document may each
+        miss it (a duplicate key, or no document returned)."""
+        for _ in range(10):
+            try:
+                self.heads.update_one({"_id": app}, {"$setOnInsert": {"next": 0}}, upsert=True)
+            except DuplicateKeyError:
+                pass  # made by a racing writer meanwhile
+            head = self.heads.find_one_and_update(
+                {"_id": app}, {"$inc": {"next": n}}, return_document=ReturnDocument.AFTER
+            )
+            if head is not None:
+                return int(head["next"]) - n
+        raise RuntimeError(f"the log head of {app!r} could not be reserved")
 
     def _push(self, app: str, chunk: int, docs: list[dict[str, Any]]) -> None:
         update = {"$push": {"lines": {"$each": docs}}, "$setOnInsert": {"app": app, "chunk": chunk}}
