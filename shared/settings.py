@@ -63,6 +63,8 @@ class Settings:
     event_lock_expiry: float = 300.0
     # Public name of the API, used in texts shown to users (index page, mails).
     public_url: str = "http://127.0.0.1:8080"
+    # Seconds a database operation may wait for the server's answer (then 503).
+    mongo_socket_timeout: float = 30.0
     # Request body limits (shared/limits.py): ordinary routes, and upload routes.
     max_body_size: int = DEFAULT_MAX_BODY
     max_upload_size: int = DEFAULT_MAX_UPLOAD
@@ -93,6 +95,7 @@ class Settings:
             identity_max_age=float(env.get("TSUBAME_IDENTITY_MAX_AGE", "15")),
             event_lock_expiry=float(env.get("TSUBAME_EVENTS_LOCK_EXPIRY", "300")),
             public_url=env.get("TSUBAME_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+            mongo_socket_timeout=float(env.get("TSUBAME_MONGO_SOCKET_TIMEOUT", "30")),
             max_body_size=_size(env, "TSUBAME_MAX_BODY_SIZE", DEFAULT_MAX_BODY),
             max_upload_size=_size(env, "TSUBAME_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD),
             extra={k: v for k, v in env.items() if k.startswith("TSUBAME_")},

@@ -69,6 +69,10 @@ def make_user(stack: Stack, admin_token: str) -> MakeUser:
         )
         assert resp.status_code == 201, resp.text
         for i, (ctx, perms, value) in enumerate(grants):
+            if ctx == "team" and value:
+                # A role is assigned only on an existing team (201, or 409: there already).
+                resp = requests.post(f"{stack.url}/teams", data={"name": value}, headers=admin)
+                assert resp.status_code in (201, 409), resp.text
             role = f"e2e-{n}-{i}-{secrets.token_hex(2)}"
             resp = requests.post(
                 f"{stack.url}/roles", data={"name": role, "context": ctx}, headers=admin
