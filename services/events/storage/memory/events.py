@@ -3,6 +3,7 @@ storage, so events a ``FakeRecorder`` records are the ones the API lists."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -55,12 +56,19 @@ class MemoryEventStore:
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self.storage.get_event(event_id)
 
-    def finished_between(self, since: datetime, until: datetime) -> list[str]:
-        return sorted(
-            str(r.id)
-            for r in list(self.storage.events.values())
-            if not r.running and since <= r.end_time <= until
+    def finished_between(
+        self, since: datetime, until: datetime, *, page_size: int
+    ) -> Iterator[list[EventRecord]]:
+        found = sorted(
+            (
+                r
+                for r in list(self.storage.events.values())
+                if not r.running and since <= r.end_time <= until
+            ),
+            key=lambda r: r.id,
         )
+        for start in range(0, len(found), page_size):
+            yield found[start : start + page_size]
 
     def kinds(self) -> list[Kind]:
         kinds = {r.kind for r in list(self.storage.events.values())}

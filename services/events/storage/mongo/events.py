@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,13 @@ def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+# What webhook matching reads of an event (the sweep fetches only this).
+_SUMMARY = (
+    d.ID, d.UNIQUE_ID, d.RUNNING, d.END_TIME, d.TARGET, d.EXTRA_TARGETS, d.KIND, d.ERROR,
+    "allowed",
+)  # fmt: skip
+
+
 class MongoEventStore:
     def __init__(self, db: Db) -> None:
         self.col = db[EVENTS]
@@ -78,11 +86,25 @@ class MongoEventStore:
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self._kernel.get_event(event_id)
 
-    def finished_between(self, since: datetime, until: datetime) -> list[str]:
+    def finished_between(
+        self, since: datetime, until: datetime, *, page_size: int
+    ) -> Iterator[list[EventRecord]]:
+        # One range read over the endtime index, fetched in batches: a query per page
+        # would walk the window again each time (SecantusDB walks a range before
+        # applying a limit), and an $in of the window's ids costs a lookup per id.
         cursor = self.col.find(
-            {d.END_TIME: {"$gte": since, "$lte": until}, d.RUNNING: False}, {d.ID: 1}
+            {d.END_TIME: {"$gte": since, "$lte": until}, d.RUNNING: False},
+            dict.fromkeys(_SUMMARY, 1),
+            batch_size=page_size,
         )
-        return sorted(str(doc[d.ID]) for doc in cursor)
+        page: list[EventRecord] = []
+        for doc in cursor:
+            page.append(d.from_doc(doc))
+            if len(page) >= page_size:
+                yield page
+                page = []
+        if page:
+            yield page
 
     def kinds(self) -> list[Kind]:
         found: list[Any] = self.col.distinct(d.KIND)

@@ -82,6 +82,47 @@ def test_sweep_fans_out_recent_events_never_dispatched() -> None:
     assert w.deliveries.dispatched([recent.unique_id]) == {recent.unique_id}
 
 
+def test_sweep_costs_two_reads_whatever_the_window() -> None:
+    # A burst of finished events must not cost a query per event (it took minutes).
+    from datetime import timedelta
+
+    from services.events.operations.delivery import sweep
+    from shared.events.model import now
+
+    w = World()
+    for _ in range(2500):
+        w.events.insert(event_record(endtime=now() - timedelta(seconds=60)))
+    w.webhooks.create(webhook(event_filter=WebhookFilter(target_types=("nothing",))))
+    calls: list[str] = []
+    d = w.deliveries
+    for name in ("dispatched_between", "dispatched", "get", "add", "mark_dispatched"):
+        real = getattr(d, name)
+        setattr(d, name, lambda *a, _n=name, _r=real: calls.append(_n) or _r(*a))
+    reads: list[int] = []
+    real_pages = w.events.finished_between
+    w.events.finished_between = lambda *a, **k: reads.append(1) or real_pages(*a, **k)  # type: ignore[method-assign]
+    for _ in range(2):
+        calls.clear()
+        assert sweep(w.deps, page_size=1000) == 0  # wanted by no webhook: nothing queued
+        assert calls == ["dispatched_between"]  # no lookup or write per event
+    assert reads == [1, 1]
+    assert w.queued == []
+
+
+def test_sweep_forgets_marks_older_than_every_window() -> None:
+    from datetime import timedelta
+
+    from services.events.operations.delivery import sweep
+    from shared.events.model import now
+
+    w = World()
+    w.webhooks.create(webhook())
+    w.deliveries.mark_dispatched("ancient", now() - timedelta(hours=1))
+    w.deliveries.mark_dispatched("recent", now() - timedelta(seconds=60))
+    sweep(w.deps)
+    assert w.deliveries.dispatched(["ancient", "recent"]) == {"recent"}
+
+
 def test_running_events_are_not_delivered() -> None:
     w = World()
     doc = event_record(running=True)
