@@ -212,15 +212,15 @@ def test_dead_holder_lock_is_freed_while_a_big_sweep_runs(
         # A burst of recently finished events, and a webhook: the sweep has work.
         ended = now() - timedelta(seconds=60)
         db[EVENTS].insert_many([event_doc(ended) for _ in range(3000)])
-        resp = requests.post(
-            f"{url}/events/webhooks",
-            json={
-                "name": f"quiet-{secrets.token_hex(3)}",
-                "url": "http://127.0.0.1:9/",
-                "event_filter": {"target_types": ["nothing"]},
-            },  # fmt: skip
-            headers=admin,
-        )
+        owner = f"hooks{secrets.token_hex(3)}"
+        assert requests.post(f"{url}/teams", data={"name": owner}, headers=admin).ok
+        hook = {
+            "name": f"quiet-{secrets.token_hex(3)}",
+            "url": "http://127.0.0.1:9/",
+            "team_owner": owner,
+            "event_filter": {"target_types": ["nothing"]},
+        }
+        resp = requests.post(f"{url}/events/webhooks", json=hook, headers=admin)
         assert resp.status_code == 200, resp.text
 
         # A holder that dies with the lock: no heartbeat, never finishes.
