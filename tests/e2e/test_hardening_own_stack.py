@@ -165,8 +165,11 @@ def test_killed_database_then_every_retry_succeeds(
     for t in threads:
         t.start()
     time.sleep(1.5)
-    os.kill(_database_pid(outage_stack), signal.SIGKILL)
-    time.sleep(4)
+    # Hung first (requests in flight time out halfway through their writes), then
+    # killed: a supervisor may restart a dead database at once, a hung one it cannot see.
+    _signal_database(outage_stack, signal.SIGSTOP)
+    time.sleep(5)
+    _signal_database(outage_stack, signal.SIGKILL)
     _ensure_database(outage_stack)
     restarted = time.monotonic()
     time.sleep(1)

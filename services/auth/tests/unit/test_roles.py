@@ -195,7 +195,7 @@ class TestAssign:
     def test_user_assign_and_dissociate(self, client, deps, root, events, published):
         add_role(deps, "dev", "team", "app.deploy")
         add_user(deps, "bob@example.com")
-        deps.repos.teams.add(Team("blue"))
+        deps.stores.teams.add(Team("blue"))
         data = {"email": "bob@example.com", "context": "blue"}
         assert client.post("/roles/dev/user", data=data, headers=root).status_code == 200
         assert client.post("/roles/dev/user", data=data, headers=root).status_code == 200
@@ -212,7 +212,7 @@ class TestAssign:
         add_role(deps, "dev", "team", "app.create", "app.deploy")
         add_role(deps, "g", "global", "app.create")
         add_user(deps, "bob@example.com")
-        deps.repos.teams.add(Team("blue"))
+        deps.stores.teams.add(Team("blue"))
         headers = login(
             "lead@example.com",
             ("global", ["role.update.assign"], ""),
@@ -251,7 +251,7 @@ class TestAssign:
             resp = client.post(target, data=data, headers=root)
             assert resp.status_code == 400, target
             assert resp.data.startswith(b"invalid context value: ")
-        assert deps.repos.users.get("bob@example.com").roles == []
+        assert deps.stores.users.get("bob@example.com").roles == []
 
     def test_team_context_names_an_existing_team(self, client, deps, root):
         add_role(deps, "dev", "team", "app.deploy")
@@ -263,7 +263,7 @@ class TestAssign:
         # Pools belong to another context: only their shape is checked here.
         resp = client.post("/roles/pooled/user", data=data, headers=root)
         assert resp.status_code == 200
-        assert deps.repos.users.get("bob@example.com").roles == [RoleInstance("pooled", "ghost")]
+        assert deps.stores.users.get("bob@example.com").roles == [RoleInstance("pooled", "ghost")]
 
     def test_user_assign_errors(self, client, deps, root):
         add_role(deps, "dev", "team")
