@@ -12,6 +12,8 @@ webhook, and times ``services.events.operations.delivery.sweep`` in three states
 * ``wanted``: nothing dispatched and the webhook wants ``--wanted`` of them (each
   of those costs a fan-out; deliveries are queued into a list, not the broker).
 
+The first two are the best of ``--repeat`` sweeps (default 3).
+
 With ``--old N`` it also times the former algorithm (one dispatched-lookup per
 event) on N events, for comparison.
 """
@@ -82,10 +84,16 @@ def bench_deps(db: Database) -> Deps:
     return replace(fake_deps(), stores=mongo_stores(db))
 
 
-def run_sweep(deps: Deps) -> tuple[float, int]:
-    started = time.perf_counter()
-    fanned = sweep(deps)
-    return time.perf_counter() - started, fanned
+def run_sweep(deps: Deps, repeat: int = 1) -> tuple[float, int]:
+    """Best time of ``repeat`` sweeps (the machine's CPUs are shared: the best run is
+    the one least disturbed), and how many events the first one fanned out."""
+    best, fanned = float("inf"), -1
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = sweep(deps)
+        best = min(best, time.perf_counter() - started)
+        fanned = count if fanned < 0 else fanned
+    return best, fanned
 
 
 def old_sweep(db: Database) -> float:
@@ -124,6 +132,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--wanted", type=int, default=100)
     parser.add_argument("--old", type=int, default=0, help="also time the old sweep on N events")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N sweeps per state")
     parser.add_argument("--mongo-url", default="")
     args = parser.parse_args()
 
@@ -141,9 +150,9 @@ def main() -> int:
         fill(db, args.events, 0)
         deps = bench_deps(db)
         deps.stores.webhooks.create(HOOK)
-        unwanted, _ = run_sweep(deps)
+        unwanted, _ = run_sweep(deps, args.repeat)
         mark_all(db)
-        steady, _ = run_sweep(deps)
+        steady, _ = run_sweep(deps, args.repeat)
         print(f"events in window: {args.events}")
         print(f"sweep, none dispatched, none wanted: {unwanted:.2f} s")
         print(f"sweep, all dispatched:               {steady:.2f} s")

@@ -106,11 +106,11 @@ def sweep(deps: Deps, *, page_size: int = SWEEP_PAGE) -> int:
     done = stores.deliveries.dispatched_between(since, until)
     fanned = 0
     for page in stores.events.finished_between(since, until, page_size=page_size):
-        for record in page:
-            event_id = str(record.id)
+        for head in page:
+            event_id = head.id
             if event_id in done:
                 continue
-            event = event_json(record)
+            event = head.view()
             if not any(matches(h, event) and team_may_read(h, event) for h in hooks):
                 continue
             log.info("event %s finished without a dispatched notice: fanning out", event_id)

@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from services.events.domain.deliveries import Delivery
 from services.events.domain.filters import EventFilter, Visibility
-from services.events.domain.webhooks import Webhook
+from services.events.domain.webhooks import EventHead, Webhook
 from shared.events import Block, EventRecord, Kind
 
 
@@ -33,11 +33,10 @@ class EventStore(Protocol):
 
     def finished_between(
         self, since: datetime, until: datetime, *, page_size: int
-    ) -> Iterator[list[EventRecord]]:
-        """Finished events whose EndTime is in [since, until], in pages of at most
-        ``page_size`` (the whole window is read once, however many pages). A record
-        may hold only what webhook matching reads (id, end time, target and extra
-        targets, kind, error, allowed), not its log or custom data."""
+    ) -> Iterator[list[EventHead]]:
+        """Finished events whose EndTime is in [since, until], as what webhook matching
+        reads of them, in pages of at most ``page_size`` (the whole window is read
+        once, however many pages)."""
         ...
 
     def request_cancel(

@@ -11,6 +11,7 @@ from typing import Any
 from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
+from services.events.domain.webhooks import EventHead
 from shared.events import Block, EventRecord, Kind
 from shared.events import documents as d
 from shared.testing.events import MemoryEventStorage
@@ -58,7 +59,7 @@ class MemoryEventStore:
 
     def finished_between(
         self, since: datetime, until: datetime, *, page_size: int
-    ) -> Iterator[list[EventRecord]]:
+    ) -> Iterator[list[EventHead]]:
         found = sorted(
             (
                 r
@@ -67,8 +68,19 @@ class MemoryEventStore:
             ),
             key=lambda r: r.id,
         )
-        for start in range(0, len(found), page_size):
-            yield found[start : start + page_size]
+        heads = [
+            EventHead(
+                id=r.unique_id,
+                target=(r.target.type, r.target.value),
+                extra_targets=tuple((e.target.type, e.target.value) for e in r.extra_targets),
+                kind=(r.kind.type, r.kind.name),
+                error=r.error,
+                contexts=tuple(r.allowed.contexts),
+            )
+            for r in found
+        ]
+        for start in range(0, len(heads), page_size):
+            yield heads[start : start + page_size]
 
     def kinds(self) -> list[Kind]:
         kinds = {r.kind for r in list(self.storage.events.values())}

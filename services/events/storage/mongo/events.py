@@ -10,6 +10,7 @@ from typing import Any
 from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
+from services.events.domain.webhooks import EventHead
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
 from shared.mongo import Db, Doc
@@ -61,10 +62,31 @@ def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
 
 
 # What webhook matching reads of an event (the sweep fetches only this).
-_SUMMARY = (
-    d.ID, d.UNIQUE_ID, d.RUNNING, d.END_TIME, d.TARGET, d.EXTRA_TARGETS, d.KIND, d.ERROR,
-    "allowed",
-)  # fmt: skip
+_SUMMARY = (d.ID, d.TARGET, d.EXTRA_TARGETS, d.KIND, d.ERROR, d.ALLOWED_CONTEXTS)
+
+
+def _pair(raw: Any, first: str, second: str) -> tuple[str, str]:
+    raw = raw if isinstance(raw, dict) else {}
+    return str(raw.get(first) or ""), str(raw.get(second) or "")
+
+
+def _head(doc: Doc) -> EventHead:
+    """A summary read straight from the document (no whole record: the sweep reads
+    thousands)."""
+    return EventHead(
+        id=str(doc[d.ID]),
+        target=_pair(doc.get(d.TARGET), "type", "value"),
+        extra_targets=tuple(
+            _pair(e.get("target"), "type", "value")
+            for e in doc.get(d.EXTRA_TARGETS) or ()
+            if isinstance(e, dict)
+        ),
+        kind=_pair(doc.get(d.KIND), "type", "name"),
+        error=str(doc.get(d.ERROR) or ""),
+        contexts=tuple(
+            _pair(c, "ctxtype", "value") for c in (doc.get("allowed") or {}).get("contexts") or ()
+        ),
+    )
 
 
 class MongoEventStore:
@@ -88,7 +110,7 @@ class MongoEventStore:
 
     def finished_between(
         self, since: datetime, until: datetime, *, page_size: int
-    ) -> Iterator[list[EventRecord]]:
+    ) -> Iterator[list[EventHead]]:
         # One range read over the endtime index, fetched in batches: a query per page
         # would walk the window again each time (SecantusDB walks a range before
         # applying a limit), and an $in of the window's ids costs a lookup per id.
@@ -97,9 +119,9 @@ class MongoEventStore:
             dict.fromkeys(_SUMMARY, 1),
             batch_size=page_size,
         )
-        page: list[EventRecord] = []
+        page: list[EventHead] = []
         for doc in cursor:
-            page.append(d.from_doc(doc))
+            page.append(_head(doc))
             if len(page) >= page_size:
                 yield page
                 page = []

@@ -222,10 +222,11 @@ def test_events_finished_between(event_store: tuple[Any, Callable]) -> None:
     pages = store.finished_between(
         T0 + timedelta(seconds=5), T0 + timedelta(seconds=15), page_size=10
     )
-    found = [r for page in pages for r in page]
-    assert [r.id for r in found] == [done["_id"]]
-    assert found[0].kind.name == done["kind"]["name"]
-    assert found[0].target.value == done["target"]["value"]
+    found = [h for page in pages for h in page]
+    assert [h.id for h in found] == [str(done["_id"])]
+    assert found[0].kind == (done["kind"]["type"], done["kind"]["name"])
+    assert found[0].target == (done["target"]["type"], done["target"]["value"])
+    assert found[0].contexts == (("team", "myteam"), ("app", "myapp"))
 
 
 def test_events_finished_between_in_pages(event_store: tuple[Any, Callable]) -> None:
@@ -235,4 +236,4 @@ def test_events_finished_between_in_pages(event_store: tuple[Any, Callable]) -> 
         insert(doc)
     pages = list(store.finished_between(T0, T0 + timedelta(seconds=10), page_size=10))
     assert [len(p) for p in pages] == [10, 10, 5]
-    assert sorted(r.id for p in pages for r in p) == sorted(doc["_id"] for doc in docs)
+    assert sorted(h.id for p in pages for h in p) == sorted(str(doc["_id"]) for doc in docs)

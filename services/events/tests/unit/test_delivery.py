@@ -235,3 +235,46 @@ def test_default_body_is_json_escaped_like_gos_marshal() -> None:
     req = build_request(webhook(), event_json(doc))
     assert b'"Error":"a\\u003cb\\u003e \\u0026 c\\u2028"' in (req.body or b"")
     assert json.loads(req.body or b"")["Error"] == "a<b> & c\u2028"
+
+
+@pytest.mark.parametrize(
+    "flt,team",
+    [
+        (WebhookFilter(), "myteam"),
+        (WebhookFilter(), "other"),
+        (WebhookFilter(), ""),
+        (WebhookFilter(target_types=("pool",)), "myteam"),
+        (WebhookFilter(target_values=("extra",)), "myteam"),
+        (WebhookFilter(kind_names=("app.update",)), "myteam"),
+        (WebhookFilter(kind_types=("internal",)), "myteam"),
+        (WebhookFilter(error_only=True), "myteam"),
+        (WebhookFilter(success_only=True), "myteam"),
+    ],
+)
+def test_the_sweep_matches_as_the_fan_out_does(flt: WebhookFilter, team: str) -> None:
+    # The sweep reads only an event's head; it must decide as the whole Event JSON does.
+    from datetime import timedelta
+
+    from services.events.domain.webhooks import matches, team_may_read
+    from shared.events.model import now
+
+    w = World()
+    records = [
+        event_record(endtime=now() - timedelta(seconds=60)),
+        event_record(
+            endtime=now() - timedelta(seconds=60),
+            error="boom",
+            extratargets=[{"target": {"type": "pool", "value": "extra"}, "lock": False}],
+        ),
+    ]
+    for r in records:
+        w.events.insert(r)
+    hook = webhook(event_filter=flt, team_owner=team)
+    window = (now() - timedelta(seconds=600), now())
+    heads = [h for page in w.events.finished_between(*window, page_size=10) for h in page]
+    by_id = {r.unique_id: r for r in records}
+    assert len(heads) == 2
+    for head in heads:
+        full = event_json(by_id[head.id])
+        assert matches(hook, head.view()) == matches(hook, full)
+        assert team_may_read(hook, head.view()) == team_may_read(hook, full)
