@@ -178,7 +178,9 @@ class Gateway:
             )
 
         if owner == "gateway":
-            answer = self.local.answer(route, query, identity, found.path)
+            answer = self.local.answer(
+                route, query, identity, found.path, environ.get("HTTP_ACCEPT", "")
+            )
             return self._answer(start_response, owner, answer)
         signed = (
             sign_subject(subject, self.secret, method=method, path=forward_path) if subject else ""

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from shared.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD
 
 CONTEXTS = ("auth", "apps", "catalog", "provisioner", "events")
+# Services that serve people, not tsuru's API: each is a client of the public API
+# through the gateway, with no database, bus worker or OpenAPI operations of its own.
+FRONTENDS = ("web",)
+# Every gunicorn service the launcher runs and the gateway forwards to.
+SERVICES = (*CONTEXTS, *FRONTENDS)
 
 
 class ConfigError(Exception):
@@ -81,7 +86,7 @@ class Settings:
                 "TSUBAME_IDENTITY_SECRET must be set to at least 16 characters "
                 "(make run generates one in the data directory)"
             )
-        urls = {ctx: _urls(env.get(f"TSUBAME_{ctx.upper()}_URLS", "")) for ctx in CONTEXTS}
+        urls = {ctx: _urls(env.get(f"TSUBAME_{ctx.upper()}_URLS", "")) for ctx in SERVICES}
         port = int(env.get("TSUBAME_PORT", "8080"))
         return cls(
             data_dir=data_dir,
