@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from scripts.stack import Stack
+from tests.e2e.web_browser import browser, dashboard  # noqa: F401 - the dashboard's fixtures
 
 PASSWORD = "e2e-password"
 
@@ -118,3 +119,12 @@ def recorded_events(stack: Stack) -> EventQuery:
         return sorted(cur, key=lambda d: d["starttime"])
 
     return query
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keeps each phase's report on the test item (the browser fixture saves its
+    screenshots when the test failed)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
