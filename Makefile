@@ -35,10 +35,13 @@ status: install
 	$(PY) -m scripts.stack status --data-dir "$(TSUBAME_DATA_DIR)"
 
 # `scripts.podman prepare`: packages and base images of the docker backend's engines
-# (quick once done); a failure shows again, with its reason, in the tests needing them.
+# (quick once done); `scripts.browser prepare`: chromium and its driver for the
+# dashboard's browser tests. A failure shows again, with its reason, in the tests
+# needing them.
 test: install
 	$(PY) -m scripts.rabbitmq
 	-$(PY) -m scripts.podman prepare
+	-$(PY) -m scripts.browser prepare
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-from shared.errors import AUTH_REQUIRED, AUTH_UNAVAILABLE
+from shared.errors import AUTH_REQUIRED
 from shared.identity import IDENTITY_HEADER, Identity, parse_authorization, sign_subject
 from shared.limits import too_large_message
 
@@ -165,7 +165,7 @@ class Gateway:
             except AuthUnavailable as exc:
                 log.warning("token introspection failed: %s", exc)
                 self.metrics.error("auth", "unavailable")
-                return self._answer(start_response, owner, text(503, AUTH_UNAVAILABLE))
+                return self._answer(start_response, owner, text(503, exc.public))
             if isinstance(resolved, Refusal):
                 return self._answer(start_response, owner, text(resolved.status, resolved.message))
             if resolved is not None:
@@ -178,7 +178,9 @@ class Gateway:
             )
 
         if owner == "gateway":
-            answer = self.local.answer(route, query, identity, found.path)
+            answer = self.local.answer(
+                route, query, identity, found.path, environ.get("HTTP_ACCEPT", "")
+            )
             return self._answer(start_response, owner, answer)
         signed = (
             sign_subject(subject, self.secret, method=method, path=forward_path) if subject else ""

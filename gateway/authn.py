@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from shared.bus import keys
+from shared.errors import AUTH_UNAVAILABLE
 from shared.identity import (
     IDENTITY_HEADER,
     Identity,
@@ -59,7 +60,14 @@ class Refusal:
 
 
 class AuthUnavailable(Exception):
-    """The auth service could not say whether the token is valid (down, 5xx, timeout)."""
+    """The auth service could not say whether the token is valid (down, 5xx, timeout).
+
+    ``public``: what the client is told (503); the exception's text is for the log.
+    """
+
+    def __init__(self, detail: str, public: str = AUTH_UNAVAILABLE) -> None:
+        super().__init__(detail)
+        self.public = public
 
 
 @dataclass
@@ -170,7 +178,11 @@ class Introspector:
             return Refusal(401, message) if message.strip() else None
         if resp.status in (404, 501):
             return None  # no auth service built behind this route: nobody is valid
-        log.warning("auth introspection answered %s: %s", resp.status, data[:200])
+        log.warning("auth introspection answered %s: %r", resp.status, data[:200])
+        said = data.decode("utf-8", "replace").strip()
+        if resp.status == 503 and said and len(said) <= 200 and "\n" not in said:
+            # The auth service's own 503 names what is down (its database ...).
+            raise AuthUnavailable(f"auth answered 503: {said}", said)
         raise AuthUnavailable(f"auth answered {resp.status}")
 
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from shared.bus import Bus
-from shared.settings import CONTEXTS
+from shared.settings import CONTEXTS, SERVICES
 
 from .app import Gateway
 from .authn import CacheInvalidator, Introspector
@@ -66,7 +66,7 @@ def create_gateway(
             connect_timeout=settings.connect_timeout,
             pool_size=settings.pool_size,
         )
-        for ctx in CONTEXTS
+        for ctx in SERVICES
     }
     introspector = Introspector(
         upstreams["auth"], base.identity_secret, cache_seconds=settings.auth_cache_seconds
@@ -78,7 +78,8 @@ def create_gateway(
         metrics.start_flusher()
     table = table or load_table()
     # Documents are fetched on their own connections with a short timeout: a service
-    # that hangs must not hold /openapi.json for the forwarding timeout.
+    # that hangs must not hold /openapi.json for the forwarding timeout. Only the API
+    # contexts document tsuru's operations; the dashboard's pages are not API.
     doc_upstreams = {
         ctx: Upstream(
             ctx,
@@ -91,13 +92,17 @@ def create_gateway(
     }
     if discover:
         Discovery(
-            {ctx: [upstreams[ctx], doc_upstreams[ctx]] for ctx in CONTEXTS},
+            {
+                ctx: [upstreams[ctx], *([doc_upstreams[ctx]] if ctx in doc_upstreams else [])]
+                for ctx in SERVICES
+            },
             base.service_urls,
             registry_path=settings.instances_file or None,
             resolve_every=settings.resolve_seconds,
         ).start()
     document = PublicDocument(
-        table.routes, ServiceDocuments(doc_upstreams, base.identity_secret).fetch
+        [r for r in table.routes if r.owner in (*CONTEXTS, "gateway")],
+        ServiceDocuments(doc_upstreams, base.identity_secret).fetch,
     )
     return Gateway(
         table,

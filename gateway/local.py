@@ -60,6 +60,31 @@ INDEX = """<!DOCTYPE html>
 """
 
 
+DASHBOARD = "/ui/"
+
+
+def wants_html(accept: str) -> bool:
+    """A browser's navigation names text/html explicitly (with a non-zero weight)."""
+    for part in accept.split(","):
+        media, *params = part.split(";")
+        if media.strip().lower() != "text/html":
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def see_other(location: str) -> Answer:
+    headers = [("Location", location), ("Content-Length", "0"), ("Cache-Control", "no-store")]
+    return status_line(302), headers, b""
+
+
 def _ok(body: bytes, content_type: str) -> Answer:
     return (
         status_line(200),
@@ -83,7 +108,14 @@ class LocalRoutes:
         self._document = document
         self._docs_page = docs_page or DocsPage()
 
-    def answer(self, route: Route, query: str, identity: Identity | None, path: str = "") -> Answer:
+    def answer(
+        self,
+        route: Route,
+        query: str,
+        identity: Identity | None,
+        path: str = "",
+        accept: str = "",
+    ) -> Answer:
         template = route.template
         if template == "/openapi.json" and self._document is not None:
             return _ok(self._document.body(), "application/json")
@@ -92,6 +124,10 @@ class LocalRoutes:
         if template == "/docs/{asset}":
             return self._docs_page.asset(path.rsplit("/", 1)[-1])
         if template == "/":
+            if wants_html(accept):
+                # A browser is offered the dashboard; API clients (no Accept, */*) keep
+                # tsuru's index page byte for byte.
+                return see_other(DASHBOARD)
             return _ok(self._index, "text/html; charset=utf-8")
         if template in ("/healthcheck", "/healthcheck/"):
             return self.healthcheck(query)

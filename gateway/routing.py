@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 ROUTES_FILE = Path(__file__).with_name("routes.txt")
-OWNERS = ("gateway", "auth", "apps", "catalog", "provisioner", "events")
+OWNERS = ("gateway", "auth", "apps", "catalog", "provisioner", "events", "web")
 _VERSION = re.compile(r"^/[0-9]+\.[0-9]+(?=/)")
 _VERSION_SEGMENT = re.compile(r"[0-9]+\.[0-9]+")
 

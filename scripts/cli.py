@@ -127,6 +127,7 @@ def run(
             return 1
         server = control.ControlServer(stack.data_dir, _handler(stack, listeners, start_errors))
         print(f"Tsubame is up: {stack.url}")
+        print(f"Dashboard: {stack.url}/ui/")
         scaled = {role: n for role, n in stack.counts().items() if n != 1}
         if scaled:
             print("Instances: " + ", ".join(f"{role}={n}" for role, n in scaled.items()))

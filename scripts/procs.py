@@ -26,6 +26,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
+from shared import ports
+
 T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1
@@ -53,9 +55,8 @@ def _death_signal_setup(prctl: Callable[..., int] | None) -> Callable[[], None] 
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    # Below the ephemeral range, so no outgoing connection takes it before the server binds.
+    return ports.free_port(host)
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

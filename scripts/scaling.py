@@ -1,7 +1,7 @@
 """What can be scaled and how a scale request is written.
 
-Roles are the names a user scales: a service (``apps``: its gunicorn instances, each
-on its own port), a service's bus worker (``apps-worker``: consumers of the same
+Roles are the names a user scales: a service (``apps``, or the ``web`` dashboard: its
+gunicorn instances, each on its own port), a context's bus worker (``apps-worker``: consumers of the same
 queues, so each message goes to one of them) and the ``gateway`` (instances share
 the public port with SO_REUSEPORT; the kernel spreads connections). The database is
 one process and is not scaled.
@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from shared.settings import CONTEXTS
+from shared.settings import CONTEXTS, SERVICES
 
 GATEWAY = "gateway"
 DATABASE = "mongo"
-SERVICES = CONTEXTS
 WORKERS = tuple(f"{ctx}-worker" for ctx in CONTEXTS)
 SCALABLE = (*SERVICES, *WORKERS, GATEWAY)
 MAX_INSTANCES = 16

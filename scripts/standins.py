@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scripts.stack import CONTEXTS
+from shared.settings import SERVICES
 
 SERVICE = """
 import os
@@ -99,12 +100,13 @@ def write_standins(
 ) -> Path:
     """Write the modules under ``root``; ``broken`` maps a module path to its source;
     the contexts in ``command_workers`` get COMMAND_WORKER as their worker."""
-    for ctx in CONTEXTS:
+    for ctx in SERVICES:
         pkg = root / "services" / ctx
         pkg.mkdir(parents=True, exist_ok=True)
         (pkg / "__init__.py").write_text("")
         (pkg / "wsgi.py").write_text(SERVICE)
-        (pkg / "worker.py").write_text(WORKER)
+        if ctx in CONTEXTS:  # the dashboard has no bus worker
+            (pkg / "worker.py").write_text(WORKER)
     (root / "services" / "__init__.py").write_text("")
     (root / "gateway").mkdir(exist_ok=True)
     (root / "gateway" / "__init__.py").write_text("")

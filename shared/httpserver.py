@@ -8,10 +8,14 @@ to the user as text, so every answer, even those, is plain text
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
+
+LINGER_SECONDS = 1.0
+LINGER_READS = 16  # at most 1 MiB read and dropped
 
 
 def write_text_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
@@ -26,6 +30,21 @@ def write_text_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
         "\r\n"
     ).encode("latin-1", "replace")
     util.write_nonblock(sock, head + body)
+    _linger(sock)
+
+
+def _linger(sock: Any) -> None:
+    """Read and drop what the client is still sending (the rest of a refused request)
+    for a moment before gunicorn closes: closing on unread data resets the
+    connection, and the client may then never read the answer."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(LINGER_SECONDS)
+        for _ in range(LINGER_READS):
+            if not sock.recv(64 * 1024):
+                return
+    except OSError:
+        return
 
 
 def use_text_errors() -> None:

@@ -21,6 +21,7 @@ UPLOAD_ROUTES = frozenset(
         ("POST", "/apps/{appname}/build"),  # build archive
         ("POST", "/platforms"),  # platform Dockerfile and its context
         ("PUT", "/platforms/{name}"),
+        ("POST", "/ui/apps/{app}/deploy"),  # the dashboard's deploy form, relayed to the API
     }
 )
 

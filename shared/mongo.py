@@ -18,11 +18,15 @@ Db = Database[Doc]
 Client = MongoClient[Doc]
 
 
-def connect(url: str, *, timeout_ms: int = 5000) -> Client:
+def connect(url: str, *, timeout_ms: int = 5000, socket_timeout: float = 30.0) -> Client:
+    """A client that gives up instead of hanging: ``timeout_ms`` to find and connect to
+    the server, ``socket_timeout`` seconds for any answer (a hung server then raises
+    NetworkTimeout, which the services answer with 503)."""
     return MongoClient(
         url,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=int(socket_timeout * 1000),
         tz_aware=True,
         connect=False,
     )

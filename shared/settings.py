@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from shared.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD
 
 CONTEXTS = ("auth", "apps", "catalog", "provisioner", "events")
+# Services that serve people, not tsuru's API: each is a client of the public API
+# through the gateway, with no database, bus worker or OpenAPI operations of its own.
+FRONTENDS = ("web",)
+# Every gunicorn service the launcher runs and the gateway forwards to.
+SERVICES = (*CONTEXTS, *FRONTENDS)
 
 
 class ConfigError(Exception):
@@ -63,6 +68,8 @@ class Settings:
     event_lock_expiry: float = 300.0
     # Public name of the API, used in texts shown to users (index page, mails).
     public_url: str = "http://127.0.0.1:8080"
+    # Seconds a database operation may wait for the server's answer (then 503).
+    mongo_socket_timeout: float = 30.0
     # Request body limits (shared/limits.py): ordinary routes, and upload routes.
     max_body_size: int = DEFAULT_MAX_BODY
     max_upload_size: int = DEFAULT_MAX_UPLOAD
@@ -79,7 +86,7 @@ class Settings:
                 "TSUBAME_IDENTITY_SECRET must be set to at least 16 characters "
                 "(make run generates one in the data directory)"
             )
-        urls = {ctx: _urls(env.get(f"TSUBAME_{ctx.upper()}_URLS", "")) for ctx in CONTEXTS}
+        urls = {ctx: _urls(env.get(f"TSUBAME_{ctx.upper()}_URLS", "")) for ctx in SERVICES}
         port = int(env.get("TSUBAME_PORT", "8080"))
         return cls(
             data_dir=data_dir,
@@ -93,6 +100,7 @@ class Settings:
             identity_max_age=float(env.get("TSUBAME_IDENTITY_MAX_AGE", "15")),
             event_lock_expiry=float(env.get("TSUBAME_EVENTS_LOCK_EXPIRY", "300")),
             public_url=env.get("TSUBAME_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+            mongo_socket_timeout=float(env.get("TSUBAME_MONGO_SOCKET_TIMEOUT", "30")),
             max_body_size=_size(env, "TSUBAME_MAX_BODY_SIZE", DEFAULT_MAX_BODY),
             max_upload_size=_size(env, "TSUBAME_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD),
             extra={k: v for k, v in env.items() if k.startswith("TSUBAME_")},

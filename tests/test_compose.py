@@ -44,7 +44,7 @@ def module_exists(name: str) -> bool:
 def test_names_database_broker_every_service_worker_and_gateway() -> None:
     names = set(services())
     expected = {"mongo", "rabbitmq", "gateway"}
-    expected |= set(CONTEXTS) | {f"{ctx}-worker" for ctx in CONTEXTS}
+    expected |= set(CONTEXTS) | {f"{ctx}-worker" for ctx in CONTEXTS} | {"web"}
     assert expected <= names, expected - names
     assert services()["mongo"]["image"] == "mongo:7"
     assert services()["rabbitmq"]["image"] == "rabbitmq:3-management"
@@ -74,6 +74,9 @@ def test_commands_follow_the_process_contract() -> None:
         ]
         assert module_exists(f"services.{ctx}.wsgi"), ctx
         assert module_exists(f"services.{ctx}.worker"), ctx
+    web = all_services["web"]["command"]
+    assert web[:3] == ["gunicorn", "-c", "deploy/gunicorn.py"] and "services.web.wsgi:app" in web
+    assert module_exists("services.web.wsgi")
     gateway = all_services["gateway"]
     assert "gateway.wsgi:app" in gateway["command"]
     assert module_exists("gateway.wsgi")
@@ -88,7 +91,7 @@ def test_configuration_is_environment_only() -> None:
         assert "@rabbitmq:5672/" in env["TSUBAME_AMQP_URL"]
         # Required: compose refuses to start without it (no default secret baked in).
         assert re.fullmatch(r"\$\{TSUBAME_IDENTITY_SECRET:\?.+\}", env["TSUBAME_IDENTITY_SECRET"])
-        for ctx in CONTEXTS:
+        for ctx in (*CONTEXTS, "web"):
             # Service URLs by compose DNS, on the port the service binds.
             assert env[f"TSUBAME_{ctx.upper()}_URLS"] == f"http://{ctx}:8000"
         assert env["TSUBAME_BIND"] == "0.0.0.0"

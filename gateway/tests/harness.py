@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from shared.settings import CONTEXTS
+from shared.settings import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "gateway-test-secret-0123456789"
@@ -109,7 +109,7 @@ class GatewayHarness:
                 FakeService(ctx, free_port(), self.control, root / f"{ctx}-{i}.log")
                 for i in range((instances or {}).get(ctx, 1))
             ]
-            for ctx in CONTEXTS
+            for ctx in SERVICES
         }
         self.port = free_port()
         self.env = {

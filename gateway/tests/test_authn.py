@@ -168,6 +168,17 @@ def test_auth_service_failing_is_unavailable_never_anonymous(clock: Clock, statu
         intro.resolve("t")
 
 
+def test_auth_service_naming_its_outage_is_passed_on(clock: Clock) -> None:
+    intro, _ = make({"t": (503, b"the database is unavailable, try again later\n")}, clock)
+    with pytest.raises(AuthUnavailable) as err:
+        intro.resolve("t")
+    assert err.value.public == "the database is unavailable, try again later"
+    intro, _ = make({"t": (500, b"internal server error\n")}, clock)
+    with pytest.raises(AuthUnavailable) as err:
+        intro.resolve("t")
+    assert err.value.public == "the auth service is unavailable, try again later"
+
+
 def test_unreadable_identity_is_unavailable(clock: Clock) -> None:
     intro, _ = make({"t": (200, b"{not json"), "u": (200, b'{"kind": "alien"}')}, clock)
     with pytest.raises(AuthUnavailable):

@@ -108,3 +108,17 @@ def test_metrics_render_counters() -> None:
     text = metrics.render()
     assert 'tsubame_gateway_requests_total{service="apps",code="200"} 2' in text
     assert 'tsubame_gateway_upstream_errors_total{service="catalog",kind="unavailable"} 1' in text
+
+
+def test_index_offers_the_dashboard_to_browsers_only() -> None:
+    routes = local()
+    chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+    for accept in (chrome, "text/html", "TEXT/HTML; q=0.5"):
+        status, headers, body = routes.answer(route("/"), "", None, "/", accept)
+        assert (status, dict(headers)["Location"], body) == ("302 Found", "/ui/", b"")
+    # The tsuru CLI and curl (no Accept, */*) keep tsuru's index page.
+    for accept in ("", "*/*", "application/json", "text/html;q=0", "text/plain, text/*"):
+        status, headers, body = routes.answer(route("/"), "", None, "/", accept)
+        assert status == "200 OK"
+        assert b"Welcome to tsuru!" in body
+        assert dict(headers)["Content-Type"] == "text/html; charset=utf-8"

@@ -109,7 +109,30 @@ def test_public_routes_are_exactly_tsurus_unauthenticated_ones() -> None:
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/docs/{asset}"),
+        # The dashboard: its service keeps its own sign-in sessions.
+        ("GET", "/ui"),
+        ("GET", "/ui/"),
+        ("GET", "/ui/{path:.*}"),
+        ("POST", "/ui/{path:.*}"),
+        ("POST", "/ui/apps/{app}/deploy"),
     }
+
+
+def test_dashboard_routes_belong_to_the_web_service() -> None:
+    table = load_table()
+    for method, path in (
+        ("GET", "/ui"),
+        ("GET", "/ui/"),
+        ("GET", "/ui/apps/shop"),
+        ("GET", "/ui/static/dashboard.js"),
+        ("POST", "/ui/apps/shop/env"),
+        ("POST", "/ui/apps/shop/deploy"),
+    ):
+        found = table.match(method, path)
+        assert isinstance(found, Match), path
+        assert (found.route.owner, found.route.public) == ("web", True)
+    deploy = table.match("POST", "/ui/apps/shop/deploy")
+    assert isinstance(deploy, Match) and deploy.route.template == "/ui/apps/{app}/deploy"
 
 
 def test_owners() -> None:

@@ -59,12 +59,31 @@ PUBLIC = frozenset(
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/docs/{asset}"),
+        # The dashboard: pages for people. Its service keeps its own sessions and calls
+        # the API through this gateway with the signed-in user's token.
+        ("GET", "/ui"),
+        ("GET", "/ui/"),
+        ("GET", "/ui/{path:.*}"),
+        ("POST", "/ui/{path:.*}"),
+        ("POST", "/ui/apps/{app}/deploy"),
     }
 )
 
 # Routes of Tsubame itself (source "tsubame"): the merged OpenAPI document, the page
-# that renders it and that page's assets (served from a package, no CDN).
-OWN_ROUTES = (("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/{asset}"))
+# that renders it and that page's assets (served from a package, no CDN), and the
+# web dashboard.
+OWN_ROUTES = (
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/{asset}"),
+    # The web dashboard (services/web); the deploy upload is its own route for its
+    # body limit (shared/limits.py UPLOAD_ROUTES).
+    ("GET", "/ui"),
+    ("GET", "/ui/"),
+    ("GET", "/ui/{path:.*}"),
+    ("POST", "/ui/{path:.*}"),
+    ("POST", "/ui/apps/{app}/deploy"),
+)
 
 # Owner of a route by its first path segment.
 OWNERS = {
@@ -91,6 +110,7 @@ OWNERS = {
     ),
     "apps": ("apps", "app", "deploys", "swap", "logs"),
     "gateway": ("", "info", "healthcheck", "metrics", "debug", "openapi.json", "docs"),
+    "web": ("ui",),
 }
 # Exceptions to the first-segment rule. The node agent's unit status report is an app
 # context route in tsuru (api/app.go), though it lives under /node.

@@ -81,7 +81,7 @@ def config_from(settings: AppsSettings) -> Config:
 
 def connect(settings: AppsSettings) -> Wired[Deps]:
     base = settings.base
-    client = mongo.connect(base.mongo_url)
+    client = mongo.connect(base.mongo_url, socket_timeout=base.mongo_socket_timeout)
     db = client[base.db_name("apps")]
     bus = Bus(base.amqp_url, base.namespace)
     publisher = BestEffortPublisher(bus)

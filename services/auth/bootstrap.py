@@ -54,7 +54,7 @@ def config_from(settings: AuthSettings) -> Config:
 
 def connect(settings: AuthSettings) -> Wired[Deps]:
     base = settings.base
-    client = mongo.connect(base.mongo_url)
+    client = mongo.connect(base.mongo_url, socket_timeout=base.mongo_socket_timeout)
     db = client[base.db_name("auth")]
     events = MongoEventStorage(client[base.db_name("events")])
     publisher = BestEffortPublisher(Bus(base.amqp_url, base.namespace))

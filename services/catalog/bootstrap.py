@@ -35,7 +35,7 @@ APPS_READ_TIMEOUT = 120.0
 
 def connect(settings: CatalogSettings) -> Wired[Deps]:
     base = settings.base
-    client = mongo.connect(base.mongo_url)
+    client = mongo.connect(base.mongo_url, socket_timeout=base.mongo_socket_timeout)
     db = client[base.db_name("catalog")]
     bus = Bus(base.amqp_url, base.namespace)
     publisher = BestEffortPublisher(bus)

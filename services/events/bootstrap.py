@@ -32,7 +32,7 @@ BLUEPRINTS = (blocks.bp, webhooks.bp, events.bp)
 
 def connect(settings: EventsSettings) -> Wired[Deps]:
     base = settings.base
-    client = mongo.connect(base.mongo_url)
+    client = mongo.connect(base.mongo_url, socket_timeout=base.mongo_socket_timeout)
     db = client[settings.db_name]
     bus = Bus(base.amqp_url, base.namespace)
     retries = RetryScheduler(base.amqp_url, base.namespace, settings.retry_delays)

@@ -2,7 +2,8 @@
 
 Consumes ``events.event.finished`` (webhook fan-out) and ``events.webhook.delivery``
 (one attempt per message, retries through delay queues), and runs the stale-event
-cleaner every ``TSUBAME_EVENTS_CLEANER_INTERVAL`` seconds.
+cleaner and the webhook sweep every ``TSUBAME_EVENTS_CLEANER_INTERVAL`` seconds, each
+on its own thread (messaging/cleaner.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from services.events.bootstrap import connect
-from services.events.messaging.cleaner import run_cleaner
+from services.events.messaging.cleaner import start_jobs
 from services.events.messaging.consumers import consumers
 from services.events.settings import EventsSettings
 from shared.worker import run_worker
@@ -22,18 +23,13 @@ def main(settings: EventsSettings | None = None, stop: threading.Event | None = 
     wired = connect(settings)
     wired.startup()
     deps = wired.deps
-    cleaner = threading.Thread(
-        target=run_cleaner,
-        kwargs={"deps": deps, "interval": settings.cleaner_interval, "stop": stop},
-        name="events:cleaner",
-        daemon=True,
-    )
-    cleaner.start()
+    jobs = start_jobs(deps, interval=settings.cleaner_interval, stop=stop)
     try:
         return run_worker("events", consumers(deps), settings.base, stop=stop)
     finally:
         stop.set()
-        cleaner.join(timeout=5)
+        for job in jobs:
+            job.join(timeout=5)
         wired.shutdown()
 
 

@@ -70,7 +70,7 @@ def config_from(settings: Settings) -> Config:
 
 
 def connect(settings: Settings) -> Wired[Deps]:
-    client = mongo.connect(settings.mongo_url)
+    client = mongo.connect(settings.mongo_url, socket_timeout=settings.mongo_socket_timeout)
     db = client[settings.db_name("provisioner")]
     runtime_stores = mongo_runtime_stores(db)
     apps = InternalClient.to("apps", settings, caller="provisioner")

@@ -11,7 +11,7 @@ from shared.http.auth import (
     requires,
 )
 from shared.http.checks import upload
-from shared.http.declare import ANY, BODY, FORM, JSON, JSON_STREAM, QUERY, TEXT, list_of
+from shared.http.declare import ANY, BODY, FORM, HTML, JSON, JSON_STREAM, QUERY, TEXT, list_of
 from shared.http.inputs import (
     form,
     input_fields,
@@ -25,7 +25,7 @@ from shared.http.responses import empty, json_response, text_error
 from shared.http.stream import StreamWriter, stream
 
 __all__ = [
-    "ANY", "BODY", "FORM", "JSON", "JSON_STREAM", "QUERY", "TEXT",
+    "ANY", "BODY", "FORM", "HTML", "JSON", "JSON_STREAM", "QUERY", "TEXT",
     "Api", "Blueprint", "StreamWriter", "authenticated", "current_identity", "empty",
     "extension", "form", "input_fields", "input_present", "input_value", "input_values",
     "internal", "json_body", "json_response", "list_of", "make_app", "no_event",

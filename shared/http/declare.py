@@ -81,6 +81,8 @@ JSON_STREAM: Final = _Body(
 )
 # A plain-text body (a log, a message), possibly streamed.
 TEXT: Final = _Body("TEXT", {TEXT_MIMETYPE: {"schema": {"type": "string"}}})
+# An HTML page (the web dashboard's pages, maybe streamed).
+HTML: Final = _Body("HTML", {"text/html": {"schema": {"type": "string"}}})
 # Any body of any type: what a proxied service answered, passed on unchanged.
 ANY: Final = _Body("ANY", {"*/*": {"schema": {}}})
 # tsuru's errors: the message as plain text (shared.http.responses.text_error).

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from scripts.stack import Stack
+from tests.e2e.web_browser import browser, dashboard  # noqa: F401 - the dashboard's fixtures
 
 PASSWORD = "e2e-password"
 
@@ -69,6 +70,10 @@ def make_user(stack: Stack, admin_token: str) -> MakeUser:
         )
         assert resp.status_code == 201, resp.text
         for i, (ctx, perms, value) in enumerate(grants):
+            if ctx == "team" and value:
+                # A role is assigned only on an existing team (201, or 409: there already).
+                resp = requests.post(f"{stack.url}/teams", data={"name": value}, headers=admin)
+                assert resp.status_code in (201, 409), resp.text
             role = f"e2e-{n}-{i}-{secrets.token_hex(2)}"
             resp = requests.post(
                 f"{stack.url}/roles", data={"name": role, "context": ctx}, headers=admin
@@ -114,3 +119,12 @@ def recorded_events(stack: Stack) -> EventQuery:
         return sorted(cur, key=lambda d: d["starttime"])
 
     return query
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keeps each phase's report on the test item (the browser fixture saves its
+    screenshots when the test failed)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

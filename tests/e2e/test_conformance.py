@@ -77,8 +77,13 @@ NOWHERE = "http://127.0.0.1:9/conformance"
 
 
 @pytest.fixture(scope="module")
-def conformance_stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[Stack]:
+def conformance_stack(
+    tmp_path_factory: pytest.TempPathFactory, namespace: str, units_root: Path
+) -> Iterator[Stack]:
     overrides = {
+        # The provisioner worker refuses a units root app users cannot traverse (pytest's
+        # own temp directories are 0700).
+        "TSUBAME_PROCESS_ROOT": str(units_root / "conformance"),
         "TSUBAME_NAMESPACE": f"{namespace}_conformance",
         "TSUBAME_WORKERS": "1",
         "TSUBAME_MONGO_URL": "",

@@ -152,7 +152,7 @@ def test_index_and_healthcheck_need_no_token(gateway: GatewayHarness) -> None:
     assert resp.status_code == 200
     # A line per service, each followed by an indented line per instance.
     names = [line.split(":")[0] for line in resp.text.splitlines() if not line.startswith(" ")]
-    assert names == ["auth", "apps", "catalog", "provisioner", "events"]
+    assert names == ["auth", "apps", "catalog", "provisioner", "events", "web"]
     assert all(": WORKING (" in line for line in resp.text.splitlines())
     resp = requests.get(gateway.url + "/healthcheck?check=MongoDB")
     assert resp.text == "WORKING"

@@ -173,6 +173,11 @@ class InvalidContextType(Invalid):
         super().__init__(f'invalid context type "{ctx}"')
 
 
+class InvalidContextValue(Invalid):
+    # tsuru 1.11 stores any value; a bounded one keeps grants (and headers) small.
+    message = "invalid context value: at most 255 characters, no spaces or control characters"
+
+
 class RoleHasUsers(PreconditionFailed):
     message = "role has users assigned. you must dissociate them before remove the role."
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from services.auth.domain import errors
 from shared.golang.strconv import NumError, atoi
@@ -29,6 +30,17 @@ def validate_password(password: str) -> str:
     if not password_length_ok(password):
         raise errors.InvalidPassword()
     return password
+
+
+MAX_CONTEXT_VALUE = 255
+
+
+def validate_context_value(value: str) -> str:
+    """The value of a role assignment: a name (team, app, pool, email ...), so at most
+    255 characters without spaces, control or format characters."""
+    if len(value) > MAX_CONTEXT_VALUE or any(unicodedata.category(c)[0] in "CZ" for c in value):
+        raise errors.InvalidContextValue()
+    return value
 
 
 def validate_team_name(name: str) -> str:

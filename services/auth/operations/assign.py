@@ -25,6 +25,15 @@ def _usable_role(deps: Deps, identity: Identity, name: str, value: str) -> Role:
     return role
 
 
+def _assignable(deps: Deps, role: Role, value: str) -> None:
+    """A new assignment names an existing team, or at least a plausible name (the
+    contexts of other services are checked for shape only)."""
+    rules.validate_context_value(value)
+    if role.context == "team" and deps.stores.teams.get(value) is None:
+        # tsuru 1.11 assigns roles on teams that do not exist.
+        raise errors.TeamNotFound()
+
+
 def _user(deps: Deps, email: str) -> None:
     rules.validate_email(email)
     if deps.stores.users.get(email) is None:
@@ -37,7 +46,7 @@ def assign_to_user(
 ) -> None:
     with mutation(deps, identity, ASSIGN, target=Target("role", name), custom_data=fields):
         _user(deps, email)
-        _usable_role(deps, identity, name, value)
+        _assignable(deps, _usable_role(deps, identity, name, value), value)
         deps.stores.users.add_role(email, RoleInstance(name, value))
     announce_user(deps, email)
 
@@ -56,7 +65,7 @@ def assign_to_token(
     deps: Deps, identity: Identity, name: str, token_id: str, value: str, fields: Any
 ) -> None:
     with mutation(deps, identity, ASSIGN, target=Target("role", name), custom_data=fields):
-        _usable_role(deps, identity, name, value)
+        _assignable(deps, _usable_role(deps, identity, name, value), value)
         if not deps.stores.tokens.add_role(token_id, RoleInstance(name, value)):
             raise errors.TeamTokenNotFoundEmpty()
     deps.publisher.publish(keys.IDENTITY_CHANGED, {"token_id": token_id})
@@ -76,7 +85,7 @@ def assign_to_group(
     deps: Deps, identity: Identity, name: str, group: str, value: str, fields: Any
 ) -> None:
     with mutation(deps, identity, ASSIGN, target=Target("role", name), custom_data=fields):
-        _usable_role(deps, identity, name, value)
+        _assignable(deps, _usable_role(deps, identity, name, value), value)
         if not group:
             raise errors.GroupNameEmpty()
         deps.stores.groups.add_role(group, RoleInstance(name, value))

@@ -71,6 +71,29 @@ def kind_name_prefixes(name: str) -> set[str]:
     return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
 
 
+@dataclass(frozen=True)
+class EventHead:
+    """What webhook matching reads of a finished event; the sweep loads only this
+    (a whole record per event, rendered, cost it more than the database read)."""
+
+    id: str  # hex UniqueID
+    target: tuple[str, str]  # (type, value)
+    extra_targets: tuple[tuple[str, str], ...] = ()
+    kind: tuple[str, str] = ("", "")  # (type, name)
+    error: str = ""
+    contexts: tuple[tuple[str, str], ...] = ()  # Allowed contexts (type, value)
+
+    def view(self) -> dict[str, Any]:
+        """The part of the Event JSON (Go names) that ``matches`` and ``team_may_read`` read."""
+        return {
+            "Target": {"Type": self.target[0], "Value": self.target[1]},
+            "ExtraTargets": [{"Target": {"Type": t, "Value": v}} for t, v in self.extra_targets],
+            "Kind": {"Type": self.kind[0], "Name": self.kind[1]},
+            "Error": self.error,
+            "Allowed": {"Contexts": [{"CtxType": t, "Value": v} for t, v in self.contexts]},
+        }
+
+
 def matches(hook: Webhook, event: Mapping[str, Any]) -> bool:
     """``event`` is the rendered Event JSON (Go names)."""
     f = hook.event_filter

@@ -28,7 +28,7 @@ from services.events.domain.deliveries import (
 )
 from services.events.domain.outgoing import build_request
 from services.events.domain.render import event_json
-from services.events.domain.webhooks import matches, team_may_read
+from services.events.domain.webhooks import Webhook, matches, team_may_read
 from services.events.operations.deps import Deps
 from services.events.storage.ports import DeliveryStore
 from shared.bus import keys
@@ -47,8 +47,11 @@ def _event(deps: Deps, event_id: str) -> EventRecord | None:
     return deps.stores.events.get(oid)
 
 
-def fan_out(deps: Deps, event_id: str) -> int:
-    """Queue one delivery per matching webhook; returns how many were queued."""
+def fan_out(deps: Deps, event_id: str, hooks: list[Webhook] | None = None) -> int:
+    """Queue one delivery per matching webhook; returns how many were queued.
+
+    ``hooks``: the webhooks, when the caller has listed them already (the sweep).
+    """
     record = _event(deps, event_id)
     if record is None:
         log.warning("finished event %s not found; nothing to deliver", event_id)
@@ -58,7 +61,7 @@ def fan_out(deps: Deps, event_id: str) -> int:
     event = event_json(record)
     deliveries = deps.stores.deliveries
     queued = 0
-    for hook in deps.stores.webhooks.list():
+    for hook in deps.stores.webhooks.list() if hooks is None else hooks:
         if not (matches(hook, event) and team_may_read(hook, event)):
             continue
         if deliveries.get(event_id, hook.name) is not None:
@@ -69,7 +72,7 @@ def fan_out(deps: Deps, event_id: str) -> int:
         # and deliver() drops a second copy once the first is final.
         deliveries.add(Delivery(event_id, hook.name, PENDING, updated=now()))
         queued += 1
-    deliveries.mark_dispatched(event_id)
+    deliveries.mark_dispatched(event_id, record.end_time)
     return queued
 
 
@@ -79,23 +82,42 @@ def fan_out(deps: Deps, event_id: str) -> int:
 SWEEP_FROM = 600.0
 
 
-def sweep(deps: Deps) -> int:
+# Events looked at per page of the window.
+SWEEP_PAGE = 1000
+
+
+def sweep(deps: Deps, *, page_size: int = SWEEP_PAGE) -> int:
     """Fan out recently finished events whose notice never arrived (lost publish,
-    broker down when the event finished, worker not yet consuming). Returns how many."""
+    broker down when the event finished, worker not yet consuming). Returns how many.
+
+    Cost, whatever the number of events in the window: one read of the window's
+    events (in pages) and one of its dispatch marks; only the events some webhook
+    wants cost a fan-out (which marks them). The others are matched again by the
+    next sweep, in memory, rather than written. Marks older than every window are
+    dropped on the way, so they do not pile up.
+    """
     stores = deps.stores
-    if not stores.webhooks.list():
+    hooks = stores.webhooks.list()
+    if not hooks:
         return 0
     current = now()
-    ids = stores.events.finished_between(
-        current - timedelta(seconds=SWEEP_FROM),
-        current - timedelta(seconds=deps.config.sweep_delay),
-    )
-    dispatched = stores.deliveries.dispatched(ids)
-    missing = [i for i in ids if i not in dispatched]
-    for event_id in missing:
-        log.info("event %s finished without a dispatched notice: fanning out", event_id)
-        fan_out(deps, event_id)
-    return len(missing)
+    since = current - timedelta(seconds=SWEEP_FROM)
+    until = current - timedelta(seconds=deps.config.sweep_delay)
+    done = stores.deliveries.dispatched_between(since, until)
+    fanned = 0
+    for page in stores.events.finished_between(since, until, page_size=page_size):
+        for head in page:
+            event_id = head.id
+            if event_id in done:
+                continue
+            event = head.view()
+            if not any(matches(h, event) and team_may_read(h, event) for h in hooks):
+                continue
+            log.info("event %s finished without a dispatched notice: fanning out", event_id)
+            fan_out(deps, event_id, hooks)
+            fanned += 1
+    stores.deliveries.forget_dispatched_before(since - timedelta(seconds=SWEEP_FROM))
+    return fanned
 
 
 def _retryable(status: int) -> bool:

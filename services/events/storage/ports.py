@@ -9,7 +9,7 @@ keeps webhooks and deliveries of its own.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from services.events.domain.deliveries import Delivery
 from services.events.domain.filters import EventFilter, Visibility
-from services.events.domain.webhooks import Webhook
+from services.events.domain.webhooks import EventHead, Webhook
 from shared.events import Block, EventRecord, Kind
 
 
@@ -31,8 +31,12 @@ class EventStore(Protocol):
         """Every stored kind once, by type then name."""
         ...
 
-    def finished_between(self, since: datetime, until: datetime) -> list[str]:
-        """Ids (hex) of finished events whose EndTime is in [since, until]."""
+    def finished_between(
+        self, since: datetime, until: datetime, *, page_size: int
+    ) -> Iterator[list[EventHead]]:
+        """Finished events whose EndTime is in [since, until], as what webhook matching
+        reads of them, in pages of at most ``page_size`` (the whole window is read
+        once, however many pages)."""
         ...
 
     def request_cancel(
@@ -81,11 +85,20 @@ class DeliveryStore(Protocol):
 
     def for_event(self, event_id: str) -> list[Delivery]: ...
 
-    def mark_dispatched(self, event_id: str) -> None:
-        """Remember that an event's deliveries were queued (the sweep skips it)."""
+    def mark_dispatched(self, event_id: str, ended: datetime) -> None:
+        """Remember that an event's deliveries were queued (the sweep skips it);
+        ``ended``: the event's EndTime, by which marks are found and pruned."""
         ...
 
     def dispatched(self, event_ids: Collection[str]) -> set[str]: ...
+
+    def dispatched_between(self, since: datetime, until: datetime) -> set[str]:
+        """Ids of dispatched events whose EndTime is in [since, until] (one range read)."""
+        ...
+
+    def forget_dispatched_before(self, when: datetime) -> None:
+        """Drop the marks of events that ended before ``when`` (out of every window)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.auth.domain.models import Role, RoleInstance, TeamToken
+from services.auth.domain.models import Role, RoleInstance, Team, TeamToken
 from services.auth.tests.fakes import add_role, add_user
 from shared.permissions import sorted_nodes
 
@@ -195,6 +195,7 @@ class TestAssign:
     def test_user_assign_and_dissociate(self, client, deps, root, events, published):
         add_role(deps, "dev", "team", "app.deploy")
         add_user(deps, "bob@example.com")
+        deps.stores.teams.add(Team("blue"))
         data = {"email": "bob@example.com", "context": "blue"}
         assert client.post("/roles/dev/user", data=data, headers=root).status_code == 200
         assert client.post("/roles/dev/user", data=data, headers=root).status_code == 200
@@ -211,6 +212,7 @@ class TestAssign:
         add_role(deps, "dev", "team", "app.create", "app.deploy")
         add_role(deps, "g", "global", "app.create")
         add_user(deps, "bob@example.com")
+        deps.stores.teams.add(Team("blue"))
         headers = login(
             "lead@example.com",
             ("global", ["role.update.assign"], ""),
@@ -235,6 +237,33 @@ class TestAssign:
         )
         assert resp.status_code == 403
         assert deps.stores.users.get("bob@example.com").roles == [RoleInstance("dev", "blue")]
+
+    @pytest.mark.parametrize(
+        "value", ["x" * 256, "blue team", "blue\n", "a\u200bb", "\u00a0", "tab\tbed"]
+    )
+    @pytest.mark.parametrize("ctx", ["team", "app", "pool", "global"])
+    def test_context_values_are_bounded(self, client, deps, root, ctx, value):
+        # One long value used to make every grant header of its holder too large.
+        add_role(deps, "r", ctx, "app.read")
+        add_user(deps, "bob@example.com")
+        for target in ("/roles/r/user", "/roles/r/group"):
+            data = {"email": "bob@example.com", "group_name": "g", "context": value}
+            resp = client.post(target, data=data, headers=root)
+            assert resp.status_code == 400, target
+            assert resp.data.startswith(b"invalid context value: ")
+        assert deps.stores.users.get("bob@example.com").roles == []
+
+    def test_team_context_names_an_existing_team(self, client, deps, root):
+        add_role(deps, "dev", "team", "app.deploy")
+        add_role(deps, "pooled", "pool", "app.deploy")
+        add_user(deps, "bob@example.com")
+        data = {"email": "bob@example.com", "context": "ghost"}
+        resp = client.post("/roles/dev/user", data=data, headers=root)
+        assert (resp.status_code, resp.data) == (404, b"team not found\n")
+        # Pools belong to another context: only their shape is checked here.
+        resp = client.post("/roles/pooled/user", data=data, headers=root)
+        assert resp.status_code == 200
+        assert deps.stores.users.get("bob@example.com").roles == [RoleInstance("pooled", "ghost")]
 
     def test_user_assign_errors(self, client, deps, root):
         add_role(deps, "dev", "team")

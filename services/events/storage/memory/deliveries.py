@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from services.events.domain.deliveries import Delivery
 
@@ -10,13 +11,19 @@ from services.events.domain.deliveries import Delivery
 class MemoryDeliveryStore:
     def __init__(self) -> None:
         self.items: dict[str, Delivery] = {}
-        self.dispatched_ids: set[str] = set()
+        self.marks: dict[str, datetime] = {}
 
-    def mark_dispatched(self, event_id: str) -> None:
-        self.dispatched_ids.add(event_id)
+    def mark_dispatched(self, event_id: str, ended: datetime) -> None:
+        self.marks[event_id] = ended
 
     def dispatched(self, event_ids: Collection[str]) -> set[str]:
-        return self.dispatched_ids.intersection(event_ids)
+        return set(self.marks).intersection(event_ids)
+
+    def dispatched_between(self, since: datetime, until: datetime) -> set[str]:
+        return {i for i, ended in self.marks.items() if since <= ended <= until}
+
+    def forget_dispatched_before(self, when: datetime) -> None:
+        self.marks = {i: ended for i, ended in self.marks.items() if ended >= when}
 
     def get(self, event_id: str, webhook: str) -> Delivery | None:
         return self.items.get(f"{event_id}:{webhook}")

@@ -3,6 +3,7 @@ storage, so events a ``FakeRecorder`` records are the ones the API lists."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
+from services.events.domain.webhooks import EventHead
 from shared.events import Block, EventRecord, Kind
 from shared.events import documents as d
 from shared.testing.events import MemoryEventStorage
@@ -55,12 +57,30 @@ class MemoryEventStore:
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self.storage.get_event(event_id)
 
-    def finished_between(self, since: datetime, until: datetime) -> list[str]:
-        return sorted(
-            str(r.id)
-            for r in list(self.storage.events.values())
-            if not r.running and since <= r.end_time <= until
+    def finished_between(
+        self, since: datetime, until: datetime, *, page_size: int
+    ) -> Iterator[list[EventHead]]:
+        found = sorted(
+            (
+                r
+                for r in list(self.storage.events.values())
+                if not r.running and since <= r.end_time <= until
+            ),
+            key=lambda r: r.id,
         )
+        heads = [
+            EventHead(
+                id=r.unique_id,
+                target=(r.target.type, r.target.value),
+                extra_targets=tuple((e.target.type, e.target.value) for e in r.extra_targets),
+                kind=(r.kind.type, r.kind.name),
+                error=r.error,
+                contexts=tuple(r.allowed.contexts),
+            )
+            for r in found
+        ]
+        for start in range(0, len(heads), page_size):
+            yield heads[start : start + page_size]
 
     def kinds(self) -> list[Kind]:
         kinds = {r.kind for r in list(self.storage.events.values())}

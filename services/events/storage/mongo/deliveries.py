@@ -4,6 +4,7 @@ whose deliveries were queued (``webhook_dispatches``), so a restart resumes them
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -13,7 +14,7 @@ from shared.mongo import Db, Index, asc
 
 DELIVERIES = "webhook_deliveries"
 DISPATCHES = "webhook_dispatches"
-INDEXES = [Index(DELIVERIES, asc("event_id"))]
+INDEXES = [Index(DELIVERIES, asc("event_id")), Index(DISPATCHES, asc("endtime"))]
 
 
 class MongoDeliveryStore:
@@ -21,8 +22,19 @@ class MongoDeliveryStore:
         self.col = db[DELIVERIES]
         self.dispatches = db[DISPATCHES]
 
-    def mark_dispatched(self, event_id: str) -> None:
-        self.dispatches.replace_one({"_id": event_id}, {"_id": event_id}, upsert=True)
+    def mark_dispatched(self, event_id: str, ended: datetime) -> None:
+        self.dispatches.replace_one(
+            {"_id": event_id}, {"_id": event_id, "endtime": ended}, upsert=True
+        )
+
+    def dispatched_between(self, since: datetime, until: datetime) -> set[str]:
+        # A range on the endtime index: SecantusDB answers an $in of a thousand ids
+        # far slower than this walk over the whole window.
+        cursor = self.dispatches.find({"endtime": {"$gte": since, "$lte": until}}, {"_id": 1})
+        return {doc["_id"] for doc in cursor}
+
+    def forget_dispatched_before(self, when: datetime) -> None:
+        self.dispatches.delete_many({"endtime": {"$lt": when}})
 
     def dispatched(self, event_ids: Collection[str]) -> set[str]:
         ids = list(event_ids)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
+from services.events.domain.webhooks import EventHead
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
 from shared.mongo import Db, Doc
@@ -59,6 +61,34 @@ def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+# What webhook matching reads of an event (the sweep fetches only this).
+_SUMMARY = (d.ID, d.TARGET, d.EXTRA_TARGETS, d.KIND, d.ERROR, d.ALLOWED_CONTEXTS)
+
+
+def _pair(raw: Any, first: str, second: str) -> tuple[str, str]:
+    raw = raw if isinstance(raw, dict) else {}
+    return str(raw.get(first) or ""), str(raw.get(second) or "")
+
+
+def _head(doc: Doc) -> EventHead:
+    """A summary read straight from the document (no whole record: the sweep reads
+    thousands)."""
+    return EventHead(
+        id=str(doc[d.ID]),
+        target=_pair(doc.get(d.TARGET), "type", "value"),
+        extra_targets=tuple(
+            _pair(e.get("target"), "type", "value")
+            for e in doc.get(d.EXTRA_TARGETS) or ()
+            if isinstance(e, dict)
+        ),
+        kind=_pair(doc.get(d.KIND), "type", "name"),
+        error=str(doc.get(d.ERROR) or ""),
+        contexts=tuple(
+            _pair(c, "ctxtype", "value") for c in (doc.get("allowed") or {}).get("contexts") or ()
+        ),
+    )
+
+
 class MongoEventStore:
     def __init__(self, db: Db) -> None:
         self.col = db[EVENTS]
@@ -78,11 +108,25 @@ class MongoEventStore:
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self._kernel.get_event(event_id)
 
-    def finished_between(self, since: datetime, until: datetime) -> list[str]:
+    def finished_between(
+        self, since: datetime, until: datetime, *, page_size: int
+    ) -> Iterator[list[EventHead]]:
+        # One range read over the endtime index, fetched in batches: a query per page
+        # would walk the window again each time (SecantusDB walks a range before
+        # applying a limit), and an $in of the window's ids costs a lookup per id.
         cursor = self.col.find(
-            {d.END_TIME: {"$gte": since, "$lte": until}, d.RUNNING: False}, {d.ID: 1}
+            {d.END_TIME: {"$gte": since, "$lte": until}, d.RUNNING: False},
+            dict.fromkeys(_SUMMARY, 1),
+            batch_size=page_size,
         )
-        return sorted(str(doc[d.ID]) for doc in cursor)
+        page: list[EventHead] = []
+        for doc in cursor:
+            page.append(_head(doc))
+            if len(page) >= page_size:
+                yield page
+                page = []
+        if page:
+            yield page
 
     def kinds(self) -> list[Kind]:
         found: list[Any] = self.col.distinct(d.KIND)

@@ -199,10 +199,17 @@ def test_deliveries(delivery_store: Any) -> None:
     assert delivery_store.get("e1", "w") == done
     assert delivery_store.add(Delivery(event_id="e3", webhook="w")) is True
     assert delivery_store.dispatched(["e1", "e2"]) == set()
-    delivery_store.mark_dispatched("e1")
-    delivery_store.mark_dispatched("e1")
+    delivery_store.mark_dispatched("e1", T0)
+    delivery_store.mark_dispatched("e1", T0)
     assert delivery_store.dispatched(["e1", "e2"]) == {"e1"}
     assert delivery_store.dispatched([]) == set()
+    later = T0 + timedelta(seconds=100)
+    delivery_store.mark_dispatched("e4", later)
+    delivery_store.mark_dispatched("e5", T0)
+    assert delivery_store.dispatched_between(T0, T0) == {"e1", "e5"}
+    assert delivery_store.dispatched_between(T0, later) == {"e1", "e4", "e5"}
+    delivery_store.forget_dispatched_before(T0 + timedelta(seconds=1))
+    assert delivery_store.dispatched(["e1", "e4", "e5"]) == {"e4"}
 
 
 def test_events_finished_between(event_store: tuple[Any, Callable]) -> None:
@@ -212,5 +219,21 @@ def test_events_finished_between(event_store: tuple[Any, Callable]) -> None:
     running = event_doc(running=True, endtime=T0 + timedelta(seconds=10))
     for d in (done, early, running):
         insert(d)
-    found = store.finished_between(T0 + timedelta(seconds=5), T0 + timedelta(seconds=15))
-    assert found == [str(done["_id"])]
+    pages = store.finished_between(
+        T0 + timedelta(seconds=5), T0 + timedelta(seconds=15), page_size=10
+    )
+    found = [h for page in pages for h in page]
+    assert [h.id for h in found] == [str(done["_id"])]
+    assert found[0].kind == (done["kind"]["type"], done["kind"]["name"])
+    assert found[0].target == (done["target"]["type"], done["target"]["value"])
+    assert found[0].contexts == (("team", "myteam"), ("app", "myapp"))
+
+
+def test_events_finished_between_in_pages(event_store: tuple[Any, Callable]) -> None:
+    store, insert = event_store
+    docs = [event_doc(endtime=T0 + timedelta(seconds=i % 7)) for i in range(25)]
+    for doc in docs:
+        insert(doc)
+    pages = list(store.finished_between(T0, T0 + timedelta(seconds=10), page_size=10))
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert sorted(h.id for p in pages for h in p) == sorted(str(doc["_id"]) for doc in docs)

@@ -82,6 +82,47 @@ def test_sweep_fans_out_recent_events_never_dispatched() -> None:
     assert w.deliveries.dispatched([recent.unique_id]) == {recent.unique_id}
 
 
+def test_sweep_costs_two_reads_whatever_the_window() -> None:
+    # A burst of finished events must not cost a query per event (it took minutes).
+    from datetime import timedelta
+
+    from services.events.operations.delivery import sweep
+    from shared.events.model import now
+
+    w = World()
+    for _ in range(2500):
+        w.events.insert(event_record(endtime=now() - timedelta(seconds=60)))
+    w.webhooks.create(webhook(event_filter=WebhookFilter(target_types=("nothing",))))
+    calls: list[str] = []
+    d = w.deliveries
+    for name in ("dispatched_between", "dispatched", "get", "add", "mark_dispatched"):
+        real = getattr(d, name)
+        setattr(d, name, lambda *a, _n=name, _r=real: calls.append(_n) or _r(*a))
+    reads: list[int] = []
+    real_pages = w.events.finished_between
+    w.events.finished_between = lambda *a, **k: reads.append(1) or real_pages(*a, **k)  # type: ignore[method-assign]
+    for _ in range(2):
+        calls.clear()
+        assert sweep(w.deps, page_size=1000) == 0  # wanted by no webhook: nothing queued
+        assert calls == ["dispatched_between"]  # no lookup or write per event
+    assert reads == [1, 1]
+    assert w.queued == []
+
+
+def test_sweep_forgets_marks_older_than_every_window() -> None:
+    from datetime import timedelta
+
+    from services.events.operations.delivery import sweep
+    from shared.events.model import now
+
+    w = World()
+    w.webhooks.create(webhook())
+    w.deliveries.mark_dispatched("ancient", now() - timedelta(hours=1))
+    w.deliveries.mark_dispatched("recent", now() - timedelta(seconds=60))
+    sweep(w.deps)
+    assert w.deliveries.dispatched(["ancient", "recent"]) == {"recent"}
+
+
 def test_running_events_are_not_delivered() -> None:
     w = World()
     doc = event_record(running=True)
@@ -194,3 +235,46 @@ def test_default_body_is_json_escaped_like_gos_marshal() -> None:
     req = build_request(webhook(), event_json(doc))
     assert b'"Error":"a\\u003cb\\u003e \\u0026 c\\u2028"' in (req.body or b"")
     assert json.loads(req.body or b"")["Error"] == "a<b> & c\u2028"
+
+
+@pytest.mark.parametrize(
+    "flt,team",
+    [
+        (WebhookFilter(), "myteam"),
+        (WebhookFilter(), "other"),
+        (WebhookFilter(), ""),
+        (WebhookFilter(target_types=("pool",)), "myteam"),
+        (WebhookFilter(target_values=("extra",)), "myteam"),
+        (WebhookFilter(kind_names=("app.update",)), "myteam"),
+        (WebhookFilter(kind_types=("internal",)), "myteam"),
+        (WebhookFilter(error_only=True), "myteam"),
+        (WebhookFilter(success_only=True), "myteam"),
+    ],
+)
+def test_the_sweep_matches_as_the_fan_out_does(flt: WebhookFilter, team: str) -> None:
+    # The sweep reads only an event's head; it must decide as the whole Event JSON does.
+    from datetime import timedelta
+
+    from services.events.domain.webhooks import matches, team_may_read
+    from shared.events.model import now
+
+    w = World()
+    records = [
+        event_record(endtime=now() - timedelta(seconds=60)),
+        event_record(
+            endtime=now() - timedelta(seconds=60),
+            error="boom",
+            extratargets=[{"target": {"type": "pool", "value": "extra"}, "lock": False}],
+        ),
+    ]
+    for r in records:
+        w.events.insert(r)
+    hook = webhook(event_filter=flt, team_owner=team)
+    window = (now() - timedelta(seconds=600), now())
+    heads = [h for page in w.events.finished_between(*window, page_size=10) for h in page]
+    by_id = {r.unique_id: r for r in records}
+    assert len(heads) == 2
+    for head in heads:
+        full = event_json(by_id[head.id])
+        assert matches(hook, head.view()) == matches(hook, full)
+        assert team_may_read(hook, head.view()) == team_may_read(hook, full)

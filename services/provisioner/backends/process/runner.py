@@ -25,7 +25,6 @@ import fcntl
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.provisioner.backends.process import cgroups, launch, unitfs
+from shared import ports
 
 READY_RUNNING_AFTER = 1.0  # seconds alive before a non-web process counts as started
 BACKOFF_START = 0.5
@@ -45,20 +45,12 @@ def _now() -> str:
 
 
 def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # As servers bind: a port whose old connections linger in TIME_WAIT is free.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("", port))
-        except OSError:
-            return False
-    return True
+    return ports.bindable("", port)
 
 
 def _pick_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("", 0))
-        return int(s.getsockname()[1])
+    # Below the ephemeral range: an outgoing connection cannot hold it when the app binds.
+    return ports.free_port("")
 
 
 def _listening(port: int, uid: int) -> bool:

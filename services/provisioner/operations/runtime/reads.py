@@ -44,9 +44,10 @@ def units_of(stores: RuntimeStores, app: str) -> AppUnits:
 
 
 def units_of_apps(stores: RuntimeStores, apps: Iterable[str]) -> list[AppUnits]:
-    names = list(dict.fromkeys(apps))
-    if len(names) > MAX_APPS:
+    asked = list(apps)
+    if len(asked) > MAX_APPS:
         raise InvalidCommand(f"at most {MAX_APPS} apps per call")
+    names = list(dict.fromkeys(asked))
     found = stores.units.of_apps(names)
     result = []
     for name in names:

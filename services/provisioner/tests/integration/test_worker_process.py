@@ -247,3 +247,31 @@ def _backend_units(w: Workers, app: str) -> list[Any]:
         state = unitfs.read_json(str(layout.unit_dir(unit) / unitfs.STATE)) or {}
         found.append(observe(meta_of(spec_doc), state))
     return found
+
+
+def test_two_workers_share_commands_and_never_fight_over_units(workers: Workers) -> None:
+    workers.start()
+    workers.start()
+    app = spec("shared")
+    first = workers.send(
+        "deploy", app, {"version": 1, "kind": "archive-url", "archive_url": workers.archive()}
+    )
+    assert list(first)[-1]["error"] == ""
+    # 20 clients add a unit each at once: every command runs (one at a time per app).
+    bodies = [
+        {"command": "units.add", "event": "", "app": app.to_json(), "args": {"n": 1}}
+        for _ in range(20)
+    ]
+    replies = [workers.bus.send_command("provisioner", body, timeout=180) for body in bodies]
+    finals = [list(r)[-1] for r in replies]
+    assert [f["error"] for f in finals] == [""] * 20
+    rt = workers.stores.runtimes.get("shared")
+    assert rt is not None and rt.group("web", 1) is not None
+    assert rt.group("web", 1).units == 21  # type: ignore[union-attr]
+    # Several reconciler passes of both workers later, nothing was added or removed.
+    before = {u.id for u in workers.stores.units.of_app("shared")}
+    time.sleep(3)
+    after = {u.id for u in workers.stores.units.of_app("shared")}
+    running = {u.id for u in _backend_units(workers, "shared") if u.status == "started"}
+    assert before == after == running and len(after) == 21
+    assert len(workers.stores.routes.get("shared").backends) == 21  # type: ignore[union-attr]

@@ -97,6 +97,7 @@ def test_not_root_units_run_as_the_current_user(tmp_path: Path, base: Path) -> N
     checkout = Path(__file__).resolve().parents[5]
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(checkout / "services", code / "services", ignore=skip)
+    shutil.copytree(checkout / "shared", code / "shared", ignore=skip)  # the runner's ports
     shutil.copytree(checkout / "tests" / "apps", code / "tests" / "apps", ignore=skip)
     shutil.copytree(Path(yaml.__file__).parent, code / "yaml", ignore=skip)
     for path in [code, *code.rglob("*")]:
