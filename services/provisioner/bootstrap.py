@@ -10,6 +10,7 @@ forwarder, the archive fetcher.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask
@@ -21,6 +22,7 @@ from services.provisioner.adapters.healthcheck import HttpHealthChecker
 from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
 from services.provisioner.adapters.shells import ProcessShells
+from services.provisioner.adapters.unavailable import UnavailableBackend
 from services.provisioner.adapters.usage import ProcessUsage
 from services.provisioner.adapters.volumes import LocalVolumes
 from services.provisioner.api import (
@@ -41,6 +43,7 @@ from services.provisioner.api import (
     volumes,
 )
 from services.provisioner.api.units_view import RuntimeUnits
+from services.provisioner.backends.base import Backend, BackendError
 from services.provisioner.backends.process.config import ProcessConfig
 from services.provisioner.operations.deps import PROCESS, Config, Deps
 from services.provisioner.operations.nodecontainers import seed_big_sibling
@@ -57,6 +60,8 @@ from shared.events import EventRecorder, MongoEventStorage
 from shared.http import make_app
 from shared.settings import Settings
 from shared.wiring import Wired
+
+log = logging.getLogger(__name__)
 
 BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime.bp, shell.bp,
               nodes.bp, healing.bp, autoscale.bp, nodecontainers.bp, docker.bp, clusters.bp,
@@ -126,7 +131,14 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
     app_log = BusAppLog(deps.publisher).start()
     env = {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra}
     process = ProcessConfig.from_env(env)
-    backend = ProcessBackend(process, app_log.unit_line)
+    backend: Backend
+    try:
+        backend = ProcessBackend(process, app_log.unit_line)
+    except BackendError as exc:
+        # Serve anyway: commands fail with the reason (the root's mode, ...), the rest of
+        # the stack runs.
+        log.error("the process backend cannot start: %s", exc)
+        backend = UnavailableBackend("process", str(exc))
     apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)
     bundle = RuntimeDeps(
         stores=deps.runtime,

@@ -152,13 +152,18 @@ def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
     """The worker's loop: a pass now (routes rebuilt on start), then every interval; the
     backend's nodes reported to the catalogue now and then."""
     reported = 0.0
+    failing = ""
     while not stop.is_set():
         try:
             stats = reconcile_pass(deps)
             if stats.changed or stats.failed:
                 log.info("reconciler: %s", stats)
-        except Exception:
-            log.exception("reconciler pass failed")
+            failing = ""
+        except Exception as exc:
+            # Said once per cause (an unusable backend would fail every pass).
+            if str(exc) != failing:
+                log.exception("reconciler pass failed")
+                failing = str(exc)
         if time.monotonic() - reported >= NODE_REPORT_INTERVAL:
             try:
                 report_nodes(deps)
