@@ -62,9 +62,14 @@ class DeployQuery:
 
 
 class DeployStore(Protocol):
-    """Deploy records, newest first; ``_id`` is the deploy event's hex id."""
+    """Deploy records; ``id`` is the deploy event's hex id. "Newest first" is the order
+    they were stored in, latest first (a deploy is stored as it starts, and an app's
+    deploys run one at a time)."""
 
-    def add(self, record: DeployRecord) -> None: ...
+    def add(self, record: DeployRecord) -> None:
+        """Store a new record (again with the same id: nothing changes)."""
+        ...
+
     def get(self, deploy_id: str) -> DeployRecord | None: ...
     def finish(
         self, deploy_id: str, when: datetime, error: str, image: str, version: int
@@ -74,9 +79,8 @@ class DeployStore(Protocol):
         ...
 
     def page(self, query: DeployQuery, skip: int, limit: int | None) -> list[DeployRecord]:
-        """Records newest first (ties by id, newest first), ``skip`` then ``limit``
-        (None: all). Costs what the page and the skipped records cost, not the
-        collection."""
+        """Records newest first, ``skip`` then ``limit`` (None: all). Costs what the
+        page and the skipped records cost, not the collection."""
         ...
 
     def running(self, app: str) -> list[DeployRecord]: ...

@@ -146,19 +146,19 @@ class DeployStoreContract:
             t.join()
         assert len(wins) == 1
 
-    def _spread(self, deploys: DeployStore) -> list[DeployRecord]:
-        """Records over two years (several bands), ties in time, one in the future."""
+    def _spread(self, deploys: DeployStore, apps: int = 3, count: int = 50) -> list[DeployRecord]:
+        """Records of several apps stored one after another (a few with equal
+        times); newest first is the reverse of that order."""
         rng = random.Random(7)
+        names = [f"a{i}" for i in range(apps)]
         made: list[DeployRecord] = []
-        offsets = [0, 0, 1, 59, 3600, 3601, 86_400 * 3, 86_400 * 40, 86_400 * 700]
-        offsets += [rng.randint(0, 86_400 * 400) for _ in range(40)]
-        for n, seconds in enumerate(offsets):
-            when = NOW - timedelta(seconds=seconds)
-            made.append(a_record(hex_id(n + 1), app=rng.choice(["a", "b", "c"]), when=when))
-        made.append(a_record(hex_id(999), app="a", when=NOW + timedelta(minutes=5)))
-        for r in rng.sample(made, len(made)):
+        for n in range(count):
+            when = NOW - timedelta(seconds=(count - n) // 3)
+            made.append(a_record(hex_id(n + 1), app=rng.choice(names), when=when))
+        for r in made:
             deploys.add(r)
-        return sorted(made, key=lambda r: (r.timestamp, r.id), reverse=True)
+        deploys.add(made[0])  # stored again: nothing changes
+        return made[::-1]
 
     def test_pages_match_a_plain_sort(self, deploys: DeployStore) -> None:
         expected = self._spread(deploys)
@@ -170,12 +170,26 @@ class DeployStoreContract:
 
     def test_pages_of_some_apps(self, deploys: DeployStore) -> None:
         expected = self._spread(deploys)
-        for apps in (("a",), ("b", "c"), ("a", "b", "c")):
+        for apps in (("a0",), ("a1", "a2"), ("a0", "a1", "a2")):
             want = [r.id for r in expected if r.app in apps]
             assert [r.id for r in deploys.page(DeployQuery(apps=apps), 0, None)] == want
             assert [r.id for r in deploys.page(DeployQuery(apps=apps), 2, 3)] == want[2:5]
         assert deploys.page(DeployQuery(apps=()), 0, 10) == []
         assert deploys.page(DeployQuery(apps=("nobody",)), 0, 10) == []
+
+    def test_pages_of_many_apps_and_gaps(self, deploys: DeployStore) -> None:
+        expected = self._spread(deploys, apps=40, count=120)
+        deploys.delete_app("a3")  # leaves gaps in the sequence
+        expected = [r for r in expected if r.app != "a3"]
+        ids = [r.id for r in expected]
+        assert [r.id for r in deploys.page(DeployQuery(), 5, 30)] == ids[5:35]
+        many = tuple(f"a{i}" for i in range(0, 40, 2))  # 20 apps
+        most = tuple(f"a{i}" for i in range(30))  # 30 apps
+        for apps in (many, most):
+            want = [r.id for r in expected if r.app in apps]
+            assert [r.id for r in deploys.page(DeployQuery(apps=apps), 0, 7)] == want[:7]
+            assert [r.id for r in deploys.page(DeployQuery(apps=apps), 4, 50)] == want[4:54]
+            assert [r.id for r in deploys.page(DeployQuery(apps=apps), 0, None)] == want
 
     def test_empty_store(self, deploys: DeployStore) -> None:
         assert deploys.page(DeployQuery(), 0, 10) == []

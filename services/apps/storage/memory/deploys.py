@@ -89,13 +89,19 @@ class MemoryVersionStore:
 
 
 class MemoryDeployStore:
+    """Newest first is the order records were stored in (the Mongo store's ``seq``)."""
+
     def __init__(self) -> None:
         self._records: dict[str, DeployRecord] = {}
+        self._seq: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def add(self, record: DeployRecord) -> None:
         with self._lock:
+            if record.id in self._records:
+                return
             self._records[record.id] = record
+            self._seq[record.id] = len(self._seq) + 1
 
     def get(self, deploy_id: str) -> DeployRecord | None:
         return self._records.get(deploy_id)
@@ -121,12 +127,14 @@ class MemoryDeployStore:
         with self._lock:
             for key in [k for k, r in self._records.items() if r.app == app]:
                 del self._records[key]
+                del self._seq[key]
 
     def page(self, query: DeployQuery, skip: int, limit: int | None) -> list[DeployRecord]:
         with self._lock:
             records = list(self._records.values())
+            seq = dict(self._seq)
         if query.apps is not None:
             names = set(query.apps)
             records = [r for r in records if r.app in names]
-        records.sort(key=lambda r: (r.timestamp, r.id), reverse=True)
+        records.sort(key=lambda r: seq[r.id], reverse=True)
         return records[skip : skip + limit] if limit is not None else records[skip:]

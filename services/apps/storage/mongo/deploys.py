@@ -1,44 +1,54 @@
-"""MongoDB storage of deploy records (collection ``deploys``; ``deploys_meta`` holds
-the oldest record's time).
+"""MongoDB storage of deploy records (collection ``deploys``, counters in
+``deploy_counters``).
 
-A page is read newest first in time bands: ``[now - w, now)``, then the band below
-it with ``w`` doubled, until the page is full or the band passes the oldest record.
-Each band is one indexed query (``ts`` alone, or ``app`` then ``ts``) that walks only
-the records inside it, so a page costs what it shows and what it skips, not the
-collection (SecantusDB walks every index entry a sort or range matches before a
-limit applies).
+Each record gets two sequence numbers when stored: ``seq`` over every record and
+``app_seq`` over its app's (one deploy per app runs at a time, so an app's records
+are numbered in start order). "Newest first" is ``seq`` descending. A page is read as
+narrow ranges of those numbers, widened until it is full: SecantusDB walks every
+index entry a sort or range matches before a limit applies, so each query matches
+little more than the page:
+
+* every app (a global grant): ``seq`` in ``(top - n, top]``, ``n`` the records wanted
+  (gaps left by removed apps widen it);
+* one app: ``app_seq`` in the same way, on the ``(app, app_seq)`` index;
+* a few apps (a team's): each app's own newest records, merged;
+* many apps: ``seq`` ranges with the apps as a filter, widened until enough matched.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import heapq
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from pymongo import DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from services.apps.domain.deploys import DeployRecord
 from services.apps.storage.deploy_ports import DeployQuery
 from shared.mongo import Db, Doc, Index
 
 DEPLOYS = "deploys"
-META = "deploys_meta"
-_OLDEST = "oldest"
+COUNTERS = "deploy_counters"
+ALL = "\x00all"  # the counter over every record (no app name starts with NUL)
 
 INDEXES = [
-    Index(DEPLOYS, [("ts", DESCENDING), ("_id", DESCENDING)]),
-    Index(DEPLOYS, [("app", 1), ("ts", DESCENDING), ("_id", DESCENDING)]),
+    Index(DEPLOYS, [("seq", DESCENDING)], unique=True),
+    Index(DEPLOYS, [("app", 1), ("app_seq", DESCENDING)]),
 ]
 
-# The first band looked at; each next one is twice as wide.
-FIRST_BAND = timedelta(hours=1)
-# ``$in`` lists of app names are sent in chunks this big.
+# Up to this many apps a page merges each app's newest records; past it, it filters
+# ranges of the global sequence.
+MERGE_APPS = 25
 IN_CHUNK = 500
 
 
-def to_doc(r: DeployRecord) -> Doc:
+def to_doc(r: DeployRecord, seq: int, app_seq: int) -> Doc:
     return {
         "_id": r.id,
+        "seq": seq,
         "app": r.app,
+        "app_seq": app_seq,
         "ts": r.timestamp,
         "kind": r.kind,
         "user": r.user,
@@ -70,14 +80,36 @@ def from_doc(d: Doc) -> DeployRecord:
 
 
 class MongoDeployStore:
-    def __init__(self, db: Db, *, now: Any = None) -> None:
+    def __init__(self, db: Db) -> None:
         self.c = db[DEPLOYS]
-        self.meta = db[META]
-        self._now = now or (lambda: datetime.now(UTC))
+        self.counters = db[COUNTERS]
+
+    def _next(self, key: str) -> int:
+        # No upsert: concurrent upserts of one _id are not atomic on every server.
+        while True:
+            doc = self.counters.find_one_and_update(
+                {"_id": key}, {"$inc": {"last": 1}}, return_document=ReturnDocument.AFTER
+            )
+            if doc is not None:
+                return int(doc["last"])
+            try:
+                self.counters.insert_one({"_id": key, "last": 1})
+                return 1
+            except DuplicateKeyError:
+                continue
+
+    def _top(self, key: str) -> int:
+        doc = self.counters.find_one({"_id": key})
+        return int(doc["last"]) if doc else 0
 
     def add(self, record: DeployRecord) -> None:
-        self.c.replace_one({"_id": record.id}, to_doc(record), upsert=True)
-        self.meta.update_one({"_id": _OLDEST}, {"$min": {"ts": record.timestamp}}, upsert=True)
+        if self.c.find_one({"_id": record.id}, {"_id": 1}) is not None:
+            return  # stored already (a retried start)
+        doc = to_doc(record, self._next(ALL), self._next(record.app))
+        try:
+            self.c.insert_one(doc)
+        except DuplicateKeyError:
+            pass  # a concurrent retry of the same start stored it
 
     def get(self, deploy_id: str) -> DeployRecord | None:
         doc = self.c.find_one({"_id": deploy_id})
@@ -101,53 +133,54 @@ class MongoDeployStore:
 
     def delete_app(self, app: str) -> None:
         self.c.delete_many({"app": app})
+        self.counters.delete_one({"_id": app})
 
     # -- pages ------------------------------------------------------------------------
 
-    def _oldest(self) -> datetime | None:
-        doc = self.meta.find_one({"_id": _OLDEST})
-        return doc.get("ts") if doc else None
-
-    def _band(
-        self, query: DeployQuery, low: datetime, high: datetime | None, limit: int
-    ) -> list[Doc]:
-        ts: Doc = {"$gte": low}
-        if high is not None:
-            ts["$lt"] = high
-        filters: list[Doc]
-        if query.apps is None:
-            filters = [{"ts": ts}]
-        else:
-            names = sorted(set(query.apps))
-            filters = [
-                {"app": {"$in": names[i : i + IN_CHUNK]}, "ts": ts}
-                for i in range(0, len(names), IN_CHUNK)
-            ]
-        found: list[Doc] = []
-        for f in filters:
-            cursor = self.c.find(f).sort([("ts", DESCENDING), ("_id", DESCENDING)])
-            found.extend(cursor.limit(limit) if limit else cursor)
-        found.sort(key=lambda d: (d["ts"], d["_id"]), reverse=True)
-        return found[:limit] if limit else found
-
     def page(self, query: DeployQuery, skip: int, limit: int | None) -> list[DeployRecord]:
-        if query.apps is not None and not query.apps:
-            return []
-        oldest = self._oldest()
-        if oldest is None:
-            return []
-        want = skip + limit if limit is not None else 0  # 0: everything
-        found: list[Doc] = []
-        high: datetime | None = None  # the first band is open above (clocks differ)
-        width = FIRST_BAND
-        now = self._now()
-        while True:
-            low = (high or now) - width
-            if low <= oldest:
-                low = oldest
-            found.extend(self._band(query, low, high, want - len(found) if want else 0))
-            if (want and len(found) >= want) or low <= oldest:
-                break
+        want = None if limit is None else skip + limit
+        if query.apps is None:
+            docs = list(self._newest({}, "seq", self._top(ALL), want))
+        else:
+            apps = sorted(set(query.apps))
+            if len(apps) <= MERGE_APPS:
+                tops = {
+                    d["_id"]: int(d["last"]) for d in self.counters.find({"_id": {"$in": apps}})
+                }
+                per_app = [self._newest({"app": a}, "app_seq", tops.get(a, 0), want) for a in apps]
+                merged = heapq.merge(*per_app, key=lambda d: -int(d["seq"]))
+                docs = list(merged)[:want] if want is not None else list(merged)
+            else:
+                docs = list(self._newest({"app": {"$in": apps}}, "seq", self._top(ALL), want))
+        records = [from_doc(d) for d in docs]
+        return records[skip:want]
+
+    def _newest(self, match: Doc, field: str, top: int, want: int | None) -> Iterator[Doc]:
+        """Documents matching ``match`` by ``field`` descending from ``top``: ranges of
+        ``field`` (each one indexed query) widened until ``want`` are found."""
+        if top <= 0 or want == 0:
+            return
+        if want is None:
+            yield from self._range(match, field, 0, top)
+            return
+        found = 0
+        high, width = top, max(want, 1)
+        while high > 0 and found < want:
+            low = max(high - width, 0)
+            for doc in self._range(match, field, low, high):
+                yield doc
+                found += 1
             high, width = low, width * 2
-        records = [from_doc(d) for d in found]
-        return records[skip : skip + limit] if limit is not None else records[skip:]
+
+    def _range(self, match: Doc, field: str, low: int, high: int) -> Iterable[Doc]:
+        """``low < field <= high``, descending (apps filters sent in chunks)."""
+        bounds = {field: {"$gt": low, "$lte": high}}
+        apps = match.get("app")
+        if isinstance(apps, dict) and len(apps.get("$in", [])) > IN_CHUNK:
+            names = apps["$in"]
+            found: list[Doc] = []
+            for i in range(0, len(names), IN_CHUNK):
+                chunk = {"app": {"$in": names[i : i + IN_CHUNK]}, **bounds}
+                found.extend(self.c.find(chunk))
+            return sorted(found, key=lambda d: -int(d[field]))
+        return self.c.find({**match, **bounds}).sort(field, DESCENDING)
