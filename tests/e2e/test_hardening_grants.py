@@ -63,7 +63,8 @@ def test_every_get_route_accepts_the_crowded_user(
     with requests.Session() as http:
         http.headers.update(bearer(token))
         for route in load_table().routes:
-            if route.method != "GET" or route.owner == "gateway":
+            # The dashboard's pages are HTML by design and use its own session cookie.
+            if route.method != "GET" or route.owner in ("gateway", "web"):
                 continue
             resp = http.get(stack.url + concrete(route.template), timeout=30)
             if resp.status_code in BROKEN or resp.text.lstrip().startswith("<"):
