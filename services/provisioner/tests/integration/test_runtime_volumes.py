@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,8 @@ from services.provisioner.domain.infra import BindID, Volume, VolumeBind
 from services.provisioner.storage.memory import memory_stores
 from services.provisioner.tests.runtime_support import Harness, harness
 
+REPO = Path(__file__).resolve().parents[4]
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="mountpoints need root (CI runs as root)"),
@@ -20,10 +25,22 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def h(mongo_url: str, namespace: str) -> Iterator[Harness]:
+def volumes_root() -> Iterator[Path]:
+    """Outside /tmp (every unit has its own /tmp): where units could see the host path."""
+    top = Path(os.environ.get("TSUBAME_TEST_ARTEFACTS") or REPO / ".test-artefacts")
+    top.mkdir(parents=True, exist_ok=True)
+    top.chmod(0o755)
+    base = Path(tempfile.mkdtemp(prefix="volumes-", dir=top))
+    base.chmod(0o711)
+    yield base / "volumes"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def h(mongo_url: str, namespace: str, volumes_root: Path) -> Iterator[Harness]:
     with harness(mongo_url, namespace) as made:
         catalogue = memory_stores()
-        volumes = LocalVolumes(str(made.base / "volumes"))
+        volumes = LocalVolumes(str(volumes_root))
         yield replace(made, deps=replace(made.deps, catalogue=catalogue, volume_dirs=volumes))
 
 
@@ -40,10 +57,19 @@ def test_bound_volumes_are_shared_and_readonly_binds_refuse_writes(h: Harness) -
     # readable by its writer.
     out = h.run("run", writer, {"command": "umask 022; echo from-writer > /data/note && echo ok"})
     assert out.error == "" and "ok" in out.text, out.text
-    host = h.base / "volumes" / "shared-data" / "note"
+    assert h.deps.volume_dirs is not None
+    host = Path(h.deps.volume_dirs.source("shared-data")) / "note"
     assert host.read_text() == "from-writer\n"
     out = h.run("run", reader, {"command": "cat /mnt/in/note"})
     assert out.error == "" and "from-writer" in out.text, out.text
     out = h.run("run", reader, {"command": "echo no > /mnt/in/other"})
     assert out.error.startswith("unexpected exit code: ") and "Read-only" in out.text, out.text
-    assert not (h.base / "volumes" / "shared-data" / "other").exists()
+    assert not (host.parent / "other").exists()
+    # An app not bound to the volume cannot reach it by its host path.
+    stranger = h.spec("stranger")
+    assert h.deploy(stranger, 1).error == ""
+    out = h.run("run", stranger, {"command": f"cat {host}"})
+    assert out.error.startswith("unexpected exit code: ") and "Permission denied" in out.text
+    out = h.run("run", stranger, {"command": f"echo x > {host.parent}/intruder"})
+    assert out.error.startswith("unexpected exit code: ") and "Permission denied" in out.text
+    assert not (host.parent / "intruder").exists()
