@@ -9,7 +9,7 @@ from typing import Any
 
 from services.provisioner.backends.base import ERROR, STOPPED, UnitState
 from services.provisioner.domain.runtime import ASLEEP, STARTED, AppRuntime
-from services.provisioner.domain.units import Unit, by_group
+from services.provisioner.domain.units import Unit, by_group, short_id
 
 
 @dataclass
@@ -21,6 +21,9 @@ class Plan:
     create: dict[tuple[str, int], int] = field(default_factory=dict)  # missing units
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)  # record refreshes
     stale_pending: list[tuple[str, int]] = field(default_factory=list)  # of dead deploys
+    # unit id -> a line for the app log: the unit exited and its supervisor restarts it
+    # (its count of restarts grew since the record); comes with a ``statuses`` refresh.
+    crashes: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
@@ -95,6 +98,19 @@ def plan(
             fields = _refresh(unit, state, group.status)
             if fields:
                 todo.statuses[unit.id] = fields
+            if state is not None and state.restarts > unit.restarts:
+                todo.crashes[unit.id] = crash_line(unit, state)
     for units in members.values():  # groups no longer desired
         todo.remove += units
     return todo
+
+
+def crash_line(unit: Unit, seen: UnitState) -> str:
+    """``unit 1a2b3c4d [web] killed by signal 9 (SIGKILL) (out of memory); restarted
+    (2 restarts in all)``: why the unit last exited, as its supervisor saw it."""
+    why = seen.status_detail or "exited"
+    times = "restart" if seen.restarts == 1 else "restarts"
+    return (
+        f"unit {short_id(unit.id)} [{unit.process}] {why}; restarted "
+        f"({seen.restarts} {times} in all)\n"
+    )

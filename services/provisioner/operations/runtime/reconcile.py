@@ -25,6 +25,7 @@ from services.provisioner.operations.runtime import state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.nodes import report_nodes
+from services.provisioner.operations.runtime.progress import APP_LOG_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,11 @@ def apply(deps: RuntimeDeps, app: str, rt: AppRuntime | None, todo: Plan) -> Non
         state.save(deps, rt)
     for uid, fields in todo.statuses.items():
         deps.stores.units.update(uid, fields)
+    for uid, line in todo.crashes.items():
+        try:
+            deps.app_log.write(app, APP_LOG_SOURCE, uid, line)
+        except Exception:
+            log.warning("app log of %s refused a line", app, exc_info=True)
     for uid in todo.orphans:
         log.info("removing unit %s of %s: nothing wants it", uid, app)
         deps.backend.remove_unit(uid)

@@ -217,6 +217,21 @@ def test_plan_restarts_a_unit_whose_supervisor_died_not_one_in_backoff() -> None
     assert [u.id for u in plan(rt, records, observed).start] == ["dead"]
 
 
+def test_plan_reports_a_unit_its_supervisor_restarted() -> None:
+    rt = runtime(Group("web", 1, 2))
+    records = [unit("shop-web-1-0badcafe", restarts=1), unit("shop-web-1-00c0ffee", restarts=2)]
+    detail = "killed by signal 9 (SIGKILL) (out of memory)"
+    observed = [
+        seen("shop-web-1-0badcafe", restarts=2, status_detail=detail),
+        seen("shop-web-1-00c0ffee", restarts=2),
+    ]
+    todo = plan(rt, records, observed)
+    assert todo.crashes == {
+        "shop-web-1-0badcafe": f"unit 0badcafe [web] {detail}; restarted (2 restarts in all)\n"
+    }
+    assert todo.statuses["shop-web-1-0badcafe"]["restarts"] == 2
+
+
 def test_plan_without_a_runtime_removes_everything() -> None:
     todo = plan(None, [unit("a")], [seen("a"), seen("b")])
     assert [u.id for u in todo.remove] == ["a"] and todo.orphans == ["b"]
