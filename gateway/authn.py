@@ -191,17 +191,33 @@ class CacheInvalidator:
 
     The bus reconnects by itself; while it is down the cache TTL bounds staleness, and
     each reconnection empties the cache (messages sent meanwhile never reach us).
+    ``wait_bound`` lets the gateway start serving only once its queue is bound: the
+    first binding empties the cache too, so answers cached before it would be
+    introspected again for nothing.
     """
 
     def __init__(self, bus_factory: Callable[[], object], introspector: Introspector) -> None:
         self._bus_factory = bus_factory
         self._introspector = introspector
         self._stop = threading.Event()
+        self._bound = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="gateway-auth-cache", daemon=True)
         self._thread.start()
+
+    def wait_bound(self, timeout: float) -> bool:
+        """True once the queue has been bound; False after ``timeout`` (bus down: the
+        gateway serves anyway, the TTL bounding staleness until the consumer binds)."""
+        if self._bound.wait(timeout):
+            return True
+        log.warning("auth cache consumer not bound after %.1fs; serving without it", timeout)
+        return False
+
+    def _ready(self) -> None:
+        self._introspector.forget_all()
+        self._bound.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -220,7 +236,7 @@ class CacheInvalidator:
                     stop=self._stop,
                     # Revocations published while this queue was gone are lost:
                     # start every (re)connection from an empty cache.
-                    on_ready=self._introspector.forget_all,
+                    on_ready=self._ready,
                 )
             except Exception:  # the consumer must never die; the cache TTL covers the gap
                 log.exception("auth cache consumer failed; restarting")

@@ -22,6 +22,8 @@ from .upstream import Upstream
 
 # Seconds to wait for one service's OpenAPI document before listing it as missing.
 DOCUMENT_TIMEOUT = 5.0
+# Seconds a new worker waits for its auth cache consumer to bind before serving.
+AUTH_CACHE_BIND_TIMEOUT = 5.0
 
 
 def _alive(pid: int) -> bool:
@@ -72,7 +74,10 @@ def create_gateway(
         upstreams["auth"], base.identity_secret, cache_seconds=settings.auth_cache_seconds
     )
     if listen_bus:
-        CacheInvalidator(lambda: Bus(base.amqp_url, base.namespace), introspector).start()
+        invalidator = CacheInvalidator(lambda: Bus(base.amqp_url, base.namespace), introspector)
+        invalidator.start()
+    else:
+        invalidator = None
     if metrics is None:
         metrics = Metrics(metrics_dir(settings))
         metrics.start_flusher()
@@ -104,6 +109,10 @@ def create_gateway(
         [r for r in table.routes if r.owner in (*CONTEXTS, "gateway")],
         ServiceDocuments(doc_upstreams, base.identity_secret).fetch,
     )
+    if invalidator is not None:
+        # The consumer's first binding empties the cache: serve once it is bound (or
+        # the bus has had its chance), so no answer is cached only to be dropped.
+        invalidator.wait_bound(AUTH_CACHE_BIND_TIMEOUT)
     return Gateway(
         table,
         upstreams,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -235,3 +236,26 @@ def test_every_bus_reconnection_empties_the_cache(clock: Clock) -> None:
     invalidator._run()
     intro.resolve("t1")
     assert len(auth.calls) == 2
+
+
+def test_the_first_binding_is_awaited_and_then_keeps_later_answers(clock: Clock) -> None:
+    intro, auth = make({"t1": (200, user("a@b.c"))}, clock, ttl=3600)
+    bound = threading.Event()
+
+    class SlowBus:
+        def consume(self, *args: Any, on_ready: Any, stop: Any, **kwargs: Any) -> None:
+            bound.wait(5)
+            on_ready()
+            stop.wait(5)
+
+    invalidator = authn.CacheInvalidator(SlowBus, intro)
+    invalidator.start()
+    try:
+        assert not invalidator.wait_bound(0.05)  # not bound yet: the wait is bounded
+        bound.set()
+        assert invalidator.wait_bound(5)
+        intro.resolve("t1")
+        intro.resolve("t1")
+        assert len(auth.calls) == 1  # cached after the binding, not dropped by it
+    finally:
+        invalidator.stop()
