@@ -1,10 +1,21 @@
-"""Reading the event log for the API (collection ``events``, written by the recorder)."""
+"""Reading the event log for the API (collection ``events``, written by the recorder).
+
+A page in the default order (newest ``starttime`` first) is read as windows of
+``starttime``, newest first, each one range query on the ``starttime`` index (or a
+compound index of the filter's equality and ``starttime``), widened ``WIDEN`` times
+per step until the page (``skip + limit``) is full. SecantusDB walks every index entry
+a sort or range matches before applying a limit, so one query sorted over the whole
+collection costs the collection; a window costs the events in it. Windows are
+disjoint and cover the time line (the last one is everything older, null and
+missing ``starttime`` included), and each is sorted like the simple query, so the
+page is exactly the simple query's (``simple_find``: other orders use it).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -14,6 +25,12 @@ from services.events.domain.webhooks import EventHead
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
 from shared.mongo import Db, Doc
+
+# The newest window spans FIRST_WINDOW back from now (or from ``until``); each next
+# one is WIDEN times longer. Past OPEN_BELOW (or ``since``) the last window is open.
+FIRST_WINDOW = timedelta(seconds=4)
+WIDEN = 4
+OPEN_BELOW = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _any_target(type_field: str, extra_field: str, value: str) -> Doc:
@@ -89,6 +106,25 @@ def _head(doc: Doc) -> EventHead:
     )
 
 
+def simple_find(col: Any, flt: EventFilter, query: Doc) -> list[EventRecord]:
+    """One query sorted and limited by the database: what ``find`` must equal. Its cost
+    is every event the query matches (orders other than newest first use it)."""
+    # tsuru hands the sort key to the storage as is (the stored field names).
+    field, direction = flt.sort_key
+    cursor = col.find(query).sort([(field, direction), (d.ID, direction)])
+    if flt.skip:
+        cursor = cursor.skip(flt.skip)
+    return [d.from_doc(doc) for doc in cursor.limit(flt.limit)]
+
+
+def _minus(when: datetime, span: timedelta) -> datetime | None:
+    """``when - span``, None below the earliest datetime."""
+    try:
+        return when - span
+    except OverflowError:
+        return None
+
+
 class MongoEventStore:
     def __init__(self, db: Db) -> None:
         self.col = db[EVENTS]
@@ -98,12 +134,37 @@ class MongoEventStore:
         query = event_query(flt, visibility)
         if query is None:
             return []
-        # tsuru hands the sort key to the storage as is (the stored field names).
-        field, direction = flt.sort_key
-        cursor = self.col.find(query).sort([(field, direction), (d.ID, direction)])
-        if flt.skip:
-            cursor = cursor.skip(flt.skip)
-        return [d.from_doc(doc) for doc in cursor.limit(flt.limit)]
+        if flt.sort_key != (d.START_TIME, -1):
+            return simple_find(self.col, flt, query)
+        want = flt.skip + flt.limit
+        return [d.from_doc(doc) for doc in self._newest(query, flt, want)[flt.skip : want]]
+
+    def _newest(self, query: Doc, flt: EventFilter, want: int) -> list[Doc]:
+        """The first ``want`` events of ``query`` by (starttime, _id) descending, read
+        window by window (module docstring)."""
+        anchor = datetime.now(UTC)
+        if flt.until is not None and flt.until < anchor:
+            anchor = flt.until
+        floor = max(OPEN_BELOW, flt.since) if flt.since is not None else OPEN_BELOW
+        found: list[Doc] = []
+        high: datetime | None = None
+        span = FIRST_WINDOW
+        while len(found) < want:
+            low = _minus(anchor, span)
+            last = low is None or low <= floor
+            window: Doc
+            if last:
+                window = {d.START_TIME: {"$not": {"$gte": high}}} if high is not None else {}
+            else:
+                bounds = {"$gte": low} if high is None else {"$gte": low, "$lt": high}
+                window = {d.START_TIME: bounds}
+            where = {"$and": [query, window]} if query and window else query or window
+            cursor = self.col.find(where).sort([(d.START_TIME, -1), (d.ID, -1)])
+            found.extend(cursor.limit(want - len(found)))
+            if last:
+                break
+            high, span = low, span * WIDEN
+        return found
 
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self._kernel.get_event(event_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +17,9 @@ from services.events.storage import memory
 from services.events.storage.mongo import INDEXES
 from services.events.storage.mongo.blocks import MongoBlockStore
 from services.events.storage.mongo.deliveries import MongoDeliveryStore
-from services.events.storage.mongo.events import MongoEventStore
+from services.events.storage.mongo.events import MongoEventStore, event_query, simple_find
 from services.events.storage.mongo.webhooks import MongoWebhookStore
-from services.events.tests.unit.factories import T0, event_doc, webhook
+from services.events.tests.unit.factories import T0, ZERO, event_doc, webhook
 from shared.events import EVENTS, Block, Kind, MongoEventStorage, Target, documents
 from shared.identity import Grant
 from shared.mongo import ensure_indexes
@@ -237,3 +237,56 @@ def test_events_finished_between_in_pages(event_store: tuple[Any, Callable]) -> 
     pages = list(store.finished_between(T0, T0 + timedelta(seconds=10), page_size=10))
     assert [len(p) for p in pages] == [10, 10, 5]
     assert sorted(h.id for p in pages for h in p) == sorted(str(doc["_id"]) for doc in docs)
+
+
+def _spread_docs(now: datetime) -> list[dict]:
+    """Events at every distance from now (future, ties, seconds, days, years, before
+    1970, Go's zero time), some sharing their starttime, on two targets and kinds."""
+    offsets = [-3600, 0, 0, 0, 1, 2, 3, 5, 9, 17, 40, 70, 300, 301, 4000, 90_000,
+               3 * 86_400, 200 * 86_400, 2 * 365 * 86_400, 60 * 365 * 86_400]  # fmt: skip
+    docs = []
+    for i, offset in enumerate(offsets):
+        when = now - timedelta(seconds=offset)
+        docs.append(
+            event_doc(
+                starttime=when,
+                target={"type": "app", "value": f"a{i % 2}"},
+                kind={"type": "permission", "name": f"k{i % 3}"},
+                running=i % 5 == 0,
+            )
+        )
+    docs.append(event_doc(starttime=ZERO, target={"type": "app", "value": "a0"}))
+    docs.append(event_doc(starttime=ZERO, target={"type": "app", "value": "a1"}))
+    return docs
+
+
+def test_events_newest_pages_are_the_simple_querys(event_store: tuple[Any, Callable]) -> None:
+    """Pages read window by window equal the one sorted query: same order, same page
+    boundaries, ties on starttime broken by id, whatever the distances in time."""
+    store, insert = event_store
+    now = datetime.now(UTC).replace(microsecond=0)
+    docs = _spread_docs(now)
+    for doc in docs:
+        insert(doc)
+    records = [documents.from_doc(doc) for doc in docs]
+    filters: list[dict[str, str]] = [
+        {},
+        {"target.value": "a1"},
+        {"kindname": "k2"},
+        {"running": "true"},
+        {"since": (now - timedelta(seconds=300)).isoformat()},
+        {"until": (now - timedelta(seconds=5)).isoformat()},
+        {"since": (now - timedelta(days=300)).isoformat(), "until": now.isoformat()},
+    ]
+    for args in filters:
+        for limit, skip in [(1, 0), (2, 1), (3, 0), (5, 2), (4, 7), (100, 0), (3, 20), (2, 21)]:
+            flt = _parse(**args, limit=str(limit), skip=str(skip))
+            hits = sorted(
+                (r for r in records if flt.matches(r)), key=lambda r: (r.start_time, r.id)
+            )
+            expected = [r.id for r in reversed(hits)][skip : skip + limit]
+            got = [r.id for r in store.find(flt, EVERYONE)]
+            assert got == expected, (args, limit, skip)
+            if isinstance(store, MongoEventStore):
+                simple = simple_find(store.col, flt, event_query(flt, EVERYONE) or {})
+                assert [r.id for r in simple] == expected, (args, limit, skip)
