@@ -8,12 +8,13 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
 
 from shared.events import documents as d
 from shared.events.blocks import Block
 from shared.events.locks import MongoLocks
 from shared.events.model import CancelInfo, EventRecord, Instance, LogEntry, render_log
-from shared.events.storage import BLOCKS, EVENTS, INDEXES, Lock, Outcome
+from shared.events.storage import BLOCKS, EVENTS, INDEXES, OBSOLETE_INDEXES, Lock, Outcome
 from shared.mongo import Db, Doc, ensure_indexes
 
 
@@ -26,6 +27,14 @@ class MongoEventStorage:
 
     def ensure_indexes(self) -> None:
         ensure_indexes(self.db, INDEXES)
+        for collection, names in OBSOLETE_INDEXES.items():
+            present = set(self.db[collection].index_information())
+            for name in names:
+                if name in present:
+                    try:
+                        self.db[collection].drop_index(name)
+                    except OperationFailure:  # a concurrent start-up dropped it
+                        pass
 
     # -- locks --------------------------------------------------------------------
 

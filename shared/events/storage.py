@@ -127,19 +127,35 @@ class EventStorage(Protocol):
 
 
 # Every query above and the events API's listing are indexed (SecantusDB scans
-# slowly otherwise).
+# slowly otherwise). Each index costs every event write: the listing's pages walk
+# ``starttime`` alone or behind one equality (see ``index_name``); nothing else.
+_NEWEST_BY = ("kind.name", "target.value", "extratargets.target.value", "owner.name")
+_BY_START = {field: Index(EVENTS, [(field, 1), ("starttime", -1)]) for field in _NEWEST_BY}
+_STARTTIME = Index(EVENTS, [("starttime", -1)])
 INDEXES = [
-    Index(EVENTS, [("starttime", -1)]),
+    _STARTTIME,
     Index(EVENTS, [("endtime", -1)]),
     Index(EVENTS, asc("running", "lockupdatetime")),
-    Index(EVENTS, [("kind.name", 1), ("starttime", -1)]),
-    Index(EVENTS, asc("target.type", "target.value")),
-    Index(EVENTS, asc("target.value")),
-    Index(EVENTS, asc("extratargets.target.type")),
-    Index(EVENTS, asc("extratargets.target.value")),
-    Index(EVENTS, asc("owner.name")),
+    *_BY_START.values(),
     Index(LOCKS, asc("event")),
     Index(LOCKS, asc("updated")),
     Index(BLOCKS, [("active", 1), ("starttime", -1)]),
     Index(BLOCKS, [("starttime", -1)]),
 ]
+# Indexes earlier versions made that nothing reads any more (dropped at start-up).
+OBSOLETE_INDEXES = {
+    EVENTS: (
+        "target.type_1_target.value_1",
+        "target.value_1",
+        "extratargets.target.type_1",
+        "extratargets.target.value_1",
+        "owner.name_1",
+    )
+}
+
+
+def index_name(field: str | None) -> str:
+    """The index a newest-first page walks: ``starttime`` behind an equality on
+    ``field`` (one of ``kind.name``, ``target.value``, ``extratargets.target.value``,
+    ``owner.name``), or ``starttime`` alone (None)."""
+    return (_BY_START[field] if field is not None else _STARTTIME).index_name()

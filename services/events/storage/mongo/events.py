@@ -6,9 +6,11 @@ compound index of the filter's equality and ``starttime``), widened ``WIDEN`` ti
 per step until the page (``skip + limit``) is full. SecantusDB walks every index entry
 a sort or range matches before applying a limit, so one query sorted over the whole
 collection costs the collection; a window costs the events in it. Windows are
-disjoint and cover the time line (the last one is everything older, null and
-missing ``starttime`` included), and each is sorted like the simple query, so the
-page is exactly the simple query's (``simple_find``: other orders use it).
+disjoint and cover the time line (the last one is everything older; every event has
+a date as ``starttime``), and each is sorted like the simple query, so the page is
+exactly the simple query's (``simple_find``: other orders use it). A filter with no
+index of its own (``running``, a caller who sees few events) still walks the windows'
+events until the page fills: at worst what the simple query walks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from services.events.domain.filters import EventFilter, Visibility
 from services.events.domain.webhooks import EventHead
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
+from shared.events.storage import index_name
 from shared.mongo import Db, Doc
 
 # The newest window spans FIRST_WINDOW back from now (or from ``until``); each next
@@ -31,14 +34,18 @@ from shared.mongo import Db, Doc
 FIRST_WINDOW = timedelta(seconds=4)
 WIDEN = 4
 OPEN_BELOW = datetime(1970, 1, 1, tzinfo=UTC)
+NEWEST = [(d.START_TIME, -1), (d.ID, -1)]
 
 
 def _any_target(type_field: str, extra_field: str, value: str) -> Doc:
     return {"$or": [{type_field: value}, {extra_field: value}]}
 
 
-def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
-    """The Mongo form of ``flt.matches`` plus ``visibility.allows``; None = nothing visible."""
+def event_query(
+    flt: EventFilter, visibility: Visibility, *, value_field: str | None = None
+) -> Doc | None:
+    """The Mongo form of ``flt.matches`` plus ``visibility.allows``; None = nothing visible.
+    ``value_field``: match ``target.value`` on that field only (one branch of its ``$or``)."""
     clauses: list[Doc] = []
     if flt.kind_names:
         clauses.append({d.KIND_NAME: {"$in": list(flt.kind_names)}})
@@ -46,7 +53,9 @@ def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
         clauses.append({d.KIND_TYPE: flt.kind_type})
     if flt.target_type:
         clauses.append(_any_target(d.TARGET_TYPE, d.EXTRA_TARGET_TYPE, flt.target_type))
-    if flt.target_value:
+    if flt.target_value and value_field is not None:
+        clauses.append({value_field: flt.target_value})
+    elif flt.target_value:
         clauses.append(_any_target(d.TARGET_VALUE, d.EXTRA_TARGET_VALUE, flt.target_value))
     if flt.owner_type:
         clauses.append({d.OWNER_TYPE: flt.owner_type})
@@ -106,6 +115,26 @@ def _head(doc: Doc) -> EventHead:
     )
 
 
+def _plans(flt: EventFilter, visibility: Visibility, query: Doc) -> list[tuple[Doc, str]]:
+    """The queries of a newest-first page and the index each must walk. The index is
+    named (``hint``): given equality on ``target.type`` and ``target.value`` and a
+    ``starttime`` range, SecantusDB's planner may walk every event of the type; and
+    an ``$or`` of target and extra targets walks both whole, so a target value is
+    read as two queries, one per field, each on its (value, starttime) index."""
+    if flt.target_value:
+        plans = []
+        for field in (d.TARGET_VALUE, d.EXTRA_TARGET_VALUE):
+            branch = event_query(flt, visibility, value_field=field)
+            if branch is not None:
+                plans.append((branch, index_name(field)))
+        return plans
+    if flt.kind_names:
+        return [(query, index_name(d.KIND_NAME))]
+    if flt.owner_name:
+        return [(query, index_name(d.OWNER_NAME))]
+    return [(query, index_name(None))]
+
+
 def simple_find(col: Any, flt: EventFilter, query: Doc) -> list[EventRecord]:
     """One query sorted and limited by the database: what ``find`` must equal. Its cost
     is every event the query matches (orders other than newest first use it)."""
@@ -137,11 +166,12 @@ class MongoEventStore:
         if flt.sort_key != (d.START_TIME, -1):
             return simple_find(self.col, flt, query)
         want = flt.skip + flt.limit
-        return [d.from_doc(doc) for doc in self._newest(query, flt, want)[flt.skip : want]]
+        plans = _plans(flt, visibility, query)
+        return [d.from_doc(doc) for doc in self._newest(plans, flt, want)[flt.skip : want]]
 
-    def _newest(self, query: Doc, flt: EventFilter, want: int) -> list[Doc]:
-        """The first ``want`` events of ``query`` by (starttime, _id) descending, read
-        window by window (module docstring)."""
+    def _newest(self, plans: list[tuple[Doc, str]], flt: EventFilter, want: int) -> list[Doc]:
+        """The first ``want`` events of the plans' queries by (starttime, _id)
+        descending, read window by window (module docstring)."""
         anchor = datetime.now(UTC)
         if flt.until is not None and flt.until < anchor:
             anchor = flt.until
@@ -154,17 +184,29 @@ class MongoEventStore:
             last = low is None or low <= floor
             window: Doc
             if last:
-                window = {d.START_TIME: {"$not": {"$gte": high}}} if high is not None else {}
+                window = {d.START_TIME: {"$lt": high}} if high is not None else {}
             else:
                 bounds = {"$gte": low} if high is None else {"$gte": low, "$lt": high}
                 window = {d.START_TIME: bounds}
-            where = {"$and": [query, window]} if query and window else query or window
-            cursor = self.col.find(where).sort([(d.START_TIME, -1), (d.ID, -1)])
-            found.extend(cursor.limit(want - len(found)))
+            found.extend(self._window(plans, window, want - len(found)))
             if last:
                 break
             high, span = low, span * WIDEN
         return found
+
+    def _window(self, plans: list[tuple[Doc, str]], window: Doc, n: int) -> list[Doc]:
+        """The first ``n`` events of one window (over every plan, each id once)."""
+        seen: dict[Any, Doc] = {}
+        for query, index in plans:
+            where = {"$and": [query, window]} if query and window else query or window
+            cursor = self.col.find(where).sort(NEWEST).hint(index).limit(n)
+            for doc in cursor:
+                seen.setdefault(doc[d.ID], doc)
+        if len(plans) == 1:
+            return list(seen.values())
+        docs = sorted(seen.values(), key=lambda doc: doc[d.ID], reverse=True)
+        docs.sort(key=lambda doc: doc[d.START_TIME], reverse=True)  # stable: ids break ties
+        return docs[:n]
 
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self._kernel.get_event(event_id)

@@ -255,6 +255,9 @@ def _spread_docs(now: datetime) -> list[dict]:
                 running=i % 5 == 0,
             )
         )
+    for i in (1, 3, 4, 12, 16):  # a1 as an extra target (ties with a1's own at 1..3)
+        docs[i]["extratargets"] = [{"target": {"type": "pool", "value": "a1"}, "lock": False}]
+    docs[7]["owner"] = docs[8]["owner"] = {"type": "token", "name": "tok"}
     docs.append(event_doc(starttime=ZERO, target={"type": "app", "value": "a0"}))
     docs.append(event_doc(starttime=ZERO, target={"type": "app", "value": "a1"}))
     return docs
@@ -272,7 +275,10 @@ def test_events_newest_pages_are_the_simple_querys(event_store: tuple[Any, Calla
     filters: list[dict[str, str]] = [
         {},
         {"target.value": "a1"},
+        {"target.type": "app", "target.value": "a1"},
+        {"target.type": "pool"},
         {"kindname": "k2"},
+        {"ownername": "tok"},
         {"running": "true"},
         {"since": (now - timedelta(seconds=300)).isoformat()},
         {"until": (now - timedelta(seconds=5)).isoformat()},
