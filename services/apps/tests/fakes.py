@@ -21,9 +21,12 @@ from services.apps.adapters.event_log import StorageEventLog
 from services.apps.domain.errors import QuotaExceeded
 from services.apps.operations.deps import AppUnits, Config, Deps, Placement, Reply
 from services.apps.storage.memory import memory_stores
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.testing.bus import RecordingPublisher
 from shared.testing.events import FakeRecorder
+
+# The unit statuses the provisioner knows (tsuru's), as the unit agent may report them.
+UNIT_STATUSES = ("created", "building", "starting", "started", "error", "stopped", "asleep")
 
 SMALL_PLAN = {"name": "small", "memory": 268435456, "swap": 0, "cpumilli": 0, "cpushare": 100,
               "default": True}  # fmt: skip
@@ -102,14 +105,58 @@ class FakeProvisioner:
         if adopted is not None:
             adopted.log(message)
         yield {"message": message}
-        final: dict[str, Any] = {"final": True, "error": self.command_error}
-        final["result"] = {} if self.command_error else self.result(command, app, args)
-        if self.command_status is not None:
-            final["status"] = self.command_status
+        error, status = self.command_error, self.command_status
+        if not error:
+            error, refused = self.apply(command, app["name"], args)
+            status = refused if error else status
+        final: dict[str, Any] = {"final": True, "error": error}
+        final["result"] = {} if error else self.result(command, app, args)
+        if status is not None:
+            final["status"] = status
         if adopted is not None:
             image = final["result"].get("image", "")
-            adopted.done(self.command_error or None, {"image": image} if image else None)
+            adopted.done(error or None, {"image": image} if image else None)
         yield final
+
+    def apply(self, command: str, app: str, args: dict[str, Any]) -> tuple[str, int | None]:
+        """What a command does to the app's units, as the provisioner does it; a refusal
+        is tsuru's text and its status."""
+        with self.lock:
+            units = self.units_by_app.setdefault(app, [])
+            process = str(args.get("process") or "web")
+            if command == "deploy" and not args.get("build_only"):
+                version = args.get("version", 0)
+                if not units:
+                    units.append(self.new_unit(app, "web", version))
+                for unit in units:
+                    unit["Version"] = version
+            elif command == "units.add":
+                version = args.get("version") or max(
+                    (u.get("Version", 0) for u in units), default=0
+                )
+                units.extend(self.new_unit(app, process, version) for _ in range(int(args["n"])))
+            elif command == "units.remove":
+                mine = [u for u in units if u.get("ProcessName", "web") == process]
+                n = int(args["n"])
+                if n > len(mine):
+                    text = f'cannot remove {n} units from process "{process}", only {len(mine)} available'
+                    return text, 400
+                for unit in mine[:n]:
+                    units.remove(unit)
+            elif command == "remove":
+                self.units_by_app.pop(app, None)
+        return "", None
+
+    def new_unit(self, app: str, process: str, version: Any) -> dict[str, Any]:
+        unit_id = f"{app}-{process}-{version}-{secrets.token_hex(4)}"
+        self.known_units.add(unit_id)
+        return {"ID": unit_id, "Name": unit_id, "AppName": app, "ProcessName": process,
+                "Version": version, "Status": "started", "Routable": True}  # fmt: skip
+
+    def _unit(self, app: str, unit: str) -> None:
+        """tsuru finds a unit by a prefix of its id."""
+        if not any(str(u.get("ID", "")).startswith(unit) for u in self.units_by_app.get(app, [])):
+            raise NotFound(f'unit "{unit}" not found')
 
     def result(self, command: str, app: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         """What the provisioner answers (docs/runtime.md): a deploy's image and processes."""
@@ -154,9 +201,13 @@ class FakeProvisioner:
         return channel
 
     def unit_status(self, app: str, unit: str, status: str) -> None:
+        self._unit(app, unit)
+        if status not in UNIT_STATUSES:
+            raise Invalid("invalid status")
         self.statuses.append((app, unit, status))
 
     def register_unit(self, app: str, unit: str, custom_data: Any) -> None:
+        self._unit(app, unit)
         self.registered.append((app, unit, custom_data))
 
 

@@ -86,6 +86,8 @@ def make_app() -> Flask:
     deps = fake_deps(config_from(SETTINGS))
     deps.auth.teams = ["blue", "red", "green"]  # type: ignore[attr-defined]
     deps.provisioner.routers = ["tsubame", "other"]  # type: ignore[attr-defined]
+    # The unit the unit agent's samples name.
+    deps.provisioner.units_by_app["x"] = [{"ID": "u1", "Status": "started"}]  # type: ignore[attr-defined]
     app = App(
         "x",
         pool="default",

@@ -87,6 +87,7 @@ def test_deploy_info_with_its_log() -> None:
     w = world()
     r = call(w.app, "POST", "/apps/shop/deploy", admin(), data={"archive-url": "http://x/a"})
     event_id = r.headers["X-Tsuru-Eventid"]
+    assert r.get_data(as_text=True).endswith("OK\n")  # read to its end, as a client does
     r = call(w.app, "GET", f"/deploys/{event_id}", admin())
     assert r.status_code == 200
     info = r.json

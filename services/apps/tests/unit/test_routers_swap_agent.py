@@ -100,6 +100,7 @@ def test_swap_rules_and_effect(client, deps):
 
 
 def test_unit_agent_register_and_status(client, deps):
+    deps.provisioner.units_by_app["shop"] = [{"ID": "u1", "Status": "started"}]
     body = "hostname=u1&customdata=%7B%22processes%22%3A%7B%22web%22%3A%22x%22%7D%7D"
     r = call(client, "POST", "/apps/shop/units/register", app_token("shop"), data=body,
              content_type="text/plain")  # fmt: skip
