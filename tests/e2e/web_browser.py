@@ -8,6 +8,7 @@ screenshot; when the test fails they are written, with the last page's HTML, und
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -41,6 +42,8 @@ def browser() -> Iterator[webdriver.Chrome]:
             options.add_argument(flag)
         # Navigations return once the document is parsed; tests wait for what they need.
         options.page_load_strategy = "eager"
+        # The network events, to see when the pieces of a streamed page arrived.
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
         driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         driver.set_page_load_timeout(120)
         try:
@@ -70,6 +73,22 @@ class Dashboard:
 
     def path(self) -> str:
         return re.sub(r"^https?://[^/]+", "", self.driver.current_url)
+
+    def arrivals(self, path_suffix: str) -> list[tuple[float, int]]:
+        """(time in seconds, bytes) of each piece of the pages whose address ends with
+        ``path_suffix``, received since the last call (the browser's network log)."""
+        events = [json.loads(e["message"])["message"] for e in self.driver.get_log("performance")]
+        ids = {
+            e["params"]["requestId"]
+            for e in events
+            if e["method"] == "Network.requestWillBeSent"
+            and e["params"]["request"]["url"].endswith(path_suffix)
+        }
+        return [
+            (float(e["params"]["timestamp"]), int(e["params"]["dataLength"]))
+            for e in events
+            if e["method"] == "Network.dataReceived" and e["params"]["requestId"] in ids
+        ]
 
     # -- finding and waiting -----------------------------------------------------------
 

@@ -17,6 +17,7 @@ from services.web.domain.present import (
     app_addresses,
     app_rows,
     env_rows,
+    running_versions,
     units_view,
 )
 from services.web.domain.session import Session
@@ -41,7 +42,8 @@ def show_app(
         app=info,
         units=units_view(list(info.get("units") or [])),
         addresses=app_addresses(info),
-        env=env_rows(data["env"]),
+        env=env_rows(data["env"], data["own_env"]),
+        running=running_versions(list(info.get("units") or [])),
         deploys=data["deploys"],
         errors=errors or {},
     )

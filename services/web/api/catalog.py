@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from services.web.api.app_pages import app_url, refused_on
 from services.web.api.deps import deps
 from services.web.api.pages import field, form, page, run
 from services.web.api.render import go, seg, url
@@ -94,11 +95,18 @@ def bind(session: Session, service: str, instance: str) -> Response:
 @signed_in
 def unbind(session: Session, service: str, instance: str) -> Response:
     app = field("app", 256)
+    if field("from", 16) == "app":  # asked from the app's page: back there
+        back, refused = app_url(app), refused_on(session, app, "binds")
+    else:
+        back, refused = (
+            instance_url(service, instance),
+            _refused(session, service, instance, "bind"),
+        )
     return run(
         f"Unbinding {instance} from {app}",
-        instance_url(service, instance),
+        back,
         lambda: ops.unbind(deps(), session, service, instance, app),
-        _refused(session, service, instance, "bind"),
+        refused,
     )
 
 

@@ -78,18 +78,33 @@ def app_rows(apps: list[Any]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda a: str(a.get("name", "")))
 
 
-def env_rows(env: list[Any]) -> list[dict[str, Any]]:
-    """Env vars for the page, private values dropped here so no page ever holds them."""
+def env_rows(env: list[Any], own: set[str] | None = None) -> list[dict[str, Any]]:
+    """Env vars for the page, private values dropped here so no page ever holds them.
+
+    ``own``: the names stored on the app (None: unknown); the others come from bound
+    service instances (``service``) and only an unbind removes them.
+    """
     rows = []
     for var in env:
         if not isinstance(var, dict):
             continue
         public = bool(var.get("public"))
+        name = str(var.get("name", ""))
         rows.append(
             {
-                "name": str(var.get("name", "")),
+                "name": name,
                 "public": public,
                 "value": var.get("value") if public else "",
+                "service": own is not None and name not in own and name != "TSURU_SERVICES",
             }
         )
     return sorted(rows, key=lambda v: v["name"])
+
+
+def running_versions(units: list[Any]) -> set[int]:
+    """The versions the app's units run (no rollback is offered to these)."""
+    found = set()
+    for unit in units:
+        if isinstance(unit, dict) and isinstance(unit.get("Version"), int):
+            found.add(unit["Version"])
+    return found

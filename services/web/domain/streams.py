@@ -3,8 +3,10 @@
 * ``application/x-json-stream``: one JSON object per line, ``Message`` chunks to be
   concatenated, a non-empty ``Error`` on the last line when the operation failed
   after the 200 was sent; blank lines are keep-alives.
-* deploy and build answer plain text, ending with an ``OK`` line on success
-  (anything else, usually ``---- ERROR during deploy: ----``, is a failure).
+* deploy and build answer plain text, ending with an ``OK`` line on success;
+  anything else is a failure: its cause follows ``---- ERROR during deploy: ----``
+  when the API wrote that header, else it is the last line (the API appends the
+  error raw once output started).
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ def text_stream(chunks: Iterable[bytes]) -> Iterator[Piece]:
         yield Piece(done=True)
     elif cause:
         yield Piece(done=True, error="\n".join(cause))
+    elif last:
+        yield Piece(done=True, error=last)
     else:
-        yield Piece(done=True, error="the operation did not finish with OK: see its output")
+        yield Piece(done=True, error="the operation ended without any output")
 
 
 def progress(content_type: str, chunks: Iterable[bytes]) -> Iterator[Piece]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from services.web.domain.errors import BadInput
+from services.web.domain.errors import ApiError, BadInput
 from services.web.domain.session import Session
 from services.web.domain.streams import Piece
 from services.web.operations.calls import fetch, fetch_list, operation, optional_list, send
@@ -45,7 +45,31 @@ def app_page(deps: Deps, session: Session, app: str) -> dict[str, Any]:
     info = fetch(deps, session, api_path("/apps/{}", app)) or {}
     env = optional_list(deps, session, api_path("/apps/{}/env", app))
     deploys = optional_list(deps, session, "/deploys", {"app": app, "limit": "20"})
-    return {"app": info, "env": env, "deploys": deploys}
+    return {
+        "app": info,
+        "env": env,
+        "own_env": own_env(deps, session, app, env),
+        "deploys": deploys,
+    }
+
+
+def own_env(deps: Deps, session: Session, app: str, env: list[Any]) -> set[str] | None:
+    """The names stored on the app itself (those env-unset can remove), the rest of
+    ``env`` coming from bound service instances; None when the API would not say.
+
+    tsuru's ``GET /apps/{app}/env?env=A&env=B`` looks up only the app's own variables.
+    """
+    names = sorted(
+        {str(v.get("name")) for v in env if isinstance(v, dict) and v.get("name")}
+        - {"TSURU_SERVICES"}
+    )
+    if not names:
+        return set()
+    try:
+        found = fetch(deps, session, api_path("/apps/{}/env", app), {"env": names})
+    except ApiError:
+        return None
+    return {str(v.get("name")) for v in found or [] if isinstance(v, dict)}
 
 
 def units(deps: Deps, session: Session, app: str) -> list[Any]:

@@ -138,6 +138,38 @@ def test_private_env_values_never_reach_the_page(app: Flask) -> None:
     assert 'href="http://shop.tsubame.localhost"' in page
 
 
+def test_service_variables_and_the_running_version_offer_no_action(
+    app: Flask, api: FakeApi
+) -> None:
+    merged = [
+        {"name": "OWN", "value": "1", "public": True},
+        {"name": "DB_HOST", "value": "10.0.0.1", "public": False},
+        {"name": "TSURU_SERVICES", "value": "{}", "public": False},
+    ]
+    # With ``env`` named, tsuru looks up the app's own variables only.
+    api.on("GET /apps/shop/env", lambda c: Answer(body=(
+        [v for v in merged if v["name"] == "OWN"] if c.query.get("env") else merged)))  # fmt: skip
+    deploys = [
+        {"ID": "e2", "Version": 1, "Image": "tsubame/app-shop:v1", "CanRollback": True},
+        {"ID": "e1", "Version": 2, "Image": "tsubame/app-shop:v2", "CanRollback": True},
+    ]
+    api.on("GET /deploys", Answer(body=deploys))
+    client = app.test_client()
+    signed_in(client)
+    page = client.get("/ui/apps/shop").get_data(as_text=True)
+    env_call = [c for c in api.calls if c.path == "/apps/shop/env" and c.query.get("env")][-1]
+    assert env_call.query["env"] == ["DB_HOST", "OWN"]
+    own, service = (
+        re.search(f'<tr data-env="{n}">.*?</tr>', page, re.S) for n in ("OWN", "DB_HOST")
+    )
+    assert own and "unset" in own.group(0)
+    assert (
+        service and "unset" not in service.group(0) and "from a bound service" in service.group(0)
+    )
+    # The units run v1: a rollback is offered to v2 only.
+    assert 'data-version="2"' in page and 'data-version="1"' not in page
+
+
 def test_operations_stream_into_a_live_page(app: Flask, api: FakeApi) -> None:
     seen: list[Call] = []
 

@@ -29,8 +29,10 @@ def test_deploy_text_ends_with_ok_or_the_error() -> None:
     assert ok[-1] == Piece(done=True)
     failed = list(text_stream([b"x\n---- ERROR during deploy: ----\n", b"exit status 1\n"]))
     assert failed[-1] == Piece(done=True, error="exit status 1")
-    cut = list(text_stream([b"half"]))
-    assert cut[-1].done and cut[-1].error
+    # An error the API appended raw after the output: the last line is the cause.
+    raw = list(text_stream([b" ---> Unpacking the archive\n", b"invalid archive: bad header\n"]))
+    assert raw[-1] == Piece(done=True, error="invalid archive: bad header")
+    assert list(text_stream([]))[-1].error == "the operation ended without any output"
 
 
 def test_progress_picks_the_format_by_content_type() -> None:
