@@ -89,6 +89,16 @@ def unset_service_envs(app: str) -> Response:
     )
 
 
+@bp.route("/internal/apps/<app>/restart", methods=["POST"])
+@bp.output(200, JSON_STREAM)
+@bp.errors({404: "App not found"})
+@internal_only
+def restart(app: str) -> Response:
+    bundle = deps()
+    internal.lookup(bundle, app)  # 404 before any line
+    return stream(lambda w: internal.restart_for_peer(bundle, app, w.write))
+
+
 @bp.route("/internal/teams/<team>/usage", methods=["GET"])
 @bp.output(200, out.NAMES)
 @internal_only

@@ -49,6 +49,19 @@ def _restart(deps: Deps, name: str, restart: bool, write: Write) -> None:
     commands.relay(replies, write)
 
 
+def restart_for_peer(deps: Deps, name: str, write: Write) -> None:
+    """A restart another context asks for (the provisioner's volume bind or unbind):
+    the caller's event holds the app's lock, so the command carries no event and apps
+    writes nothing of its own; an app without units has nothing to restart."""
+    app = existing(deps, name)
+    if not app_units(deps, app, []):
+        return
+    replies = deps.provisioner.command(
+        "restart", commands.spec(deps, app), {"process": "", "version": 0}
+    )
+    commands.relay(replies, write)
+
+
 def set_service_envs(
     deps: Deps, name: str, service: str, instance: str, envs: dict[str, str], restart: bool,
     write: Write,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections.abc import Iterator
@@ -86,3 +87,35 @@ class TestRealAppsForCatalog(AppsForCatalogContract):
         sent = peer.deps.provisioner.sent[-1]  # type: ignore[attr-defined]
         assert (sent.command, sent.args, sent.event) == ("env", {"restart": True}, "")
         assert sent.app["env"]["A"] == "1"
+
+
+def test_a_peer_asks_for_a_restart(mongo_client, namespace: str) -> None:  # type: ignore[no-untyped-def]
+    """``POST /internal/apps/{app}/restart`` (the provisioner's volume bind): the restart
+    command without an event, its lines relayed; nothing for an app without units."""
+    from shared.client import InternalClient, RemoteError
+
+    name = f"{namespace}_apps_restart_{secrets.token_hex(3)}"
+    db = mongo_client[name]
+    ensure_indexes(db, INDEXES)
+    real = RealApps(db)
+    try:
+        client = InternalClient("apps", [real.url], secret=SECRET, caller="provisioner")
+        real.add_app("idle", teams=["blue"], pool="p1", units=[])
+        assert list(client.stream("POST", "/internal/apps/{}/restart", "idle", json={})) == []
+        assert real.deps.provisioner.sent == []  # type: ignore[attr-defined]
+        real.add_app("shop", teams=["blue"], pool="p1", units=[("u1", "10.0.0.7")])
+        lines = list(client.stream("POST", "/internal/apps/{}/restart", "shop", json={}))
+        said = [json.loads(line) for line in lines if line.strip()]
+        assert [line["Message"] for line in said] == ["restart shop\n"]
+        sent = real.deps.provisioner.sent[-1]  # type: ignore[attr-defined]
+        assert (sent.command, sent.args, sent.event) == (
+            "restart",
+            {"process": "", "version": 0},
+            "",
+        )
+        with pytest.raises(RemoteError) as err:
+            list(client.stream("POST", "/internal/apps/{}/restart", "nope", json={}))
+        assert (err.value.status, err.value.message) == (404, "App nope not found.")
+    finally:
+        real.close()
+        mongo_client.drop_database(name)
