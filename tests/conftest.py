@@ -39,6 +39,8 @@ def stack(
         "TSUBAME_NAMESPACE": f"{namespace}_e2e",
         # One gunicorn worker per process keeps the 20-odd processes light on CI.
         "TSUBAME_WORKERS": os.environ.get("TSUBAME_WORKERS", "1"),
+        # Unit autoscale decides within seconds (tests/e2e/test_runtime_limits.py).
+        "TSUBAME_AUTOSCALE_INTERVAL": "2",
         # Always its own database server, even when the caller's environment names one.
         "TSUBAME_MONGO_URL": "",
     }

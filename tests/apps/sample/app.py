@@ -4,7 +4,14 @@
                        (``build`` is what the build hook wrote, proof that it ran)
 * ``GET /healthcheck`` ``$HEALTHCHECK_STATUS`` (default 200) ``WORKING``
 * ``GET /env?name=X``  the value of the env var X (404 when unset)
-* ``GET /crash``       answers, then the process exits with status 3
+* ``GET /crash``       answers, writes a line on stderr, then the process exits with
+                       status 3
+* ``GET /burn?seconds=N`` a child process burns one CPU for N seconds (at most 300;
+                       0 ends the burn): load for unit autoscale
+* ``GET /hog?mb=N``    allocates and touches N MiB (at most 4096), then answers: a
+                       unit past its plan's memory is killed before it can
+* ``GET /file?path=P`` the file's text; ``PUT /file?path=P`` writes the body there
+                       (403/404/500 with the error when the unit may not)
 * anything else        404
 
 Listens on ``$PORT`` (``$HOST``, default all interfaces, as in a container) and writes
@@ -15,12 +22,34 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 UNIT = os.environ.get("HOSTNAME") or socket.gethostname()
+BURN = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+_burner: list[subprocess.Popen[bytes]] = []
+_burner_lock = threading.Lock()
+
+
+def burn(seconds: int) -> None:
+    """One CPU busy for ``seconds`` in a child (same process group: the unit's usage)."""
+    with _burner_lock:
+        for child in _burner:
+            child.kill()
+            child.wait()
+        _burner.clear()
+        if seconds > 0:
+            code = BURN.format(seconds=min(seconds, 300))
+            _burner.append(subprocess.Popen([sys.executable, "-c", code]))
+
+
+def file_error(exc: OSError) -> int:
+    if isinstance(exc, FileNotFoundError):
+        return 404
+    return 403 if isinstance(exc, PermissionError) else 500
 
 
 def build_note() -> str:
@@ -58,9 +87,39 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/crash":
             self.reply(200, "crashing\n")
             self.wfile.flush()
+            sys.stderr.write(f"crashing on request (unit {UNIT})\n")
+            sys.stderr.flush()
             threading.Timer(0.05, os._exit, (3,)).start()
+        elif url.path == "/burn":
+            seconds = int(parse_qs(url.query).get("seconds", ["60"])[0])
+            burn(seconds)
+            self.reply(200, f"burning for {seconds}s\n")
+        elif url.path == "/hog":
+            mb = min(int(parse_qs(url.query).get("mb", ["0"])[0]), 4096)
+            block = bytearray(mb << 20)
+            block[:: 1 << 12] = b"x" * len(block[:: 1 << 12])  # touch every page
+            self.reply(200, f"allocated {len(block) >> 20} MiB\n")
+        elif url.path == "/file":
+            try:
+                with open(parse_qs(url.query).get("path", [""])[0]) as f:
+                    self.reply(200, f.read())
+            except OSError as exc:
+                self.reply(file_error(exc), f"{exc}\n")
         else:
             self.reply(404, "not found\n")
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        url = urlsplit(self.path)
+        if url.path != "/file":
+            self.reply(404, "not found\n")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            with open(parse_qs(url.query).get("path", [""])[0], "wb") as f:
+                f.write(body)
+            self.reply(200, "written\n")
+        except OSError as exc:
+            self.reply(file_error(exc), f"{exc}\n")
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         sys.stdout.write(
