@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from shared import requestid
 from shared.bus import keys
 from shared.errors import AUTH_UNAVAILABLE
 from shared.identity import (
@@ -148,6 +149,9 @@ class Introspector:
                 internal_identity("gateway"), self._secret, method="POST", path=INTROSPECT_PATH
             ),
         }
+        rid = requestid.current()
+        if rid:  # the auth service logs the check under the request's id
+            headers[requestid.HEADER] = rid
         try:
             # Introspection only reads: it may go to another auth instance if one dies.
             resp = self._auth.send(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from shared.bus import Bus
+from shared.metrics import DIR_ENV as METRICS_DIR_ENV
 from shared.settings import CONTEXTS, SERVICES
 
 from .app import Gateway
@@ -24,30 +24,6 @@ from .upstream import Upstream
 DOCUMENT_TIMEOUT = 5.0
 # Seconds a new worker waits for its auth cache consumer to bind before serving.
 AUTH_CACHE_BIND_TIMEOUT = 5.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def metrics_dir(settings: GatewaySettings) -> Path:
-    """Per gunicorn master (the worker's parent), so a restarted gateway starts at 0.
-
-    Directories of masters that are gone are removed on the way.
-    """
-    run = Path(settings.base.data_dir) / "run"
-    master = os.getppid()
-    for old in run.glob("gateway-metrics-*"):
-        pid = old.name.rsplit("-", 1)[1]
-        if pid.isdigit() and int(pid) != master and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    return run / f"gateway-metrics-{master}"
 
 
 def create_gateway(
@@ -79,8 +55,14 @@ def create_gateway(
     else:
         invalidator = None
     if metrics is None:
-        metrics = Metrics(metrics_dir(settings))
-        metrics.start_flusher()
+        # This instance's multiprocess directory, made by gunicorn's master
+        # (shared/httpserver.py); none when the gateway runs outside gunicorn.
+        directory = os.environ.get(METRICS_DIR_ENV)
+        metrics = Metrics(
+            Path(directory) if directory else None,
+            upstreams=upstreams,
+            secret=base.identity_secret,
+        )
     table = table or load_table()
     # Documents are fetched on their own connections with a short timeout: a service
     # that hangs must not hold /openapi.json for the forwarding timeout. Only the API

@@ -18,6 +18,7 @@ from shared.instances import DRAINING, UP
 from shared.permissions import has_global
 
 from .docs_page import DocsPage
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
 from .openapi import PublicDocument
 from .responses import Headers, status_line, text
@@ -134,7 +135,7 @@ class LocalRoutes:
         if template == "/info":
             return _ok(b'{"version":"' + VERSION.encode() + b'"}\n', "application/json")
         if template == "/metrics":
-            return _ok(self._metrics.render().encode(), "text/plain; version=0.0.4; charset=utf-8")
+            return _ok(self._metrics.render(), METRICS_CONTENT_TYPE)
         if template.startswith("/debug/"):
             return self.debug(template, identity)
         return text(404, "404 page not found")

@@ -1,99 +1,204 @@
-"""Request counters in the Prometheus text format.
+"""The gateway's request counters and the public ``/metrics`` listing every instance.
 
-Each gunicorn worker counts its own requests; a scrape reaches one worker, so every
-worker also writes its counters to ``<dir>/<pid>.json`` (every second when they
-changed, and at each scrape) and a scrape sums the files of all workers of this gateway (the
-directory is per gunicorn master). Counters of a worker that died stay in the sum,
-so the totals never go backwards while the gateway runs.
+Counters are prometheus_client's, in multiprocess mode: each gateway instance's
+workers write to the instance's directory (shared/metrics.py, prepared by gunicorn's
+master); label children are kept in a dict, so counting costs a lookup and an add.
+
+A scrape of ``/metrics`` lists, in the Prometheus text format:
+
+* the gateway's own families (``tsubame_gateway_requests_total{service,code}``,
+  ``tsubame_gateway_upstream_errors_total{service,kind}``) of every gateway instance
+  whose directory sits beside this one's (same data directory), each sample labelled
+  ``instance`` with the instance's name (``gateway``, ``gateway-2`` ...);
+* the samples of every service instance the gateway knows, fetched from its
+  ``GET /internal/metrics`` (internal identity) in parallel, labelled ``instance``
+  with the instance's URL: ``tsubame_http_requests_total`` and
+  ``tsubame_http_request_duration_seconds`` by service, route template, method and
+  status (shared/metrics.py);
+* ``tsubame_scrape_up{service,instance}``: 1 when that instance answered, else 0.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 import threading
-from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-FLUSH_EVERY = 1.0
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
-# key: (service, status code)
-Key = tuple[str, str]
+from shared.identity import internal_identity, sign
+from shared.metrics import METRICS_PATH
+
+from .httpclient import Connection
+from .upstream import Upstream
+
+log = logging.getLogger("tsubame.gateway.metrics")
+
+# One instance's answer is read up to this size; a scrape waits this long for it.
+MAX_SCRAPE = 8 * 1024 * 1024
+SCRAPE_TIMEOUT = 3.0
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
-    def __init__(self, directory: Path | None = None) -> None:
-        self.requests: Counter[Key] = Counter()
-        self.upstream_errors: Counter[Key] = Counter()  # (service, "unavailable"|"timeout")
+    """This worker's counters; ``render()`` lists every instance (see module doc).
+
+    ``directory``: this instance's multiprocess directory (None: counters stay in
+    this process, as in unit tests). ``instance``: this instance's name when it
+    has no directory.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        instance: str = "gateway",
+        upstreams: Mapping[str, Upstream] | None = None,
+        secret: bytes = b"",
+    ) -> None:
         self._dir = directory
-        self._dirty = False
-        if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-
-    def start_flusher(self, stop: threading.Event | None = None) -> None:
-        """Write this worker's counters every FLUSH_EVERY seconds when they changed."""
-        stop = stop or threading.Event()
-
-        def run() -> None:
-            while not stop.wait(FLUSH_EVERY):
-                if self._dirty:
-                    self.flush()
-
-        threading.Thread(target=run, name="gateway-metrics", daemon=True).start()
+        self._instance = instance
+        self._upstreams = upstreams or {}
+        self._secret = secret
+        self._registry = CollectorRegistry()
+        self._requests = Counter(
+            "tsubame_gateway_requests_total",
+            "Requests answered by the gateway, by owning service and status code.",
+            ["service", "code"],
+            registry=self._registry,
+        )
+        self._errors = Counter(
+            "tsubame_gateway_upstream_errors_total",
+            "Requests no instance of a service answered (unavailable) or answered too "
+            "late (timeout).",
+            ["service", "kind"],
+            registry=self._registry,
+        )
+        self._counted: dict[tuple[str, int], Any] = {}
+        self._failed: dict[tuple[str, str], Any] = {}
 
     def count(self, service: str, status: int) -> None:
-        self.requests[(service, str(status))] += 1
-        self._dirty = True
+        child = self._counted.get((service, status))
+        if child is None:
+            child = self._counted[(service, status)] = self._requests.labels(service, str(status))
+        child.inc()
 
     def error(self, service: str, kind: str) -> None:
-        self.upstream_errors[(service, kind)] += 1
-        self._dirty = True
+        child = self._failed.get((service, kind))
+        if child is None:
+            child = self._failed[(service, kind)] = self._errors.labels(service, kind)
+        child.inc()
 
-    def flush(self) -> None:
-        if self._dir is None:
-            return
-        self._dirty = False
-        data = {
-            "requests": [[s, c, n] for (s, c), n in self.requests.items()],
-            "upstream_errors": [[s, k, n] for (s, k), n in self.upstream_errors.items()],
-        }
-        tmp = self._dir / f".{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data))
-        tmp.replace(self._dir / f"{os.getpid()}.json")
+    # -- the listing ---------------------------------------------------------------------
 
-    def _totals(self) -> tuple[Counter[Key], Counter[Key]]:
-        if self._dir is None:
-            return Counter(self.requests), Counter(self.upstream_errors)
-        self.flush()
-        requests: Counter[Key] = Counter()
-        errors: Counter[Key] = Counter()
-        for path in self._dir.glob("*.json"):
+    def render(self) -> bytes:
+        families: dict[str, Metric] = {}
+        for name, found in self._gateways():
+            _merge(families, found, name)
+        up = GaugeMetricFamily(
+            "tsubame_scrape_up",
+            "Whether a service instance answered the gateway's metrics scrape (1) or not (0).",
+            labels=["service", "instance"],
+        )
+        for ctx, url, text in self._scrape():
+            up.add_metric([ctx, url], 0.0 if text is None else 1.0)
+            if text is None:
+                continue
             try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue  # a worker replacing its file right now; next scrape sees it
-            for s, c, n in data.get("requests", []):
-                requests[(s, c)] += n
-            for s, k, n in data.get("upstream_errors", []):
-                errors[(s, k)] += n
-        return requests, errors
+                _merge(families, text_string_to_metric_families(text), url)
+            except ValueError as exc:
+                log.warning("metrics of %s (%s) do not parse: %s", ctx, url, exc)
+        families[up.name] = up
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Fixed(list(families.values())))
+        return bytes(generate_latest(registry))
 
-    def render(self) -> str:
-        requests, errors = self._totals()
-        lines = [
-            "# HELP tsubame_gateway_requests_total Requests answered by the gateway, "
-            "by owning service and status code.",
-            "# TYPE tsubame_gateway_requests_total counter",
+    def _gateways(self) -> Iterator[tuple[str, Iterable[Metric]]]:
+        if self._dir is None:
+            yield self._instance, self._registry.collect()
+            return
+        for path in sorted(self._dir.parent.iterdir()):
+            if path.name.startswith("gateway") and path.is_dir():
+                try:
+                    collector = MultiProcessCollector(None, path=str(path))  # type: ignore[no-untyped-call]
+                    yield path.name, collector.collect()  # type: ignore[no-untyped-call]
+                except (OSError, ValueError) as exc:  # removed while listed
+                    log.warning("metrics of %s unreadable: %r", path.name, exc)
+
+    def _scrape(self) -> list[tuple[str, str, str | None]]:
+        header = sign(internal_identity("gateway"), self._secret, method="GET", path=METRICS_PATH)
+        targets = [
+            (ctx, instance.host, instance.port, instance.url)
+            for ctx, upstream in self._upstreams.items()
+            for instance in upstream.instances
         ]
-        for (service, code), n in sorted(requests.items()):
-            lines.append(f'tsubame_gateway_requests_total{{service="{service}",code="{code}"}} {n}')
-        lines += [
-            "# HELP tsubame_gateway_upstream_errors_total Requests no instance of a service "
-            "answered (unavailable) or answered too late (timeout).",
-            "# TYPE tsubame_gateway_upstream_errors_total counter",
+        answers: list[str | None] = [None] * len(targets)
+
+        def fetch(i: int, host: str, port: int, url: str) -> None:
+            answers[i] = _fetch(host, port, header, url)
+
+        threads = [
+            threading.Thread(target=fetch, args=(i, host, port, url), daemon=True)
+            for i, (_ctx, host, port, url) in enumerate(targets)
         ]
-        for (service, kind), n in sorted(errors.items()):
-            lines.append(
-                f'tsubame_gateway_upstream_errors_total{{service="{service}",kind="{kind}"}} {n}'
-            )
-        return "\n".join(lines) + "\n"
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(SCRAPE_TIMEOUT + 1.0)
+        return [(ctx, url, answers[i]) for i, (ctx, _h, _p, url) in enumerate(targets)]
+
+
+def _fetch(host: str, port: int, header: str, url: str) -> str | None:
+    conn = Connection(host, port, SCRAPE_TIMEOUT)
+    try:
+        resp = conn.request(
+            "GET",
+            METRICS_PATH,
+            {"X-Tsubame-Identity": header},
+            None,
+            chunked=False,
+            timeout=SCRAPE_TIMEOUT,
+        )
+        if resp.status != 200:
+            log.warning("metrics of %s: status %s", url, resp.status)
+            return None
+        chunks, size = [], 0
+        while chunk := resp.read1(65536):
+            size += len(chunk)
+            if size > MAX_SCRAPE:
+                log.warning("metrics of %s larger than %d bytes", url, MAX_SCRAPE)
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
+    except (OSError, ValueError) as exc:
+        log.warning("metrics of %s: %r", url, exc)
+        return None
+    finally:
+        conn.close()
+
+
+def _merge(families: dict[str, Metric], found: Iterable[Metric], instance: str) -> None:
+    """Add ``found``'s samples to ``families``, each labelled with its instance."""
+    for family in found:
+        into = families.get(family.name)
+        if into is None:
+            into = Metric(family.name, family.documentation, family.type, family.unit)
+            families[family.name] = into
+        elif into.type != family.type:
+            continue
+        into.samples.extend(
+            s._replace(labels={**s.labels, "instance": instance}) for s in family.samples
+        )
+
+
+class _Fixed:
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families

@@ -31,7 +31,8 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-RESPONSE_DROP = HOP_BY_HOP | {"date", "server"}
+# The service echoes the request id; the gateway answers it itself (gateway/wsgi.py).
+RESPONSE_DROP = HOP_BY_HOP | {"date", "server", "x-request-id"}
 
 
 def status_line(code: int, reason: str = "") -> str:

@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
-from shared import ports
+from shared import logs, ports
 
 T = TypeVar("T")
 
@@ -153,8 +153,7 @@ class Child:
     def _start(self, note: str) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            log.write(f"--- {stamp} {note} {self.name}: {' '.join(self.argv)}\n".encode())
+            log.write((self._marker(note) + "\n").encode())
             log.flush()
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
@@ -168,6 +167,14 @@ class Child:
                 preexec_fn=_death_signal_setup(_prctl()),
                 close_fds=True,
             )
+
+    def _marker(self, note: str) -> str:
+        """The line heading each run in the log: JSON too when the process logs JSON."""
+        env = self.env if self.env is not None else os.environ
+        message = f"{note} {self.name}: {' '.join(self.argv)}"
+        if env.get(logs.FORMAT_ENV, "").strip().lower() == "json":
+            return logs.render_line("launcher", message, environ=env)
+        return f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

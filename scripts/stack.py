@@ -32,6 +32,7 @@ from scripts.scaling import (
 )
 from scripts.supervisor import DOWN, DRAINING, NEW, STARTING, STOPPED, UP, Proc, Supervisor
 from shared import instances as registry
+from shared import logs
 from shared.settings import CONTEXTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +129,8 @@ class Stack:
         self._initial = {role: counts.get(role, 1) for role in (*SERVICES, *WORKERS, GATEWAY)}
         self._supervise = supervise
         self._echo = echo
+        # TSUBAME_LOG_FORMAT of the stack (checked here: a bad value fails at once).
+        self._json_logs = logs.log_format(self._base_env()) == "json"
         self._lock = threading.RLock()
         self._scale_lock = threading.Lock()
         self._procs: dict[str, Proc] = {}
@@ -213,11 +216,14 @@ class Stack:
 
     def log(self, message: str) -> None:
         """A line in ``logs/launcher.log`` (and to ``echo``, e.g. the terminal)."""
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        if self._json_logs:
+            line = logs.render_line("launcher", message, logger="tsubame.launcher", environ={})
+        else:
+            line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
         try:
             self.logs_dir.mkdir(parents=True, exist_ok=True)
             with open(self.logs_dir / "launcher.log", "a") as f:
-                f.write(f"{stamp} {message}\n")
+                f.write(line + "\n")
         except OSError:
             pass
         if self._echo is not None:
@@ -538,7 +544,7 @@ class Stack:
             name,
             [sys.executable, "-m", f"services.{ctx}.worker"],
             self.log_path(name),
-            env=self._proc_env,
+            env=self._named_env(name),
             cwd=self.app_root,
             spawner=self._spawner,
         )
@@ -581,10 +587,15 @@ class Stack:
             name,
             argv,
             self.log_path(name),
-            env=self._proc_env,
+            env=self._named_env(name),
             cwd=self.app_root,
             spawner=self._spawner,
         )
+
+    def _named_env(self, name: str) -> dict[str, str]:
+        """The stack's environment plus this process's name (its log lines and its
+        metrics directory carry it: shared/logs.py, shared/httpserver.py)."""
+        return {**self._proc_env, logs.PROCESS_ENV: name}
 
     def _wait(self, procs: Sequence[Proc], timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -37,6 +37,7 @@ from urllib.parse import quote
 import requests
 import urllib3
 
+from shared import requestid
 from shared.errors import Invalid, ServerError, TsubameError, Unavailable
 from shared.identity import IDENTITY_HEADER, internal_identity, sign
 from shared.instances import LiveUrls
@@ -197,6 +198,9 @@ class InternalClient:
                     internal_identity(self.caller), self.secret, method=method, path=target
                 )
             }
+            rid = requestid.current()
+            if rid:
+                headers[requestid.HEADER] = rid
             try:
                 resp = self._session.request(
                     method,

@@ -8,11 +8,16 @@ to the user as text, so every answer, even those, is plain text
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+from pathlib import Path
 from typing import Any
 
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.workers.ggevent import GeventWorker
+
+from shared import logs
 
 LINGER_SECONDS = 1.0
 LINGER_READS = 16  # at most 1 MiB read and dropped
@@ -56,3 +61,75 @@ class ServiceWorker(GeventWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         use_text_errors()
         super().init_process()
+
+
+# -- logging and metrics of a gunicorn instance (deploy/gunicorn.py names these) ---------
+
+
+class GunicornLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's logger in the project's format (shared/logs.py): its own lines
+    (``gunicorn.error``, ``gunicorn.access``) and the application's (the root logger,
+    set up here in the master, inherited by every worker) carry the request id and
+    come out as text or JSON as ``TSUBAME_LOG_FORMAT`` says."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        service = logs.service_of_app(str(cfg.default_proc_name or ""))
+        context = logs.ContextFilter(service, os.environ.get(logs.PROCESS_ENV))
+        fmt = logs.formatter()
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            handler.setFormatter(fmt)
+            handler.addFilter(context)
+        logs.configure(service)
+
+
+def instance_name(app_uri: str) -> str:
+    """The launcher's name for this process (``auth-2``), else
+    ``<service>.<host>.<pid>`` (containers sharing a data volume all have pid 1)."""
+    given = os.environ.get(logs.PROCESS_ENV, "").strip()
+    if given and "/" not in given and not given.startswith("."):
+        return given
+    return f"{logs.service_of_app(app_uri)}.{socket.gethostname()}.{os.getpid()}"
+
+
+def metrics_root(data_dir: str | None = None) -> Path:
+    return Path(data_dir or os.environ.get("TSUBAME_DATA_DIR") or "./.data") / "run" / "metrics"
+
+
+def prepare_metrics_dir(app_uri: str, data_dir: str | None = None) -> Path:
+    """This instance's empty multiprocess directory, set in the environment its
+    workers inherit (call in the master before any worker starts). Directories of
+    unnamed instances of this host whose master is gone are removed."""
+    root = metrics_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    host = "." + socket.gethostname()
+    for old in root.iterdir():
+        prefix, _, pid = old.name.rpartition(".")
+        if prefix.endswith(host) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    own = root / instance_name(app_uri)
+    shutil.rmtree(own, ignore_errors=True)
+    own.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
+    return own
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def on_starting(server: Any) -> None:
+    prepare_metrics_dir(str(server.cfg.default_proc_name or ""))
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from types import FrameType
 
+from shared import logs
 from shared.bus import Bus, CommandHandler, MessageHandler
 from shared.settings import Settings
 
@@ -57,16 +57,9 @@ class Consumer:
     prefetch: int = 10
 
 
-def _setup_logging() -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(
-            stream=sys.stderr,
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    # pika logs every connection step at INFO.
-    logging.getLogger("pika").setLevel(logging.WARNING)
+def _setup_logging(context: str) -> None:
+    # The project's format (shared/logs.py); a no-op when the process set it up already.
+    logs.configure(f"{context}-worker")
 
 
 def _install_signals(stop: threading.Event) -> None:
@@ -110,7 +103,7 @@ def run_worker(
     Signal handlers are installed only when called from the main thread (tests run
     it in a thread and pass `stop` instead).
     """
-    _setup_logging()
+    _setup_logging(context)
     stop = stop if stop is not None else threading.Event()
     if threading.current_thread() is threading.main_thread():
         _install_signals(stop)

@@ -100,14 +100,14 @@ def test_debug_needs_the_global_debug_permission() -> None:
     assert routes.answer(route("/debug/pprof/heap"), "", scoped)[0] == "403 Forbidden"
 
 
-def test_metrics_render_counters() -> None:
+def test_metrics_answered_in_the_prometheus_text_format() -> None:
     metrics = Metrics(None)
     metrics.count("apps", 200)
-    metrics.count("apps", 200)
-    metrics.error("catalog", "unavailable")
-    text = metrics.render()
-    assert 'tsubame_gateway_requests_total{service="apps",code="200"} 2' in text
-    assert 'tsubame_gateway_upstream_errors_total{service="catalog",kind="unavailable"} 1' in text
+    routes = LocalRoutes("http://tsuru.example.com", {}, metrics)
+    status, headers, body = routes.answer(route("/metrics"), "", None)
+    assert status == "200 OK"
+    assert dict(headers)["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert b"# TYPE tsubame_gateway_requests_total counter" in body
 
 
 def test_index_offers_the_dashboard_to_browsers_only() -> None:

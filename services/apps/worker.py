@@ -8,6 +8,7 @@ from services.apps import settings as config
 from services.apps.bootstrap import connect
 from services.apps.messaging.consumers import consumers
 from services.apps.settings import AppsSettings
+from shared.logs import configure as configure_logging
 from shared.worker import run_worker
 
 
@@ -24,4 +25,5 @@ def main(settings: AppsSettings | None = None, stop: threading.Event | None = No
 
 
 if __name__ == "__main__":
+    configure_logging("apps-worker")
     raise SystemExit(main())

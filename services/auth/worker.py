@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from services.auth.settings import AuthSettings
+from shared.logs import configure as configure_logging
 from shared.worker import run_worker
 
 
@@ -14,4 +15,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    configure_logging("auth-worker")
     sys.exit(main())

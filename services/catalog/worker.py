@@ -14,6 +14,7 @@ from services.catalog.bootstrap import connect
 from services.catalog.messaging.consumers import consumers
 from services.catalog.messaging.syncer import run_recovery, run_syncer
 from services.catalog.settings import CatalogSettings, from_env
+from shared.logs import configure as configure_logging
 from shared.worker import run_worker
 
 
@@ -44,4 +45,5 @@ def main(settings: CatalogSettings | None = None, stop: threading.Event | None =
 
 
 if __name__ == "__main__":
+    configure_logging("catalog-worker")
     raise SystemExit(main())

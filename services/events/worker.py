@@ -14,6 +14,7 @@ from services.events.bootstrap import connect
 from services.events.messaging.cleaner import start_jobs
 from services.events.messaging.consumers import consumers
 from services.events.settings import EventsSettings
+from shared.logs import configure as configure_logging
 from shared.worker import run_worker
 
 
@@ -34,4 +35,5 @@ def main(settings: EventsSettings | None = None, stop: threading.Event | None = 
 
 
 if __name__ == "__main__":
+    configure_logging("events-worker")
     raise SystemExit(main())

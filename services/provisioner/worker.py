@@ -21,6 +21,7 @@ from services.provisioner.operations.runtime.commands import handle
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.reconcile import run_reconciler
 from shared.bus import keys
+from shared.logs import configure as configure_logging
 from shared.settings import Settings
 from shared.worker import Consumer, run_worker
 
@@ -62,4 +63,5 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
 
 
 if __name__ == "__main__":
+    configure_logging("provisioner-worker")
     raise SystemExit(main())

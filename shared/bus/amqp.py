@@ -14,6 +14,8 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
+from shared import requestid
+
 log = logging.getLogger("tsubame.bus")
 
 # Failures that a new connection may cure. AMQPError covers closed connections and
@@ -84,11 +86,14 @@ def declare_durable_queue(channel: BlockingChannel, name: str) -> None:
 def properties(
     *, correlation_id: str | None = None, reply_to: str | None = None
 ) -> pika.BasicProperties:
+    """A message's properties; the current request id goes in its ``x-request-id``
+    header (shared/requestid.py), so the consumer logs under the same id."""
     return pika.BasicProperties(
         content_type="application/json",
         delivery_mode=PERSISTENT,
         correlation_id=correlation_id,
         reply_to=reply_to,
+        headers=requestid.bus_headers(),
     )
 
 

@@ -29,6 +29,7 @@ Failure policy (the same for domain messages and commands):
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple
@@ -37,6 +38,7 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
+from shared import requestid
 from shared.bus.amqp import RECOVERABLE, close_quietly, log
 from shared.bus.errors import BusError
 
@@ -152,9 +154,18 @@ class ConsumerLoop:
         outcome: list[bool] = []
 
         def target() -> None:
+            # A fresh thread: the id the message carried is this handler's alone.
+            requestid.bind(requestid.from_bus_headers(delivery.properties.headers))
+            started = time.perf_counter()
             try:
                 self._process(delivery)
                 outcome.append(True)
+                log.info(
+                    "%s: handled %s in %.1fms",
+                    self._label,
+                    delivery.method.routing_key,
+                    (time.perf_counter() - started) * 1000,
+                )
             except Exception:
                 log.exception(
                     "%s: handler failed on %s (redelivered=%s)",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from typing import Any
 
 import flask_smorest
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_smorest.utils import deepupdate
 from werkzeug.exceptions import HTTPException
 
+from shared import requestid
 from shared.client import InternalClient
 from shared.errors import TsubameError, Unauthorized, Unavailable
 from shared.http.auth import WWW_AUTHENTICATE, internal, load_identity, public
@@ -28,6 +30,7 @@ from shared.http.grants import GrantsCache, GrantSource, HttpGrantSource
 from shared.http.outage import UNEXPECTED, outage_message
 from shared.http.responses import json_response, text_error
 from shared.limits import MIB, too_large_message
+from shared.metrics import CONTENT_TYPE, METRICS_PATH, HttpMetrics, exposition
 from shared.openapi import jsonable, prune_schemas
 from shared.settings import Settings
 from shared.testing.identity import SigningClient
@@ -161,6 +164,8 @@ def make_app(
     app.register_error_handler(TsubameError, _tsubame_error)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
+    app.before_request(_begin)
+    app.after_request(_finish(context))
     app.before_request(check_request)
     if startup is not None:
         app.before_request(_once(context, startup))
@@ -176,13 +181,58 @@ def make_app(
         # The gateway merges every service's document into the public /openapi.json.
         return json_response(jsonable(prune_schemas(api.spec.to_dict())))
 
+    @internal
+    def internal_metrics() -> Any:
+        # Every worker of this instance (shared/metrics.py); the gateway lists them.
+        return Response(exposition(), 200, content_type=CONTENT_TYPE)
+
     app.add_url_rule("/internal/health", "internal_health", internal_health, methods=["GET"])
+    app.add_url_rule(METRICS_PATH, "internal_metrics", internal_metrics, methods=["GET"])
     app.add_url_rule("/internal/openapi.json", "internal_openapi", internal_openapi)
     for bp in blueprints:
         api.register_blueprint(bp)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     return app
+
+
+_STARTED = "tsubame.started"
+_REQUEST_ID = "tsubame.request_id"
+# Probes the launcher and the gateway make all the time: counted, not logged.
+_QUIET_PATHS = frozenset({"/internal/health", METRICS_PATH})
+requests_log = logging.getLogger("tsubame.requests")
+
+
+def _begin() -> None:
+    """First ``before_request`` hook: the clock and the request id (the gateway's, or
+    a new one for a direct call), bound for every log line of this request."""
+    environ = request.environ
+    environ[_STARTED] = time.perf_counter()
+    rid = requestid.accept(environ.get(requestid.ENVIRON_KEY))
+    environ[_REQUEST_ID] = rid
+    requestid.bind(rid)
+
+
+def _finish(context: str) -> Callable[[Response], Response]:
+    metrics = HttpMetrics(context)
+
+    def finish(response: Response) -> Response:
+        environ = request.environ
+        started = environ.get(_STARTED)
+        if started is None:
+            return response
+        seconds = time.perf_counter() - started
+        rule = request.url_rule.rule if request.url_rule is not None else None
+        status = response.status_code
+        metrics.observe(request.method, rule, status, seconds)
+        response.headers[requestid.HEADER] = environ[_REQUEST_ID]
+        if request.path not in _QUIET_PATHS:
+            requests_log.info(
+                "%s %s %d %.1fms", request.method, request.path, status, seconds * 1000
+            )
+        return response
+
+    return finish
 
 
 def _once(context: str, startup: Callable[[], None]) -> Callable[[], None]:

@@ -22,7 +22,7 @@ from shared.identity import IDENTITY_HEADER, internal_identity, sign
 
 # Added by make_app itself, outside any blueprint: their wire contract is
 # docs/contracts.md, not the public document.
-_MAKE_APP_ROUTES = ("/internal/health", "/internal/openapi.json")
+_MAKE_APP_ROUTES = ("/internal/health", "/internal/openapi.json", "/internal/metrics")
 
 PERMISSION, TOKEN, PUBLIC, INTERNAL = "permission", "token", "public", "internal"
 

@@ -13,6 +13,7 @@ import pytest
 from flask import Response, request
 from werkzeug.serving import make_server
 
+from shared import requestid
 from shared.client import InternalClient, RemoteError, path, segment
 from shared.errors import ServerError, Unavailable
 from shared.http import Blueprint, current_identity, internal, json_response, make_app, text_error
@@ -43,7 +44,8 @@ def service(inst: Instance) -> Any:
             return text_error("instance down", inst.down_with)
         return json_response(
             {"name": name, "by": f"{ident.kind}:{ident.name}", "at": inst.label,
-             "args": request.args.to_dict(), "json": request.get_json(silent=True)}
+             "args": request.args.to_dict(), "json": request.get_json(silent=True),
+             "rid": requestid.current()}
         )  # fmt: skip
 
     @bp.route("/internal/status/<int:code>", methods=["GET"])
@@ -110,6 +112,15 @@ def test_signed_identity_and_names_arrive_as_one_segment(instances: tuple[Instan
         got = c.get("/internal/echo/{}", name, params={"x": "1"})
         assert (got["name"], got["by"], got["args"]) == (name, "internal:auth", {"x": "1"})
     assert c.post("/internal/echo/{}", "p", json={"k": [1]})["json"] == {"k": [1]}
+
+
+def test_the_callers_request_id_travels_to_the_callee(instances: tuple[Instance, ...]) -> None:
+    a, _ = instances
+    with requestid.bound("abc"):
+        assert client(a.url).get("/internal/echo/{}", "x")["rid"] == "abc"
+    # A call made outside any request (a background loop) gets an id at the callee.
+    made = client(a.url).get("/internal/echo/{}", "x")["rid"]
+    assert made and made != "abc"
 
 
 def test_every_instance_is_used_and_a_dead_one_is_skipped(instances: tuple[Instance, ...]) -> None:

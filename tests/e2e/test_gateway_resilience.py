@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.tests.harness import GatewayHarness
 
@@ -116,17 +117,20 @@ def test_application_hosts_are_not_routed_yet(gateway: GatewayHarness) -> None:
 
 
 def _counts(gateway: GatewayHarness) -> dict[str, int]:
+    """``tsubame_gateway_requests_total`` by ``service,code`` summed over instances."""
     body = requests.get(gateway.url + "/metrics").text
     assert "# TYPE tsubame_gateway_requests_total counter" in body
-    return {
-        line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1])
-        for line in body.splitlines()
-        if line.startswith("tsubame_gateway_requests_total{")
-    }
+    found: dict[str, int] = {}
+    for family in text_string_to_metric_families(body):
+        for s in family.samples:
+            if s.name == "tsubame_gateway_requests_total":
+                key = f"{s.labels['service']},{s.labels['code']}"
+                found[key] = found.get(key, 0) + int(s.value)
+    return found
 
 
 def _eventually(check: Callable[[], bool], within: float = 10.0) -> bool:
-    # Workers publish their counters every second; wait for them, within a bound.
+    # A scrape reads every worker's counters at once; the bound is for a slow machine.
     deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
@@ -136,9 +140,7 @@ def _eventually(check: Callable[[], bool], within: float = 10.0) -> bool:
 
 
 def test_metrics_count_by_service_and_status(gateway: GatewayHarness) -> None:
-    ok = 'tsubame_gateway_requests_total{service="events",code="200"}'
-    unauthorized = 'tsubame_gateway_requests_total{service="events",code="401"}'
-    not_found = 'tsubame_gateway_requests_total{service="none",code="404"}'
+    ok, unauthorized, not_found = "events,200", "events,401", "none,404"
     before = _counts(gateway)
     for _ in range(3):  # several connections: both workers count
         requests.get(gateway.url + "/events", headers=TOKEN)
