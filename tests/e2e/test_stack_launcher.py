@@ -97,7 +97,13 @@ def test_every_process_gets_the_same_environment(standin_stack: Stack) -> None:
     assert seen["TSUBAME_EXTRA_FOR_TEST"] == "passed-through"
     assert seen["TSUBAME_PORT"] == str(standin_stack.port)
     status, body = get(standin_stack.service_urls("catalog")[0] + "/env")
-    assert json.loads(body) == seen
+    catalog = json.loads(body)
+    # The same, but for each process's own name (its log lines and metrics carry it).
+    assert (seen.pop("TSUBAME_PROCESS_NAME"), catalog.pop("TSUBAME_PROCESS_NAME")) == (
+        "gateway",
+        "catalog",
+    )
+    assert catalog == seen
 
 
 def test_data_dir_holds_secret_stack_env_and_logs(standin_stack: Stack) -> None:
