@@ -238,6 +238,11 @@ def test_an_app_from_creation_to_removal(
     for unit in units_become(board, 2, "1"):
         assert "greeting=from-the-browser " in unit_says(unit["address"])
     assert "rollback" in board.text("#deploys")
+    # v2, no longer running, is stored for a rollback until it is removed.
+    output = run_ok(board, '#deploys button[data-remove-version="2"]')
+    assert "---- Done removing application version 2." in output
+    back_to_app(board)
+    assert not board.all('#deploys button[data-version="2"]')
 
     # Removal asks to type the app's name.
     board.find("#remove-link").click()

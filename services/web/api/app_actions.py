@@ -1,4 +1,5 @@
-"""What the app page does: deploy, rollback, restart/start/stop, units, env, cnames.
+"""What the app page does: deploy, rollback, version removal, restart/start/stop, units,
+env, cnames.
 
 Operations that take time stream their output into a live page; the API's refusal
 (before any output) is shown on the app page next to the form that asked.
@@ -49,6 +50,21 @@ def rollback(session: Session, app: str) -> Response:
         app_url(app),
         lambda: ops.rollback(deps(), session, app, image),
         refused_on(session, app, "rollback"),
+    )
+
+
+@bp.route("/apps/<app>/versions/remove", methods=["POST"])
+@form("The version removal's output, live", streams=True)
+@signed_in
+def remove_version(session: Session, app: str) -> Response:
+    version = field("version", 16)
+    if not version.isdigit():
+        return show_app(session, app, 400, {"versions": "Choose a version to remove."})
+    return run(
+        f"Removing version {version} of {app}",
+        app_url(app),
+        lambda: ops.remove_version(deps(), session, app, version),
+        refused_on(session, app, "versions"),
     )
 
 

@@ -16,6 +16,7 @@ from services.web.domain.present import (
     UNIT_STATUSES,
     app_addresses,
     app_rows,
+    deploy_rows,
     env_rows,
     running_versions,
     units_view,
@@ -43,8 +44,7 @@ def show_app(
         units=units_view(list(info.get("units") or [])),
         addresses=app_addresses(info),
         env=env_rows(data["env"], data["own_env"]),
-        running=running_versions(list(info.get("units") or [])),
-        deploys=data["deploys"],
+        deploys=deploy_rows(data["deploys"], running_versions(list(info.get("units") or []))),
         errors=errors or {},
     )
 

@@ -108,3 +108,25 @@ def running_versions(units: list[Any]) -> set[int]:
         if isinstance(unit, dict) and isinstance(unit.get("Version"), int):
             found.add(unit["Version"])
     return found
+
+
+def deploy_rows(deploys: list[Any], running: set[int]) -> list[dict[str, Any]]:
+    """Deploys newest first; the newest row of each version is marked ``running`` (the
+    version serves now) or ``stored`` (kept: rollback and removal are offered)."""
+    rows, seen = [], set()
+    for deploy in deploys:
+        if not isinstance(deploy, dict):
+            continue
+        version = deploy.get("Version")
+        known = isinstance(version, int) and version > 0
+        newest = known and version not in seen  # what a version offers shows once
+        is_running = newest and version in running
+        stored = (
+            newest
+            and version not in running
+            and bool(deploy.get("CanRollback") and deploy.get("Image"))
+        )
+        if known:
+            seen.add(version)
+        rows.append({**deploy, "running": is_running, "stored": stored})
+    return rows

@@ -166,8 +166,25 @@ def test_service_variables_and_the_running_version_offer_no_action(
     assert (
         service and "unset" not in service.group(0) and "from a bound service" in service.group(0)
     )
-    # The units run v1: a rollback is offered to v2 only.
+    # The units run v1: a rollback (or a removal) is offered to v2 only.
     assert 'data-version="2"' in page and 'data-version="1"' not in page
+    assert 'data-remove-version="2"' in page and 'data-remove-version="1"' not in page
+
+
+def test_a_stored_version_is_removed_from_the_app_page(app: Flask, api: FakeApi) -> None:
+    seen: list[Call] = []
+
+    def remove(call: Call) -> Answer:
+        seen.append(call)
+        return stream_lines(" ---> Deleting version 2 of app shop\n")
+
+    api.on("DELETE /apps/shop/versions/2", remove)
+    client = app.test_client()
+    csrf = signed_in(client)
+    resp = client.post("/ui/apps/shop/versions/remove", data={"csrf": csrf, "version": "x/../1"})
+    assert resp.status_code == 400 and not seen
+    page = client.post("/ui/apps/shop/versions/remove", data={"csrf": csrf, "version": "2"})
+    assert 'data-outcome="ok"' in page.get_data(as_text=True) and len(seen) == 1
 
 
 def test_operations_stream_into_a_live_page(app: Flask, api: FakeApi) -> None:
