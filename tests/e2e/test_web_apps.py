@@ -114,19 +114,19 @@ def unit_rows(board: Dashboard) -> list[dict[str, str]]:
     return rows
 
 
-def units_become(board: Dashboard, n: int, version: str) -> list[dict[str, str]]:
+def units_become(
+    board: Dashboard, n: int, version: str, status: str = "started"
+) -> list[dict[str, str]]:
     def settled() -> list[dict[str, str]] | None:
         try:
             rows = unit_rows(board)
         except Exception:  # noqa: BLE001 - the table was replaced while read
             return None
-        ok = len(rows) == n and all(
-            r["status"] == "started" and r["version"] == version for r in rows
-        )
+        ok = len(rows) == n and all(r["status"] == status and r["version"] == version for r in rows)
         return rows if ok else None
 
     rows: list[dict[str, str]] = board.wait_until(
-        settled, timeout=OPERATION_WAIT, what=f"{n} started units of version {version}"
+        settled, timeout=OPERATION_WAIT, what=f"{n} {status} units of version {version}"
     )
     return rows
 
@@ -143,6 +143,8 @@ def unit_says(address: str, path: str = "/") -> str:
 def test_an_app_from_creation_to_removal(
     dashboard: Dashboard,
     admin_credentials: tuple[str, str],
+    admin_token: str,
+    stack: Stack,
     team: str,
     archives: dict[str, Path],
 ) -> None:
@@ -214,6 +216,19 @@ def test_an_app_from_creation_to_removal(
     two = units_become(board, 2, "1")
     for unit in two:
         assert "greeting=from-the-browser " in unit_says(unit["address"])
+
+    # The units' status refreshes in the open page: stopped by a tsuru client, then
+    # started again from the page.
+    page = board.find("html")
+    resp = requests.post(f"{stack.url}/apps/{app}/stop", headers=bearer(admin_token), timeout=120)
+    assert resp.status_code == 200 and '"Error"' not in resp.text, resp.text
+    units_become(board, 2, "1", status="stopped")
+    assert page.tag_name == "html", "the same page, not reloaded"
+    assert "stopped" in board.text("#units")
+    output = run_ok(board, "#start")
+    assert f'---> Starting the app "{app}"' in output
+    back_to_app(board)
+    assert {u["id"] for u in units_become(board, 2, "1")} == {u["id"] for u in two}
 
     # The admin's node page lists them.
     board.open("/ui/admin/nodes")
