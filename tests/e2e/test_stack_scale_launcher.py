@@ -2,16 +2,15 @@
 
 What the launcher promises when it scales (instances, ports, the instance registry,
 rollback of a failed scale-up), and that workers of one context share their command
-queue: a command whose worker dies is finished by another worker. The provisioner has
-no command handler yet, so its stand-in worker serves a test command through the real
-bus (shared/worker.py, shared/bus) and the real RabbitMQ.
+queue, each command handled once: the provisioner's stand-in worker serves a test
+command through the real bus (shared/worker.py, shared/bus) and the real RabbitMQ. (A
+real command finished by the other real provisioner worker when its own is killed:
+tests/e2e/test_stack_scaling.py.)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,30 +112,6 @@ def test_a_failed_scale_up_stops_what_it_started(stack: Stack) -> None:
     assert "apps-2" not in stack.process_groups()
     assert stack.process_groups() == groups
     assert len(registry_of(stack)["apps"]) == 1
-
-
-def test_a_command_is_finished_by_the_other_worker_when_its_worker_dies(stack: Stack) -> None:
-    workers = {stack.process_groups()[n] for n in ("provisioner-worker", "provisioner-worker-2")}
-    bus = Bus(stack.amqp_url, stack.namespace)
-    # Keep the killed worker down, so the command can only be finished by the other one.
-    stack.supervisor.pause()
-    try:
-        with bus.send_command("provisioner", {"id": "c1", "seconds": 2}, timeout=60) as replies:
-            first = next(replies)
-            assert first["step"] == "started" and first["pid"] in workers
-            os.kill(first["pid"], signal.SIGKILL)
-            rest = list(replies)
-    finally:
-        stack.supervisor.resume()
-        bus.close()
-    assert rest[-1] == {"final": True, "error": ""}
-    other = (workers - {first["pid"]}).pop()
-    assert {"pid": other, "step": "started", "id": "c1"} in rest
-    assert {"pid": other, "step": "done"} in rest
-    # Finished once, by the other worker.
-    assert (stack.data_dir / "handled" / "c1").read_text().split() == [str(other)]
-    stack.wait_healthy(60)  # and the killed worker is back
-    assert stack.worker_running("provisioner", 0) and stack.worker_running("provisioner", 1)
 
 
 def test_commands_are_shared_by_the_workers_and_handled_once(stack: Stack) -> None:

@@ -1,13 +1,16 @@
 """Scaling the real stack while clients use it (issue 16).
 
-A stack with apps=2 and auth=2. Clients loop through the gateway while one instance of
-each service is killed with -9 (by pid, from the stack's records) and while the stack
-(services and gateway) is scaled up and down: no idempotent request fails, and no non-idempotent request is
-sent twice (a team created twice would answer 409).
+A stack with apps=2, auth=2 and provisioner-worker=2. Clients loop through the gateway
+while one instance of each service is killed with -9 (by pid, from the stack's records)
+and while the stack (services and gateway) is scaled up and down: no idempotent request
+fails, and no non-idempotent request is sent twice (a team created twice would answer
+409). A units.add command whose provisioner worker is killed -9 while it works is
+finished by the other worker, once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -22,6 +25,8 @@ import requests
 
 from scripts.procs import group_members
 from scripts.stack import Stack
+from services.provisioner.backends.process.units import running_processes
+from tests.apps import sample_archive
 from tests.e2e.conftest import _admin_credentials, bearer, login
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +35,9 @@ GATEWAY_FAILURES = (500, 502, 503, 504)
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, namespace: str, units_root: Path
+) -> Iterator[Stack]:
     started = Stack(
         tmp_path_factory.mktemp("scaling"),
         env_overrides={
@@ -38,8 +45,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[
             "TSUBAME_WORKERS": "1",
             "TSUBAME_MONGO_URL": "",
             "TSUBAME_ACCESS_LOG": "-",  # each instance logs the requests it served
+            "TSUBAME_PROCESS_ROOT": str(units_root / "scaling"),
         },
-        instances={"apps": 2, "auth": 2},
+        instances={"apps": 2, "auth": 2, "provisioner-worker": 2},
     )
     started.start()
     try:
@@ -48,6 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, namespace: str) -> Iterator[
         groups = started.process_groups()
         started.stop()
         assert {n: group_members(g) for n, g in groups.items() if group_members(g)} == {}
+        assert running_processes(str(started.units_root())) == []
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +195,74 @@ def test_a_new_instance_gets_requests_at_once(stack: Stack, token: str) -> None:
         stack.scale({"auth": 2})
     health = requests.get(stack.url + "/healthcheck?check=auth").text
     assert health.count("\n  http://") == 2
+
+
+# Each new unit waits in tsuru.yaml's restart hook before it starts: long enough to kill
+# the worker that is starting it.
+SLOW_START = {
+    "tsuru.yaml": "hooks:\n  restart:\n    before:\n      - sleep 4\n"
+    "healthcheck:\n  path: /healthcheck\n"
+}
+
+
+def lease_holder(stack: Stack, app: str) -> int | None:
+    """The pid of the provisioner worker working on ``app`` now (its lease document)."""
+    from pymongo import MongoClient
+
+    client: MongoClient = MongoClient(stack.mongo_url)
+    try:
+        found = client[f"{stack.namespace}_provisioner"]["leases"].find_one({"_id": f"app:{app}"})
+    finally:
+        client.close()
+    return None if found is None else int(found["pid"])
+
+
+def test_a_command_is_finished_by_the_other_worker_when_its_worker_dies(
+    stack: Stack, token: str, tmp_path: Path
+) -> None:
+    admin = bearer(token)
+    team, app = f"pw-{secrets.token_hex(3)}", f"pw-{secrets.token_hex(4)}"
+    assert requests.post(f"{stack.url}/teams", data={"name": team}, headers=admin).ok
+    r = requests.post(f"{stack.url}/apps", headers=admin,
+                      data={"name": app, "platform": "python", "teamOwner": team})  # fmt: skip
+    assert r.status_code == 201, r.text
+    archive = sample_archive(tmp_path, SLOW_START).read_bytes()
+    r = requests.post(f"{stack.url}/apps/{app}/deploy", headers=admin, timeout=300,
+                      files={"file": ("app.tar.gz", archive, "application/gzip")})  # fmt: skip
+    assert r.status_code == 200 and r.text.rstrip().endswith("OK"), r.text[-2000:]
+    workers = {stack.process_groups()[n] for n in ("provisioner-worker", "provisioner-worker-2")}
+
+    lines: list[dict] = []
+    holder: list[int] = []
+    # Keep the killed worker down, so the command can only be finished by the other one.
+    stack.supervisor.pause()
+    try:
+        with requests.put(f"{stack.url}/apps/{app}/units", data={"units": "1", "process": "web"},
+                          headers=admin, stream=True, timeout=300) as add:  # fmt: skip
+            assert add.status_code == 200, add.text
+            for raw in add.iter_lines():
+                if not raw.strip():
+                    continue
+                lines.append(json.loads(raw))
+                if not holder:
+                    # The command is running (it streams): its worker holds the app's lease.
+                    pid = lease_holder(stack, app)
+                    assert pid in workers, (pid, workers)
+                    holder.append(pid)
+                    os.killpg(pid, signal.SIGKILL)
+        # The killed worker stayed down: the other one finished the command.
+        assert [p["running"] for p in stack.processes() if p["pid"] == holder[0]] == [False]
+    finally:
+        stack.supervisor.resume()
+    assert [x["Error"] for x in lines if x.get("Error")] == [], lines
+    # Done once: one unit added, not two, and every unit on disk is one the API lists.
+    found = requests.get(f"{stack.url}/apps/{app}", headers=admin, timeout=30).json()["units"]
+    assert [u["Status"] for u in found] == ["started", "started"], found
+    listed = {u["ID"] for u in found}
+    on_disk = {p.name for p in (stack.units_root() / "units").iterdir() if p.name.startswith(app)}
+    assert on_disk == listed
+    events = requests.get(f"{stack.url}/events?target.value={app}&kindname=app.update.unit.add",
+                          headers=admin, timeout=30).json()  # fmt: skip
+    assert [(e["Running"], e["Error"]) for e in events] == [(False, "")], events
+    stack.wait_healthy(60)  # and the killed worker is back
+    assert stack.worker_running("provisioner", 0) and stack.worker_running("provisioner", 1)

@@ -67,6 +67,12 @@ def units_add(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progr
     if any(g.units and g.status != STARTED for g in rt.groups):
         raise UnitsStopped()
     group = rt.group(process, release.version) or Group(process, release.version, 0)
+    # Under the lease, units past the group's count were recorded by an attempt that
+    # died before saving the new count (this command, redelivered): they never served,
+    # so they go and the units are started afresh (added once, not twice).
+    leftovers = _members(deps, rt.app, [group])[group.units :]
+    if leftovers:
+        unitset.remove(deps, rt, leftovers, drain=False)
     new = rollout.start_new(deps, rt, {group.key: n}, p, "add units")
     rt.put_group(replace(group, units=group.units + n))
     state.save(deps, rt)

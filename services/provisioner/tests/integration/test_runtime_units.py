@@ -8,6 +8,7 @@ import pytest
 
 from services.provisioner.backends.tests.support import http_get, refused
 from services.provisioner.domain.autoscale import AutoscaleSpec
+from services.provisioner.operations.runtime import unitset
 from services.provisioner.tests.runtime_support import Harness, Traffic, harness, route_of
 from shared.bus import keys
 
@@ -42,6 +43,23 @@ def test_units_up_to_three_and_down_to_one_under_traffic(h: Harness) -> None:
     assert sum(len(b["removed"]) for b in changed) == 2
     rt = h.deps.stores.runtimes.get("scaled")
     assert rt is not None and rt.group("web", 1) is not None and rt.group("web", 1).units == 1
+
+
+def test_units_add_run_again_after_a_dead_attempt_adds_once(h: Harness) -> None:
+    spec = h.spec("again")
+    assert h.deploy(spec, 1).error == ""
+    rt = h.deps.stores.runtimes.get("again")
+    assert rt is not None
+    # A worker died while adding a unit: recorded, maybe started, the count not saved.
+    (dead,) = unitset.record_units(h.deps, rt, "web", 1, 1)
+    unitset.start(h.deps, rt, dead)
+    added = h.run("units.add", spec, {"n": 1, "process": "web"})
+    assert added.error == "", added.text
+    units = h.deps.stores.units.of_app("again")
+    assert [u.status for u in units] == ["started", "started"]
+    assert dead.id not in {u.id for u in units}
+    assert dead.id not in {s.id for s in h.deps.backend.units("again")}
+    assert len(route_of(h, "again")) == 2
 
 
 def test_unit_operations_refuse_as_tsuru_does(h: Harness) -> None:
