@@ -67,10 +67,14 @@ import os
 import sys
 import time
 
+DATA = os.environ["TSUBAME_DATA_DIR"]
+# Refused before the heavier imports: on a loaded machine they outlast the moment a
+# worker must stay up to count as started, and the failed scale-up would look healthy.
+if __name__ == "__main__" and os.path.exists(os.path.join(DATA, "fail-new-workers")):
+    sys.exit("refusing to start: fail-new-workers exists")
+
 from shared.settings import Settings
 from shared.worker import run_worker
-
-DATA = os.environ["TSUBAME_DATA_DIR"]
 
 
 def handle(command, reply):
@@ -86,8 +90,6 @@ def handle(command, reply):
 
 
 if __name__ == "__main__":
-    if os.path.exists(os.path.join(DATA, "fail-new-workers")):
-        sys.exit("refusing to start: fail-new-workers exists")
     settings = Settings.from_env()
     raise SystemExit(run_worker(sys.argv[0].split(os.sep)[-2], [], settings, commands=handle))
 """
