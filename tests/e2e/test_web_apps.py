@@ -169,6 +169,13 @@ def test_an_app_from_creation_to_removal(
     (first,) = units_become(board, 1, "1")
     assert board.text("#deploy-count") == "1"
     assert "drag-and-drop" in board.text("#deploys")
+    # The deploy's event keeps its output.
+    board.find("#deploys tbody tr a").click()
+    board.wait_for("#event-log")
+    board.shot()
+    assert board.text("h1") == f"app.deploy on app {app}"
+    assert "---- Running build hooks ----" in board.text("#event-log")
+    board.open(f"/ui/apps/{app}")
     assert unit_says(first["address"]).startswith("Hello from Tsubame! greeting= ")
 
     # The apps list shows it with its status, found by its name.
