@@ -420,3 +420,36 @@ def test_the_apis_refusals_are_shown_by_the_form_that_asked(
 
     board.open("/ui/apps/no-such-app-here/log")
     assert board.text("#error-message") == "App no-such-app-here not found."
+
+
+def test_cnames_and_env_of_an_app_not_yet_deployed(
+    dashboard: Dashboard, admin_credentials: tuple[str, str], team: str
+) -> None:
+    board = dashboard
+    board.sign_in(*admin_credentials)
+    app = app_name("names")
+    create_app(board, app, team)
+
+    cname = f"www.{app}.example.test"
+    board.fill("#cname-form", cname=cname)
+    board.submit("#cname-form button")
+    assert board.text("#notice") == f"CNAME {cname} added."
+    assert cname in board.text("#cnames")
+    assert f"http://{cname}/" in [a.get_attribute("href") for a in board.all("a.address")]
+    board.submit("#cnames button")
+    assert board.text("#notice") == f"CNAME {cname} removed."
+    assert cname not in board.text("#cnames")
+
+    # A private variable: its value never reaches the page.
+    board.fill("#env-form", name="API_KEY", value="s3cret-value")
+    board.find('#env-form [name="private"]').click()
+    board.find('#env-form [name="restart"]').click()
+    output = run_ok(board, "#env-set")
+    assert "---- Setting 1 new environment variables ----" in output
+    back_to_app(board)
+    row = board.text('#env tr[data-env="API_KEY"]')
+    assert "private" in row and "s3cret-value" not in board.driver.page_source
+    output = run_ok(board, '#env tr[data-env="API_KEY"] button')
+    assert "---- Unsetting 1 environment variables ----" in output
+    back_to_app(board)
+    assert not board.all('#env tr[data-env="API_KEY"]')
