@@ -121,6 +121,87 @@ def test_quota_race_two_creates_at_the_limit_one_wins(stack: Stack, admin, team:
     assert quota == {"limit": 1, "inuse": 1}
 
 
+def test_mutations_by_team_app_and_pool_context(stack: Stack, admin, team: str,
+                                                make_user: MakeUser) -> None:  # fmt: skip
+    app, other = name(), name()
+    assert create(stack, admin, name=app, teamOwner=team).status_code == 201
+    assert create(stack, admin, name=other, teamOwner=team).status_code == 201
+    pool = requests.get(f"{stack.url}/apps/{app}", headers=admin).json()["pool"]
+    stranger_team = name("team")
+    assert requests.post(f"{stack.url}/teams", data={"name": stranger_team},
+                         headers=admin).status_code == 201  # fmt: skip
+
+    def set_env(token: str, target: str) -> int:
+        body = {"envs": [{"name": "MATRIX", "value": "1"}], "norestart": True}
+        r = requests.post(f"{stack.url}/apps/{target}/env", json=body, headers=bearer(token))
+        return r.status_code
+
+    by_app = make_user(("app", ["app.update.env.set"], app))[1]
+    by_team = make_user(("team", ["app.update.env.set"], team))[1]
+    by_pool = make_user(("pool", ["app.update.env.set"], pool))[1]
+    by_stranger = make_user(("team", ["app.update.env.set"], stranger_team))[1]
+    by_parent = make_user(("app", ["app.update"], app))[1]  # a parent grants its children
+    assert (set_env(by_app, app), set_env(by_app, other)) == (200, 403)
+    assert (set_env(by_team, app), set_env(by_team, other)) == (200, 200)
+    assert (set_env(by_pool, app), set_env(by_pool, other)) == (200, 200)
+    assert (set_env(by_stranger, app), set_env(by_parent, app)) == (403, 200)
+    # A sibling permission is no grant: env.set does not unset.
+    r = requests.delete(f"{stack.url}/apps/{app}/env?env=MATRIX&noRestart=true",
+                        headers=bearer(by_app))  # fmt: skip
+    assert (r.status_code, r.text) == (403, "You don't have permission to do this action\n")
+    assert "MATRIX" in {e["name"] for e in requests.get(f"{stack.url}/apps/{app}/env",
+                                                         headers=admin).json()}  # fmt: skip
+
+    # Creating checks app.create in the owner team's context; removing, app.delete.
+    creator = make_user(("team", ["app.create"], team))[1]
+    r = create(stack, bearer(creator), name=name(), teamOwner=stranger_team)
+    assert (r.status_code, r.text) == (403, "You don't have permission to do this action\n")
+    made = name()
+    assert create(stack, bearer(creator), name=made, teamOwner=team).status_code == 201
+    deleter = make_user(("app", ["app.delete"], made))[1]
+    r = requests.delete(f"{stack.url}/apps/{app}", headers=bearer(deleter))
+    assert r.status_code == 403
+    assert requests.get(f"{stack.url}/apps/{app}", headers=admin).status_code == 200
+    r = requests.delete(f"{stack.url}/apps/{made}", headers=bearer(deleter))
+    assert r.status_code == 200, r.text
+    assert requests.get(f"{stack.url}/apps/{made}", headers=admin).status_code == 404
+
+
+def test_quota_race_twenty_clients_at_a_limit_of_three(stack: Stack, admin, team: str,
+                                                      make_user: MakeUser) -> None:  # fmt: skip
+    email, token = make_user(("team", ["app.create", "app.read"], team))
+    r = requests.put(f"{stack.url}/users/{email}/quota", data={"limit": "3"}, headers=admin)
+    assert r.status_code == 200, r.text
+    made = [name() for _ in range(20)]
+    results: dict[str, requests.Response] = {}
+    start = threading.Barrier(20)
+
+    def go(app: str) -> None:
+        start.wait()
+        results[app] = create(stack, bearer(token), name=app, teamOwner=team)
+
+    threads = [threading.Thread(target=go, args=(app,)) for app in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status_code for r in results.values())
+    assert statuses == [201] * 3 + [403] * 17, [(r.status_code, r.text) for r in results.values()]
+    refused = {r.text for r in results.values() if r.status_code == 403}
+    assert len(refused) == 1 and refused.pop().startswith("Quota exceeded"), refused
+    won = {app for app, r in results.items() if r.status_code == 201}
+    listed = requests.get(f"{stack.url}/apps?simplified=true", headers=bearer(token)).json()
+    assert {a["name"] for a in listed} & set(made) == won  # the losers left nothing behind
+    quota = requests.get(f"{stack.url}/users/{email}/quota", headers=admin).json()
+    assert quota == {"limit": 3, "inuse": 3}
+    # A removal gives its slot back: the next create fits.
+    lost = (set(made) - won).pop()
+    assert requests.delete(f"{stack.url}/apps/{won.pop()}", headers=admin).status_code == 200
+    assert create(stack, bearer(token), name=lost, teamOwner=team).status_code == 201
+    quota = requests.get(f"{stack.url}/users/{email}/quota", headers=admin).json()
+    assert quota == {"limit": 3, "inuse": 3}
+
+
 def test_team_access_quota_and_env_read(stack: Stack, admin, team: str) -> None:
     app = name()
     assert create(stack, admin, name=app, teamOwner=team).status_code == 201
