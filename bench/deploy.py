@@ -37,6 +37,13 @@ from bench.gateway import Cell, run_cell
 from tests.apps import sample_archive
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# Where a deploy's time goes: the first line of each phase in its output.
+PHASES = (
+    ("build", "---- Building image ----"),
+    ("start", "---- Starting "),
+    ("check", "---- Binding and checking "),
+    ("route", "---- Adding routes to new units ----"),
+)
 
 
 class Api:
@@ -62,17 +69,29 @@ class Api:
         except urllib.error.HTTPError as err:
             return err.code, err.read()
 
-    def create_app(self, name: str) -> None:
+    def create_team(self, name: str) -> None:
+        status, body = self.call(
+            "POST", "/teams", f"name={name}".encode(), "application/x-www-form-urlencoded"
+        )
+        if status not in (201, 409):
+            raise SystemExit(f"creating team {name}: {status} {body.decode(errors='replace')}")
+
+    def create_app(self, name: str, team: str) -> None:
         status, body = self.call(
             "POST",
             "/apps",
-            f"name={name}&platform=python".encode(),
+            f"name={name}&platform=python&teamOwner={team}".encode(),
             "application/x-www-form-urlencoded",
         )
         if status != 201:
             raise SystemExit(f"creating {name}: {status} {body.decode(errors='replace')}")
 
     def deploy(self, name: str, archive: Path) -> str:
+        return self.deploy_timed(name, archive)[0]
+
+    def deploy_timed(self, name: str, archive: Path) -> tuple[str, dict[str, float]]:
+        """The deploy's output and when (seconds from the request) each phase began,
+        read from its streamed lines as they arrive (PHASES; ``ok``: the last line)."""
         boundary = secrets.token_hex(12)
         payload = io.BytesIO()
         payload.write(
@@ -81,16 +100,30 @@ class Api:
         )
         payload.write(archive.read_bytes())
         payload.write(f"\r\n--{boundary}--\r\n".encode())
-        status, body = self.call(
-            "POST",
-            f"/apps/{name}/deploy",
-            payload.getvalue(),
-            f"multipart/form-data; boundary={boundary}",
+        req = urllib.request.Request(
+            f"{self.url}/apps/{name}/deploy", data=payload.getvalue(), method="POST"
         )
-        text = body.decode(errors="replace")
+        req.add_header("Authorization", f"bearer {self.token}")
+        req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        marks: dict[str, float] = {}
+        lines: list[str] = []
+        started = time.monotonic()
+        try:
+            with OPENER.open(req, timeout=600) as resp:
+                status = resp.status
+                for raw in iter(resp.readline, b""):
+                    line = raw.decode(errors="replace")
+                    for phase, marker in PHASES:
+                        if phase not in marks and marker in line:
+                            marks[phase] = time.monotonic() - started
+                    lines.append(line)
+        except urllib.error.HTTPError as err:
+            status, lines = err.code, [err.read().decode(errors="replace")]
+        marks["ok"] = time.monotonic() - started
+        text = "".join(lines)
         if status != 200 or not text.rstrip().endswith("OK"):
             raise SystemExit(f"deploying {name}: {status} {text[-2000:]}")
-        return text
+        return text, marks
 
     def unit_address(self, name: str) -> str:
         status, body = self.call("GET", f"/apps/{name}")
@@ -228,30 +261,101 @@ def traffic(port: int, host: str, unit: str, workdir: Path, args: argparse.Names
         print(f"router / direct: {cells['router'].rps / max(cells['direct'].rps, 1):.2f}")
 
 
-def rss_of_stack(stack: Any) -> dict[str, float]:
-    """MiB of resident memory: the stack's processes by role, and every app unit."""
+def pids_of_stack(stack: Any) -> dict[str, list[int]]:
+    """The stack's processes by role, the units' runners and the apps' own processes."""
     from scripts.procs import group_members
+    from services.provisioner.backends.process import unitfs
     from services.provisioner.backends.process.units import running_processes
 
-    def rss(pid: int) -> float:
+    found = {name: group_members(pgid) for name, pgid in stack.process_groups().items()}
+    root = stack.units_root()
+    runners = set()
+    for unit in (root / "units").iterdir():
+        state = unitfs.read_json(str(unit / unitfs.STATE)) or {}
+        if state.get("runner_pid"):
+            runners.add(int(state["runner_pid"]))
+    units = set(running_processes(str(root)))
+    found["unit runners"] = sorted(units & runners)
+    found["app processes"] = sorted(units - runners)
+    return found
+
+
+def rss_of(pids: list[int]) -> float:
+    """MiB of resident memory of ``pids``."""
+    total = 0.0
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/statm") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
         except OSError:
-            return 0.0
+            pass
+    return total
 
-    found: dict[str, float] = {}
-    for name, pgid in stack.process_groups().items():
-        found[name] = sum(rss(p) for p in group_members(pgid))
-    found["app units"] = sum(rss(p) for p in running_processes(str(stack.units_root())))
-    return found
+
+def cpu_seconds_of(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def idle_report(stack: Any, apps: int, window: float = 10.0) -> None:
+    """Resident memory and CPU use of the idle stack, by role."""
+    pids = pids_of_stack(stack)
+    before = {role: cpu_seconds_of(p) for role, p in pids.items()}
+    time.sleep(window)
+    cpu = {role: 100 * (cpu_seconds_of(p) - before[role]) / window for role, p in pids.items()}
+    memory = {role: rss_of(p) for role, p in pids.items()}
+    print(
+        f"\nidle stack with {apps} apps running: {sum(memory.values()):.0f} MiB resident,"
+        f" {sum(cpu.values()):.1f}% of one CPU over {window:g} s"
+    )
+    per_app = (memory["unit runners"] + memory["app processes"]) / max(apps, 1)
+    print(f"  per app (its unit's runner and process): {per_app:.1f} MiB")
+    print(f"  {'':<22}{'MiB':>8}{'CPU %':>8}")
+    for role in sorted(pids, key=lambda r: -memory[r])[:14]:
+        print(f"  {role:<22}{memory[role]:>8.1f}{cpu[role]:>8.1f}")
+
+
+def sequential_report(times: list[dict[str, float]], loads: list[float]) -> None:
+    """Each phase's median over the first and the last tenth of the deploys (the
+    machine's load beside them: a loaded machine slows every phase alike)."""
+    totals = [t["ok"] for t in times]
+    print(f"\n{len(times)} deploys one after another (seconds, deploy request -> OK):")
+    print(
+        f"  first {totals[0]:.2f}  last {totals[-1]:.2f}  median {statistics.median(totals):.2f}"
+        f"  max {max(totals):.2f}"
+    )
+    tenth = max(1, len(times) // 10)
+    steps = [("upload", "build"), ("build", "start"), ("start", "check"), ("check", "ok")]
+    print(f"  phase medians, deploys 1-{tenth} vs {len(times) - tenth + 1}-{len(times)}:")
+    for first, then in steps:
+
+        def spans(part: list[dict[str, float]], a: str = first, b: str = then) -> list[float]:
+            return [t[b] - t.get(a, 0.0) for t in part if b in t and (a == "upload" or a in t)]
+
+        early, late = spans(times[:tenth]), spans(times[-tenth:])
+        if early and late:
+            print(
+                f"    {first + ' -> ' + then:<18}{statistics.median(early):>7.2f}"
+                f"{statistics.median(late):>7.2f}"
+            )
+    print(
+        f"  1-min load average: {statistics.median(loads[:tenth]):.1f} vs "
+        f"{statistics.median(loads[-tenth:]):.1f} ({os.cpu_count()} CPUs)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--apps", type=int, default=50)
     parser.add_argument("--clients", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="0: no traffic part")
     parser.add_argument("--warmup", type=float, default=1.0)
     args = parser.parse_args(argv)
 
@@ -268,33 +372,31 @@ def main(argv: list[str] | None = None) -> int:
         domain = stack.env.get("TSUBAME_APPS_DOMAIN", "tsubame.localhost")
         archive = sample_archive(workdir / "archive")
         name = "bench-first"
-        api.create_app(name)
-        deployed, answered = first_response(api, stack.port, f"{name}.{domain}", name, archive)
+        team = "bench"
+        api.create_team(team)  # the admin belongs to no team on a fresh stack
+        api.create_app(name, team)
+        deployed, answered, where = first_response(
+            api, stack.port, f"{name}.{domain}", name, archive
+        )
         print(
-            f"deploy request -> OK: {deployed:.2f} s; -> first 200 by its address: {answered:.2f} s (goal <= 5 s)"
+            f"deploy request -> OK: {deployed:.2f} s; -> first 200 {where}: {answered:.2f} s"
+            " (goal <= 5 s)"
         )
         unit = api.unit_address(name)
-        traffic(stack.port, f"{name}.{domain}", unit, workdir, args)
+        if args.seconds > 0:
+            traffic(stack.port, f"{name}.{domain}", unit, workdir, args)
 
-        times: list[float] = []
+        times: list[dict[str, float]] = []
+        loads: list[float] = []
         for i in range(args.apps):
             app = f"bench-{i:03d}"
-            api.create_app(app)
-            t0 = time.monotonic()
-            api.deploy(app, archive)
-            times.append(time.monotonic() - t0)
+            api.create_app(app, team)
+            times.append(api.deploy_timed(app, archive)[1])
+            loads.append(os.getloadavg()[0])
         if times:
-            print(f"\n{len(times)} deploys one after another (seconds, deploy request -> OK):")
-            print(
-                f"  first {times[0]:.2f}  last {times[-1]:.2f}  median {statistics.median(times):.2f}"
-                f"  max {max(times):.2f}"
-            )
+            sequential_report(times, loads)
         time.sleep(5)  # idle
-        memory = rss_of_stack(stack)
-        total = sum(memory.values())
-        print(f"\nidle memory with {len(times) + 1} apps running: {total:.0f} MiB")
-        for name_, mib in sorted(memory.items(), key=lambda kv: -kv[1])[:12]:
-            print(f"  {name_:<22}{mib:>8.1f} MiB")
+        idle_report(stack, len(times) + 1)
     finally:
         stack.stop()
         shutil.rmtree(workdir, ignore_errors=True)
