@@ -1,40 +1,25 @@
 """Reading the event log for the API (collection ``events``, written by the recorder).
 
-A page in the default order (newest ``starttime`` first) is read as windows of
-``starttime``, newest first, each one range query on the ``starttime`` index (or a
-compound index of the filter's equality and ``starttime``), widened ``WIDEN`` times
-per step until the page (``skip + limit``) is full. SecantusDB walks every index entry
-a sort or range matches before applying a limit, so one query sorted over the whole
-collection costs the collection; a window costs the events in it. Windows are
-disjoint and cover the time line (the last one is everything older; every event has
-a date as ``starttime``), and each is sorted like the simple query, so the page is
-exactly the simple query's (``simple_find``: other orders use it). A filter with no
-index of its own (``running``, a caller who sees few events) still walks the windows'
-events until the page fills: at worst what the simple query walks.
+Newest-first pages (the default order) are read by ``newest.NewestPages``, window by
+window; other orders by ``simple_find``, one sorted query.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
 from services.events.domain.webhooks import EventHead
+from services.events.storage.mongo.newest import NewestPages, Plan
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
 from shared.events.storage import index_name
 from shared.mongo import Db, Doc
-
-# The newest window spans FIRST_WINDOW back from now (or from ``until``); each next
-# one is WIDEN times longer. Past OPEN_BELOW (or ``since``) the last window is open.
-FIRST_WINDOW = timedelta(seconds=4)
-WIDEN = 4
-OPEN_BELOW = datetime(1970, 1, 1, tzinfo=UTC)
-NEWEST = [(d.START_TIME, -1), (d.ID, -1)]
 
 
 def _any_target(type_field: str, extra_field: str, value: str) -> Doc:
@@ -115,24 +100,23 @@ def _head(doc: Doc) -> EventHead:
     )
 
 
-def _plans(flt: EventFilter, visibility: Visibility, query: Doc) -> list[tuple[Doc, str]]:
-    """The queries of a newest-first page and the index each must walk. The index is
-    named (``hint``): given equality on ``target.type`` and ``target.value`` and a
-    ``starttime`` range, SecantusDB's planner may walk every event of the type; and
-    an ``$or`` of target and extra targets walks both whole, so a target value is
-    read as two queries, one per field, each on its (value, starttime) index."""
+def plans(flt: EventFilter, visibility: Visibility, query: Doc) -> list[Plan]:
+    """The queries of a newest-first page. Indexes are named: given equality on
+    ``target.type`` and ``target.value`` and a ``starttime`` range, SecantusDB's
+    planner may walk every event of the type, and an ``$or`` of target and extra
+    targets is a collection scan, so a target value is two queries, one per field."""
     if flt.target_value:
-        plans = []
-        for field in (d.TARGET_VALUE, d.EXTRA_TARGET_VALUE):
+        found = []
+        for field, windowed in ((d.TARGET_VALUE, True), (d.EXTRA_TARGET_VALUE, False)):
             branch = event_query(flt, visibility, value_field=field)
             if branch is not None:
-                plans.append((branch, index_name(field)))
-        return plans
+                found.append(Plan(branch, index_name(field), windowed))
+        return found
     if flt.kind_names:
-        return [(query, index_name(d.KIND_NAME))]
+        return [Plan(query, index_name(d.KIND_NAME))]
     if flt.owner_name:
-        return [(query, index_name(d.OWNER_NAME))]
-    return [(query, index_name(None))]
+        return [Plan(query, index_name(d.OWNER_NAME))]
+    return [Plan(query, index_name(None))]
 
 
 def simple_find(col: Any, flt: EventFilter, query: Doc) -> list[EventRecord]:
@@ -146,18 +130,11 @@ def simple_find(col: Any, flt: EventFilter, query: Doc) -> list[EventRecord]:
     return [d.from_doc(doc) for doc in cursor.limit(flt.limit)]
 
 
-def _minus(when: datetime, span: timedelta) -> datetime | None:
-    """``when - span``, None below the earliest datetime."""
-    try:
-        return when - span
-    except OverflowError:
-        return None
-
-
 class MongoEventStore:
     def __init__(self, db: Db) -> None:
         self.col = db[EVENTS]
         self._kernel = MongoEventStorage(db)
+        self._newest = NewestPages(self.col)
 
     def find(self, flt: EventFilter, visibility: Visibility) -> list[EventRecord]:
         query = event_query(flt, visibility)
@@ -166,47 +143,8 @@ class MongoEventStore:
         if flt.sort_key != (d.START_TIME, -1):
             return simple_find(self.col, flt, query)
         want = flt.skip + flt.limit
-        plans = _plans(flt, visibility, query)
-        return [d.from_doc(doc) for doc in self._newest(plans, flt, want)[flt.skip : want]]
-
-    def _newest(self, plans: list[tuple[Doc, str]], flt: EventFilter, want: int) -> list[Doc]:
-        """The first ``want`` events of the plans' queries by (starttime, _id)
-        descending, read window by window (module docstring)."""
-        anchor = datetime.now(UTC)
-        if flt.until is not None and flt.until < anchor:
-            anchor = flt.until
-        floor = max(OPEN_BELOW, flt.since) if flt.since is not None else OPEN_BELOW
-        found: list[Doc] = []
-        high: datetime | None = None
-        span = FIRST_WINDOW
-        while len(found) < want:
-            low = _minus(anchor, span)
-            last = low is None or low <= floor
-            window: Doc
-            if last:
-                window = {d.START_TIME: {"$lt": high}} if high is not None else {}
-            else:
-                bounds = {"$gte": low} if high is None else {"$gte": low, "$lt": high}
-                window = {d.START_TIME: bounds}
-            found.extend(self._window(plans, window, want - len(found)))
-            if last:
-                break
-            high, span = low, span * WIDEN
-        return found
-
-    def _window(self, plans: list[tuple[Doc, str]], window: Doc, n: int) -> list[Doc]:
-        """The first ``n`` events of one window (over every plan, each id once)."""
-        seen: dict[Any, Doc] = {}
-        for query, index in plans:
-            where = {"$and": [query, window]} if query and window else query or window
-            cursor = self.col.find(where).sort(NEWEST).hint(index).limit(n)
-            for doc in cursor:
-                seen.setdefault(doc[d.ID], doc)
-        if len(plans) == 1:
-            return list(seen.values())
-        docs = sorted(seen.values(), key=lambda doc: doc[d.ID], reverse=True)
-        docs.sort(key=lambda doc: doc[d.START_TIME], reverse=True)  # stable: ids break ties
-        return docs[:n]
+        docs = self._newest.read(plans(flt, visibility, query), flt, want)
+        return [d.from_doc(doc) for doc in docs[flt.skip : want]]
 
     def get(self, event_id: ObjectId) -> EventRecord | None:
         return self._kernel.get_event(event_id)
