@@ -120,7 +120,7 @@ def fill_apps(db: Db, start: int, count: int, team: str, others: list[str]) -> N
 def fill_logs(db: Db, count: int, heads: dict[str, int]) -> None:
     """``count`` more log lines spread evenly over LOG_APPS apps, as stored chunks."""
     per_app = count // LOG_APPS
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")  # as LogLine.date
     chunks = []
     for a in range(LOG_APPS):
         app = f"app{a}"
