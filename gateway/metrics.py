@@ -12,9 +12,9 @@ A scrape of ``/metrics`` lists, in the Prometheus text format:
   ``instance`` with the instance's name (``gateway``, ``gateway-2`` ...);
 * the samples of every service instance the gateway knows, fetched from its
   ``GET /internal/metrics`` (internal identity) in parallel, labelled ``instance``
-  with the instance's URL: ``tsubame_http_requests_total`` and
-  ``tsubame_http_request_duration_seconds`` by service, route template, method and
-  status (shared/metrics.py);
+  with the instance's URL: ``tsubame_http_request_duration_seconds`` (a histogram:
+  its ``_count`` counts the requests) by service, route template, method and status
+  (shared/metrics.py);
 * ``tsubame_scrape_up{service,instance}``: 1 when that instance answered, else 0.
 """
 

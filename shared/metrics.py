@@ -7,9 +7,9 @@ writes its samples there and a scrape of any worker sums the files of all of the
 A worker that dies is marked dead (``child_exit``): its counters stay in the sum, so
 totals never go backwards while the instance runs.
 
-A service's Flask app (``shared.http.app.make_app``) counts every request by route
-(the URL rule, ``/apps/{appname}/env``, never the raw path), method and status, with
-its latency, and answers ``GET /internal/metrics`` (internal identity). The gateway's
+A service's Flask app (``shared.http.app.make_app``) observes every request's latency
+by route (the URL rule, ``/apps/{appname}/env``, never the raw path), method and
+status (the histogram's ``_count`` is the number of requests), and answers ``GET /internal/metrics`` (internal identity). The gateway's
 ``/metrics`` lists every instance's samples (gateway/metrics.py).
 
 Without a directory (unit tests, a service run by hand) the samples stay in this
@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
-    Counter,
     Histogram,
     generate_latest,
 )
@@ -65,26 +63,24 @@ def exposition() -> bytes:
     return generate_latest(registry_for(multiprocess_dir()))
 
 
-REQUESTS = Counter(
-    "tsubame_http_requests_total",
-    "Requests a service answered, by route template, method and status code.",
-    ["service", "method", "route", "code"],
-)
 LATENCY = Histogram(
     "tsubame_http_request_duration_seconds",
-    "Seconds from a request's arrival until its answer's head (a streamed body "
-    "goes on after), by route template, method and status code.",
+    "Requests a service answered (``_count``) and the seconds from each one's arrival "
+    "until its answer's head (a streamed body goes on after), by route template, "
+    "method and status code.",
     ["service", "method", "route", "code"],
 )
 
 
 class HttpMetrics:
-    """One service's request counter and latency histogram; label children are kept
-    (a dict lookup per request instead of prometheus_client's locked ``labels``)."""
+    """One service's request latency histogram, whose ``_count`` counts the requests
+    (one histogram, not a counter beside it: each sample costs a write in the
+    multiprocess files). Label children are kept: a dict lookup per request instead
+    of prometheus_client's locked ``labels``."""
 
     def __init__(self, service: str) -> None:
         self.service = service
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str, int], Any] = {}
         self._templates: dict[str, str] = {}
 
     def route(self, rule: str | None) -> str:
@@ -99,14 +95,8 @@ class HttpMetrics:
         if method not in METHODS:
             method = "other"
         key = (method, rule or "", status)
-        children = self._children.get(key)
-        if children is None:
-            labels = (self.service, method, self.route(rule), str(status))
-            children = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
-
-
-def now() -> float:
-    return time.perf_counter()
+        child = self._children.get(key)
+        if child is None:
+            child = LATENCY.labels(self.service, method, self.route(rule), str(status))
+            self._children[key] = child
+        child.observe(seconds)

@@ -14,8 +14,9 @@ so concurrent requests never see each other's id.
 from __future__ import annotations
 
 import contextvars
+import itertools
+import os
 import re
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -35,8 +36,25 @@ _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-def new() -> str:
-    return uuid.uuid4().hex
+class _Ids:
+    """New ids: 16 random hex digits per process, then a counter (32 hex digits in
+    all). Unique across processes and restarts, and far cheaper than a uuid4 per
+    request (a request id is a label, not a secret)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+new = _Ids()
+# A forked child (gunicorn's workers) must not repeat its parent's ids.
+os.register_at_fork(after_in_child=new.reset)
 
 
 def sanitize(value: str | bytes | None) -> str | None:

@@ -200,6 +200,7 @@ _STARTED = "tsubame.started"
 _REQUEST_ID = "tsubame.request_id"
 # Probes the launcher and the gateway make all the time: counted, not logged.
 _QUIET_PATHS = frozenset({"/internal/health", METRICS_PATH})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 requests_log = logging.getLogger("tsubame.requests")
 
 
@@ -226,10 +227,12 @@ def _finish(context: str) -> Callable[[Response], Response]:
         status = response.status_code
         metrics.observe(request.method, rule, status, seconds)
         response.headers[requestid.HEADER] = environ[_REQUEST_ID]
-        if request.path not in _QUIET_PATHS:
-            requests_log.info(
-                "%s %s %d %.1fms", request.method, request.path, status, seconds * 1000
-            )
+        method = request.method
+        # Changes and failures at info; reads at debug (they are most requests, and
+        # counted in the metrics anyway); the launcher's probes not at all.
+        level = logging.DEBUG if method in _READS and status < 500 else logging.INFO
+        if requests_log.isEnabledFor(level) and request.path not in _QUIET_PATHS:
+            requests_log.log(level, "%s %s %d %.1fms", method, request.path, status, seconds * 1000)
         return response
 
     return finish

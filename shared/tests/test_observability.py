@@ -240,11 +240,11 @@ def test_a_service_counts_requests_by_route_template_and_status() -> None:
         client.get(f"/things/{name}")
     client.get("/nothing/here")
     after = _internal_metrics(client)
-    count = "tsubame_http_requests_total"
+    count = "tsubame_http_request_duration_seconds_count"
     assert _value(after, count, **labels) - _value(before, count, **labels) == 3
     assert "/things/a" not in after.decode()
-    hist = "tsubame_http_request_duration_seconds_count"
-    assert _value(after, hist, **labels) - _value(before, hist, **labels) == 3
+    fast = "tsubame_http_request_duration_seconds_bucket"
+    assert _value(after, fast, **labels, le="+Inf") - _value(before, fast, **labels, le="+Inf") == 3
     unbuilt = {"service": "obstest", "route": "none", "code": "501"}
     assert _value(after, count, **unbuilt) - _value(before, count, **unbuilt) == 1
 

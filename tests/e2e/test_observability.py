@@ -119,14 +119,18 @@ def test_json_logs_and_metrics_of_each_instance(
 
         body = requests.get(f"{stack.url}/metrics").text
         teams = _samples(
-            body, "tsubame_http_requests_total", service="auth", route="/teams", method="GET"
+            body,
+            "tsubame_http_request_duration_seconds_count",
+            service="auth",
+            route="/teams",
+            method="GET",
         )
         assert set(teams) == set(auth_urls) and all(v > 0 for v in teams.values()), teams
         assert sum(teams.values()) >= 12
-        latency = _samples(
-            body, "tsubame_http_request_duration_seconds_count", service="auth", route="/teams"
+        slowest = _samples(
+            body, "tsubame_http_request_duration_seconds_bucket", route="/teams", le="+Inf"
         )
-        assert set(latency) == set(auth_urls)
+        assert set(slowest) == set(auth_urls)
         up = _samples(body, "tsubame_scrape_up", service="auth")
         assert up == dict.fromkeys(auth_urls, 1.0)
         assert _samples(body, "tsubame_scrape_up", service="events") == {
