@@ -1,32 +1,45 @@
-"""Gateway overhead: one cheap endpoint through the gateway vs straight to its service.
+"""Gateway overhead: one cheap endpoint straight to its service, through nginx, through the gateway.
 
     python -m bench.gateway                      # starts its own stack in a temp dir
     python -m bench.gateway --fake               # gateway in front of fake services
-    python -m bench.gateway --url http://127.0.0.1:8080 --direct http://127.0.0.1:PORT
+    python -m bench.gateway --url http://127.0.0.1:8080 --direct http://127.0.0.1:PORT \\
+        [--token TOKEN]
 
-For each concurrency (1, 10, 50 clients by default) it runs ``--seconds`` (split in
-``--rounds`` alternating runs) of keep-alive GET requests of ``--path`` (default ``/auth/scheme``, a public route of
-the auth service) against the direct URL and the gateway URL, and prints
-throughput, median and p99 latency and the gateway/direct ratios.
+For each concurrency (1, 10, 50 keep-alive connections by default) it runs ``--seconds``
+(split in ``--rounds`` short runs, the paths alternated within each round so that a
+change of the machine's load hits them alike) of GET ``--path`` (default
+``/auth/scheme``, a public route of the auth service) on each path:
 
-The load generator uses gevent sockets and a hand-rolled HTTP/1.1 client so that
-the client itself costs little CPU (the machine's CPUs are shared by client,
-gateway and service).
+* ``direct``: straight to the service instance;
+* ``nginx``: when nginx is installed, one nginx worker proxying to that same instance
+  over keep-alive upstream connections (the reference the gateway is measured
+  against: goal >= 0.8 of its req/s, p50 <= 1.25x its p50);
+* ``gateway``: through the gateway;
+* ``gateway+token``: the same route with a valid token (introspection answered from
+  the cache, the identity signed and forwarded; goal: costs <= 10 %).
+
+The load comes from wrk (one thread) when it is installed, else from the gevent client
+below (``--load gevent`` chooses it). It prints req/s, p50 and p99 of every path and
+the ratios, then the gateway's and the service's CPU per request.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import gevent
@@ -205,28 +218,177 @@ def cpu_cost(groups: Groups, url: str, path: str, requests: int = 3000) -> tuple
     return tuple((a - b) / requests * 1e6 for a, b in zip(after, before, strict=True))  # type: ignore[return-value]
 
 
-def table(rows: list[tuple[int, Cell, Cell]], path: str) -> str:
+@dataclass
+class Result:
+    """One path at one concurrency, summed over its rounds."""
+
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    p50s: list[float] = field(default_factory=list)  # ms, one per round
+    p99s: list[float] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.p50s) if self.p50s else float("nan")
+
+    @property
+    def p99(self) -> float:
+        return statistics.median(self.p99s) if self.p99s else float("nan")
+
+    def add(self, requests: int, errors: int, seconds: float, p50: float, p99: float) -> None:
+        self.requests += requests
+        self.errors += errors
+        self.seconds += seconds
+        self.p50s.append(p50)
+        self.p99s.append(p99)
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _wrk_ms(value: str) -> float:
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", value)
+    if not m:
+        raise ValueError(f"wrk latency {value!r}")
+    return float(m.group(1)) * _WRK_UNITS[m.group(2)]
+
+
+def run_wrk(
+    wrk: str, target: Target, path: str, clients: int, seconds: float
+) -> tuple[int, int, float, float, float]:
+    """(requests, errors, seconds, p50 ms, p99 ms) of one wrk run."""
+    duration = max(1, round(seconds))
+    cmd = [wrk, "-t1", f"-c{clients}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    for name, value in target.headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run(
+        [*cmd, target.url.rstrip("/") + path], capture_output=True, text=True, check=True
+    ).stdout
+    m = re.search(r"^\s*(\d+) requests in ([0-9.]+)(us|ms|s|m),", out, re.M)
+    if not m:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    requests = int(m.group(1))
+    elapsed = _wrk_ms(m.group(2) + m.group(3)) / 1000
+    pct = dict(re.findall(r"^\s*(50|99)%\s+(\S+)$", out, re.M))
+    errors = 0
+    if e := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        errors += int(e.group(1))
+    if e := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        errors += sum(int(g) for g in e.groups())
+    return requests - errors, errors, elapsed, _wrk_ms(pct["50"]), _wrk_ms(pct["99"])
+
+
+def run_gevent(
+    target: Target, path: str, clients: int, seconds: float, warmup: float
+) -> tuple[int, int, float, float, float]:
+    cell = run_cell(target.url, path, clients, seconds, warmup, target.headers)
+    return cell.requests, cell.errors, cell.seconds, cell.pct(0.5), cell.pct(0.99)
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "-"
+
+
+def table(results: dict[int, dict[str, Result]], path: str, load: str, workers: str) -> str:
     out = [
-        f"GET {path}: direct = straight to the service, gw = through the gateway",
+        f"GET {path}, keep-alive connections, load from {load}; {workers}",
         "",
-        "| clients | direct req/s | gw req/s | gw/direct | direct p50 ms | gw p50 ms | "
-        "added p50 ms | direct p99 ms | gw p99 ms | errors (d/gw) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| conns | path | req/s | of direct | of nginx | p50 ms | p50 / nginx | p99 ms | errors |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for clients, direct, via in rows:
-        ratio = via.rps / direct.rps if direct.rps else float("nan")
-        out.append(
-            f"| {clients} | {direct.rps:,.0f} | {via.rps:,.0f} | {ratio:.2f} | "
-            f"{direct.pct(0.5):.2f} | {via.pct(0.5):.2f} | "
-            f"{via.pct(0.5) - direct.pct(0.5):+.2f} | {direct.pct(0.99):.2f} | "
-            f"{via.pct(0.99):.2f} | {direct.errors}/{via.errors} |"
-        )
-    return "\n".join(out)
+    goals = []
+    for clients, cells in results.items():
+        direct = cells.get("direct")
+        nginx = cells.get("nginx")
+        for name, cell in cells.items():
+            out.append(
+                f"| {clients} | {name} | {cell.rps:,.0f} | "
+                f"{_ratio(cell.rps, direct.rps) if direct else '-'} | "
+                f"{_ratio(cell.rps, nginx.rps) if nginx else '-'} | {cell.p50:.2f} | "
+                f"{_ratio(cell.p50, nginx.p50) if nginx else '-'} | {cell.p99:.2f} | "
+                f"{cell.errors} |"
+            )
+        gw = cells.get("gateway")
+        token = cells.get("gateway+token")
+        line = [f"{clients:>3} conns:"]
+        if gw and nginx and nginx.rps and nginx.p50:
+            rps_ok = gw.rps >= 0.8 * nginx.rps
+            p50_ok = gw.p50 <= 1.25 * nginx.p50
+            line.append(
+                f"gateway/nginx req/s {gw.rps / nginx.rps:.2f} ({'ok' if rps_ok else 'MISS'}"
+                f" >= 0.8), p50 {gw.p50 / nginx.p50:.2f}x ({'ok' if p50_ok else 'MISS'} <= 1.25)"
+            )
+        if gw and token and gw.rps:
+            cost = 1 - token.rps / gw.rps
+            line.append(f"token costs {cost:+.0%} ({'ok' if cost <= 0.10 else 'MISS'} <= 10 %)")
+        goals.append(" ".join(line))
+    return "\n".join([*out, "", *goals])
+
+
+def nginx_in_front(upstream: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """One nginx worker proxying to ``upstream`` over keep-alive connections, or None."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else ""
+    )
+    if not binary:
+        return None
+    from scripts.procs import free_port
+
+    port = free_port()
+    server = urlsplit(upstream).netloc
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        f"""worker_processes 1;
+error_log {workdir}/nginx-error.log;
+pid {workdir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {workdir}/nginx-body;
+  proxy_temp_path {workdir}/nginx-proxy;
+  upstream service {{ server {server}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://service;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+    )
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf), "-p", str(workdir), "-g", "daemon off;"], cwd=workdir
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, url
+        except OSError:
+            gevent.sleep(0.05)
+    proc.kill()
+    proc.wait(10)
+    return None
 
 
 @contextmanager
-def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str]]:
-    """(gateway URL, direct URL of the auth service) of a stack started for the run."""
+def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str, str]]:
+    """(gateway URL, direct URL of the auth service, a valid token) of a stack started
+    for the run."""
     with tempfile.TemporaryDirectory(prefix="tsubame-bench-") as tmp:
         if fake:
             from gateway.tests.harness import GatewayHarness
@@ -237,7 +399,7 @@ def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str]]:
                 assert h.gateway is not None and h.services["auth"][0].proc is not None
                 groups.gateway = h.gateway.pid
                 groups.service = h.services["auth"][0].proc.pid
-                yield h.url, h.services["auth"][0].url
+                yield h.url, h.services["auth"][0].url, "good-bench"
             return
         from scripts.stack import Stack
 
@@ -250,68 +412,112 @@ def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str]]:
         try:
             pgids = stack.process_groups()
             groups.gateway, groups.service = pgids["gateway"], pgids["auth"]
-            yield stack.url, stack.service_urls("auth")[0]
+            yield stack.url, stack.service_urls("auth")[0], _admin_token(stack)
         finally:
             stack.stop()
+
+
+def _admin_token(stack: Any) -> str:
+    """A session token of the stack's first admin (its credentials are in admin.txt)."""
+    import requests
+
+    fields = dict(
+        line.split("=", 1)
+        for line in (Path(stack.data_dir) / "admin.txt").read_text().splitlines()
+        if "=" in line
+    )
+    resp = requests.post(
+        f"{stack.url}/auth/login",
+        data={"email": fields["email"], "password": fields["password"]},
+        timeout=30,
+    )
+    resp.raise_for_status()
+    return str(resp.json()["token"])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", help="gateway URL (default: start a stack)")
     parser.add_argument("--direct", help="the service's own URL (with --url)")
+    parser.add_argument("--token", default="", help="a valid token (with --url)")
     parser.add_argument("--fake", action="store_true", help="fake services instead of the stack")
     parser.add_argument("--path", default="/auth/scheme")
     parser.add_argument("--clients", default="1,10,50")
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per path and concurrency")
     parser.add_argument("--warmup", type=float, default=0.3)
     parser.add_argument("--rounds", type=int, default=4, help="alternating runs per cell")
+    parser.add_argument("--load", choices=("auto", "wrk", "gevent"), default="auto")
+    parser.add_argument("--no-nginx", action="store_true", help="leave the nginx column out")
     args = parser.parse_args(argv)
     concurrency = [int(c) for c in args.clients.split(",")]
 
     if args.url and not args.direct:
         parser.error("--url needs --direct (the service URL to compare with)")
+    wrk = shutil.which("wrk") if args.load != "gevent" else None
+    if args.load == "wrk" and not wrk:
+        parser.error("wrk is not installed")
 
     @contextmanager
-    def given() -> Iterator[tuple[str, str]]:
-        yield args.url, args.direct
+    def given() -> Iterator[tuple[str, str, str]]:
+        yield args.url, args.direct, args.token
 
     groups = Groups()
     target = given() if args.url else own_stack(args.fake, groups)
     cost = None
-    with target as (gateway_url, direct_url):
-        if groups.gateway is not None:
-            cost = cpu_cost(groups, gateway_url, args.path)
-        rows = []
-        for clients in concurrency:
-            # Alternate short runs so that a change in the machine's load (other
-            # processes) hits both sides alike.
-            direct = Cell(0, 0, 0.0, [])
-            via = Cell(0, 0, 0.0, [])
-            for _ in range(args.rounds):
-                for total, url in ((direct, direct_url), (via, gateway_url)):
-                    cell = run_cell(
-                        url, args.path, clients, args.seconds / args.rounds, args.warmup
-                    )
-                    total.requests += cell.requests
-                    total.errors += cell.errors
-                    total.seconds += cell.seconds
-                    total.latencies += cell.latencies
-            rows.append((clients, direct, via))
-            print(
-                f"  {clients:>3} clients: direct {direct.rps:,.0f} req/s, "
-                f"gateway {via.rps:,.0f} req/s",
-                file=sys.stderr,
+    nginx_note = ""
+    with (
+        target as (gateway_url, direct_url, token),
+        tempfile.TemporaryDirectory(prefix="tsubame-bench-nginx-") as nginx_dir,
+    ):
+        targets = [Target("direct", direct_url)]
+        nginx = None if args.no_nginx else nginx_in_front(direct_url, Path(nginx_dir))
+        if nginx is not None:
+            targets.append(Target("nginx", nginx[1]))
+        elif not args.no_nginx:
+            nginx_note = "nginx is not installed: no nginx column"
+        targets.append(Target("gateway", gateway_url))
+        if token:
+            targets.append(
+                Target("gateway+token", gateway_url, {"Authorization": f"bearer {token}"})
             )
-    print(table(rows, args.path))
+        try:
+            if groups.gateway is not None:
+                cost = cpu_cost(groups, gateway_url, args.path)
+            results: dict[int, dict[str, Result]] = {}
+            for clients in concurrency:
+                cells = {t.name: Result() for t in targets}
+                for _ in range(args.rounds):
+                    for t in targets:
+                        seconds = args.seconds / args.rounds
+                        got = (
+                            run_wrk(wrk, t, args.path, clients, seconds)
+                            if wrk
+                            else run_gevent(t, args.path, clients, seconds, args.warmup)
+                        )
+                        cells[t.name].add(*got)
+                results[clients] = cells
+                print(
+                    f"  {clients:>3} connections: "
+                    + ", ".join(f"{n} {c.rps:,.0f} req/s" for n, c in cells.items()),
+                    file=sys.stderr,
+                )
+        finally:
+            if nginx is not None:
+                nginx[0].terminate()
+                nginx[0].wait(10)
+    workers = f"gateway and service with {os.environ.get('TSUBAME_WORKERS', '2')} workers each" + (
+        ", nginx with 1 worker" if nginx is not None else ""
+    )
+    print(table(results, args.path, "wrk -t1" if wrk else "the gevent client", workers))
+    if nginx_note:
+        print(nginx_note)
     if cost is not None:
         print(
             f"\nCPU per request through the gateway (3000 sequential requests): "
             f"gateway {cost[0]:.0f} µs, service {cost[1]:.0f} µs"
         )
-    cpus = os.cpu_count()
     print(
-        f"\n{cpus} CPUs shared by the load generator, the gateway and the service;"
-        f" p50/p99 over {statistics.fmean([len(r[1].latencies) for r in rows]):.0f}+ samples."
+        f"\n{os.cpu_count()} CPUs shared by the load generator, nginx, the gateway and the service."
     )
     return 0
 
