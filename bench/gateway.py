@@ -287,6 +287,8 @@ def run_wrk(
         errors += int(e.group(1))
     if e := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
         errors += sum(int(g) for g in e.groups())
+    if "50" not in pct or "99" not in pct:
+        raise RuntimeError(f"no latency distribution in wrk's output:\n{out}")
     return requests - errors, errors, elapsed, _wrk_ms(pct["50"]), _wrk_ms(pct["99"])
 
 

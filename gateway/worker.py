@@ -1,4 +1,5 @@
-"""The gateway's gunicorn worker: gunicorn's gevent worker, a response head sent with its body.
+"""The gateway's gunicorn worker: gunicorn's gevent worker, plain requests served by
+gateway/fastpath.py, a response head sent with its body.
 
 ``gunicorn -c deploy/gunicorn.py -k gateway.worker.GatewayWorker gateway.wsgi:app``
 (scripts/stack.py and the test harness pass it; services keep the ``gevent`` worker).
@@ -23,11 +24,14 @@ targets; not a drop-in replacement for the public entry point.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from gunicorn.http import wsgi
 
 from shared.httpserver import ServiceWorker
+
+from .fastpath import FastLoop, Handover
 
 
 class _Hold:
@@ -90,9 +94,61 @@ class CoalescingResponse(wsgi.Response):  # type: ignore[misc]
         self.sock.sendall(pending + data)
 
 
+class _Replay:
+    """The client socket handed to gunicorn, the bytes already read coming first."""
+
+    def __init__(self, sock: Any, data: bytes) -> None:
+        self._sock = sock
+        self._data = data
+
+    def recv(self, size: int, *flags: int) -> bytes:
+        data = self._data
+        if data:
+            self._data = data[size:]
+            return data[:size]
+        return self._sock.recv(size, *flags)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 class GatewayWorker(ServiceWorker):
+    """Plain requests through gateway/fastpath.py, every other one through gunicorn."""
+
+    _fast: FastLoop | None = None
+
     def init_process(self) -> None:
         # gunicorn.http.wsgi.create() builds HTTP/1 responses from this module attribute
         # (HTTP/2 passes its own class); this worker process runs only the gateway.
         wsgi.Response = CoalescingResponse
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        cfg = self.cfg
+        # The fast path writes no access log, speaks no TLS nor PROXY protocol: with
+        # any of them every request goes through gunicorn.
+        if not (cfg.accesslog or cfg.is_ssl or cfg.proxy_protocol not in (False, "off", None)):
+            self._fast = FastLoop(self)
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        fast = self._fast
+        if fast is None:
+            super().handle(listener, client, addr)
+            return
+        client.setblocking(1)
+        handed = False
+        try:
+            fast.serve(listener, client, addr)
+        except Handover as turn:
+            handed = True  # gunicorn closes it when done
+            super().handle(listener, _Replay(client, turn.data) if turn.data else client, addr)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+        finally:
+            if not handed:
+                try:
+                    client.close()
+                except OSError:
+                    pass

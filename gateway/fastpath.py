@@ -1,0 +1,382 @@
+"""The gateway worker's own HTTP/1.1 loop for plain requests; gunicorn takes the rest.
+
+Profiled under load, gunicorn's per-request machinery (its request parser, the
+environ it builds, its response object, a configuration lookup per setting used)
+cost more CPU than the gateway's routing, authentication and forwarding together,
+and the gateway's throughput is its CPU per request. This loop serves the requests
+that make nearly all of the traffic with far fewer Python calls: HTTP/1.1, no body,
+headers in their plain form. It parses the head with bytes methods, builds the same
+WSGI environ gunicorn would (keys the gateway reads and the standard ones), calls the
+same application and writes the answer with gunicorn's framing rules (its ``Server``,
+``Date`` and ``Connection`` headers, chunked when the application gives no length,
+no body for HEAD, 204 and 304, hop-by-hop headers of the application dropped, its
+header checks: an invalid name or value is a 500).
+
+Anything else goes to gunicorn, from the first byte of the request that is not plain
+and for the rest of the connection: a body (Content-Length, Transfer-Encoding), an
+upgrade, Expect, another HTTP version, a header name with ``_`` or outside the token
+characters, a folded line, a control character, a line or a head over gunicorn's
+limits, a header gunicorn gives a meaning to (the forwarded scheme headers). So every
+refusal (the 400s for smuggling patterns, 414, 431, ...) is still gunicorn's own,
+byte for byte, and so are streamed request bodies and websockets.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import time
+from collections.abc import Callable, Iterable
+from email.utils import formatdate
+from io import BytesIO
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from gunicorn import SERVER
+from gunicorn.http.errors import InvalidResponseHeader, InvalidResponseHeaderName
+from gunicorn.http.wsgi import HEADER_VALUE_RE, STATUS_RE, TOKEN_RE, base_environ
+from gunicorn.util import hop_headers
+
+RECV = 65536
+_TARGET_RE = re.compile(rb"/[\x21-\x22\x24-\x7e]*")  # origin-form, no fragment
+_NAME_RE = re.compile(rb"[!#$%&'*+\-.^`|~0-9A-Za-z]+")  # RFC 9110 token, no "_"
+# Control characters other than HTAB, and the lone CR/LF counted separately.
+_CTL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "DELETE", "OPTIONS", "POST", "PUT", "PATCH")}
+# Header names (upper case) that make a request gunicorn's: a body, an upgrade,
+# Expect, and those it gives a meaning to (secure_scheme_headers).
+_GUNICORN_HEADERS = frozenset(
+    "CONTENT-LENGTH TRANSFER-ENCODING EXPECT UPGRADE HTTP2-SETTINGS X-FORWARDED-PROTO "
+    "X-FORWARDED-PROTOCOL X-FORWARDED-SSL FORWARDED".split()
+)
+# gunicorn's hop-by-hop headers (server and date too), dropped from an application's answer.
+_HOP = frozenset(hop_headers)
+_NO_BODY = frozenset({204, 304})
+
+# Raw header name -> environ key ("" for one that sends the request to gunicorn).
+_KEYS: dict[bytes, str] = {}
+
+
+def _key(raw: bytes) -> str:
+    key = _KEYS.get(raw)
+    if key is None:
+        if not _NAME_RE.fullmatch(raw):
+            return ""
+        upper = raw.decode("ascii").upper()
+        if upper in _GUNICORN_HEADERS:
+            key = ""
+        elif upper == "CONTENT-TYPE":
+            key = "CONTENT_TYPE"
+        else:
+            key = "HTTP_" + upper.replace("-", "_")
+        if len(_KEYS) < 1024:
+            _KEYS[raw] = key
+    return key
+
+
+_date = [-1, ""]  # gunicorn's Date value, formatted once a second
+
+
+def _http_date() -> str:
+    second = int(time.time())
+    if second != _date[0]:
+        _date[:] = [second, formatdate(second, localtime=False, usegmt=True)]
+    return str(_date[1])
+
+
+_VALID_NAMES: set[str] = set()
+
+
+class _Response:
+    """One answer, framed as gunicorn frames it; the head leaves with the first bytes."""
+
+    __slots__ = "sock head_request client_close status code headers length chunked".split()
+    __slots__ += "omit must_close sent_head sent".split()
+
+    def __init__(self, sock: Any, head_request: bool, client_close: bool) -> None:
+        self.sock = sock
+        self.head_request = head_request
+        self.client_close = client_close
+        self.status: str | None = None
+        self.code = 0
+        self.headers: list[str] = []
+        self.length: int | None = None
+        self.chunked = False
+        self.omit = False
+        self.must_close = False
+        self.sent_head = False
+        self.sent = 0  # body bytes sent (of a known length)
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        if exc_info:
+            try:
+                if self.sent_head:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("Response headers already set!")
+        if not isinstance(status, str) or not STATUS_RE.fullmatch(status):
+            raise InvalidResponseHeader(f"invalid status {status!r}")
+        self.status = status
+        self.code = int(status[:3])
+        out = []
+        length = None
+        must_close = False
+        for name, value in headers:
+            if name not in _VALID_NAMES:
+                if not isinstance(name, str) or not TOKEN_RE.fullmatch(name):
+                    raise InvalidResponseHeaderName(f"{name!r}")
+                if len(_VALID_NAMES) < 1024:
+                    _VALID_NAMES.add(name)
+            if not isinstance(value, str) or not HEADER_VALUE_RE.fullmatch(value):
+                raise InvalidResponseHeader(f"{name!r}")
+            value = value.strip(" \t")
+            lname = name.lower()
+            if lname == "content-length":
+                length = int(value)
+            elif lname in _HOP:
+                # gateway/worker.py's rule: the application's "Connection: close" closes.
+                if lname == "connection" and value.lower() == "close":
+                    must_close = True
+                continue
+            out.append(f"{name}: {value}\r\n")
+        code = self.code
+        self.omit = self.head_request or code < 200 or code in _NO_BODY
+        if code == 204 or code < 200:
+            # gunicorn drops a Content-Length it must not send (RFC 9110 §8.6).
+            if length is not None:
+                out = [h for h in out if not h.lower().startswith("content-length:")]
+            length = None
+        self.length = length
+        self.chunked = length is None and not self.omit
+        self.must_close = must_close or self.client_close
+        self.headers = out
+        return self.write
+
+    def _build_head(self) -> bytes:
+        close = self.must_close or (self.length is None and not self.chunked and not self.omit)
+        self.must_close = close
+        parts = [
+            f"HTTP/1.1 {self.status}\r\nServer: {SERVER}\r\nDate: {_http_date()}\r\n"
+            f"Connection: {'close' if close else 'keep-alive'}\r\n"
+        ]
+        if self.chunked:
+            parts.append("Transfer-Encoding: chunked\r\n")
+        parts.extend(self.headers)
+        parts.append("\r\n")
+        return "".join(parts).encode("latin-1")
+
+    def _frame(self, data: bytes) -> bytes:
+        if self.omit or not data:
+            return b""
+        if self.length is not None:
+            left = self.length - self.sent
+            if left <= 0:
+                return b""
+            if len(data) > left:
+                data = data[:left]
+            self.sent += len(data)
+            return data
+        return b"%X\r\n%s\r\n" % (len(data), data)
+
+    def write(self, data: bytes) -> None:
+        if self.status is None:
+            raise AssertionError("Response headers not set!")
+        body = self._frame(data)
+        if not self.sent_head:
+            self.sent_head = True
+            self.sock.sendall(self._build_head() + body)
+        elif body:
+            self.sock.sendall(body)
+
+    def finish(self, last: bytes | None) -> None:
+        """Send what is left: the head if not sent yet, ``last`` body bytes, the end."""
+        body = self._frame(last) if last else b""
+        if self.chunked:
+            body += b"0\r\n\r\n"
+        if not self.sent_head:
+            self.sent_head = True
+            self.sock.sendall(self._build_head() + body)
+        elif body:
+            self.sock.sendall(body)
+
+
+class Handover(Exception):
+    """The rest of the connection is gunicorn's; ``data``: bytes read and not served."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__("handover")
+        self.data = data
+
+
+class FastLoop:
+    """Serves one worker's plain requests (see the module's docstring)."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+        cfg = worker.cfg
+        self.app = worker.wsgi
+        self.keepalive = float(cfg.keepalive)
+        self.max_line = int(cfg.limit_request_line) or 1 << 30
+        self.max_fields = int(cfg.limit_request_fields)
+        self.max_field = int(cfg.limit_request_field_size) or 1 << 30
+        self.max_head = (self.max_line + 2) + self.max_fields * (self.max_field + 2) + 2
+        self.base = base_environ(cfg)
+        self.base["wsgi.multithread"] = True
+        self.log = worker.log
+
+    def serve(self, listener: Any, client: Any, addr: Any) -> None:
+        """Plain requests until the connection ends; raises Handover for the rest."""
+        worker = self.worker
+        server = listener.getsockname()
+        base = dict(self.base)
+        base["gunicorn.socket"] = client
+        if isinstance(server, tuple):
+            base["SERVER_NAME"], base["SERVER_PORT"] = str(server[0]), str(server[1])
+        else:
+            base["SERVER_NAME"], base["SERVER_PORT"] = str(server), ""
+        if isinstance(addr, tuple):
+            base["REMOTE_ADDR"], base["REMOTE_PORT"] = str(addr[0]), str(addr[1])
+        else:
+            base["REMOTE_ADDR"] = str(addr)
+        base["SCRIPT_NAME"] = ""
+        base["SERVER_PROTOCOL"] = "HTTP/1.1"
+        buf = b""
+        keepalive = self.keepalive
+        while True:
+            # -- read one head, within keepalive seconds -------------------------------
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                client.settimeout(keepalive)
+                deadline = time.monotonic() + keepalive
+                while end < 0:
+                    if len(buf) > self.max_head or buf.startswith(b"\r\n"):
+                        raise Handover(buf)
+                    try:
+                        data = client.recv(RECV)
+                    except TimeoutError:
+                        if buf:
+                            raise Handover(buf) from None
+                        return
+                    if not data:
+                        if buf:
+                            raise Handover(buf)
+                        return
+                    buf += data
+                    end = buf.find(b"\r\n\r\n", max(0, len(buf) - len(data) - 3))
+                    if end < 0 and time.monotonic() > deadline:
+                        raise Handover(buf)
+                client.settimeout(None)
+            head = buf[:end]
+            environ = self._environ(head, base)
+            if environ is None:
+                raise Handover(buf)
+            buf = buf[end + 4 :]
+
+            # -- answer it --------------------------------------------------------------
+            worker.nr += 1
+            if worker.nr >= worker.max_requests and worker.alive:
+                self.log.info("Autorestarting worker after current request.")
+                worker.alive = False
+            if not self._answer(environ, client, addr) or not worker.alive:
+                return
+
+    def _environ(self, head: bytes, base: dict[str, Any]) -> dict[str, Any] | None:
+        """The environ of a plain request head, or None: gunicorn's request."""
+        lines = head.split(b"\r\n")
+        n = len(lines) - 1
+        if (
+            head.count(b"\n") != n
+            or head.count(b"\r") != n
+            or n > self.max_fields
+            or _CTL_RE.search(head)
+        ):
+            return None
+        request_line = lines[0]
+        if len(request_line) > self.max_line:
+            return None
+        parts = request_line.split(b" ")
+        if len(parts) != 3 or parts[2] != b"HTTP/1.1":
+            return None
+        method = _METHODS.get(parts[0])
+        target = parts[1]
+        if method is None or not _TARGET_RE.fullmatch(target):
+            return None
+        environ = base.copy()
+        max_field = self.max_field
+        repeated: dict[str, list[str]] | None = None
+        host = False
+        for line in lines[1:]:
+            if len(line) > max_field:
+                return None
+            name, sep, value = line.partition(b":")
+            key = _key(name)
+            if not key or not sep:
+                return None
+            text = value.strip(b" \t").decode("latin-1")
+            if key in environ:
+                if repeated is None:
+                    repeated = {}
+                repeated.setdefault(key, [environ[key]]).append(text)
+            else:
+                environ[key] = text
+            if key == "HTTP_HOST":
+                host = True
+        if not host:
+            return None
+        if repeated:
+            if "CONTENT_TYPE" in repeated:
+                return None
+            for key, values in repeated.items():
+                environ[key] = ",".join(values)
+        uri = target.decode("ascii")
+        path, _, query = uri.partition("?")
+        environ["REQUEST_METHOD"] = method
+        environ["wsgi.input"] = BytesIO()  # no body
+        environ["RAW_URI"] = uri
+        environ["QUERY_STRING"] = query
+        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if "%" in path else path
+        return environ
+
+    def _answer(self, environ: dict[str, Any], client: Any, addr: Any) -> bool:
+        """Run the application; whether the connection may serve another request."""
+        connection = environ.get("HTTP_CONNECTION")
+        # gunicorn's rules: the client's "Connection: close", a worker that is stopping.
+        client_close = (
+            connection is not None and "close" in connection.lower()
+        ) or not self.worker.alive
+        resp = _Response(client, environ["REQUEST_METHOD"] == "HEAD", client_close)
+        result: Iterable[bytes] | None = None
+        try:
+            result = self.app(environ, resp.start_response)
+            if isinstance(result, list) and len(result) == 1:
+                if resp.status is None:
+                    raise AssertionError("Response headers not set!")
+                resp.finish(result[0])
+            else:
+                for chunk in result:
+                    resp.write(chunk)
+                if resp.status is None:
+                    raise AssertionError("Response headers not set!")
+                resp.finish(None)
+        except StopIteration:
+            # The application took the connection over (gateway/app.py, _splice).
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, None):
+                self.log.exception("Socket error processing request.")
+            return False
+        except Exception as exc:
+            if resp.sent_head:
+                self.log.exception("Error handling request")
+            else:
+                self.worker.handle_error(None, client, addr, exc)
+            return False
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return not resp.must_close
