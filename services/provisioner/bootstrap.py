@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import Flask
 
@@ -20,6 +21,7 @@ from services.provisioner.adapters.applog import BusAppLog
 from services.provisioner.adapters.archives import HttpArchiveSource
 from services.provisioner.adapters.healthcheck import HttpHealthChecker
 from services.provisioner.adapters.host import LocalHost
+from services.provisioner.adapters.nodes import CatalogueNodes
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
 from services.provisioner.adapters.shells import ProcessShells
 from services.provisioner.adapters.unavailable import UnavailableBackend
@@ -43,9 +45,11 @@ from services.provisioner.api import (
     volumes,
 )
 from services.provisioner.api.units_view import RuntimeUnits
-from services.provisioner.backends.base import Backend, BackendError
+from services.provisioner.backends.base import Backend, BackendError, LogSink
+from services.provisioner.backends.dispatch import Backends
+from services.provisioner.backends.docker import DockerBackend, DockerConfig
 from services.provisioner.backends.process.config import ProcessConfig
-from services.provisioner.operations.deps import PROCESS, Config, Deps
+from services.provisioner.operations.deps import DOCKER, PROCESS, Config, Deps
 from services.provisioner.operations.nodecontainers import seed_big_sibling
 from services.provisioner.operations.nodes import register_local_node
 from services.provisioner.operations.runtime.deps import RuntimeDeps
@@ -131,15 +135,25 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
     app_log = BusAppLog(deps.publisher).start()
     env = {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra}
     process = ProcessConfig.from_env(env)
-    backend: Backend
+    members: dict[str, Backend] = {}
     try:
-        backend = ProcessBackend(process, app_log.unit_line)
+        members[PROCESS] = ProcessBackend(process, app_log.unit_line)
     except BackendError as exc:
         # Serve anyway: commands fail with the reason (the root's mode, ...), the rest of
         # the stack runs.
         log.error("the process backend cannot start: %s", exc)
-        backend = UnavailableBackend("process", str(exc))
+        members[PROCESS] = UnavailableBackend(PROCESS, str(exc))
+    health = None
+    if DOCKER in deps.config.provisioners:
+        docker = docker_backend(settings, deps, app_log.unit_line)
+        members[DOCKER] = docker
+        health = docker.health
+    backend = Backends(members)
     apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)
+    config = replace(
+        provisioner_settings.runtime_config(settings),
+        default_provisioner=deps.config.default_provisioner,
+    )
     bundle = RuntimeDeps(
         stores=deps.runtime,
         backend=backend,
@@ -150,9 +164,10 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         app_log=app_log,
         usage=ProcessUsage(process.root),
         host=LocalHost(),
-        config=provisioner_settings.runtime_config(settings),
+        config=config,
         catalogue=deps.stores,
         volume_dirs=LocalVolumes(provisioner_settings.volumes_dir(settings)),
+        node_health=health,
     )
 
     def close() -> None:
@@ -160,6 +175,13 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         app_log.close()
 
     return bundle, close
+
+
+def docker_backend(settings: Settings, deps: Deps, sink: LogSink) -> DockerBackend:
+    """The docker backend over the docker nodes registered through the API."""
+    env = {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra}
+    config = DockerConfig.from_env(env, namespace=settings.namespace)
+    return DockerBackend(config, CatalogueNodes(deps.stores.nodes), sink)
 
 
 def create_app(

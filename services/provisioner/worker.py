@@ -3,7 +3,7 @@
 Serves the commands apps sends (docs/runtime.md; ``TSUBAME_PROVISIONER_COMMAND_LOOPS``
 at once), reacts to ``apps.app.removed``, and runs the reconciler (every
 ``TSUBAME_RECONCILE_INTERVAL`` s: units brought to the desired state, routes rebuilt)
-and the unit autoscaler. Several workers may run: commands are shared between them and
+the unit autoscaler and, with docker nodes, the node healer. Several workers may run: commands are shared between them and
 every app is worked on by one at a time (its lease).
 """
 
@@ -19,6 +19,7 @@ from services.provisioner.messaging.apps import on_app_removed
 from services.provisioner.operations.runtime.autoscaler import run_autoscaler
 from services.provisioner.operations.runtime.commands import handle
 from services.provisioner.operations.runtime.deps import RuntimeDeps
+from services.provisioner.operations.runtime.healer import run_healer
 from services.provisioner.operations.runtime.reconcile import run_reconciler
 from shared.bus import keys
 from shared.logs import configure as configure_logging
@@ -42,6 +43,7 @@ def main(settings: Settings | None = None, stop: threading.Event | None = None) 
     loops = [
         threading.Thread(target=run_reconciler, args=(deps, stop), name="reconciler", daemon=True),
         threading.Thread(target=run_autoscaler, args=(deps, stop), name="autoscaler", daemon=True),
+        threading.Thread(target=run_healer, args=(deps, stop), name="healer", daemon=True),
     ]
     for loop in loops:
         loop.start()

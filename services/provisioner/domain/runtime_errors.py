@@ -129,3 +129,9 @@ def log_line(date: datetime, source: str, unit: str, message: str) -> str:
     """One line of UnitStartup's log part, as tsuru formats it (local time)."""
     stamp = date.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
     return f"    {stamp} [{source}][{unit}]: {message}"
+
+
+class NoNodes(ServerError):
+    # tsuru's docker scheduler: no node carries the app's pool in its metadata.
+    def __init__(self, pool: str) -> None:
+        super().__init__(f"No nodes found with one of the following metadata: pool={pool}")

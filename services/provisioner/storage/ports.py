@@ -116,6 +116,11 @@ class NodeStore(Protocol):
         process backend's node): pool, status and metadata as given, added if new."""
         ...
 
+    def set_status(self, address: str, status: str) -> bool:
+        """The runtime's view of a registered node (``ready``/``error``); a ``disabled``
+        node keeps that status (only the API enables it). False when nothing changed."""
+        ...
+
     def record_health(self, address: str, batch: HealthBatch, *, keep: int = 10) -> bool:
         """Append a batch of checks (the newest ``keep`` are kept); updates
         ``last_update`` and, when every check passed, ``last_success``."""

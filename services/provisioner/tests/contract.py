@@ -217,6 +217,13 @@ class StorageContract:
             "p2", "disabled", {"pool": "p2"},
         )  # fmt: skip
         assert not stores.nodes.update("nope", pool="", metadata={}, status="")
+        # The runtime's status never overrides a disabled node.
+        assert not stores.nodes.set_status("http://10.0.0.1:2375", "ready")
+        stores.nodes.update("http://10.0.0.1:2375", pool="p2", metadata={}, status="waiting")
+        assert stores.nodes.set_status("http://10.0.0.1:2375", "ready")
+        assert not stores.nodes.set_status("http://10.0.0.1:2375", "ready")
+        assert stores.nodes.get("http://10.0.0.1:2375").status == "ready"  # type: ignore[union-attr]
+        assert not stores.nodes.set_status("nope", "ready")
         assert stores.nodes.delete("local://host")
         assert not stores.nodes.delete("local://host")
 

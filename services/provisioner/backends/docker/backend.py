@@ -137,6 +137,13 @@ class DockerBackend:
         with self.supervisor.lock:
             return self.supervisor.units.get(unit)
 
+    # -- nodes -------------------------------------------------------------------------
+
+    @property
+    def health(self) -> NodeClients:
+        """``health.status(address)``: ``ready`` while the node's engine answers."""
+        return self.clients
+
     # -- Backend protocol --------------------------------------------------------------
 
     def nodes(self) -> list[NodeInfo]:
@@ -271,6 +278,12 @@ class DockerBackend:
                 client.api.stop(tracked.container, timeout=int(max(timeout, 0)))
             with contextlib.suppress(docker.errors.NotFound):
                 client.api.remove_container(tracked.container, force=True)
+        except OSError:
+            # The node does not answer (its units were healed elsewhere): forget the unit
+            # here; once the node answers again its container is listed as nobody's and
+            # removed then.
+            self.supervisor.forget(tracked.unit, removed=False)
+            return
         except API_ERRORS as exc:
             raise BackendError(f"could not remove unit {tracked.unit}: {reason(exc)}") from exc
         self.supervisor.forget(tracked.unit, removed=removed)

@@ -90,6 +90,9 @@ class NodeClients:
             self._health[address] = (now, status)
         return status
 
+    def status(self, address: str) -> str:
+        return self.health(address)
+
     def forget_health(self, address: str) -> None:
         with self._lock:
             self._health.pop(address, None)

@@ -21,7 +21,7 @@ from services.provisioner.domain.runtime_errors import (
     NoVersions,
 )
 from services.provisioner.domain.units import AVAILABLE
-from services.provisioner.operations.runtime import state, unitset
+from services.provisioner.operations.runtime import scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.progress import Progress
@@ -52,6 +52,8 @@ def run(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -
     else:
         chosen = units[:1] if once else units
         targets = [(u.id, rt.release(u.version)) for u in chosen]
+    # An isolated run goes to a node of the app's pool ("" in a process pool).
+    node = scheduler.build_node(deps, rt) if isolated else ""
     for unit, release in targets:
         request = ExecRequest(
             app=rt.app,
@@ -61,6 +63,7 @@ def run(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -
             unit=unit,
             limits=Limits(plan.memory, plan.swap, plan.cpumilli, plan.cpushare),
             mounts=mounts_of(deps, rt.app),
+            node=node,
         )
         code = deps.backend.exec(request, p.write, p.cancel)
         if code != 0:

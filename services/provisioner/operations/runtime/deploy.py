@@ -35,7 +35,7 @@ from services.provisioner.domain.runtime_errors import (
     ImagesUnsupported,
     InvalidCommand,
 )
-from services.provisioner.operations.runtime import rollout, state, unitset
+from services.provisioner.operations.runtime import rollout, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
@@ -144,6 +144,7 @@ def build(
         platform_image="",
         archive_path=str(archive),
         env=dict(rt.spec.env),
+        node=scheduler.build_node(deps, rt),
     )
     try:
         release = deps.backend.build(request, progress.write, progress.cancel)

@@ -57,6 +57,12 @@ class VolumeDirs(Protocol):
         ...
 
 
+class NodeHealth(Protocol):
+    """Whether a docker node answers now (``ready``) or not (``error``), briefly cached."""
+
+    def status(self, address: str) -> str: ...
+
+
 class Host(Protocol):
     """The machine this worker runs on: who it is and whether a pid still lives."""
 
@@ -80,6 +86,8 @@ class RuntimeConfig:
     archive_max_bytes: int = 512 << 20
     reconcile_interval: float = 2.0
     autoscale_interval: float = 15.0
+    # The provisioner of pools that name none (Config.default_provisioner).
+    default_provisioner: str = "process"
 
 
 @dataclass
@@ -100,3 +108,5 @@ class RuntimeDeps:
     # Where volumes bound to apps live on this machine (None: no volume is mounted).
     volume_dirs: VolumeDirs | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    # The docker nodes' health (None: no docker backend; every node counts as ready).
+    node_health: NodeHealth | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
 from services.provisioner.backends.base import (
@@ -28,6 +28,7 @@ from services.provisioner.domain.routes import route_for
 from services.provisioner.domain.runtime import AppRuntime, VersionRelease
 from services.provisioner.domain.runtime_errors import UnitStartup, log_line
 from services.provisioner.domain.units import Unit, new_unit_id, short_id
+from services.provisioner.operations.runtime import scheduler
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 from services.provisioner.operations.runtime.volumes import mounts_of
@@ -44,7 +45,9 @@ def pluralize(word: str, n: int) -> str:
     return word if n == 1 else f"{word}s"
 
 
-def unit_spec(deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, unit: Unit) -> UnitSpec:
+def unit_spec(
+    deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, unit: Unit, node: str = ""
+) -> UnitSpec:
     plan = rt.spec.plan
     return UnitSpec(
         id=unit.id,
@@ -58,6 +61,7 @@ def unit_spec(deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, unit: 
             memory=plan.memory, swap=plan.swap, cpu_milli=plan.cpumilli, cpushare=plan.cpushare
         ),
         mounts=mounts_of(deps, rt.app),
+        node=node,
     )
 
 
@@ -88,9 +92,15 @@ def record_units(
     return made
 
 
-def start(deps: RuntimeDeps, rt: AppRuntime, unit: Unit) -> Unit:
-    """Start (or start again) a recorded unit; the record follows what the backend says."""
-    state = deps.backend.start_unit(unit_spec(deps, rt, rt.release(unit.version), unit))
+def start(deps: RuntimeDeps, rt: AppRuntime, unit: Unit, exclude: Collection[str] = ()) -> Unit:
+    """Start (or start again) a recorded unit on its node (chosen by the scheduler; never
+    one of ``exclude``); the record follows what the backend says."""
+    node = scheduler.node_for(deps, rt, unit, exclude)
+    if node and node != unit.node:
+        # Recorded first: the next unit scheduled counts this one on its node.
+        deps.stores.units.update(unit.id, {"node": node})
+    spec = unit_spec(deps, rt, rt.release(unit.version), unit, node)
+    state = deps.backend.start_unit(spec)
     fields = observed(state)
     deps.stores.units.update(unit.id, fields)
     return replace(unit, **fields)  # type: ignore[arg-type]

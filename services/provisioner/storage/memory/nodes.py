@@ -53,6 +53,14 @@ class MemoryNodeStore(Locked):
             current.status, current.metadata = node.status, dict(node.metadata)
             current.last_update = when
 
+    def set_status(self, address: str, status: str) -> bool:
+        with self.lock:
+            node = self.items.get(address)
+            if node is None or node.status in ("disabled", status):
+                return False
+            node.status = status
+            return True
+
     def record_health(self, address: str, batch: HealthBatch, *, keep: int = 10) -> bool:
         with self.lock:
             node = self.items.get(address)

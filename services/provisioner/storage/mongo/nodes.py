@@ -106,6 +106,13 @@ class MongoNodeStore:
             upsert=True,
         )  # fmt: skip
 
+    def set_status(self, address: str, status: str) -> bool:
+        res = self.c.update_one(
+            {"_id": address, "status": {"$nin": ["disabled", status]}},
+            {"$set": {"status": status}},
+        )
+        return res.modified_count == 1
+
     def record_health(self, address: str, batch: HealthBatch, *, keep: int = 10) -> bool:
         update: dict[str, Any] = {
             "$push": {"checks": {"$each": [_batch_doc(batch)], "$slice": -keep}},

@@ -1,0 +1,282 @@
+"""A pool of the docker provisioner over two real engines (podman services), end to end
+through the gateway: its nodes registered with ``tsuru node-add``'s form, the sample app
+deployed there with its units spread over both nodes, each unit answering HTTP at the
+route's backends; healing when an engine dies, rebalance and unit moves, node containers.
+
+One stack for the module (``TSUBAME_PROVISIONERS=process,docker``) over the session's
+engines; the app is removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from scripts.podman import Engine, Engines
+from scripts.stack import Stack
+from tests.apps import sample_archive
+from tests.e2e.conftest import _admin_credentials, bearer, login
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def dstack(
+    tmp_path_factory: pytest.TempPathFactory, namespace: str, units_root: Path
+) -> Iterator[Stack]:
+    overrides = {
+        "TSUBAME_NAMESPACE": f"{namespace}_docker",
+        "TSUBAME_PROVISIONERS": "process,docker",
+        "TSUBAME_PROCESS_ROOT": str(units_root / "docker-stack"),
+        "TSUBAME_WORKERS": "1",
+        "TSUBAME_MONGO_URL": "",
+        "TSUBAME_RECONCILE_INTERVAL": "1",
+        "TSUBAME_ROUTE_DRAIN_SECONDS": "1",
+    }
+    stack = Stack(tmp_path_factory.mktemp("docker-stack"), port=None, env_overrides=overrides)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(dstack: Stack) -> dict[str, str]:
+    return bearer(login(dstack.url, *_admin_credentials(Path(dstack.data_dir))))
+
+
+@pytest.fixture(scope="module")
+def pool(dstack: Stack, admin: dict[str, str], podman_engines: list[str]) -> str:
+    name = f"dock-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/pools", headers=admin,
+                      data={"name": name, "provisioner": "docker", "public": "true"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    for address in podman_engines:
+        # tsuru node-add's form: Register, Metadata.address, Metadata.pool.
+        r = requests.post(f"{dstack.url}/1.2/node", headers=admin, timeout=60, data={
+            "Register": "true", "Metadata.address": address, "Metadata.pool": name})  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert not [x for x in _stream(r) if x.get("Error")], r.text
+    return name
+
+
+@pytest.fixture(scope="module")
+def app(
+    dstack: Stack, admin: dict[str, str], pool: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    team = f"dt-{secrets.token_hex(3)}"
+    assert requests.post(f"{dstack.url}/teams", data={"name": team},
+                         headers=admin).status_code == 201  # fmt: skip
+    name = f"dapp-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/apps", headers=admin, data={
+        "name": name, "platform": "python", "teamOwner": team, "pool": pool})  # fmt: skip
+    assert r.status_code == 201, r.text
+    archive = sample_archive(tmp_path_factory.mktemp("darchive"))
+    started = time.monotonic()
+    r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
+                      files={"file": (archive.name, archive.read_bytes(), "application/gzip")})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.text.rstrip().endswith("OK"), r.text[-3000:]
+    _serving(dstack, admin, name, 1)
+    print(f"\ndocker: deploy to serving {time.monotonic() - started:.1f}s")
+    yield name
+    r = requests.delete(f"{dstack.url}/apps/{name}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+
+
+def _stream(r: requests.Response) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in r.text.splitlines() if x.strip()]
+
+
+def _units(stack: Stack, admin: dict[str, str], app: str) -> list[dict[str, Any]]:
+    r = requests.get(f"{stack.url}/apps/{app}", headers=admin, timeout=30)
+    return list(r.json()["units"] or [])
+
+
+def _route(stack: Stack, app: str) -> list[str]:
+    """The route's backends as the provisioner stores them (the gateway's table)."""
+    from pymongo import MongoClient
+
+    client: MongoClient = MongoClient(stack.mongo_url)
+    try:
+        doc = client[f"{stack.namespace}_provisioner"]["routes"].find_one({"_id": app})
+    finally:
+        client.close()
+    return list((doc or {}).get("backends") or [])
+
+
+def _get(address: str, path: str = "/") -> int:
+    try:
+        return requests.get(f"http://{address}{path}", timeout=3).status_code
+    except requests.RequestException:
+        return 0
+
+
+def _serving(
+    stack: Stack, admin: dict[str, str], app: str, n: int, timeout: float = 90
+) -> list[dict[str, Any]]:
+    """Wait until ``n`` units are started and every route backend answers 200."""
+    deadline = time.monotonic() + timeout
+    units: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        units = [u for u in _units(stack, admin, app) if u.get("Status") == "started"]
+        backends = _route(stack, app)
+        if len(units) == n and len(backends) == n and all(_get(b) == 200 for b in backends):
+            return units
+        time.sleep(0.3)
+    raise AssertionError(f"{app}: not {n} units serving: {units}, route {_route(stack, app)}")
+
+
+def _nodes(stack: Stack, admin: dict[str, str]) -> dict[str, dict[str, Any]]:
+    r = requests.get(f"{stack.url}/node", headers=admin, timeout=30)
+    assert r.status_code == 200, r.text
+    return {n["Address"]: n for n in r.json()["nodes"]}
+
+
+def test_units_spread_over_the_pools_nodes_and_answer(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
+) -> None:
+    r = requests.put(f"{dstack.url}/apps/{app}/units", headers=admin, timeout=300,
+                     data={"units": "1", "process": "web"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert not [x for x in _stream(r) if x.get("Error")], r.text
+    units = _serving(dstack, admin, app, 2)
+    assert {u["IP"] for u in units} == {"127.0.0.1"}
+    by_node = requests.get(f"{dstack.url}/node/apps/{app}/containers", headers=admin).json()
+    assert len(by_node) == 2
+    placed = {}
+    for address in podman_engines:
+        listed = requests.get(f"{dstack.url}/node/{address}/containers", headers=admin)
+        assert listed.status_code == 200, listed.text
+        placed[address] = [u["ID"] for u in listed.json()]
+    assert sorted(len(ids) for ids in placed.values()) == [1, 1], placed
+    nodes = _nodes(dstack, admin)
+    for address in podman_engines:
+        assert nodes[address]["Pool"] == pool
+        assert nodes[address]["Provisioner"] == "docker"
+    for backend in _route(dstack, app):
+        assert _get(backend, "/") == 200
+
+
+def _engine(address: str) -> Engine:
+    return Engine(Path(address[len("unix://") :]).parent)
+
+
+def _kill_node(address: str) -> None:
+    """A machine's death: its unit containers killed, then its engine's API."""
+    import docker
+
+    client = docker.DockerClient(base_url=address, timeout=10)
+    try:
+        for found in client.containers.list(filters={"label": "tsubame.unit"}):
+            found.kill()
+    finally:
+        client.close()
+    pid = _engine(address).pid()
+    assert pid is not None, f"engine {address} is not running"
+    os.killpg(pid, signal.SIGKILL)
+
+
+class Traffic:
+    """Requests to the route's backends, round robin, from a thread: how many failed."""
+
+    def __init__(self, stack: Stack, app: str) -> None:
+        self.stack, self.app = stack, app
+        self.ok = self.failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        i = 0
+        while not self._stop.is_set():
+            backends = _route(self.stack, self.app)
+            if not backends:
+                self.failed += 1
+            else:
+                i += 1
+                if _get(backends[i % len(backends)]) == 200:
+                    self.ok += 1
+                else:
+                    self.failed += 1
+            time.sleep(0.05)
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def test_a_dead_node_s_units_are_healed_on_the_other_node(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
+) -> None:
+    r = requests.post(f"{dstack.url}/healing/node", headers=admin,
+                      data={"pool": pool, "Enabled": "true", "MaxUnresponsiveTime": "3"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    units = _serving(dstack, admin, app, 2)
+    victim = podman_engines[1]
+    survivor = podman_engines[0]
+    assert len({u["ID"] for u in units}) == 2
+    with Traffic(dstack, app) as traffic:
+        time.sleep(1)
+        killed = time.monotonic()
+        _kill_node(victim)
+        deadline = killed + 90
+        while time.monotonic() < deadline:
+            placed = requests.get(f"{dstack.url}/node/{survivor}/containers", headers=admin)
+            ids = [u["ID"] for u in placed.json()] if placed.status_code == 200 else []
+            backends = _route(dstack, app)
+            if len(ids) == 2 and len(backends) == 2 and all(_get(b) == 200 for b in backends):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(
+                f"units never came back on {survivor}: {_units(dstack, admin, app)}"
+            )
+        healed_in = time.monotonic() - killed
+        time.sleep(1)
+    print(f"\ndocker: engine death to units serving elsewhere {healed_in:.1f}s; "
+          f"requests ok {traffic.ok}, failed {traffic.failed}")  # fmt: skip
+    assert healed_in < 60
+    history = requests.get(f"{dstack.url}/healing?filter=node", headers=admin)
+    assert history.status_code == 200, history.text
+    entry = history.json()[0]
+    assert entry["Action"] == "node-healing" and entry["Successful"], entry
+    assert entry["FailingNode"]["Address"] == victim
+    nodes = _nodes(dstack, admin)
+    assert nodes[victim]["Status"] == "error"
+    # The node comes back: its old containers are nobody's and go.
+    Engines(_engine(victim).dir.parent).start(2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        nodes = _nodes(dstack, admin)
+        if nodes[victim]["Status"] == "ready" and _leftovers(victim, app) == []:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"{victim}: {nodes[victim]}, leftovers {_leftovers(victim, app)}")
+
+
+def _leftovers(address: str, app: str) -> list[str]:
+    """The app's unit containers on the node, whatever their state."""
+    import docker
+
+    client = docker.DockerClient(base_url=address, timeout=10)
+    try:
+        found = client.containers.list(all=True, filters={"label": f"tsubame.app={app}"})
+        return [c.name for c in found]
+    finally:
+        client.close()
