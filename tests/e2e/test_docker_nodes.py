@@ -144,14 +144,20 @@ def _nodes(stack: Stack, admin: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {n["Address"]: n for n in r.json()["nodes"]}
 
 
+def _scale_to(stack: Stack, admin: dict[str, str], app: str, n: int) -> list[dict[str, Any]]:
+    have = len(_units(stack, admin, app))
+    if have < n:
+        r = requests.put(f"{stack.url}/apps/{app}/units", headers=admin, timeout=300,
+                         data={"units": str(n - have), "process": "web"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert not [x for x in _stream(r) if x.get("Error")], r.text
+    return _serving(stack, admin, app, n)
+
+
 def test_units_spread_over_the_pools_nodes_and_answer(
     dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
 ) -> None:
-    r = requests.put(f"{dstack.url}/apps/{app}/units", headers=admin, timeout=300,
-                     data={"units": "1", "process": "web"})  # fmt: skip
-    assert r.status_code == 200, r.text
-    assert not [x for x in _stream(r) if x.get("Error")], r.text
-    units = _serving(dstack, admin, app, 2)
+    units = _scale_to(dstack, admin, app, 2)
     assert {u["IP"] for u in units} == {"127.0.0.1"}
     by_node = requests.get(f"{dstack.url}/node/apps/{app}/containers", headers=admin).json()
     assert len(by_node) == 2
@@ -177,7 +183,7 @@ def _kill_node(address: str) -> None:
     """A machine's death: its unit containers killed, then its engine's API."""
     import docker
 
-    client = docker.DockerClient(base_url=address, timeout=10)
+    client = docker.DockerClient(base_url=address, timeout=120)
     try:
         for found in client.containers.list(filters={"label": "tsubame.unit"}):
             found.kill()
@@ -226,7 +232,7 @@ def test_a_dead_node_s_units_are_healed_on_the_other_node(
     r = requests.post(f"{dstack.url}/healing/node", headers=admin,
                       data={"pool": pool, "Enabled": "true", "MaxUnresponsiveTime": "3"})  # fmt: skip
     assert r.status_code == 200, r.text
-    units = _serving(dstack, admin, app, 2)
+    units = _scale_to(dstack, admin, app, 2)
     victim = podman_engines[1]
     survivor = podman_engines[0]
     assert len({u["ID"] for u in units}) == 2

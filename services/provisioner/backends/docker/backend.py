@@ -41,7 +41,12 @@ from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import run_beside, run_isolated
 from services.provisioner.backends.docker.logs import LogFollower
-from services.provisioner.backends.docker.nodes import NodeClients, Nodes, publish_host
+from services.provisioner.backends.docker.nodes import (
+    NodeClients,
+    Nodes,
+    NodeUnreachable,
+    publish_host,
+)
 from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
@@ -272,13 +277,13 @@ class DockerBackend:
                 self._remove_container(tracked, timeout, removed=True)
 
     def _remove_container(self, tracked: Tracked, timeout: float, *, removed: bool) -> None:
-        client = self.clients.client(tracked.node, self.config.api_timeout + timeout)
         try:
+            client = self.clients.client(tracked.node, self.config.api_timeout + timeout)
             with contextlib.suppress(docker.errors.NotFound):
                 client.api.stop(tracked.container, timeout=int(max(timeout, 0)))
             with contextlib.suppress(docker.errors.NotFound):
                 client.api.remove_container(tracked.container, force=True)
-        except OSError:
+        except (OSError, NodeUnreachable):
             # The node does not answer (its units were healed elsewhere): forget the unit
             # here; once the node answers again its container is listed as nobody's and
             # removed then.

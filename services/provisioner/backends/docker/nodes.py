@@ -28,6 +28,10 @@ _COPY_CHUNK = 1 << 20
 Nodes = Callable[[], Sequence[NodeInfo]]
 
 
+class NodeUnreachable(BackendError):
+    """The node's engine does not answer."""
+
+
 def publish_host(address: str) -> tuple[str, str]:
     """(the address the unit's port is bound to, the host that reaches it)."""
     parts = urlsplit(address)
@@ -71,6 +75,9 @@ class NodeClients:
                         base_url=base_url(address), timeout=wanted, max_pool_size=64
                     )
                 except docker.errors.DockerException as exc:
+                    # The SDK asks the engine its API version first.
+                    if isinstance(exc.__cause__, OSError):
+                        raise NodeUnreachable(f"node {address} does not answer: {exc}") from exc
                     raise BackendError(f"invalid node address {address!r}: {exc}") from exc
                 self._clients[key] = found
             return found

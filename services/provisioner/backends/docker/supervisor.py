@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.provisioner.backends.base import ERROR, UnitState
+from services.provisioner.backends.base import ERROR, BackendError, UnitState
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.errors import API_ERRORS
 from services.provisioner.backends.docker.logs import LogFollower
@@ -92,7 +92,7 @@ class Supervisor:
             entries = self._client(node).api.containers(
                 all=True, filters={"label": ct.label_filter(self.namespace, "unit")}
             )
-        except API_ERRORS as exc:
+        except (*API_ERRORS, BackendError) as exc:
             return self._unreachable(node, exc)
         seen: set[str] = set()
         states = []

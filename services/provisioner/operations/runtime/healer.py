@@ -167,11 +167,12 @@ def heal_app(deps: RuntimeDeps, app: str, address: str, evt: RunningEvent) -> No
         counts[(unit.process, unit.version)] += 1
     progress = Progress(app, lambda _: None, evt, deps.app_log)
     try:
+        # First out of the route and forgotten (their node is silent: nothing to drain);
+        # should the new ones fail, the reconciler makes up the count later.
+        unitset.remove(deps, rt, moving, drain=False)
         if counts:
             rollout.start_new(deps, rt, dict(counts), progress, "healing")
         unitset.sync_route(deps, rt)
-        # Out of the route already (their node is silent); forgotten, not waited for.
-        unitset.remove(deps, rt, moving, drain=False)
     finally:
         progress.close()
 

@@ -21,7 +21,7 @@ from services.provisioner.domain.reconcile import Plan, plan
 from services.provisioner.domain.routes import Route, route_for
 from services.provisioner.domain.runtime import AppRuntime
 from services.provisioner.domain.units import Unit
-from services.provisioner.operations.runtime import state, unitset
+from services.provisioner.operations.runtime import scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.nodes import report_nodes
@@ -138,6 +138,9 @@ def apply(deps: RuntimeDeps, app: str, rt: AppRuntime | None, todo: Plan) -> Non
     for unit in todo.stop:
         deps.backend.stop_unit(unit.id)
     for unit in todo.start:
+        if not scheduler.node_answers(deps, unit.node):
+            # Its node is silent: moving its units elsewhere is the healer's (recorded).
+            continue
         log.info("starting unit %s of %s again", unit.id, app)
         unitset.start(deps, rt, unit)
     created: list[Unit] = []

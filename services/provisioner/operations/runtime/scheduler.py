@@ -44,6 +44,13 @@ def node_ready(deps: RuntimeDeps, node: Node) -> bool:
     return deps.node_health is None or deps.node_health.status(node.address) == READY
 
 
+def node_answers(deps: RuntimeDeps, address: str) -> bool:
+    """False for a docker node whose engine does not answer (the process node always)."""
+    if not address or address.startswith("local://") or deps.node_health is None:
+        return True
+    return deps.node_health.status(address) == READY
+
+
 def docker_nodes(deps: RuntimeDeps, pool: str = "") -> list[Node]:
     """The docker nodes registered (for ``pool``, when given), in registration order."""
     if deps.catalogue is None:
