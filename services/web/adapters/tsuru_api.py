@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 
 from services.web.domain.errors import ApiError, ApiUnavailable
 from services.web.operations.deps import Query, Reply, Stream, Upload
+from shared import requestid
 
 CONNECT_TIMEOUT = 5.0
 MAX_BYTES = 16 * 1024 * 1024
@@ -41,6 +42,9 @@ class TsuruApi:
         headers = {"Accept": "*/*", "User-Agent": "tsubame-dashboard"}
         if token:
             headers["Authorization"] = f"bearer {token}"
+        rid = requestid.current()
+        if rid:  # the page's request id: the API calls it makes log under it too
+            headers[requestid.HEADER] = rid
         return headers
 
     def _send(
