@@ -15,6 +15,7 @@ from shared.errors import AUTH_REQUIRED
 from shared.identity import IDENTITY_HEADER, Identity, parse_authorization, sign_subject
 from shared.limits import too_large_message
 
+from .apptraffic import AppTraffic
 from .authn import AuthUnavailable, Introspector, Refusal
 from .limits import CLOSE, DRAIN_MAX, BodyLimits
 from .local import LocalRoutes
@@ -111,7 +112,7 @@ class Gateway:
         *,
         secret: bytes,
         limits: BodyLimits,
-        apps_domain: str = "",
+        apps: AppTraffic | None = None,
     ) -> None:
         self.table = table
         self.upstreams = upstreams
@@ -120,15 +121,13 @@ class Gateway:
         self.metrics = metrics
         self.secret = secret
         self.limits = limits
-        self.apps_domain = apps_domain
+        self.apps = apps
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if self.apps_domain and self._is_app_host(environ):
-            status, headers, body = text(
-                501, "routing application traffic through the gateway is not built yet"
-            )
-            start_response(status, headers)
-            return [body]
+        if self.apps is not None:  # app traffic (gateway/apptraffic.py), by Host
+            routed = self.apps(environ, start_response)
+            if routed is not None:
+                return routed
 
         method = environ["REQUEST_METHOD"]
         raw_path, query = _target(environ)
@@ -312,10 +311,3 @@ class Gateway:
             _discard(environ["wsgi.input"], declared)
         status, headers, body = text(413, too_large_message(limit))
         return self._answer(start_response, owner, (status, [*headers, CLOSE], body))
-
-    def _is_app_host(self, environ: Environ) -> bool:
-        host = environ.get("HTTP_HOST", "").lower()
-        if host.startswith("["):
-            return False
-        host = host.rsplit(":", 1)[0].rstrip(".")
-        return host.endswith("." + self.apps_domain) and len(host) > len(self.apps_domain) + 1

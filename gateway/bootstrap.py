@@ -10,6 +10,7 @@ from shared.metrics import DIR_ENV as METRICS_DIR_ENV
 from shared.settings import CONTEXTS, SERVICES
 
 from .app import Gateway
+from .apptraffic import start_app_traffic
 from .authn import CacheInvalidator, Introspector
 from .discovery import Discovery
 from .limits import BodyLimits
@@ -103,5 +104,5 @@ def create_gateway(
         metrics,
         secret=base.identity_secret,
         limits=BodyLimits(base.max_body_size, base.max_upload_size),
-        apps_domain=settings.apps_domain,
+        apps=start_app_traffic(settings, metrics, listen_bus=listen_bus),
     )

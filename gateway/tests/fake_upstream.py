@@ -9,6 +9,8 @@
   else -> 401 empty; each call is counted in ``GET /internal/introspections``;
 * ``GET /apps/streamer/log``: writes one line, waits until the file
   ``<control>/go`` exists, writes a second line;
+* ``GET /internal/routes`` (the provisioner): the app route table in
+  ``<control>/routes.json``, ``{"seq": 0, "routes": []}`` without one;
 * ``GET /apps/sleeper/env``: sleeps 3 s before answering;
 * ``/apps/hold-<id>/env`` (any method): creates ``<control>/seen-<port>-<id>``; if the file
   ``<control>/hold-<port>`` exists, also ``<control>/held-<port>-<id>``, then waits
@@ -69,6 +71,11 @@ def make_app(name: str, control: Path | None, port: int = 0) -> Any:
                 return [b"team token expired\n"]
             start_response("401 Unauthorized", [])
             return [b""]
+        if path == "/internal/routes" and name == "provisioner":
+            table = control / "routes.json" if control is not None else None
+            body = table.read_bytes() if table and table.exists() else b'{"seq":0,"routes":[]}'
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
         if path == "/apps/streamer/log" and control is not None:
             start_response("200 OK", [("Content-Type", "application/x-json-stream")])
             return _stream(control)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -24,6 +25,16 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness
         env={"TSUBAME_GATEWAY_TIMEOUT": "1", "TSUBAME_APPS_DOMAIN": "apps.example.com"},
         workers=2,
     )
+    # The provisioner's route table: app "myapp" is the events stand-in (it describes
+    # the requests it gets), app "idle" has no unit.
+    unit = harness.services["events"][0].url.removeprefix("http://")
+    routes = [
+        {"app": "myapp", "hosts": ["myapp.apps.example.com", "www.myapp.com"],
+         "backends": [unit], "asleep": False, "seq": 1},
+        {"app": "idle", "hosts": ["idle.apps.example.com"], "backends": [], "asleep": True,
+         "seq": 2},
+    ]  # fmt: skip
+    (harness.control / "routes.json").write_text(json.dumps({"seq": 2, "routes": routes}))
     with harness:
         yield harness
 
@@ -107,9 +118,23 @@ def test_slow_upstream_is_504(gateway: GatewayHarness) -> None:
     assert resp.text == "the auth service is unavailable, try again later\n"
 
 
-def test_application_hosts_are_not_routed_yet(gateway: GatewayHarness) -> None:
-    resp = requests.get(gateway.url + "/", headers={"Host": "myapp.apps.example.com:8080"})
-    assert resp.status_code == 501
+def test_application_hosts_go_to_the_apps_units(gateway: GatewayHarness) -> None:
+    forged = {"X-Tsubame-Identity": "forged", "X-Forwarded-Proto": "ftp", "Authorization": "a"}
+    for host in ("myapp.apps.example.com:8080", "WWW.myapp.com"):
+        resp = requests.get(gateway.url + "/some/path?q=1", headers={"Host": host, **forged})
+        assert resp.status_code == 200, resp.text
+        seen = resp.json()
+        assert (seen["service"], seen["path"], seen["query"]) == ("events", "/some/path", "q=1")
+        headers = seen["headers"]
+        assert headers["host"] == host and headers["x-forwarded-host"] == host
+        assert headers["x-forwarded-proto"] == "http" and headers["x-forwarded-for"] == "127.0.0.1"
+        assert headers["authorization"] == "a"  # the app's own business
+        assert not [h for h in headers if h.startswith("x-tsubame")]
+        assert "supported-tsuru" not in {h.lower() for h in resp.headers}
+    resp = requests.get(gateway.url + "/", headers={"Host": "idle.apps.example.com"})
+    assert (resp.status_code, resp.text) == (503, 'app "idle" is asleep\n')
+    resp = requests.get(gateway.url + "/", headers={"Host": "nobody.apps.example.com"})
+    assert (resp.status_code, resp.text) == (404, "no app is routed at this address\n")
     assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
     resp = requests.get(gateway.url + "/", headers={"Host": "apps.example.com"})
     assert resp.status_code == 200

@@ -1,0 +1,315 @@
+"""App traffic: a request whose Host is an app's address goes to the app's units.
+
+``Gateway.__call__`` asks ``AppTraffic`` first; it answers None for any other host
+(the API). For an app host (``<app>.<TSUBAME_APPS_DOMAIN>`` or a cname, see
+gateway/apptable.py) the request is forwarded, as it came, to one of the app's
+routable units, round robin (gateway/upstream.py: a unit refusing the connection is
+skipped; a request is sent to another unit after one failed while handling it only
+if its method is idempotent), over keep-alive connections. Bodies stream both ways;
+an upgrade (websocket) is spliced to the client's socket. No authentication and no
+identity: a client's ``X-Tsubame-*`` headers are dropped, the gateway adds none.
+``X-Forwarded-For`` gets the client's address appended; ``X-Forwarded-Proto`` and
+``X-Forwarded-Host`` are set by the gateway (a client's own are replaced).
+
+Answers of the gateway itself (plain text): 404 for an app address nobody holds, 503
+when the app has no routable unit (stopped, asleep, not deployed) or while the table
+is not loaded yet, 502 when no unit could be reached, 504 when the unit did not send
+its answer's head in time (``TSUBAME_GATEWAY_TIMEOUT``).
+
+``RouteFollower`` keeps the table current: a load at start (retried until the
+provisioner answers, never holding API traffic), one after every (re)connection to
+the bus (messages published while disconnected are lost), one every
+``RESYNC_SECONDS`` (a message the provisioner could not publish), and every
+``provisioner.routes.changed`` message in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from shared.bus import Bus, keys
+from shared.client import InternalClient
+
+from .apptable import AppRoute, AppTable, InvalidRoute, normalize_host
+from .metrics import Metrics
+from .responses import HOP_BY_HOP, RESPONSE_DROP, connection_tokens, status_line, text
+from .settings import GatewaySettings
+from .tunnel import splice, upgrade_requested
+from .upstream import (
+    BodyTooLarge,
+    Relay,
+    RequestBody,
+    ServiceUnavailable,
+    Upstream,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
+
+log = logging.getLogger("tsubame.gateway")
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+# The metrics' "service" label of app traffic (one label for every app: bounded).
+SERVICE = "app-router"
+# The first requests of a fresh worker wait this long for the first load.
+LOAD_WAIT = 5.0
+RESYNC_SECONDS = 30.0
+SMALL_BODY = 64 * 1024
+_DROP_ENV = frozenset(
+    {"HTTP_" + h.upper().replace("-", "_") for h in HOP_BY_HOP}
+    | {"HTTP_EXPECT", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"}
+)
+_INTERNAL_ENV = "HTTP_X_TSUBAME_"
+
+_NAMES: dict[str, str] = {}
+
+
+def _header_name(env_key: str) -> str:
+    name = _NAMES.get(env_key)
+    if name is None:
+        name = "-".join(part.capitalize() for part in env_key[5:].split("_"))
+        if len(_NAMES) < 1024:
+            _NAMES[env_key] = name
+    return name
+
+
+def _target(environ: Environ) -> str:
+    """The request target as the client wrote it (origin form)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return str(raw)
+    if raw:  # absolute form: keep the path and query
+        after = raw.split("://", 1)[-1]
+        slash = after.find("/")
+        return after[slash:] if slash >= 0 else "/"
+    query = environ.get("QUERY_STRING", "")
+    path = environ.get("PATH_INFO", "") or "/"
+    return path + ("?" + query if query else "")
+
+
+class AppTraffic:
+    def __init__(self, table: AppTable, metrics: Metrics, *, load_wait: float = LOAD_WAIT) -> None:
+        self.table = table
+        self.metrics = metrics
+        self.load_wait = load_wait
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
+        """The answer for an app host; None for any other host (the API's)."""
+        raw = environ.get("HTTP_HOST")
+        if not raw:
+            return None
+        host = normalize_host(raw)
+        table = self.table
+        route = table.lookup(host)
+        if route is None:
+            if not table.in_domain(host):
+                return None
+            if not table.loaded.is_set() and table.loaded.wait(self.load_wait):
+                route = table.lookup(host)
+            if route is None:
+                if not table.loaded.is_set():
+                    return self._answer(
+                        start_response, 503, "the app routes are not loaded yet, try again later"
+                    )
+                return self._answer(start_response, 404, "no app is routed at this address")
+        if not route.backends:
+            why = "is asleep" if route.asleep else "has no started units"
+            return self._answer(start_response, 503, f'app "{route.app}" {why}')
+        return self._forward(route, environ, start_response)
+
+    def _forward(
+        self, route: AppRoute, environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        drop = _DROP_ENV
+        headers: dict[str, str] = {}
+        for key, value in environ.items():
+            if key[:5] == "HTTP_" and key not in drop and not key.startswith(_INTERNAL_ENV):
+                headers[_header_name(key)] = value
+        declared = connection_tokens(environ.get("HTTP_CONNECTION"))
+        if declared:
+            headers = {k: v for k, v in headers.items() if k.lower() not in declared}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
+        remote = environ.get("REMOTE_ADDR", "")
+        headers["X-Forwarded-For"] = f"{forwarded_for}, {remote}" if forwarded_for else remote
+        headers["X-Forwarded-Proto"] = environ.get("wsgi.url_scheme", "http")
+        headers["X-Forwarded-Host"] = environ.get("HTTP_HOST", "")
+
+        tunnel = upgrade_requested(environ) and environ.get("gunicorn.socket") is not None
+        if tunnel:
+            headers["Connection"] = "Upgrade"
+            headers["Upgrade"] = environ["HTTP_UPGRADE"]
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        body = RequestBody.from_wsgi(environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked)
+        try:
+            resp = route.upstream.send(
+                environ["REQUEST_METHOD"], _target(environ), headers, body, fresh=tunnel
+            )
+        except BodyTooLarge:  # no limit is given for app traffic; kept for completeness
+            return self._answer(start_response, 413, "request body too large")
+        except ServiceUnavailable:
+            self.metrics.error(SERVICE, "unavailable")
+            return self._answer(start_response, 502, f'app "{route.app}" is unavailable')
+        except UpstreamTimeout:
+            self.metrics.error(SERVICE, "timeout")
+            return self._answer(start_response, 504, f'app "{route.app}" did not answer in time')
+        if tunnel and resp.status == 101:
+            self._splice(environ["gunicorn.socket"], resp)
+
+        drop = RESPONSE_DROP | connection_tokens(resp.connection_header)
+        out = [(name, value) for name, value in resp.headers if name.lower() not in drop]
+        self.metrics.count(SERVICE, resp.status)
+        start_response(status_line(resp.status, resp.reason), out)
+        if resp.length is not None and resp.length <= SMALL_BODY:
+            try:
+                data = resp.read()
+            finally:
+                resp.release()
+            return [data]
+        return Relay(resp)
+
+    def _splice(self, client: Any, resp: UpstreamResponse) -> NoReturn:
+        conn, leftover = resp.detach()
+        lines = [f"HTTP/1.1 101 {resp.reason or 'Switching Protocols'}"]
+        lines += [f"{name}: {value}" for name, value in resp.headers]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.metrics.count(SERVICE, 101)
+        try:
+            assert conn.sock is not None
+            splice(client, conn.sock, head, leftover)
+        finally:
+            conn.close()
+        # gunicorn's async workers close the client connection on StopIteration (see
+        # Gateway._splice).
+        raise StopIteration
+
+    def _answer(self, start_response: StartResponse, code: int, message: str) -> Iterable[bytes]:
+        self.metrics.count(SERVICE, code)
+        status, headers, body = text(code, message)
+        start_response(status, headers)
+        return [body]
+
+
+class RouteFollower:
+    """Loads the table and follows its changes, in background threads (greenlets under
+    gunicorn's gevent worker)."""
+
+    def __init__(
+        self,
+        table: AppTable,
+        fetch: Callable[[], Any],
+        bus_factory: Callable[[], Any] | None,
+        *,
+        resync_seconds: float = RESYNC_SECONDS,
+    ) -> None:
+        self._table = table
+        self._fetch = fetch
+        self._bus_factory = bus_factory
+        self._resync = resync_seconds
+        self._reload = threading.Event()
+        self._stop = threading.Event()
+        self.loads = 0  # loads applied (tests, health)
+
+    def start(self) -> None:
+        threading.Thread(target=self._load_loop, name="gateway-app-routes", daemon=True).start()
+        if self._bus_factory is not None:
+            threading.Thread(
+                target=self._consume_loop, name="gateway-app-routes-bus", daemon=True
+            ).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._reload.set()
+
+    def reload(self) -> None:
+        self._reload.set()
+
+    def load_once(self) -> None:
+        before = self._table.snapshot()
+        answer = self._fetch()
+        if not isinstance(answer, dict) or not isinstance(answer.get("routes"), list):
+            raise InvalidRoute("the provisioner's route table is not {seq, routes}")
+        self._table.load(before, answer["routes"])
+        self.loads += 1
+
+    def _load_loop(self) -> None:
+        delay = 0.2
+        while not self._stop.is_set():
+            self._reload.clear()
+            try:
+                self.load_once()
+            except Exception as exc:  # keep what we hold; try again soon
+                log.warning("could not load the app routes: %s", exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = 0.2
+            self._reload.wait(self._resync)
+
+    def _consume_loop(self) -> None:
+        assert self._bus_factory is not None
+        queue = f"gateway.routes.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        while not self._stop.is_set():
+            try:
+                bus = self._bus_factory()
+                bus.consume(
+                    queue,
+                    [keys.ROUTES_CHANGED],
+                    self.on_message,
+                    durable=False,
+                    exclusive=True,
+                    stop=self._stop,
+                    on_ready=self.reload,
+                )
+            except Exception:  # never die: the periodic load covers the gap
+                log.exception("app routes consumer failed; restarting")
+                self._stop.wait(2.0)
+
+    def on_message(self, _key: str, body: dict[str, Any]) -> None:
+        app, seq = body.get("app"), body.get("seq")
+        if not isinstance(app, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            log.warning("ignored an unreadable route message: %r", body)
+            return
+        try:
+            self._table.apply(app, seq, body.get("route"))
+        except InvalidRoute as exc:
+            log.warning("ignored a route message: %s", exc)
+
+
+def start_app_traffic(
+    settings: GatewaySettings, metrics: Metrics, *, listen_bus: bool = True
+) -> AppTraffic | None:
+    """The app router of one worker, its table loading (None: no apps domain set)."""
+    if not settings.apps_domain:
+        return None
+    base = settings.base
+
+    def backends(app: str) -> Upstream:
+        return Upstream(
+            f"app {app}",
+            (),
+            timeout=settings.timeout,
+            connect_timeout=settings.connect_timeout,
+            pool_size=settings.pool_size,
+        )
+
+    table = AppTable(
+        settings.apps_domain, backends, reserved=[urlsplit(base.public_url).hostname or ""]
+    )
+    provisioner = InternalClient.to("provisioner", base, caller="gateway", timeout=10.0)
+    follower = RouteFollower(
+        table,
+        lambda: provisioner.get("/internal/routes"),
+        (lambda: Bus(base.amqp_url, base.namespace)) if listen_bus else None,
+    )
+    follower.start()
+    return AppTraffic(table, metrics)
