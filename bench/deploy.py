@@ -1,15 +1,18 @@
 """Deploys and app traffic on a stack of its own (issue 10's benchmark).
 
     python -m bench.deploy                    # everything below, own stack in a temp dir
-    python -m bench.deploy --apps 50 --seconds 5 --clients 10
+    python -m bench.deploy --apps 50 --seconds 15 --rounds 3 --clients 10
+    python -m bench.deploy --apps 0           # deploy-to-first-response and traffic only
 
 1. Deploy-to-first-response: ``tsuru app-deploy`` of tests/apps/sample (a tar.gz upload
    through the gateway), then GET / by the app's address (``<app>.<apps domain>``
    through the gateway's app router) until it answers 200; the time from the deploy
    request to that answer (goal: at most 5 s).
 2. App traffic: requests/s and p50 of keep-alive GETs through the app router vs straight
-   to the unit, and vs nginx proxying to the same unit in the same run when nginx is
-   installed (goal: the router at least 0.8 of nginx).
+   to the unit, and vs nginx (one worker, keep-alive upstream) proxying to the same unit,
+   rounds alternated in the same run, driven by wrk (nginx-light and wrk are installed
+   with apt when running as root and absent; without wrk, bench.gateway's own load
+   generator; without nginx, no nginx column). Goal: the router at least 0.8 of nginx.
 3. ``--apps`` apps of one unit each deployed one after another: each deploy's time (the
    last as fast as the first) and the stack's idle memory (RSS of every process of the
    stack and of every unit) with them running.
@@ -30,10 +33,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.gateway import Cell, run_cell
+from bench.gateway import run_cell
 from tests.apps import sample_archive
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -160,35 +164,28 @@ def get_by_host(port: int, host: str, path: str = "/") -> int:
         conn.close()
 
 
-def routes_apps(port: int, host: str) -> bool:
-    """Whether the gateway routes app traffic (it answers 501 for app hosts until then)."""
-    return get_by_host(port, host) != 501
-
-
-def first_response(
-    api: Api, port: int, host: str, name: str, archive: Path
-) -> tuple[float, float, str]:
-    """(seconds to the deploy's OK, seconds to the app's first 200, where it answered):
-    by its address through the gateway's app router, else straight at its unit."""
+def first_response(api: Api, port: int, host: str, name: str, archive: Path) -> tuple[float, float]:
+    """(seconds to the deploy's OK, seconds to the app's first 200 by its address through
+    the gateway's app router), both from the deploy request."""
     started = time.monotonic()
     api.deploy(name, archive)
     deployed = time.monotonic() - started
-    if routes_apps(port, host):
-        while get_by_host(port, host) != 200:
-            if time.monotonic() - started > 120:
-                raise SystemExit(f"{host} never answered 200 through the gateway")
-            time.sleep(0.02)
-        return deployed, time.monotonic() - started, "by its address through the gateway"
-    unit = api.unit_address(name)
-    while get_by_host(int(unit.rpartition(":")[2]), host) != 200:
+    while get_by_host(port, host) != 200:
         if time.monotonic() - started > 120:
-            raise SystemExit(f"{name}'s unit never answered 200")
+            raise SystemExit(f"{host} never answered 200 through the gateway")
         time.sleep(0.02)
-    return (
-        deployed,
-        time.monotonic() - started,
-        "at its unit (the gateway routes no app traffic yet)",
-    )
+    return deployed, time.monotonic() - started
+
+
+def ensure_tools() -> None:
+    """nginx (Debian's nginx-light) and wrk, installed with apt when root and absent."""
+    missing = [pkg for pkg, binary in (("nginx-light", "nginx"), ("wrk", "wrk"))
+               if not shutil.which(binary) and not os.path.exists(f"/usr/sbin/{binary}")]  # fmt: skip
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-q", *missing], env=env, check=False,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
 
 
 def nginx_in_front(unit: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int] | None:
@@ -201,6 +198,7 @@ def nginx_in_front(unit: str, workdir: Path) -> tuple[subprocess.Popen[bytes], i
 
     port = free_port()
     conf = workdir / "nginx.conf"
+    # One worker, keep-alive upstream, the Host and X-Forwarded-* a router sets.
     conf.write_text(
         f"""worker_processes 1;
 error_log {workdir}/nginx-error.log;
@@ -215,6 +213,10 @@ http {{
       proxy_pass http://unit;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
     }}
   }}
 }}
@@ -229,36 +231,94 @@ http {{
     return None
 
 
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+def _ms(value: str) -> float:
+    for unit in ("us", "ms", "s", "m"):
+        if value.endswith(unit) and value[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(value[: -len(unit)]) * _UNITS[unit]
+    raise ValueError(f"not a wrk duration: {value!r}")
+
+
+@dataclass
+class Result:
+    """One path's figures over its rounds: requests/s and latency percentiles (ms)."""
+
+    rps: list[float] = field(default_factory=list)
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def add(self, rps: float, p50: float, p99: float, errors: int) -> None:
+        self.rps.append(rps)
+        self.p50.append(p50)
+        self.p99.append(p99)
+        self.errors += errors
+
+
+def wrk_round(url: str, host: str, clients: int, seconds: float) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, errors) of one wrk run of keep-alive GET ``url``."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency", "-H", f"Host: {host}", url],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    ).stdout  # fmt: skip
+    rps, p50, p99, errors = 0.0, float("nan"), float("nan"), 0
+    for line in out.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(words[1])
+        elif words[:1] == ["50%"]:
+            p50 = _ms(words[1])
+        elif words[:1] == ["99%"]:
+            p99 = _ms(words[1])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            errors += int(words[-1])
+        elif line.strip().startswith("Socket errors:"):
+            errors += sum(int(w.rstrip(",")) for w in words if w.rstrip(",").isdigit())
+    return rps, p50, p99, errors
+
+
+def own_round(url: str, host: str, clients: int, seconds: float) -> tuple[float, float, float, int]:
+    cell = run_cell(url, "/", clients, seconds, 0.5, host=host)
+    return cell.rps, cell.pct(0.5), cell.pct(0.99), cell.errors
+
+
 def traffic(port: int, host: str, unit: str, workdir: Path, args: argparse.Namespace) -> None:
-    cells: dict[str, Cell] = {}
-    cells["direct"] = run_cell(f"http://{unit}", "/", args.clients, args.seconds, args.warmup)
-    if routes_apps(port, host):
-        cells["router"] = run_cell(
-            f"http://127.0.0.1:{port}", "/", args.clients, args.seconds, args.warmup, host=host
-        )
+    """Rounds alternated between the paths, every path in each round, so a drift of the
+    machine's load touches them alike; the median of the rounds is shown."""
+    ensure_tools()
+    targets = {"direct": f"http://{unit}/", "router": f"http://127.0.0.1:{port}/"}
     nginx = nginx_in_front(unit, workdir)
     if nginx is not None:
-        try:
-            cells["nginx"] = run_cell(
-                f"http://127.0.0.1:{nginx[1]}", "/", args.clients, args.seconds, args.warmup
-            )
-        finally:
+        targets["nginx"] = f"http://127.0.0.1:{nginx[1]}/"
+    use_wrk = bool(shutil.which("wrk"))
+    one_round = wrk_round if use_wrk else own_round
+    results = {name: Result() for name in targets}
+    try:
+        for url in targets.values():  # warm-up: connections, pools, caches
+            one_round(url, host, args.clients, 1)
+        for _ in range(args.rounds):
+            for name, url in targets.items():
+                results[name].add(*one_round(url, host, args.clients, args.seconds / args.rounds))
+    finally:
+        if nginx is not None:
             nginx[0].terminate()
             nginx[0].wait(10)
-    print(f"\napp traffic, {args.clients} keep-alive clients, GET / of the sample app")
+    tool = "wrk -t1" if use_wrk else "bench.gateway's load generator"
+    print(f"\napp traffic: GET / of the sample app, {args.clients} keep-alive connections "
+          f"({tool}), {args.rounds} alternated rounds of {args.seconds / args.rounds:g} s, medians")  # fmt: skip
     print(f"{'path':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    for name, cell in cells.items():
-        print(
-            f"{name:<8}{cell.rps:>10.0f}{cell.pct(0.5):>10.2f}{cell.pct(0.99):>10.2f}{cell.errors:>8}"
-        )
-    if "router" not in cells:
-        print("the gateway routes no app traffic yet: no router column")
-    elif "nginx" in cells and cells["nginx"].rps:
-        print(f"router / nginx: {cells['router'].rps / cells['nginx'].rps:.2f} (goal >= 0.8)")
-    if "nginx" not in cells:
+    med = {name: statistics.median(r.rps) for name, r in results.items()}
+    for name, r in results.items():
+        print(f"{name:<8}{med[name]:>10.0f}{statistics.median(r.p50):>10.2f}"
+              f"{statistics.median(r.p99):>10.2f}{r.errors:>8}")  # fmt: skip
+    print(f"router / direct: {med['router'] / max(med['direct'], 1):.2f}")
+    if "nginx" in med:
+        print(f"router / nginx:  {med['router'] / max(med['nginx'], 1):.2f} (goal >= 0.8)")
+        print(f"nginx / direct:  {med['nginx'] / max(med['direct'], 1):.2f}")
+    else:
         print("nginx is not installed: no nginx column")
-    if "router" in cells:
-        print(f"router / direct: {cells['router'].rps / max(cells['direct'].rps, 1):.2f}")
 
 
 def pids_of_stack(stack: Any) -> dict[str, list[int]]:
@@ -355,8 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--apps", type=int, default=50)
     parser.add_argument("--clients", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=5.0, help="0: no traffic part")
-    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument(
+        "--seconds", type=float, default=15.0, help="traffic per path, all rounds; 0: none"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 
     from scripts.stack import Stack
@@ -375,12 +437,10 @@ def main(argv: list[str] | None = None) -> int:
         team = "bench"
         api.create_team(team)  # the admin belongs to no team on a fresh stack
         api.create_app(name, team)
-        deployed, answered, where = first_response(
-            api, stack.port, f"{name}.{domain}", name, archive
-        )
+        deployed, answered = first_response(api, stack.port, f"{name}.{domain}", name, archive)
         print(
-            f"deploy request -> OK: {deployed:.2f} s; -> first 200 {where}: {answered:.2f} s"
-            " (goal <= 5 s)"
+            f"deploy request -> OK: {deployed:.2f} s; -> first 200 by its address through "
+            f"the gateway: {answered:.2f} s (goal <= 5 s)"
         )
         unit = api.unit_address(name)
         if args.seconds > 0:

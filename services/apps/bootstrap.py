@@ -75,6 +75,7 @@ def config_from(settings: AppsSettings) -> Config:
     return Config(
         units_per_app=settings.units_per_app,
         apps_domain=settings.apps_domain,
+        apps_port=settings.apps_port,
         log_max_lines=settings.log_max_lines,
     )
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from shared.settings import ConfigError, Settings
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 __all__ = ["AppsSettings", "Settings", "from_base", "from_env"]
 
@@ -31,6 +34,8 @@ class AppsSettings:
     log_max_lines: int = 10_000
     # Apps answer at <app>.<apps_domain> (the gateway routes that name to their units).
     apps_domain: str = "tsubame.localhost"
+    # The port app addresses carry (the gateway's public port unless its scheme's default).
+    apps_port: int = 0
 
     @classmethod
     def from_settings(cls, base: Settings) -> AppsSettings:
@@ -39,8 +44,11 @@ class AppsSettings:
         log_max = _int(base, "TSUBAME_APPS_LOG_MAX_LINES", "10000")
         if log_max < 1:
             raise ConfigError("TSUBAME_APPS_LOG_MAX_LINES must be at least 1")
+        public = urlsplit(base.public_url)
+        port = public.port or 0
         return cls(
             base=base,
+            apps_port=0 if port == _DEFAULT_PORTS.get(public.scheme) else port,
             units_per_app=limit if limit > -1 else -1,
             apps_domain=domain,
             log_max_lines=log_max,

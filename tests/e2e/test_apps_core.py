@@ -49,7 +49,7 @@ def test_create_info_list_and_tsuru_errors(stack: Stack, admin, team: str) -> No
                description="shop")  # fmt: skip
     assert r.status_code == 201, r.text
     assert r.headers["Content-Type"] == "application/json"
-    assert r.json() == {"ip": f"{app}.tsubame.localhost", "status": "success"}
+    assert r.json() == {"ip": f"{app}.tsubame.localhost:{stack.port}", "status": "success"}
     r = create(stack, admin, name=app, teamOwner=team)
     assert (r.status_code, r.text) == (
         409, f'tsuru failed to create the app "{app}": there is already an app with this name\n',
@@ -65,7 +65,7 @@ def test_create_info_list_and_tsuru_errors(stack: Stack, admin, team: str) -> No
     )  # fmt: skip
     assert info["tags"] == ["web", "b"] and info["description"] == "shop"
     assert info["units"] == [] and info["serviceInstanceBinds"] == []
-    assert info["ip"] == f"{app}.tsubame.localhost" and info["quota"]["inuse"] == 0
+    assert info["ip"] == f"{app}.tsubame.localhost:{stack.port}" and info["quota"]["inuse"] == 0
     assert info["lock"]["AcquireDate"] == "0001-01-01T00:00:00Z"
     assert info["plan"]["name"] and "override" in info["plan"]
     r = requests.get(f"{stack.url}/1.0/apps/{app}-missing", headers=admin)

@@ -63,7 +63,7 @@ def list_apps() -> Response:
         simplified=flag("simplified"),
     )
     extended = flag("extended")
-    domain = deps().config.apps_domain
+    domain = deps().config.address_domain
     found = [
         mini_app_json(item, domain, extended=extended)
         for item in listing.list_apps(deps(), require_identity(), flt)
@@ -97,7 +97,7 @@ def create_app() -> Response:
         annotations=_items(meta.get("annotations") or []),
     )
     app = create.create_app(deps(), require_identity(), new, input_fields())
-    return json_response(created_json(app, deps().config.apps_domain), 201)
+    return json_response(created_json(app, deps().config.address_domain), 201)
 
 
 @bp.route("/apps/<app>", methods=["GET"])

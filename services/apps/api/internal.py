@@ -110,7 +110,7 @@ def team_usage(team: str) -> Response:
 @bp.output(200, list_of(out.MiniApp))
 @internal_only
 def team_owned_apps(team: str) -> Response:
-    domain = deps().config.apps_domain
+    domain = deps().config.address_domain
     found = internal.owned_apps(deps(), team)
     return json_response([mini_app_json(Listed(a), domain, extended=True) for a in found])
 

@@ -42,7 +42,8 @@ def split_platform(value: str) -> tuple[str, str]:
 
 
 def address(app: App, domain: str) -> str:
-    """The name an app answers at (after a swap: the other app's)."""
+    """The address an app answers at (after a swap: the other app's); ``domain`` may
+    carry the gateway's port (``Config.address_domain``)."""
     return f"{app.swapped_with or app.name}.{domain}"
 
 

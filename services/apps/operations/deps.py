@@ -143,8 +143,16 @@ class Config:
     units_per_app: int = -1
     log_max_lines: int = 10_000  # kept per app
     apps_domain: str = "tsubame.localhost"
+    # The gateway's public port when it is not its scheme's default (0: none): app
+    # addresses shown to users carry it, so the address works as given.
+    apps_port: int = 0
     # Where units find the app's code (tsuru's TSURU_APPDIR).
     app_dir: str = "/home/application/current"
+
+    @property
+    def address_domain(self) -> str:
+        """What follows ``<app>.`` in an app's address: the domain, and the port."""
+        return f"{self.apps_domain}:{self.apps_port}" if self.apps_port else self.apps_domain
 
 
 @dataclass

@@ -51,7 +51,7 @@ def app_info(deps: Deps, identity: Identity, name: str) -> AppInfo:
         binds = []
     return AppInfo(
         app=app,
-        address=rules.address(app, deps.config.apps_domain),
+        address=rules.address(app, deps.config.address_domain),
         units=units,
         binds=binds,
         inuse=rules.units_in_use(units),

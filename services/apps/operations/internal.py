@@ -32,7 +32,7 @@ def lookup(deps: Deps, name: str) -> AppLookup:
     units = app_units(deps, app, [])
     return AppLookup(
         app=app,
-        address=rules.address(app, deps.config.apps_domain),
+        address=rules.address(app, deps.config.address_domain),
         units=units,
         uuid=str(uuid.uuid5(_APP_UUIDS, app.name)),
     )

@@ -37,7 +37,7 @@ class ShownRouter:
 def list_routers(deps: Deps, identity: Identity, name: str) -> list[ShownRouter]:
     app = existing(deps, name)
     ensure(identity, "app.read.router", app.contexts())
-    address = rules.address(app, deps.config.apps_domain)
+    address = rules.address(app, deps.config.address_domain)
     return [ShownRouter(r, address) for r in app.routers]
 
 

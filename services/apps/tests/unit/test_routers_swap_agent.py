@@ -135,3 +135,27 @@ def test_team_owned_apps_for_auths_team_info(client, deps):
     r = call(client, "GET", "/internal/teams/blue/apps", internal_identity("auth"))
     assert [a["name"] for a in r.get_json()] == ["shop", "blog"]
     assert r.get_json()[0]["teamowner"] == "blue" and r.get_json()[0]["units"] == []
+
+
+def test_addresses_carry_the_gateways_public_port(deps):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from services.apps.settings import from_env
+
+    secret = {"TSUBAME_IDENTITY_SECRET": "s" * 16}
+    assert from_env({**secret, "TSUBAME_PORT": "8080"}).apps_port == 8080
+    for url, port in (("https://tsubame.example.com", 0), ("http://tsubame.example.com:80", 0),
+                      ("https://tsubame.example.com:8443", 8443)):  # fmt: skip
+        assert from_env({**secret, "TSUBAME_PUBLIC_URL": url}).apps_port == port, url
+    deps.config = replace(deps.config, apps_port=8080)
+    client = build(deps)
+    assert call(client, "GET", "/apps/shop", admin()).get_json()["ip"] == (
+        "shop.tsubame.localhost:8080"
+    )
+    listed = call(client, "GET", "/apps", admin()).get_json()
+    assert {a["ip"] for a in listed} == {
+        "shop.tsubame.localhost:8080",
+        "blog.tsubame.localhost:8080",
+    }
+    r = call(client, "GET", "/apps/shop/routers", admin())
+    assert r.get_json()[0]["address"] == "shop.tsubame.localhost:8080"
