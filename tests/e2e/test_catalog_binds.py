@@ -141,7 +141,7 @@ def test_a_deployed_app_sees_its_bound_instances_env_vars(
     # The service API heard of the app, then of its unit (by the unit's address).
     (bound,) = api.calls("POST", f"/resources/{inst}/bind-app")
     assert bound.field("app-name") == [app] and bound.field("app-host") == [
-        f"{app}.tsubame.localhost"
+        f"{app}.tsubame.localhost:{stack.port}"  # the app's address, as app info's ip
     ]
     assert bound.headers["Authorization"].startswith("Basic ")
     unit_binds = api.calls("POST", f"/resources/{inst}/bind")
