@@ -6,7 +6,15 @@ for the route (docs/compatibility.md says which); the text stays tsuru's.
 
 from __future__ import annotations
 
+import json
+
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, ServerError
+
+
+def _quoted(text: str) -> str:
+    """``"text"`` as Go's %q writes it (double quotes, escapes), as tsuru quotes names."""
+    return json.dumps(text, ensure_ascii=False)
+
 
 # --- services -------------------------------------------------------------------
 
@@ -46,7 +54,7 @@ class InvalidEndpoint(Invalid):
     """Tsubame validates endpoint URLs (tsuru stores any text)."""
 
     def __init__(self, name: str, url: str, why: str) -> None:
-        super().__init__(f"invalid endpoint {name!r} ({url!r}): {why}")
+        super().__init__(f"invalid endpoint {_quoted(name)} ({_quoted(url)}): {why}")
 
 
 class OwnerTeamRequired(Invalid):
@@ -217,7 +225,7 @@ class InvalidBrokerUrl(Invalid):
     """Tsubame validates broker URLs (tsuru stores any text)."""
 
     def __init__(self, url: str, why: str) -> None:
-        super().__init__(f"invalid broker URL {url!r}: {why}")
+        super().__init__(f"invalid broker URL {_quoted(url)}: {why}")
 
 
 class BrokerExists(Conflict):

@@ -70,6 +70,8 @@ def test_create_validation_in_tsurus_order(client: FlaskClient, deps: Deps) -> N
         assert resp.status_code == 400, data
         assert text in resp.text, (data, resp.text)
     assert deps.stores.services.get("pg") is None
+    resp = client.post("/services", data={**NEW, "endpoint": "ftp://x"}, headers=ADMIN)
+    assert resp.text.startswith('invalid endpoint "production" ("ftp://x"): '), resp.text
 
 
 def test_create_owner_team_choice(client: FlaskClient, deps: Deps) -> None:
