@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,15 @@ def _alive(pid: int) -> bool:
 
 
 def on_starting(server: Any) -> None:
-    prepare_metrics_dir(str(server.cfg.default_proc_name or ""))
+    app_uri = str(server.cfg.default_proc_name or "")
+    try:
+        prepare_metrics_dir(app_uri)
+    except OSError as exc:
+        # A data directory this process cannot write: metrics still work, from a
+        # private directory that nothing else reads.
+        fallback = tempfile.mkdtemp(prefix=f"tsubame-metrics-{instance_name(app_uri)}-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = fallback
+        server.log.warning("metrics directory unusable (%s); using %s", exc, fallback)
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -264,3 +264,34 @@ def test_internal_metrics_need_the_internal_identity() -> None:
 
     plain = Client(_app())  # no signing test client: an anonymous caller
     assert plain.get("/internal/metrics").status_code == 401
+
+
+# -- per-instance metrics directories --------------------------------------------------------
+
+
+def test_an_instance_starts_with_an_empty_directory_of_its_own(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import socket
+
+    from shared.httpserver import prepare_metrics_dir
+
+    root = tmp_path / "run" / "metrics"
+    host = socket.gethostname()
+    dead = root / f"auth.{host}.999999999"  # an unnamed instance of this host, gone
+    alive = root / f"auth.{host}.{os.getpid()}"  # one still running
+    elsewhere = root / "auth.otherhost.999999999"  # another container's: not ours to judge
+    own = root / "auth-2"
+    for d in (dead, alive, elsewhere, own):
+        d.mkdir(parents=True)
+        (d / "counter_1.db").write_bytes(b"old")
+    monkeypatch.setenv("TSUBAME_PROCESS_NAME", "auth-2")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    made = prepare_metrics_dir("services.auth.wsgi:app", str(tmp_path))
+    assert made == own and list(own.iterdir()) == []
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(own)
+    assert not dead.exists() and alive.exists() and elsewhere.exists()
+    monkeypatch.delenv("TSUBAME_PROCESS_NAME")
+    unnamed = prepare_metrics_dir("gateway.wsgi:app", str(tmp_path))
+    assert unnamed.name == f"gateway.{host}.{os.getpid()}"
