@@ -14,7 +14,9 @@ document mapping (the API would measure creation, not listing):
 * ``size`` apps (the team member measured sees 20 of them, whatever the size),
 
 and prints p50/p99 of each list query through the stores and through the gateway,
-``--runs`` sequential calls each. The events' "one query" rows time the simple sorted
+``--runs`` sequential calls each; for the stores' calls also their round trips (find
+commands) and the index keys and documents those examine (explain): the cost
+whatever else loads the machine. The events' "one query" rows time the simple sorted
 query the windowed pages replaced (``simple_find``), for comparison in the same run.
 
 Writes: ``--clients`` clients each updating its own team (PUT /teams/{name}: an event,
@@ -39,7 +41,7 @@ from typing import Any
 
 import requests
 from bson import ObjectId
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from bench.deploy_records import fill as fill_deploys
 from scripts.stack import Stack
@@ -72,6 +74,44 @@ def _times(call: Callable[[], object], runs: int) -> tuple[float, float]:
         out.append((time.perf_counter() - start) * 1000)
     out.sort()
     return statistics.median(out), out[min(len(out) - 1, int(len(out) * 0.99))]
+
+
+class Finds(monitoring.CommandListener):
+    """The find commands a store call sends (to count round trips and explain them)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.on and event.command_name == "find":
+            self.sent.append((event.database_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def examined(client: MongoClient[dict[str, Any]], finds: Finds, call: Callable[[], object]) -> str:
+    """Round trips of one call and the index keys and documents its finds examine
+    (from explain): what a query costs whatever the machine's load."""
+    finds.sent, finds.on = [], True
+    try:
+        call()
+    finally:
+        finds.on = False
+    keys = docs = 0
+    for db_name, command in finds.sent:
+        command.pop("lsid", None)
+        command.pop("$db", None)
+        command.pop("$clusterTime", None)
+        plan = client[db_name].command("explain", command, verbosity="executionStats")
+        stats = plan.get("executionStats") or {}
+        keys += int(stats.get("totalKeysExamined") or 0)
+        docs += int(stats.get("totalDocsExamined") or 0)
+    return f"{len(finds.sent):>3} {keys:>8} {docs:>8}"
 
 
 # -- fills ----------------------------------------------------------------------------
@@ -127,7 +167,7 @@ def fill_logs(db: Db, count: int, heads: dict[str, int]) -> None:
         first = heads.get(app, 0)
         for chunk in range(first // CHUNK, (first + per_app - 1) // CHUNK + 1):
             lo, hi = max(first, chunk * CHUNK), min(first + per_app, (chunk + 1) * CHUNK)
-            lines = [{"q": q, "d": now, "m": f"line {q} of {app}: GET / 200", "s": "web",
+            lines: list[dict[str, Any]] = [{"q": q, "d": now, "m": f"line {q} of {app}: GET / 200", "s": "web",
                       "u": f"{app}-web-1"} for q in range(lo, hi)]  # fmt: skip
             chunks.append(((app, chunk), lines))
         heads[app] = first + per_app
@@ -136,12 +176,12 @@ def fill_logs(db: Db, count: int, heads: dict[str, int]) -> None:
         merged.setdefault(key, []).extend(lines)
     col = db[CHUNKS]
     new = []
-    for (app, chunk), lines in merged.items():
+    for (app, chunk), batch in merged.items():
         _id = f"{app}:{chunk}"
-        if lines[0]["q"] % CHUNK:  # the chunk was begun by the previous fill
-            col.update_one({"_id": _id}, {"$push": {"lines": {"$each": lines}}})
+        if int(batch[0]["q"]) % CHUNK:  # the chunk was begun by the previous fill
+            col.update_one({"_id": _id}, {"$push": {"lines": {"$each": batch}}})
         else:
-            new.append({"_id": _id, "app": app, "chunk": chunk, "lines": lines})
+            new.append({"_id": _id, "app": app, "chunk": chunk, "lines": batch})
     for i in range(0, len(new), 500):
         col.insert_many(new[i : i + 500], ordered=False)
     for app, nxt in heads.items():
@@ -259,7 +299,10 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
     print(f"PUT /teams/{{name}}, {args.clients} clients, empty log: "
           f"{rate:.1f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms", flush=True)  # fmt: skip
 
-    client: MongoClient[dict[str, Any]] = MongoClient(stack.mongo_url, tz_aware=True)
+    finds = Finds()
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        stack.mongo_url, tz_aware=True, event_listeners=[finds]
+    )
     events_db = client[f"{stack.namespace}_events"]
     apps_db = client[f"{stack.namespace}_apps"]
     MongoEventStorage(events_db).ensure_indexes()
@@ -278,7 +321,8 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
     filled = 0
     heads: dict[str, int] = {}
     app_seq: dict[str, int] = {}
-    print(f"\n{'size':>7}  {'query':<58} {'p50 ms':>8} {'p99 ms':>8}", flush=True)
+    print(f"\n{'size':>7}  {'query':<58} {'p50 ms':>8} {'p99 ms':>8}  finds    keys     docs",
+          flush=True)  # fmt: skip
     for size in sizes:
         t0 = time.perf_counter()
         fill_events(events_db, filled, size - filled, newest)
@@ -318,7 +362,8 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
         for name, call in cases:
             call()  # warm (connections, caches)
             p50, p99 = _times(call, args.runs)
-            print(f"{size:>7}  {name:<58} {p50:8.1f} {p99:8.1f}", flush=True)
+            cost = examined(client, finds, call) if name.startswith("store") else ""
+            print(f"{size:>7}  {name:<58} {p50:8.1f} {p99:8.1f}  {cost}", flush=True)
 
     rate, p50, p99 = writes(stack, admin, writers, args.write_seconds)
     print(f"\nPUT /teams/{{name}}, {args.clients} clients, {filled} events stored: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from services.events.domain.errors import InvalidWebhook
@@ -41,6 +42,10 @@ class Webhook:
     insecure: bool = False
     # HMAC key of X-Tsubame-Signature; shown once, on create.
     secret: str = ""
+    # When it was created (None: before Tsubame kept it). Events that ended earlier
+    # are not its to deliver: the sweep leaves them aside (fan-outs with no webhook
+    # leave no dispatch mark, so the sweep is what would otherwise send them).
+    created: datetime | None = None
 
 
 def validate_name(name: str) -> None:
@@ -82,6 +87,7 @@ class EventHead:
     kind: tuple[str, str] = ("", "")  # (type, name)
     error: str = ""
     contexts: tuple[tuple[str, str], ...] = ()  # Allowed contexts (type, value)
+    end_time: datetime | None = None
 
     def view(self) -> dict[str, Any]:
         """The part of the Event JSON (Go names) that ``matches`` and ``team_may_read`` read."""

@@ -10,6 +10,7 @@ from services.events.domain.errors import WebhookNotFound
 from services.events.domain.webhooks import Webhook, validate_name, validate_urls
 from services.events.operations.deps import Deps
 from shared.events import Target
+from shared.events.model import now
 from shared.identity import Identity
 from shared.mutation import authorize, mutation
 from shared.permissions import Context, ensure, scope, team_for
@@ -43,7 +44,7 @@ def get_webhook(deps: Deps, identity: Identity, name: str) -> Webhook:
 def create_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: Any) -> str:
     """Store the webhook; returns its signing secret (shown to the caller once)."""
     team = hook.team_owner or team_for(identity, "webhook.create", deps.teams.only_team)
-    hook = replace(hook, team_owner=team, secret=hook.secret or new_secret())
+    hook = replace(hook, team_owner=team, secret=hook.secret or new_secret(), created=now())
     # tsuru starts the event before validating: failed creates leave failed events.
     with mutation(
         deps,
@@ -77,7 +78,8 @@ def update_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: A
         # Deviation (docs/compatibility.md): the stored owner's team too, or a
         # manager of another team could take this webhook over and read its headers.
         ensure(identity, "webhook.update", _team_ctx(current.team_owner))
-        if not deps.stores.webhooks.replace(replace(hook, secret=hook.secret or current.secret)):
+        kept = replace(hook, secret=hook.secret or current.secret, created=current.created)
+        if not deps.stores.webhooks.replace(kept):
             raise WebhookNotFound()
 
 

@@ -76,6 +76,7 @@ class MemoryEventStore:
                 kind=(r.kind.type, r.kind.name),
                 error=r.error,
                 contexts=tuple(r.allowed.contexts),
+                end_time=r.end_time,
             )
             for r in found
         ]

@@ -73,7 +73,7 @@ def event_query(
 
 
 # What webhook matching reads of an event (the sweep fetches only this).
-_SUMMARY = (d.ID, d.TARGET, d.EXTRA_TARGETS, d.KIND, d.ERROR, d.ALLOWED_CONTEXTS)
+_SUMMARY = (d.ID, d.TARGET, d.EXTRA_TARGETS, d.KIND, d.ERROR, d.ALLOWED_CONTEXTS, d.END_TIME)
 
 
 def _pair(raw: Any, first: str, second: str) -> tuple[str, str]:
@@ -97,6 +97,7 @@ def _head(doc: Doc) -> EventHead:
         contexts=tuple(
             _pair(c, "ctxtype", "value") for c in (doc.get("allowed") or {}).get("contexts") or ()
         ),
+        end_time=doc.get(d.END_TIME),
     )
 
 

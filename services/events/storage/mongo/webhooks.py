@@ -37,6 +37,7 @@ def _doc(hook: Webhook) -> Doc:
         "body": hook.body,
         "insecure": hook.insecure,
         "secret": hook.secret,
+        "created": hook.created,
     }
 
 
@@ -61,6 +62,7 @@ def _hook(doc: Mapping[str, Any]) -> Webhook:
         body=doc.get("body", ""),
         insecure=bool(doc.get("insecure")),
         secret=doc.get("secret", ""),
+        created=doc.get("created"),
     )
 
 

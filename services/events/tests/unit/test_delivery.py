@@ -82,6 +82,41 @@ def test_sweep_fans_out_recent_events_never_dispatched() -> None:
     assert w.deliveries.dispatched([recent.unique_id]) == {recent.unique_id}
 
 
+def test_with_no_webhook_a_finished_event_costs_no_read_and_no_mark() -> None:
+    w = World()
+    doc = event_record()
+    w.events.insert(doc)
+    reads: list[Any] = []
+    real_get = w.events.get
+    w.events.get = lambda oid: reads.append(oid) or real_get(oid)  # type: ignore[method-assign]
+    assert w.fan_out(doc.unique_id) == 0
+    assert reads == []
+    assert w.deliveries.dispatched([doc.unique_id]) == set()
+    assert w.queued == []
+    w.webhooks.create(webhook())
+    assert w.fan_out(doc.unique_id) == 1  # with one, the event is read and marked
+    assert reads == [doc.id]
+    assert w.deliveries.dispatched([doc.unique_id]) == {doc.unique_id}
+
+
+def test_the_sweep_leaves_events_that_ended_before_the_webhook_existed() -> None:
+    from datetime import timedelta
+
+    from services.events.operations.delivery import sweep
+    from shared.events.model import now
+
+    w = World()
+    ended = now() - timedelta(seconds=60)
+    doc = event_record(endtime=ended)
+    w.events.insert(doc)
+    assert w.fan_out(doc.unique_id) == 0  # no webhook yet: no mark either
+    w.webhooks.create(webhook(name="newer", created=ended + timedelta(seconds=1)))
+    assert sweep(w.deps) == 0
+    w.webhooks.create(webhook(name="older", created=ended - timedelta(seconds=1)))
+    assert sweep(w.deps) == 1
+    assert w.queued == [{"event": doc.unique_id, "webhook": "older", "attempt": 1}]
+
+
 def test_sweep_costs_two_reads_whatever_the_window() -> None:
     # A burst of finished events must not cost a query per event (it took minutes).
     from datetime import timedelta
