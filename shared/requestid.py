@@ -17,9 +17,11 @@ import contextvars
 import itertools
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 HEADER = "X-Request-Id"
 ENVIRON_KEY = "HTTP_X_REQUEST_ID"
@@ -93,6 +95,20 @@ def bound(value: str | None) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def carried(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` to run in another thread (a pool's) under the id bound here and now."""
+    value = _current.get()
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        token = _current.set(value)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _current.reset(token)
+
+    return run
 
 
 def bus_headers() -> dict[str, Any] | None:

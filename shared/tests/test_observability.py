@@ -64,6 +64,16 @@ def test_the_bound_id_is_per_thread() -> None:
     assert seen == {"before": None, "after": "thread-id"}
 
 
+def test_a_pool_thread_runs_a_carried_function_under_the_callers_id() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with requestid.bound("abc"), ThreadPoolExecutor(2) as pool:
+        carried = list(pool.map(requestid.carried(lambda _: requestid.current()), range(4)))
+        bare = list(pool.map(lambda _: requestid.current(), range(4)))
+    assert carried == ["abc"] * 4
+    assert bare == [None] * 4
+
+
 def test_bus_headers_carry_the_bound_id_and_are_sanitised_on_arrival() -> None:
     with requestid.bound(None):
         assert requestid.bus_headers() is None

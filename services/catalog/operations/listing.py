@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from services.catalog.domain.models import Service, ServiceInstance
 from services.catalog.operations import lookup
 from services.catalog.operations.deps import Deps
+from shared import requestid
 from shared.identity import Identity
 from shared.permissions import scope
 
@@ -99,7 +100,7 @@ def service_info(deps: Deps, identity: Identity, name: str) -> list[InstanceSumm
     if not found:
         return []
     with ThreadPoolExecutor(min(MAX_PARALLEL, len(found))) as pool:
-        infos = list(pool.map(lambda i: _info(deps, i), found))
+        infos = list(pool.map(requestid.carried(lambda i: _info(deps, i)), found))
     return [InstanceSummary(i, info) for i, info in zip(found, infos, strict=True)]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from services.catalog.domain.models import AppUnit, AppView, BoundUnit, ServiceInstance
 from services.catalog.operations import lookup
 from services.catalog.operations.deps import CallContext, Deps, ServiceClient
+from shared import requestid
 from shared.events import INTERNAL_OWNER, Allowed, EventSpec, Target
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def each(units: Iterable[AppUnit], call: Callable[[AppUnit], bool]) -> tuple[
     done: list[AppUnit] = []
     failed: list[BaseException] = []
     with ThreadPoolExecutor(min(MAX_PARALLEL, len(listed))) as pool:
-        futures = [(u, pool.submit(call, u)) for u in listed]
+        futures = [(u, pool.submit(requestid.carried(call), u)) for u in listed]
         for unit, future in futures:
             try:
                 if future.result():
