@@ -80,11 +80,11 @@ class Api:
         if status not in (201, 409):
             raise SystemExit(f"creating team {name}: {status} {body.decode(errors='replace')}")
 
-    def create_app(self, name: str, team: str) -> None:
+    def create_app(self, name: str, team: str, plan: str = "") -> None:
         status, body = self.call(
             "POST",
             "/apps",
-            f"name={name}&platform=python&teamOwner={team}".encode(),
+            f"name={name}&platform=python&teamOwner={team}&plan={plan}".encode(),
             "application/x-www-form-urlencoded",
         )
         if status != 201:
@@ -419,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=float, default=15.0, help="traffic per path, all rounds; 0: none"
     )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--plan",
+        default="c2m4",
+        help="plan of the app the traffic goes to (the default plan's 0.1 CPU would make "
+        "its unit the bottleneck of every path)",
+    )
     args = parser.parse_args(argv)
 
     from scripts.stack import Stack
@@ -436,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         name = "bench-first"
         team = "bench"
         api.create_team(team)  # the admin belongs to no team on a fresh stack
-        api.create_app(name, team)
+        api.create_app(name, team, args.plan)
         deployed, answered = first_response(api, stack.port, f"{name}.{domain}", name, archive)
         print(
             f"deploy request -> OK: {deployed:.2f} s; -> first 200 by its address through "
