@@ -1,7 +1,7 @@
 """The dashboard's app pages in a real browser against the real stack, through the
-gateway: an app from creation to removal (deploy by upload with its live output, the
-log followed, env, units, rollback), service instances bound and unbound, and the
-API's refusals shown by the form that asked."""
+gateway: an app from creation to removal (deploy by upload with its live output, its
+address answering through the gateway, the log followed, env, units, rollback), service
+instances bound and unbound, and the API's refusals shown by the form that asked."""
 
 from __future__ import annotations
 
@@ -131,6 +131,19 @@ def units_become(
     return rows
 
 
+def open_address(board: Dashboard, app: str) -> str:
+    """Follows the app page's address link (the app's router address, through the
+    gateway); the text the browser shows there."""
+    link = board.find("a.address")
+    href = link.get_attribute("href") or ""
+    assert href.startswith(f"http://{app}."), href
+    link.click()
+    board.wait_until(lambda: board.driver.current_url.startswith(href), what=f"the page at {href}")
+    board.wait_for("body")
+    board.shot()
+    return board.text()
+
+
 def unit_says(address: str, path: str = "/") -> str:
     resp = requests.get(f"http://{address}{path}", timeout=10)
     assert resp.status_code == 200, resp.text
@@ -178,6 +191,10 @@ def test_an_app_from_creation_to_removal(
     board.open(f"/ui/apps/{app}")
     assert unit_says(first["address"]).startswith("Hello from Tsubame! greeting= ")
 
+    # Its address, followed from its page, answers with the app's own reply.
+    assert open_address(board, app).startswith("Hello from Tsubame! greeting= unit=")
+    board.open(f"/ui/apps/{app}")
+
     # The apps list shows it with its status, found by its name.
     board.open(f"/ui/apps?name={app}")
     row = board.find(f'#apps tr[data-app="{app}"]')
@@ -214,6 +231,8 @@ def test_an_app_from_creation_to_removal(
     (restarted,) = units_become(board, 1, "1")
     assert restarted["id"] != first["id"]
     assert "greeting=from-the-browser " in unit_says(restarted["address"])
+    assert "greeting=from-the-browser " in open_address(board, app)
+    board.open(f"/ui/apps/{app}")
 
     # One more unit.
     board.fill("#units-form", units="1")
