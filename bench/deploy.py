@@ -33,6 +33,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,9 +285,25 @@ def own_round(url: str, host: str, clients: int, seconds: float) -> tuple[float,
     return cell.rps, cell.pct(0.5), cell.pct(0.99), cell.errors
 
 
-def traffic(port: int, host: str, unit: str, workdir: Path, args: argparse.Namespace) -> None:
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def traffic(
+    port: int,
+    host: str,
+    unit: str,
+    workdir: Path,
+    args: argparse.Namespace,
+    gateway_pids: Callable[[], list[int]] = list,
+) -> None:
     """Rounds alternated between the paths, every path in each round, so a drift of the
-    machine's load touches them alike; the median of the rounds is shown."""
+    machine's load touches them alike; the median of the rounds is shown. Beside each
+    proxy: its CPU time per request (user + system of its processes over its rounds), a
+    figure the machine's other load does not change much."""
     ensure_tools()
     targets = {"direct": f"http://{unit}/", "router": f"http://127.0.0.1:{port}/"}
     nginx = nginx_in_front(unit, workdir)
@@ -295,12 +312,21 @@ def traffic(port: int, host: str, unit: str, workdir: Path, args: argparse.Names
     use_wrk = bool(shutil.which("wrk"))
     one_round = wrk_round if use_wrk else own_round
     results = {name: Result() for name in targets}
+    proxies: dict[str, Callable[[], list[int]]] = {"router": gateway_pids}
+    if nginx is not None:
+        master = nginx[0].pid
+        proxies["nginx"] = lambda: [master, *_children(master)]
+    cpu = {name: 0.0 for name in proxies}
     try:
         for url in targets.values():  # warm-up: connections, pools, caches
             one_round(url, host, args.clients, 1)
         for _ in range(args.rounds):
             for name, url in targets.items():
+                pids = proxies[name]() if name in proxies else []
+                before = cpu_seconds_of(pids)
                 results[name].add(*one_round(url, host, args.clients, args.seconds / args.rounds))
+                if name in proxies:
+                    cpu[name] += cpu_seconds_of(pids) - before
     finally:
         if nginx is not None:
             nginx[0].terminate()
@@ -308,11 +334,15 @@ def traffic(port: int, host: str, unit: str, workdir: Path, args: argparse.Names
     tool = "wrk -t1" if use_wrk else "bench.gateway's load generator"
     print(f"\napp traffic: GET / of the sample app, {args.clients} keep-alive connections "
           f"({tool}), {args.rounds} alternated rounds of {args.seconds / args.rounds:g} s, medians")  # fmt: skip
-    print(f"{'path':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(
+        f"{'path':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'proxy CPU us/req':>18}"
+    )
     med = {name: statistics.median(r.rps) for name, r in results.items()}
     for name, r in results.items():
+        served = sum(r.rps) * args.seconds / args.rounds
+        per = f"{1e6 * cpu[name] / served:>18.0f}" if name in cpu and served else ""
         print(f"{name:<8}{med[name]:>10.0f}{statistics.median(r.p50):>10.2f}"
-              f"{statistics.median(r.p99):>10.2f}{r.errors:>8}")  # fmt: skip
+              f"{statistics.median(r.p99):>10.2f}{r.errors:>8}{per}")  # fmt: skip
     print(f"router / direct: {med['router'] / max(med['direct'], 1):.2f}")
     if "nginx" in med:
         print(f"router / nginx:  {med['router'] / max(med['nginx'], 1):.2f} (goal >= 0.8)")
@@ -450,7 +480,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         unit = api.unit_address(name)
         if args.seconds > 0:
-            traffic(stack.port, f"{name}.{domain}", unit, workdir, args)
+            traffic(
+                stack.port,
+                f"{name}.{domain}",
+                unit,
+                workdir,
+                args,
+                lambda: pids_of_stack(stack).get("gateway", []),
+            )
 
         times: list[dict[str, float]] = []
         loads: list[float] = []
