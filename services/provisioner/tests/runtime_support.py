@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -109,6 +109,7 @@ class Harness:
         *,
         event: bool = True,
         cancel_after: float | None = None,
+        before: Callable[[str], None] | None = None,
     ) -> Outcome:
         """Send a command as apps does (event opened, handed off) and collect its replies."""
         out = Outcome()
@@ -133,6 +134,8 @@ class Harness:
             if opened is not None:
                 with opened.handing_off() as event_id:
                     body["event"] = event_id
+                if before is not None:
+                    before(event_id)  # e.g. what an attempt that died left
                 if cancel_after is not None:
                     timer = threading.Timer(cancel_after, self._cancel, (event_id,))
                     timer.start()

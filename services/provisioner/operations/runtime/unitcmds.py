@@ -21,6 +21,20 @@ from services.provisioner.operations.runtime import rollout, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
+# The runtime's note of the event whose unit count change was saved last: a command run
+# again (redelivered after its worker died) finds its own change made and does not
+# count it twice.
+COUNTED_BY = "units_counted_by"
+
+
+def _counted(rt: AppRuntime, p: Progress) -> bool:
+    return p.event is not None and rt.extra.get(COUNTED_BY) == p.event.unique_id
+
+
+def _count_by(rt: AppRuntime, p: Progress) -> None:
+    if p.event is not None:
+        rt.extra[COUNTED_BY] = p.event.unique_id
+
 
 def _process(raw: Mapping[str, Any]) -> str:
     process = raw.get("process") or ""
@@ -67,6 +81,10 @@ def units_add(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progr
     if any(g.units and g.status != STARTED for g in rt.groups):
         raise UnitsStopped()
     group = rt.group(process, release.version) or Group(process, release.version, 0)
+    if _counted(rt, p):
+        # Run again after its units were started and counted: only the routing is left.
+        unitset.sync_route(deps, rt)
+        return {}
     # Under the lease, units past the group's count were recorded by an attempt that
     # died before saving the new count (this command, redelivered): they never served,
     # so they go and the units are started afresh (added once, not twice).
@@ -75,6 +93,7 @@ def units_add(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progr
         unitset.remove(deps, rt, leftovers, drain=False)
     new = rollout.start_new(deps, rt, {group.key: n}, p, "add units")
     rt.put_group(replace(group, units=group.units + n))
+    _count_by(rt, p)
     state.save(deps, rt)
     unitset.sync_route(deps, rt)
     routed = [u for u in new if u.version in rt.routable and u.process == release.web]
@@ -90,12 +109,18 @@ def units_remove(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Pr
     _no_autoscaler(deps, rt.app, asked)
     group = rt.group(process, release.version)
     members = _members(deps, rt.app, [group]) if group else []
-    if group is None or len(members) < n:
-        raise NotEnoughUnits(n, process, len(members))
-    p.write(f"\n---- Removing {n} {unitset.pluralize('unit', n)} ----\n")
-    victims = members[-n:]  # the newest first
-    rt.put_group(replace(group, units=max(group.units - n, 0)))
-    state.save(deps, rt)  # desired first: the reconciler must not bring them back
+    if group is not None and _counted(rt, p):
+        # Run again after the new count was saved: retire what is left past it.
+        victims = members[group.units :]
+        p.write(f"\n---- Removing {n} {unitset.pluralize('unit', n)} ----\n")
+    else:
+        if group is None or len(members) < n:
+            raise NotEnoughUnits(n, process, len(members))
+        p.write(f"\n---- Removing {n} {unitset.pluralize('unit', n)} ----\n")
+        victims = members[-n:]  # the newest first
+        rt.put_group(replace(group, units=max(group.units - n, 0)))
+        _count_by(rt, p)
+        state.save(deps, rt)  # desired first: the reconciler must not bring them back
     routed = [u for u in victims if u.version in rt.routable and u.process == release.web]
     rollout.announce_routes(p, [], routed)
     rollout.retire(deps, rt, victims, p)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from services.provisioner.backends.tests.support import http_get, refused
 from services.provisioner.domain.autoscale import AutoscaleSpec
-from services.provisioner.operations.runtime import unitset
+from services.provisioner.operations.runtime import state, unitcmds, unitset
 from services.provisioner.tests.runtime_support import Harness, Traffic, harness, route_of
 from shared.bus import keys
 
@@ -60,6 +63,59 @@ def test_units_add_run_again_after_a_dead_attempt_adds_once(h: Harness) -> None:
     assert dead.id not in {u.id for u in units}
     assert dead.id not in {s.id for s in h.deps.backend.units("again")}
     assert len(route_of(h, "again")) == 2
+
+
+def _counted_by_a_dead_attempt(h: Harness, app: str, units: int, start: int = 0) -> Any:
+    """What an attempt that died right after saving the new count left: ``start`` units
+    started and recorded, the count ``units``, the change noted as the event's."""
+
+    def left(event_id: str) -> None:
+        rt = h.deps.stores.runtimes.get(app)
+        assert rt is not None
+        for unit in unitset.record_units(h.deps, rt, "web", 1, start):
+            unitset.start(h.deps, rt, unit)
+            # started and checked, as the attempt saw before it counted them
+            deadline = time.monotonic() + 30
+            while True:
+                seen = {u.id: u for u in h.deps.backend.units(app)}.get(unit.id)
+                if seen is not None and seen.status == "started" and seen.address:
+                    h.deps.stores.units.update(unit.id, unitset.observed(seen))
+                    break
+                assert time.monotonic() < deadline, seen
+                time.sleep(0.1)
+        group = rt.group("web", 1)
+        assert group is not None
+        rt.put_group(replace(group, units=units))
+        rt.extra[unitcmds.COUNTED_BY] = event_id
+        state.save(h.deps, rt)
+
+    return left
+
+
+def test_units_add_run_again_after_its_count_was_saved_adds_nothing_more(h: Harness) -> None:
+    spec = h.spec("counted")
+    assert h.deploy(spec, 1).error == ""
+    before = _counted_by_a_dead_attempt(h, "counted", units=2, start=1)
+    added = h.run("units.add", spec, {"n": 1, "process": "web"}, before=before)
+    assert added.error == "", added.text
+    assert statuses(h, "counted") == ["started", "started"]
+    assert len(route_of(h, "counted")) == 2
+
+
+def test_units_remove_run_again_after_its_count_was_saved_removes_once(h: Harness) -> None:
+    spec = h.spec("uncounted")
+    assert h.deploy(spec, 1).error == ""
+    assert h.run("units.add", spec, {"n": 2, "process": "web"}).error == ""
+    newest = h.deps.stores.units.of_app("uncounted")[-1]
+    # The attempt saved the count 2 and died before retiring the newest unit.
+    before = _counted_by_a_dead_attempt(h, "uncounted", units=2)
+    removed = h.run("units.remove", spec, {"n": 1, "process": "web"}, before=before)
+    assert removed.error == "", removed.text
+    units = h.deps.stores.units.of_app("uncounted")
+    assert len(units) == 2 and newest.id not in {u.id for u in units}
+    rt = h.deps.stores.runtimes.get("uncounted")
+    assert rt is not None and rt.group("web", 1).units == 2  # type: ignore[union-attr]
+    assert len(route_of(h, "uncounted")) == 2
 
 
 def test_unit_operations_refuse_as_tsuru_does(h: Harness) -> None:
