@@ -1,5 +1,5 @@
-"""Bind and unbind through the gateway, against a real service API on 127.0.0.1 and a
-really deployed sample app (catalog.md c.3-c.5, §3): the bound instance's env vars
+"""Bind and unbind through the gateway, against a real service API and an OSB broker on
+127.0.0.1 and a really deployed sample app (catalog.md c.3-c.5, §3): the bound instance's env vars
 reach the app's unit after the restart the bind asks for, each unit is bound, and a
 failure of the service API at any step of bind, unbind or removal leaves nothing
 half-done on either side. (The unit is read at its own address: app traffic through
@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from scripts.stack import Stack
+from services.catalog.tests.peers.broker import FakeBroker
 from services.catalog.tests.peers.service_api import FakeServiceApi
 from tests.apps import sample_archive
 from tests.e2e.catalog_helpers import instance, lines, service, team
@@ -254,3 +255,48 @@ def test_a_service_api_failure_at_each_bind_step_leaves_nothing_half_done(
     assert resp.status_code == 200 and not [x for x in lines(resp) if x.get("Error")], resp.text
     r = requests.get(f"{stack.url}/services/{svc}/instances/{inst}", headers=bearer(admin_token))
     assert (r.status_code, r.text) == (404, "service instance not found\n")
+
+
+def test_a_broker_instance_bound_to_a_deployed_app(
+    stack: Stack, admin_token: str, world: dict[str, str]
+) -> None:
+    broker = FakeBroker()
+    try:
+        _broker_bind(stack, admin_token, world, broker)
+    finally:
+        broker.close()
+
+
+def _broker_bind(stack: Stack, token: str, world: dict[str, str], broker: FakeBroker) -> None:
+    app, admin = world["app"], bearer(token)
+    name = f"b{secrets.token_hex(3)}"
+    auth = {"Username": broker.username, "Password": broker.password}
+    body = {"Name": name, "URL": broker.url, "Config": {"AuthConfig": {"BasicAuthConfig": auth}}}
+    assert requests.post(f"{stack.url}/brokers", json=body, headers=admin).status_code == 201
+    svc = f"{name}::db"
+    inst = instance(stack, token, svc, world["team"], plan="small")
+
+    # The broker refuses the binding: nothing is bound on either side.
+    broker.fail["bind"] = 500
+    err = _failed(_bind(stack, token, svc, inst, app, noRestart="true"))
+    assert "bind failed" in err, err
+    _nothing_bound(stack, token, svc, inst, app)
+    assert broker.bindings == {}
+    del broker.fail["bind"]
+
+    resp = _bind(stack, token, svc, inst, app)
+    assert resp.status_code == 200 and not [x for x in lines(resp) if x.get("Error")], resp.text
+    assert len(broker.bindings) == 1
+    # tsuru keeps the string credentials only (DB_PORT and DB_OPTS are not strings).
+    _eventually_env(stack, token, app, "DB_URI", "pg://x")
+    assert _unit_env(stack, token, app, "DB_PORT") is None
+    services = json.loads(_unit_env(stack, token, app, "TSURU_SERVICES") or "null")
+    assert services == {svc: [{"instance_name": inst, "envs": {"DB_URI": "pg://x"}}]}
+
+    resp = _unbind(stack, token, svc, inst, app)
+    assert resp.status_code == 200 and not [x for x in lines(resp) if x.get("Error")], resp.text
+    assert broker.bindings == {}
+    _eventually_env(stack, token, app, "DB_URI", None)
+    resp = requests.delete(f"{stack.url}/services/{svc}/instances/{inst}", headers=admin)
+    assert resp.status_code == 200 and broker.instances == {}
+    assert requests.delete(f"{stack.url}/brokers/{name}", headers=admin).status_code == 200
