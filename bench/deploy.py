@@ -14,8 +14,10 @@
    with apt when running as root and absent; without wrk, bench.gateway's own load
    generator; without nginx, no nginx column). Goal: the router at least 0.8 of nginx.
 3. ``--apps`` apps of one unit each deployed one after another: each deploy's time (the
-   last as fast as the first) and the stack's idle memory (RSS of every process of the
-   stack and of every unit) with them running.
+   last as fast as the first; each phase over the first and last tenth), the same
+   redeploy of the first app before and after them (``--redeploys`` each side: the
+   number of apps apart from the machine's load), and the idle stack's memory and CPU
+   (every process of the stack, every unit's runner and process) with them running.
 """
 
 from __future__ import annotations
@@ -441,6 +443,18 @@ def sequential_report(times: list[dict[str, float]], loads: list[float]) -> None
     )
 
 
+def cpu_report(spent: list[dict[str, float]]) -> None:
+    """CPU seconds each role spent during a deploy (the units' processes: those running
+    when it began), first and last tenth: work that grows with the number of apps."""
+    tenth = max(1, len(spent) // 10)
+    roles = sorted(spent[0], key=lambda r: -sum(s.get(r, 0.0) for s in spent))
+    print(f"  CPU seconds per deploy by role, deploys 1-{tenth} vs {len(spent) - tenth + 1}-:")
+    for role in roles[:8]:
+        early = statistics.median(s.get(role, 0.0) for s in spent[:tenth])
+        late = statistics.median(s.get(role, 0.0) for s in spent[-tenth:])
+        print(f"    {role:<22}{early:>7.2f}{late:>7.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--apps", type=int, default=50)
@@ -455,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         help="plan of the app the traffic goes to (the default plan's 0.1 CPU would make "
         "its unit the bottleneck of every path)",
     )
+    parser.add_argument("--redeploys", type=int, default=3, help="of the first app, each side")
     args = parser.parse_args(argv)
 
     from scripts.stack import Stack
@@ -489,15 +504,31 @@ def main(argv: list[str] | None = None) -> int:
                 lambda: pids_of_stack(stack).get("gateway", []),
             )
 
+        # The same redeploy of the first app with 1 app and with all of them running:
+        # what the number of apps costs a deploy, apart from a new app's first one.
+        alone = [api.deploy_timed(name, archive)[1]["ok"] for _ in range(args.redeploys)]
         times: list[dict[str, float]] = []
         loads: list[float] = []
+        spent: list[dict[str, float]] = []  # CPU seconds of each role during each deploy
         for i in range(args.apps):
             app = f"bench-{i:03d}"
             api.create_app(app, team)
+            pids = pids_of_stack(stack)
+            before = {role: cpu_seconds_of(p) for role, p in pids.items()}
             times.append(api.deploy_timed(app, archive)[1])
+            spent.append({role: cpu_seconds_of(p) - before[role] for role, p in pids.items()})
             loads.append(os.getloadavg()[0])
         if times:
             sequential_report(times, loads)
+            cpu_report(spent)
+        crowded = [api.deploy_timed(name, archive)[1]["ok"] for _ in range(args.redeploys)]
+        if alone and crowded:
+            before, after = statistics.median(alone), statistics.median(crowded)
+            print(
+                f"  redeploy of the first app (median of {args.redeploys}, old unit drained):"
+                f" {before:.2f} s with 1 app, {after:.2f} s with {len(times) + 1}"
+                f" (ratio {after / before:.2f})"
+            )
         time.sleep(5)  # idle
         idle_report(stack, len(times) + 1)
     finally:
