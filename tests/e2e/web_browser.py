@@ -173,3 +173,4 @@ def dashboard(
         print(f"dashboard screenshots: {where}")
     browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
     browser.get("about:blank")
+    browser.get_log("performance")  # the network events kept since: dropped
