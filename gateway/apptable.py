@@ -125,8 +125,14 @@ class AppTable:
         return self._hosts.get(host)
 
     def in_domain(self, host: str) -> bool:
-        """Whether ``host`` is an app address (``<something>.<domain>``)."""
-        return bool(self.domain) and host.endswith(self._suffix) and len(host) > len(self._suffix)
+        """Whether ``host`` is an app address (``<something>.<domain>``); the API's own
+        names are not, even under the apps domain."""
+        return (
+            bool(self.domain)
+            and host.endswith(self._suffix)
+            and len(host) > len(self._suffix)
+            and host not in self._reserved
+        )
 
     def route_of(self, app: str) -> AppRoute | None:
         return self._routes.get(app)

@@ -146,6 +146,10 @@ def test_reserved_names_and_ip_literals_are_never_an_apps() -> None:
     assert served(t, "evil.apps.test") == "evil"
     for host in ("api.example.com", "127.0.0.1:8080", "[::1]:8080"):
         assert served(t, host) is None, host
+    # The API named under the apps domain stays the API's.
+    t = AppTable("example.com", lambda a: Upstream(a, (), timeout=1, connect_timeout=1),
+                 reserved=("api.example.com",))  # fmt: skip
+    assert t.in_domain("shop.example.com") and not t.in_domain("api.example.com")
 
 
 def test_the_domain_test() -> None:
