@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ log = logging.getLogger("tsubame.gateway.metrics")
 MAX_SCRAPE = 8 * 1024 * 1024
 SCRAPE_TIMEOUT = 3.0
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# /metrics is public and each scrape asks every instance: a listing is reused for this
+# long, so a flood of scrapes costs the services one scrape a second per gateway worker.
+REUSE_SECONDS = 1.0
 
 
 class Metrics:
@@ -81,6 +85,7 @@ class Metrics:
         )
         self._counted: dict[tuple[str, int], Any] = {}
         self._failed: dict[tuple[str, str], Any] = {}
+        self._last: tuple[float, bytes] | None = None
 
     def count(self, service: str, status: int) -> None:
         child = self._counted.get((service, status))
@@ -97,6 +102,15 @@ class Metrics:
     # -- the listing ---------------------------------------------------------------------
 
     def render(self) -> bytes:
+        last = self._last
+        now = time.monotonic()
+        if last is not None and now - last[0] < REUSE_SECONDS:
+            return last[1]
+        body = self._render()
+        self._last = (now, body)
+        return body
+
+    def _render(self) -> bytes:
         families: dict[str, Metric] = {}
         for name, found in self._gateways():
             _merge(families, found, name)

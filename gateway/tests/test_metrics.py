@@ -35,6 +35,17 @@ def key(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
     return name, frozenset(labels.items())
 
 
+def test_a_listing_is_reused_for_a_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gateway.metrics as module
+
+    metrics = Metrics(None)
+    first = metrics.render()
+    metrics.count("apps", 200)
+    assert metrics.render() == first
+    monkeypatch.setattr(module, "REUSE_SECONDS", 0.0)
+    assert b'code="200"' in metrics.render()
+
+
 def test_counts_and_errors_are_listed_with_this_instance() -> None:
     metrics = Metrics(None, instance="gateway")
     metrics.count("apps", 200)
