@@ -128,7 +128,7 @@ class EventStorage(Protocol):
 
 # Every query above and the events API's listing are indexed (SecantusDB scans
 # slowly otherwise). Each index costs every event write: the listing's pages walk
-# ``starttime`` alone or behind one equality (see ``index_name``); nothing else.
+# ``starttime`` alone or behind one equality (services/events/storage/mongo/newest.py).
 _NEWEST_BY = ("kind.name", "target.value", "extratargets.target.value", "owner.name")
 _BY_START = {field: Index(EVENTS, [(field, 1), ("starttime", -1)]) for field in _NEWEST_BY}
 _STARTTIME = Index(EVENTS, [("starttime", -1)])
@@ -152,10 +152,3 @@ OBSOLETE_INDEXES = {
         "owner.name_1",
     )
 }
-
-
-def index_name(field: str | None) -> str:
-    """The index a newest-first page walks: ``starttime`` behind an equality on
-    ``field`` (one of ``kind.name``, ``target.value``, ``extratargets.target.value``,
-    ``owner.name``), or ``starttime`` alone (None)."""
-    return (_BY_START[field] if field is not None else _STARTTIME).index_name()

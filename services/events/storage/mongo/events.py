@@ -7,7 +7,8 @@ window; other orders by ``simple_find``, one sorted query.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,6 @@ from services.events.domain.webhooks import EventHead
 from services.events.storage.mongo.newest import NewestPages, Plan
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
-from shared.events.storage import index_name
 from shared.mongo import Db, Doc
 
 
@@ -27,16 +27,22 @@ def _any_target(type_field: str, extra_field: str, value: str) -> Doc:
 
 
 def event_query(
-    flt: EventFilter, visibility: Visibility, *, value_field: str | None = None
+    flt: EventFilter,
+    visibility: Visibility,
+    *,
+    value_field: str | None = None,
+    without_or: bool = False,
 ) -> Doc | None:
     """The Mongo form of ``flt.matches`` plus ``visibility.allows``; None = nothing visible.
-    ``value_field``: match ``target.value`` on that field only (one branch of its ``$or``)."""
+    ``value_field``: match ``target.value`` on that field only (one branch of its ``$or``).
+    ``without_or``: leave out the clauses that are an ``$or`` (the target type, the
+    caller's visibility): the caller checks them (``needs_check``)."""
     clauses: list[Doc] = []
     if flt.kind_names:
         clauses.append({d.KIND_NAME: {"$in": list(flt.kind_names)}})
     if flt.kind_type:
         clauses.append({d.KIND_TYPE: flt.kind_type})
-    if flt.target_type:
+    if flt.target_type and not without_or:
         clauses.append(_any_target(d.TARGET_TYPE, d.EXTRA_TARGET_TYPE, flt.target_type))
     if flt.target_value and value_field is not None:
         clauses.append({value_field: flt.target_value})
@@ -54,7 +60,7 @@ def event_query(
         clauses.append({d.RUNNING: flt.running})
     if flt.error_only:
         clauses.append({d.ERROR: {"$nin": ["", None]}})
-    if not visibility.everything:
+    if not visibility.everything and not without_or:
         options: list[Doc] = []
         for scheme, contexts in visibility.schemes.items():
             prefix = {d.ALLOWED_SCHEME: {"$regex": "^" + re.escape(scheme)}}
@@ -101,23 +107,28 @@ def _head(doc: Doc) -> EventHead:
     )
 
 
-def plans(flt: EventFilter, visibility: Visibility, query: Doc) -> list[Plan]:
-    """The queries of a newest-first page. Indexes are named: given equality on
-    ``target.type`` and ``target.value`` and a ``starttime`` range, SecantusDB's
-    planner may walk every event of the type, and an ``$or`` of target and extra
-    targets is a collection scan, so a target value is two queries, one per field."""
+def plans(flt: EventFilter, visibility: Visibility) -> list[Plan]:
+    """The queries of a newest-first page: no ``$or`` (SecantusDB's planner scans the
+    whole collection for one), so a target value is two queries, one per field, and
+    the target type and the caller's visibility are checked on the documents read."""
+    check = _checker(flt, visibility) if flt.target_type or not visibility.everything else None
     if flt.target_value:
         found = []
         for field, windowed in ((d.TARGET_VALUE, True), (d.EXTRA_TARGET_VALUE, False)):
-            branch = event_query(flt, visibility, value_field=field)
-            if branch is not None:
-                found.append(Plan(branch, index_name(field), windowed))
+            branch = event_query(flt, visibility, value_field=field, without_or=True)
+            found.append(Plan(branch or {}, check, windowed))
         return found
-    if flt.kind_names:
-        return [Plan(query, index_name(d.KIND_NAME))]
-    if flt.owner_name:
-        return [Plan(query, index_name(d.OWNER_NAME))]
-    return [Plan(query, index_name(None))]
+    return [Plan(event_query(flt, visibility, without_or=True) or {}, check)]
+
+
+def _checker(flt: EventFilter, visibility: Visibility) -> Callable[[Doc], bool]:
+    """The reference semantics (the memory store's) on one stored document."""
+
+    def check(doc: Doc) -> bool:
+        record = d.from_doc(doc)
+        return flt.matches(record) and (visibility.everything or visibility.allows(record.allowed))
+
+    return check
 
 
 def simple_find(col: Any, flt: EventFilter, query: Doc) -> list[EventRecord]:
@@ -144,7 +155,8 @@ class MongoEventStore:
         if flt.sort_key != (d.START_TIME, -1):
             return simple_find(self.col, flt, query)
         want = flt.skip + flt.limit
-        docs = self._newest.read(plans(flt, visibility, query), flt, want)
+        shape = repr((replace(flt, skip=0, limit=0), visibility))
+        docs = self._newest.read(plans(flt, visibility), flt, want, shape=shape)
         return [d.from_doc(doc) for doc in docs[flt.skip : want]]
 
     def get(self, event_id: ObjectId) -> EventRecord | None:

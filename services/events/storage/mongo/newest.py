@@ -4,18 +4,24 @@ page is full.
 SecantusDB walks (and fetches) every entry a sort or range matches before a limit
 applies, so one query sorted over the collection costs the collection. A page
 (``skip + limit`` events, by ``starttime`` then ``_id``, descending) is read instead
-as windows of ``starttime``, newest first, each one range query on a named index
-(``hint``): ``starttime`` alone, or behind the filter's equality (kind, target value,
-owner). A window that does not fill the page is followed by an older one ``WIDEN``
-times longer; after ``MAX_WINDOWS`` the last one is everything older. Windows are
-disjoint and cover the time line (every event has a date as ``starttime``), and each
-is sorted like the simple query, so the page is exactly the simple query's.
+as windows of ``starttime``, newest first, each one range query (the planner takes
+``starttime``'s index, or a compound one behind the filter's equality: kind, target
+value, owner). A window that does not fill the page is followed by an older one
+``WIDEN`` times longer; after ``MAX_WINDOWS`` the last one is everything older.
+Windows are disjoint and cover the time line (every event has a date as
+``starttime``), and each is sorted like the simple query, so the page is exactly the
+simple query's.
 
-Each query costs a round trip, so the span that filled a page is remembered per
-query shape (bounded) and the next page starts from it: a page usually costs one or
-two queries. A shape whose page did not fill even with everything (a target with
-fewer events than a page) is read whole at once next time, until it fills a page. An event's extra targets are read by one query on their own index
-(few events have them: the filter's whole selection there is small).
+Queries hold no ``$or`` (SecantusDB scans the collection for one, and a named index,
+``hint``, walks that whole index whatever the range): what would be one is checked on
+the documents read (``Plan.check``, the reference semantics).
+
+Each query costs a round trip, so how much time a page took is remembered per filter
+(bounded), as a span per event, and the next page starts from it: a page usually
+costs one query reading about 1.25 times the page. A filter whose page did not fill
+even with everything (a target with fewer events than a page) is read whole at once
+next time, until it fills a page. An event's extra targets are read by one query on
+their own index (few events have them: the filter's whole selection there is small).
 
 A filter with no index of its own (``running``, a caller who sees few events) still
 walks the windows' events until the page fills: at worst what the simple query walks.
@@ -24,6 +30,7 @@ walks the windows' events until the page fills: at worst what the simple query w
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,17 +42,19 @@ from shared.mongo import Doc
 FIRST_WINDOW = timedelta(seconds=16)
 WIDEN = 8
 MAX_WINDOWS = 4
+MARGIN = 1.25  # the remembered span covers this many pages' worth of time
 OPEN_BELOW = datetime(1970, 1, 1, tzinfo=UTC)  # past this, the last window is open
-REMEMBERED = 512  # query shapes whose filling span is kept
+REMEMBERED = 512  # filters whose span is kept
 NEWEST = [(d.START_TIME, -1), (d.ID, -1)]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """One query of a page and the index it walks; ``windowed`` False: read whole."""
+    """One query of a page; ``check`` the part of the filter read on the documents
+    (None: the query is the whole filter); ``windowed`` False: read whole at once."""
 
     query: Doc
-    index: str
+    check: Callable[[Doc], bool] | None = None
     windowed: bool = True
 
 
@@ -70,29 +79,40 @@ def _merged(docs: list[Doc], n: int) -> list[Doc]:
 class NewestPages:
     def __init__(self, col: Any) -> None:
         self.col = col
-        self._spans: OrderedDict[str, timedelta | None] = OrderedDict()
+        # filter -> time per event of its last page (None: read it whole)
+        self._pace: OrderedDict[str, timedelta | None] = OrderedDict()
 
-    def read(self, page_plans: list[Plan], flt: EventFilter, want: int) -> list[Doc]:
-        """The first ``want`` events of the plans' queries, newest first."""
-        if want <= 0 or not page_plans:
+    def read(self, plans: list[Plan], flt: EventFilter, want: int, *, shape: str) -> list[Doc]:
+        """The first ``want`` events of the plans' queries, newest first. ``shape``
+        names the filter (without its page) for the remembered span."""
+        if want <= 0 or not plans:
             return []
-        whole = [doc for p in page_plans if not p.windowed for doc in self._find(p, {}, want)]
-        windowed = [p for p in page_plans if p.windowed]
-        found = self._windows(windowed, flt, want) if windowed else []
+        whole = [doc for p in plans if not p.windowed for doc in self._find(p, {}, want)]
+        windowed = [p for p in plans if p.windowed]
+        found = self._windows(windowed, flt, want, shape) if windowed else []
         return _merged(found + whole, want) if whole else found
 
     def _find(self, plan: Plan, window: Doc, n: int) -> list[Doc]:
         where = {"$and": [plan.query, window]} if plan.query and window else plan.query or window
-        return list(self.col.find(where).sort(NEWEST).hint(plan.index).limit(n))
+        cursor = self.col.find(where).sort(NEWEST)
+        if plan.check is None:
+            return list(cursor.limit(n))
+        found = []
+        for doc in cursor:
+            if plan.check(doc):
+                found.append(doc)
+                if len(found) >= n:
+                    break
+        cursor.close()
+        return found
 
-    def _windows(self, windowed: list[Plan], flt: EventFilter, want: int) -> list[Doc]:
+    def _windows(self, windowed: list[Plan], flt: EventFilter, want: int, shape: str) -> list[Doc]:
         anchor = datetime.now(UTC)
         if flt.until is not None and flt.until < anchor:
             anchor = flt.until
         floor = max(OPEN_BELOW, flt.since) if flt.since is not None else OPEN_BELOW
-        shape = repr([(p.query, p.index) for p in windowed])
-        # None: the last page of this shape never filled, read it whole at once.
-        span: timedelta | None = self._spans.get(shape, FIRST_WINDOW)
+        pace = self._pace.get(shape, FIRST_WINDOW / want)
+        span = None if pace is None else max(pace * want * MARGIN, timedelta(seconds=1))
         found: list[Doc] = []
         high: datetime | None = None
         for rounds in range(1, MAX_WINDOWS + 1):
@@ -106,21 +126,23 @@ class NewestPages:
                 window = {d.START_TIME: bounds}
             batch = [doc for p in windowed for doc in self._find(p, window, want - len(found))]
             found.extend(_merged(batch, want - len(found)) if len(windowed) > 1 else batch)
-            if last:
-                # Whole next time while it does not fill a page; windows once it does.
-                self._remember(shape, None if len(found) < want else FIRST_WINDOW)
+            if len(found) >= want or last:
                 break
-            if len(found) >= want:
-                # Start there next time (a little nearer when the first window did).
-                assert span is not None
-                self._remember(shape, span if rounds > 1 else max(span * 0.8, FIRST_WINDOW))
-                break
-            assert span is not None and low is not None
-            high, span = low, span * WIDEN
+            high, span = low, (span or FIRST_WINDOW) * WIDEN
+        self._learn(shape, anchor, found, want)
         return found
 
-    def _remember(self, shape: str, span: timedelta | None) -> None:
-        self._spans[shape] = span
-        self._spans.move_to_end(shape)
-        while len(self._spans) > REMEMBERED:
-            self._spans.popitem(last=False)
+    def _learn(self, shape: str, anchor: datetime, found: list[Doc], want: int) -> None:
+        """Remember the time the page took per event (None: it never filled)."""
+        if len(found) < want:
+            pace = None
+        else:
+            edge = found[want - 1][d.START_TIME]
+            try:
+                pace = max(anchor - edge, timedelta(0)) / want
+            except (TypeError, OverflowError):
+                pace = None
+        self._pace[shape] = pace
+        self._pace.move_to_end(shape)
+        while len(self._pace) > REMEMBERED:
+            self._pace.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -258,6 +259,11 @@ def _spread_docs(now: datetime) -> list[dict]:
     for i in (1, 3, 4, 12, 16):  # a1 as an extra target (ties with a1's own at 1..3)
         docs[i]["extratargets"] = [{"target": {"type": "pool", "value": "a1"}, "lock": False}]
     docs[7]["owner"] = docs[8]["owner"] = {"type": "token", "name": "tok"}
+    for doc in docs[::3]:  # another team's: a member of myteam does not see them
+        doc["allowed"] = {
+            "scheme": "app.read.events",
+            "contexts": [{"ctxtype": "team", "value": "x"}],
+        }
     docs.append(event_doc(starttime=ZERO, target={"type": "app", "value": "a0"}))
     docs.append(event_doc(starttime=ZERO, target={"type": "app", "value": "a1"}))
     return docs
@@ -284,15 +290,17 @@ def test_events_newest_pages_are_the_simple_querys(event_store: tuple[Any, Calla
         {"until": (now - timedelta(seconds=5)).isoformat()},
         {"since": (now - timedelta(days=300)).isoformat(), "until": now.isoformat()},
     ]
-    for args in filters:
-        for limit, skip in [(1, 0), (2, 1), (3, 0), (5, 2), (4, 7), (100, 0), (3, 20), (2, 21)]:
-            flt = _parse(**args, limit=str(limit), skip=str(skip))
-            hits = sorted(
-                (r for r in records if flt.matches(r)), key=lambda r: (r.start_time, r.id)
-            )
-            expected = [r.id for r in reversed(hits)][skip : skip + limit]
-            got = [r.id for r in store.find(flt, EVERYONE)]
-            assert got == expected, (args, limit, skip)
-            if isinstance(store, MongoEventStore):
-                simple = simple_find(store.col, flt, event_query(flt, EVERYONE) or {})
-                assert [r.id for r in simple] == expected, (args, limit, skip)
+    member = Visibility.of([Grant("app.read", "team", "myteam")])
+    pages = [(1, 0), (2, 1), (3, 0), (5, 2), (4, 7), (100, 0), (3, 20), (2, 21)]
+    for args, seen, (limit, skip) in itertools.product(filters, (EVERYONE, member), pages):
+        flt = _parse(**args, limit=str(limit), skip=str(skip))
+        visible = [
+            r for r in records if flt.matches(r) and (seen.everything or seen.allows(r.allowed))
+        ]
+        hits = sorted(visible, key=lambda r: (r.start_time, r.id))
+        expected = [r.id for r in reversed(hits)][skip : skip + limit]
+        got = [r.id for r in store.find(flt, seen)]
+        assert got == expected, (args, limit, skip)
+        if isinstance(store, MongoEventStore):
+            simple = simple_find(store.col, flt, event_query(flt, seen) or {})
+            assert [r.id for r in simple] == expected, (args, limit, skip)
