@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
 from services.events.domain.webhooks import EventHead
-from services.events.storage.mongo.newest import NewestPages, Plan
+from services.events.storage.mongo.newest import NewestPages, Plan, flat
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
 from shared.mongo import Db, Doc
@@ -73,9 +73,7 @@ def event_query(
         if not options:
             return None
         clauses.append({"$or": options})
-    if not clauses:
-        return {}
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return flat(clauses)
 
 
 # What webhook matching reads of an event (the sweep fetches only this).

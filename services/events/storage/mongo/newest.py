@@ -58,6 +58,32 @@ class Plan:
     windowed: bool = True
 
 
+def flat(clauses: list[Doc]) -> Doc:
+    """The clauses as one document: SecantusDB's planner bounds an index by the
+    fields of a flat query, not by those under ``$and`` (a collection scan). Ranges
+    on one field merge; a clash (two bounds of one kind) keeps ``$and``."""
+    out: Doc = {}
+    for clause in clauses:
+        for key, value in clause.items():
+            mine = out.get(key)
+            if key not in out:
+                out[key] = dict(value) if _is_range(value) else value
+            elif (
+                isinstance(mine, dict)
+                and _is_range(mine)
+                and _is_range(value)
+                and not (set(mine) & set(value))
+            ):
+                mine.update(value)
+            else:
+                return {"$and": [c for c in clauses if c]}
+    return out
+
+
+def _is_range(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(k.startswith("$") for k in value)
+
+
 def _minus(when: datetime, span: timedelta) -> datetime | None:
     """``when - span``, None below the earliest datetime."""
     try:
@@ -93,7 +119,7 @@ class NewestPages:
         return _merged(found + whole, want) if whole else found
 
     def _find(self, plan: Plan, window: Doc, n: int) -> list[Doc]:
-        where = {"$and": [plan.query, window]} if plan.query and window else plan.query or window
+        where = flat([plan.query, window])
         cursor = self.col.find(where).sort(NEWEST)
         if plan.check is None:
             return list(cursor.limit(n))
@@ -128,7 +154,9 @@ class NewestPages:
             found.extend(_merged(batch, want - len(found)) if len(windowed) > 1 else batch)
             if len(found) >= want or last:
                 break
-            high, span = low, (span or FIRST_WINDOW) * WIDEN
+            # Widen by what is missing (the last window's density), at least twice.
+            grow = min(WIDEN, max(2.0, want / max(len(found), 1) * MARGIN)) if found else WIDEN
+            high, span = low, (span or FIRST_WINDOW) * grow
         self._learn(shape, anchor, found, want)
         return found
 
