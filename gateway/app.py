@@ -7,6 +7,7 @@ It never reads a body beyond what forwarding needs and holds no business rule
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 from urllib.parse import quote, unquote_to_bytes, urlsplit
@@ -55,6 +56,12 @@ _REQUEST_DROP_ENV = frozenset(
 )
 # Small responses are read at once and sent with their length (one write).
 SMALL_BODY = 64 * 1024
+# Seconds a signed identity header is reused for the same caller, method and path: far
+# below the age services accept (TSUBAME_IDENTITY_MAX_AGE, 15 s by default; bootstrap
+# keeps it under a quarter of that), during which a captured header could be replayed
+# anyway. Bounded, like the token cache.
+REUSE_SIGNED = 1.0
+SIGNATURES_MAX = 4096
 
 
 _NAMES: dict[str, str] = {}
@@ -113,6 +120,7 @@ class Gateway:
         secret: bytes,
         limits: BodyLimits,
         apps: AppTraffic | None = None,
+        reuse_signed: float = REUSE_SIGNED,
     ) -> None:
         self.table = table
         self.upstreams = upstreams
@@ -122,6 +130,8 @@ class Gateway:
         self.secret = secret
         self.limits = limits
         self.apps = apps
+        self.reuse_signed = reuse_signed
+        self._signatures: dict[tuple[str, str, str], tuple[float, str]] = {}
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if self.apps is not None:  # app traffic (gateway/apptraffic.py), by Host
@@ -181,11 +191,23 @@ class Gateway:
                 route, query, identity, found.path, environ.get("HTTP_ACCEPT", "")
             )
             return self._answer(start_response, owner, answer)
-        signed = (
-            sign_subject(subject, self.secret, method=method, path=forward_path) if subject else ""
-        )
+        signed = self._signed(subject, method, forward_path) if subject else ""
         target = forward_path + ("?" + query if query else "")
         return self._forward(environ, start_response, owner, target, signed, limit)
+
+    def _signed(self, subject: str, method: str, path: str) -> str:
+        """The identity header for ``method path``, reused while younger than
+        ``reuse_signed`` (one HMAC per caller, path and second, not one per request)."""
+        key = (subject, method, path)
+        now = time.monotonic()
+        held = self._signatures.get(key)
+        if held is not None and held[0] > now:
+            return held[1]
+        signed = sign_subject(subject, self.secret, method=method, path=path)
+        if len(self._signatures) >= SIGNATURES_MAX:
+            self._signatures = {}
+        self._signatures[key] = (now + self.reuse_signed, signed)
+        return signed
 
     # -- forwarding ---------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from shared.bus import Bus
 from shared.metrics import DIR_ENV as METRICS_DIR_ENV
 from shared.settings import CONTEXTS, SERVICES
 
-from .app import Gateway
+from .app import REUSE_SIGNED, Gateway
 from .apptraffic import start_app_traffic
 from .authn import CacheInvalidator, Introspector
 from .discovery import Discovery
@@ -105,4 +105,5 @@ def create_gateway(
         secret=base.identity_secret,
         limits=BodyLimits(base.max_body_size, base.max_upload_size),
         apps=start_app_traffic(settings, metrics, listen_bus=listen_bus),
+        reuse_signed=min(REUSE_SIGNED, base.identity_max_age / 4),
     )

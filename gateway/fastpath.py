@@ -52,6 +52,10 @@ _GUNICORN_HEADERS = frozenset(
 # gunicorn's hop-by-hop headers (server and date too), dropped from an application's answer.
 _HOP = frozenset(hop_headers)
 _NO_BODY = frozenset({204, 304})
+# What gunicorn's HEADER_VALUE_RE does not allow in a value, CR and LF aside.
+_BLANK = " \t"
+_CRLF = "\r\n"
+_BAD_VALUE = re.compile(r"[^ \t\x21-\x7e\x80-\xff\r\n]")
 
 # Raw header name -> environ key ("" for one that sends the request to gunicorn).
 _KEYS: dict[bytes, str] = {}
@@ -99,7 +103,7 @@ class _Response:
         self.client_close = client_close
         self.status: str | None = None
         self.code = 0
-        self.headers: list[str] = []
+        self.headers = ""  # the application's header lines, checked
         self.length: int | None = None
         self.chunked = False
         self.omit = False
@@ -131,43 +135,46 @@ class _Response:
                     raise InvalidResponseHeaderName(f"{name!r}")
                 if len(_VALID_NAMES) < 1024:
                     _VALID_NAMES.add(name)
-            if not isinstance(value, str) or not HEADER_VALUE_RE.fullmatch(value):
-                raise InvalidResponseHeader(f"{name!r}")
-            value = value.strip(" \t")
+            value = value.strip(_BLANK)
             lname = name.lower()
             if lname == "content-length":
                 length = int(value)
             elif lname in _HOP:
+                if not HEADER_VALUE_RE.fullmatch(value):
+                    raise InvalidResponseHeader(f"{name!r}")
                 # gateway/worker.py's rule: the application's "Connection: close" closes.
                 if lname == "connection" and value.lower() == "close":
                     must_close = True
                 continue
             out.append(f"{name}: {value}\r\n")
+        # gunicorn's value check (HEADER_VALUE_RE on each), once over all the lines: the
+        # line ends are their only CR and LF.
+        joined = "".join(out)
+        n = len(out)
+        if _BAD_VALUE.search(joined) or joined.count("\n") != n or joined.count("\r") != n:
+            raise InvalidResponseHeader("a header value")
         code = self.code
         self.omit = self.head_request or code < 200 or code in _NO_BODY
         if code == 204 or code < 200:
             # gunicorn drops a Content-Length it must not send (RFC 9110 §8.6).
             if length is not None:
                 out = [h for h in out if not h.lower().startswith("content-length:")]
+                joined = "".join(out)
             length = None
         self.length = length
         self.chunked = length is None and not self.omit
         self.must_close = must_close or self.client_close
-        self.headers = out
+        self.headers = joined
         return self.write
 
     def _build_head(self) -> bytes:
         close = self.must_close or (self.length is None and not self.chunked and not self.omit)
         self.must_close = close
-        parts = [
+        return (
             f"HTTP/1.1 {self.status}\r\nServer: {SERVER}\r\nDate: {_http_date()}\r\n"
             f"Connection: {'close' if close else 'keep-alive'}\r\n"
-        ]
-        if self.chunked:
-            parts.append("Transfer-Encoding: chunked\r\n")
-        parts.extend(self.headers)
-        parts.append("\r\n")
-        return "".join(parts).encode("latin-1")
+            f"{'Transfer-Encoding: chunked' + _CRLF if self.chunked else ''}{self.headers}\r\n"
+        ).encode("latin-1")
 
     def _frame(self, data: bytes) -> bytes:
         if self.omit or not data:

@@ -87,12 +87,18 @@ def _kind(segment: str) -> str:
     return "literal"
 
 
+# Answers of match_path kept per (method, path): a request's route is then one dict
+# lookup. Bounded: past this many distinct paths the memo starts over.
+MEMO_MAX = 4096
+
+
 class RouteTable:
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
         self._root = _Node()
         for route in self.routes:
             self._add(route)
+        self._memo: dict[tuple[str, str], Match | MethodNotAllowed | None] = {}
 
     def _add(self, route: Route) -> None:
         if route.owner not in OWNERS:
@@ -141,6 +147,18 @@ class RouteTable:
 
     def match_path(self, method: str, path: str) -> Match | MethodNotAllowed | None:
         """The route serving ``method path`` (a decoded path, version already removed)."""
+        key = (method, path)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        found = self._match_path(method, path)
+        if len(self._memo) >= MEMO_MAX:
+            self._memo = {}
+        self._memo[key] = found
+        return found
+
+    def _match_path(self, method: str, path: str) -> Match | MethodNotAllowed | None:
         if not path.startswith("/"):
             return None
         allowed: set[str] = set()
