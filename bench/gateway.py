@@ -282,7 +282,7 @@ def run_wrk(
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     requests = int(m.group(1))
     elapsed = _wrk_ms(m.group(2) + m.group(3)) / 1000
-    pct = dict(re.findall(r"^\s*(50|99)%\s+(\S+)$", out, re.M))
+    pct = dict(re.findall(r"^\s*(50|99)%\s+(\S+)\s*$", out, re.M))
     errors = 0
     if e := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         errors += int(e.group(1))
