@@ -61,6 +61,7 @@ def use_text_errors() -> None:
 class ServiceWorker(GeventWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         use_text_errors()
+        logs.log_gevent_errors()
         super().init_process()
 
 

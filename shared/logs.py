@@ -194,6 +194,23 @@ def _log_uncaught() -> None:
     threading.excepthook = on_thread_exception
 
 
+def log_gevent_errors() -> None:
+    """gevent prints an error its hub caught (a greenlet that died of an exception)
+    straight to stderr; send it through logging instead, so it is one line in the
+    process's format with the request id."""
+    from gevent.hub import Hub
+
+    hub_log = logging.getLogger("gevent.hub")
+
+    def print_exception(
+        _hub: Any, context: Any, kind: Any, value: Any, tb: TracebackType | None
+    ) -> None:
+        exc_info = (kind, value, tb) if kind is not None else None
+        hub_log.error("error in %s", context, exc_info=exc_info)
+
+    Hub.print_exception = print_exception
+
+
 def service_of_app(app_uri: str) -> str:
     """``services.auth.wsgi:app`` -> ``auth``; ``gateway.wsgi:app`` -> ``gateway``."""
     module = app_uri.split(":", 1)[0]

@@ -305,3 +305,34 @@ def test_an_instance_starts_with_an_empty_directory_of_its_own(
     monkeypatch.delenv("TSUBAME_PROCESS_NAME")
     unnamed = prepare_metrics_dir("gateway.wsgi:app", str(tmp_path))
     assert unnamed.name == f"gateway.{host}.{os.getpid()}"
+
+
+GEVENT_ERROR = """
+import gevent, io, json, logging, os
+from shared import logs, requestid
+os.environ["TSUBAME_LOG_FORMAT"] = "json"
+logs.configure("auth", force=True)
+logs.log_gevent_errors()
+def boom():
+    requestid.bind("g-1")
+    raise ValueError("greenlet died")
+gevent.spawn(boom).join()
+"""
+
+
+def test_a_greenlets_death_is_logged_in_the_process_format() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_ERROR],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0]["logger"] == "gevent.hub"
+    assert "ValueError: greenlet died" in lines[0]["exception"]
