@@ -16,9 +16,10 @@ Queries hold no ``$or`` (SecantusDB scans the collection for one, and a named in
 ``hint``, walks that whole index whatever the range): what would be one is checked on
 the documents read (``Plan.check``, the reference semantics).
 
-Each query costs a round trip, so how much time a page took is remembered per filter
-(bounded), as a span per event, and the next page starts from it: a page usually
-costs one query reading about 1.25 times the page. A filter whose page did not fill
+Each query costs a round trip, so how a page lay in time is remembered per filter
+(bounded) and the next page starts from it: the time a page took at that pace, but
+no further back than just past the last page (an idle log: the page is the same). A
+page usually costs one query reading about 1.25 times the page. A filter whose page did not fill
 even with everything (a target with fewer events than a page) is read whole at once
 next time, until it fills a page. An event's extra targets are read by one query on
 their own index (few events have them: the filter's whole selection there is small).
@@ -46,6 +47,20 @@ MARGIN = 1.25  # the remembered span covers this many pages' worth of time
 OPEN_BELOW = datetime(1970, 1, 1, tzinfo=UTC)  # past this, the last window is open
 REMEMBERED = 512  # filters whose span is kept
 NEWEST = [(d.START_TIME, -1), (d.ID, -1)]
+
+
+@dataclass(frozen=True)
+class Last:
+    """How a filter's last page lay in time: time per event from the read to the
+    page's oldest event (``edge``), and from its newest to its oldest (``extent``)."""
+
+    pace: timedelta
+    edge: datetime
+    extent: timedelta
+
+
+# A filter never read: its first window spans FIRST_WINDOW.
+FIRST = Last(FIRST_WINDOW, OPEN_BELOW, timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,8 @@ def _merged(docs: list[Doc], n: int) -> list[Doc]:
 class NewestPages:
     def __init__(self, col: Any) -> None:
         self.col = col
-        # filter -> time per event of its last page (None: read it whole)
-        self._pace: OrderedDict[str, timedelta | None] = OrderedDict()
+        # filter -> how its last page lay in time (None: read it whole)
+        self._pace: OrderedDict[str, Last | None] = OrderedDict()
 
     def read(self, plans: list[Plan], flt: EventFilter, want: int, *, shape: str) -> list[Doc]:
         """The first ``want`` events of the plans' queries, newest first. ``shape``
@@ -137,8 +152,7 @@ class NewestPages:
         if flt.until is not None and flt.until < anchor:
             anchor = flt.until
         floor = max(OPEN_BELOW, flt.since) if flt.since is not None else OPEN_BELOW
-        pace = self._pace.get(shape, FIRST_WINDOW / want)
-        span = None if pace is None else max(pace * want * MARGIN, timedelta(seconds=1))
+        span = self._first_span(self._pace.get(shape, FIRST), anchor, want)
         found: list[Doc] = []
         high: datetime | None = None
         for rounds in range(1, MAX_WINDOWS + 1):
@@ -161,16 +175,32 @@ class NewestPages:
         return found
 
     def _learn(self, shape: str, anchor: datetime, found: list[Doc], want: int) -> None:
-        """Remember the time the page took per event (None: it never filled)."""
-        if len(found) < want:
-            pace = None
-        else:
-            edge = found[want - 1][d.START_TIME]
+        """Remember how the page lay in time (None: it never filled)."""
+        last: Last | None = None
+        if len(found) >= want:
+            newest, edge = found[0][d.START_TIME], found[want - 1][d.START_TIME]
             try:
                 pace = max(anchor - edge, timedelta(0)) / want
+                last = Last(pace, edge, max(newest - edge, timedelta(0)))
             except (TypeError, OverflowError):
-                pace = None
-        self._pace[shape] = pace
+                last = None
+        self._pace[shape] = last
         self._pace.move_to_end(shape)
         while len(self._pace) > REMEMBERED:
             self._pace.popitem(last=False)
+
+    @staticmethod
+    def _first_span(last: Last | None, anchor: datetime, want: int) -> timedelta | None:
+        """How far back the first window reaches: the time ``want`` events took at
+        the last page's pace, but no further back than just past the last page's
+        oldest event (no event arrived since: the log is idle, the page is the same)."""
+        if last is None:
+            return None
+        if last is FIRST:
+            return FIRST_WINDOW
+        span = max(last.pace * want * MARGIN, timedelta(seconds=1))
+        try:
+            just_past = anchor - (last.edge - last.extent * (MARGIN - 1) - timedelta(seconds=1))
+        except OverflowError:
+            return span
+        return min(span, max(just_past, timedelta(seconds=1)))
