@@ -23,6 +23,7 @@ from services.provisioner.adapters.healthcheck import HttpHealthChecker
 from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.nodes import CatalogueNodes
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
+from services.provisioner.adapters.runtime_commands import BusRuntimeCommands
 from services.provisioner.adapters.shells import ProcessShells
 from services.provisioner.adapters.unavailable import UnavailableBackend
 from services.provisioner.adapters.usage import ProcessUsage
@@ -104,6 +105,7 @@ def connect(settings: Settings) -> Wired[Deps]:
         runtime=runtime_stores,
         units=RuntimeUnits(runtime_stores),
         config=config_from(settings),
+        runtime_commands=BusRuntimeCommands(bus),
     )
     volumes = LocalVolumes(provisioner_settings.volumes_dir(settings))
     deps.shells = ProcessShells(

@@ -286,3 +286,56 @@ def _leftovers(address: str, app: str) -> list[str]:
         return [c.name for c in found]
     finally:
         client.close()
+
+
+def _placement(stack: Stack, admin: dict[str, str], nodes: list[str]) -> dict[str, list[str]]:
+    placed = {}
+    for address in nodes:
+        listed = requests.get(f"{stack.url}/node/{address}/containers", headers=admin)
+        assert listed.status_code in (200, 204), listed.text
+        placed[address] = [u["ID"] for u in listed.json()] if listed.status_code == 200 else []
+    return placed
+
+
+def _messages(r: requests.Response) -> list[str]:
+    lines = _stream(r)
+    assert not [x for x in lines if x.get("Error")], lines
+    return [x.get("Message", "") for x in lines]
+
+
+def test_rebalance_container_moves_and_node_removal(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
+) -> None:
+    a, b = podman_engines
+    _scale_to(dstack, admin, app, 2)
+    # Both units on one node (after healing, or moved there now).
+    placed = _placement(dstack, admin, podman_engines)
+    for unit in placed[b]:
+        r = requests.post(f"{dstack.url}/docker/container/{unit}/move", headers=admin,
+                          data={"to": a}, timeout=300)  # fmt: skip
+        assert r.status_code == 200, r.text
+        msgs = _messages(r)
+        assert msgs[0].startswith(f'Moving unit {unit} for "{app}" from {b} -> {a}...'), msgs
+        assert msgs[-1] == "Containers moved successfully!\n", msgs
+    assert sorted(len(v) for v in _placement(dstack, admin, podman_engines).values()) == [0, 2]
+    _serving(dstack, admin, app, 2)
+    # Rebalance evens them out again.
+    r = requests.post(f"{dstack.url}/node/rebalance", headers=admin, timeout=300,
+                      data={"MetadataFilter.pool": pool})  # fmt: skip
+    assert r.status_code == 200, r.text
+    msgs = _messages(r)
+    assert "Rebalancing 2 units...\n" in msgs, msgs
+    assert any(m.startswith("Moved unit ") for m in msgs), msgs
+    assert msgs[-1] == "Units successfully rebalanced!\n", msgs
+    assert sorted(len(v) for v in _placement(dstack, admin, podman_engines).values()) == [1, 1]
+    _serving(dstack, admin, app, 2)
+    # Removing a node moves its units away first, then forgets it.
+    r = requests.delete(f"{dstack.url}/node/{b}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+    assert "Moved unit " in r.text and f"Node {b} removed." in r.text, r.text
+    assert b not in _nodes(dstack, admin)
+    units = _serving(dstack, admin, app, 2)
+    assert len(_placement(dstack, admin, [a])[a]) == 2, units
+    r = requests.post(f"{dstack.url}/node", headers=admin, timeout=60, data={
+        "Register": "true", "Metadata.address": b, "Metadata.pool": pool})  # fmt: skip
+    assert r.status_code == 201, r.text

@@ -295,3 +295,15 @@ class NoPlanInPool(PlacementError):
 # The infrastructure routes' errors live in their own module (size); callers name every
 # error of the context as errors.<Name>.
 from services.provisioner.domain.errors_infra import *  # noqa: E402, F403
+
+
+class RuntimeFailed(ServerError):
+    """A command of the provisioner's worker failed; its message as the worker said it."""
+
+
+class RuntimeUnavailable(ServerError):
+    message = "the provisioner's runtime cannot be reached from this process"
+
+
+class MoveFailed(ServerError):
+    """A unit move, rebalance or node removal that failed midway (tsuru's wording)."""

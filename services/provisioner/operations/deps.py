@@ -107,6 +107,13 @@ class Restarter(Protocol):
     def restart(self, app: str, out: Writer) -> None: ...
 
 
+class RuntimeCommands(Protocol):
+    """Commands of the provisioner's worker run from its web process (unit moves),
+    their lines written to ``out`` as they come; the result, or RuntimeFailed."""
+
+    def run(self, command: str, args: dict[str, Any], out: Writer) -> dict[str, Any]: ...
+
+
 @dataclass
 class Deps:
     stores: Stores
@@ -121,3 +128,12 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     # Interactive shells beside units (``tsuru app-shell``); None: not on this instance.
     shells: ShellOpener | None = None
+    # The worker's unit moves (None: this process cannot reach a worker).
+    runtime_commands: RuntimeCommands | None = None
+
+    def commands(self) -> RuntimeCommands:
+        if self.runtime_commands is None:
+            from services.provisioner.domain.errors import RuntimeUnavailable
+
+            raise RuntimeUnavailable()
+        return self.runtime_commands

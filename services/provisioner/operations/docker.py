@@ -2,7 +2,7 @@
 and the docker log config per pool.
 
 Units of the process provisioner live on its one node: moving them answers a clear 400.
-Moving docker units is the runtime's (not driven yet): it answers an error line."""
+Moving docker units is the worker's (``units.move``): its lines are relayed."""
 
 from __future__ import annotations
 
@@ -45,13 +45,14 @@ def _refuse_process(node: Node) -> None:
 def move_container(deps: Deps, identity: Identity, unit_id: str, to: str, fields: Any) -> Body:
     if not to:
         raise errors.InvalidMoveParams(f"Invalid params: id: {quote(unit_id)} - to: {quote(to)}")
-    matches = [u for u in deps.units.all() if str(u.get("ID", "")).startswith(unit_id)]
+    matches = [u for u in deps.runtime.units.all() if u.id.startswith(unit_id)]
     if not matches:
         raise errors.UnitNotFound(unit_id)
     if len(matches) > 1:
         raise errors.InvalidMoveParams(f"{len(matches)} units match {quote(unit_id)}")
     unit = matches[0]
-    origin = _node_by_host(deps, str(unit.get("IP") or unit.get("HostAddr") or ""))
+    # The unit's own node (its IP names no node when engines share a host).
+    origin = deps.stores.nodes.get(unit.node) or _node_by_host(deps, unit.host)
     dest = _node_by_host(deps, to)
     permit = authorize(
         identity, "node.update.move.container", [("pool", origin.pool), ("pool", dest.pool)]
@@ -60,11 +61,15 @@ def move_container(deps: Deps, identity: Identity, unit_id: str, to: str, fields
     _refuse_process(dest)
 
     def body(out: Writer) -> None:
-        with permit.record(deps.recorder, target=Target("container", str(unit["ID"])),
-                           custom_data=fields):  # fmt: skip
-            out.write(f'Moving unit {unit["ID"]} for "{unit.get("AppName", "")}" from '
-                      f"{_host(origin.address)} -> {to}...\n")  # fmt: skip
-            raise errors.CannotMoveUnits(1)
+        with permit.record(deps.recorder, target=Target("container", unit.id),
+                           custom_data=fields) as evt:  # fmt: skip
+            evt.attach(out)
+            try:
+                deps.commands().run("units.move", {"units": [unit.id], "to": dest.address,
+                                                   "show_to": True}, _Log(evt))  # fmt: skip
+            except Exception as exc:
+                raise errors.MoveFailed(f"Error trying to move container: {exc}") from exc
+            evt.log("Containers moved successfully!\n")
 
     return body
 
@@ -81,15 +86,32 @@ def move_containers(deps: Deps, identity: Identity, source: str, to: str, fields
     _refuse_process(dest)
 
     def body(out: Writer) -> None:
-        with permit.record(deps.recorder, target=Target("node", source), custom_data=fields):
-            units = deps.units.by_node(origin.address)
+        with permit.record(deps.recorder, target=Target("node", source),
+                           custom_data=fields) as evt:  # fmt: skip
+            evt.attach(out)
+            units = [u.id for u in deps.runtime.units.all() if u.node == origin.address]
             if not units:
-                out.write(f"No units to move in {source}\n")
+                evt.log(f"No units to move in {source}\n")
                 return
-            out.write(f"Moving {len(units)} units...\n")
-            raise errors.CannotMoveUnits(len(units))
+            evt.log(f"Moving {len(units)} units...\n")
+            try:
+                deps.commands().run("units.move", {"units": units, "to": dest.address,
+                                                   "show_to": True}, _Log(evt))  # fmt: skip
+            except Exception as exc:
+                raise errors.MoveFailed(f"Error trying to move containers: {exc}") from exc
+            evt.log("Containers moved successfully!\n")
 
     return body
+
+
+class _Log:
+    """Writes the worker's lines to the running event (hence to the client's stream)."""
+
+    def __init__(self, evt: Any) -> None:
+        self._evt = evt
+
+    def write(self, message: str) -> None:
+        self._evt.log(message)
 
 
 def _log_json(config: LogConfig) -> dict[str, Any]:

@@ -154,13 +154,20 @@ def remove_node(deps: Deps, identity: Identity, address: str, rebalance: bool, f
     permit = authorize(identity, "node.delete", [("pool", node.pool)])
     if node.provisioner != DOCKER:
         raise errors.NoNodeOperations(node.provisioner)
-    units = deps.units.by_node(address)
 
     def body(out: Writer) -> None:
         with permit.record(deps.recorder, target=Target("node", address), custom_data=fields):
+            units = [u.id for u in deps.runtime.units.all() if u.node == address]
             if units and rebalance:
-                out.write(f"Moving {len(units)} units away from {address}...\n")
-                raise errors.CannotMoveUnits(len(units))
+                # tsuru disables the node first: nothing new lands on it meanwhile.
+                deps.stores.nodes.update(address, pool=node.pool, metadata=node.metadata,
+                                         status="disabled")  # fmt: skip
+                try:
+                    deps.commands().run("units.move", {"units": units, "to": ""}, out)
+                except Exception:
+                    deps.stores.nodes.update(address, pool=node.pool, metadata=node.metadata,
+                                             status=node.status)  # fmt: skip
+                    raise
             deps.stores.nodes.delete(address)
             out.write(f"Node {address} removed.\n")
 
@@ -228,10 +235,23 @@ def rebalance(
             if not units:
                 evt.log("No containers found to rebalance\n")
                 return
-            evt.log(f"Rebalancing {len(units)} units...\n")
-            raise errors.CannotMoveUnits(len(units))
+            try:
+                deps.commands().run("units.rebalance", {"pool": pool, "apps": apps,
+                                                        "dry": dry}, _EventLog(evt))  # fmt: skip
+            except Exception as exc:
+                raise errors.MoveFailed(
+                    f"Error trying to rebalance units in nodes: {exc}") from exc  # fmt: skip
+            evt.log("Units successfully rebalanced!\n")
 
     return body
+
+
+class _EventLog:
+    def __init__(self, evt: Any) -> None:
+        self._evt = evt
+
+    def write(self, message: str) -> None:
+        self._evt.log(message)
 
 
 def register_local_node(deps: Deps, address: str) -> None:

@@ -14,6 +14,7 @@ from services.provisioner.domain.runtime_errors import InvalidCommand
 from services.provisioner.operations.runtime import appcmds, deploy, unitcmds
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
+from services.provisioner.operations.runtime.moves import NODE_COMMANDS
 from services.provisioner.operations.runtime.progress import Progress, Reply
 from shared.bus import ReplyWriter, keys
 
@@ -44,6 +45,14 @@ CANCELABLE = frozenset({"deploy"})
 
 def handle(deps: RuntimeDeps, command: dict[str, Any], reply: Reply) -> dict[str, Any]:
     name = command.get("command")
+    node_handler = NODE_COMMANDS.get(name) if isinstance(name, str) else None
+    if node_handler is not None:
+        # The provisioner's own web process: units of several apps, each moved under
+        # its app's lease; its event is the web process's (lines relayed to it).
+        node_args = command.get("args") or {}
+        if not isinstance(node_args, Mapping):
+            raise InvalidCommand("args must be an object")
+        return node_handler(deps, node_args, lambda text: reply({"message": text}))
     handler = HANDLERS.get(name) if isinstance(name, str) else None
     if handler is None:
         raise InvalidCommand(f"unknown command {name!r}")

@@ -92,10 +92,12 @@ def record_units(
     return made
 
 
-def start(deps: RuntimeDeps, rt: AppRuntime, unit: Unit, exclude: Collection[str] = ()) -> Unit:
-    """Start (or start again) a recorded unit on its node (chosen by the scheduler; never
-    one of ``exclude``); the record follows what the backend says."""
-    node = scheduler.node_for(deps, rt, unit, exclude)
+def start(
+    deps: RuntimeDeps, rt: AppRuntime, unit: Unit, exclude: Collection[str] = (), node: str = ""
+) -> Unit:
+    """Start (or start again) a recorded unit on ``node``, else on its node (chosen by the
+    scheduler; never one of ``exclude``); the record follows what the backend says."""
+    node = node or scheduler.node_for(deps, rt, unit, exclude)
     if node and node != unit.node:
         # Recorded first: the next unit scheduled counts this one on its node.
         deps.stores.units.update(unit.id, {"node": node})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from services.provisioner.domain.models import Node, Pool
+from services.provisioner.domain.units import Unit
 from services.provisioner.operations.deps import AppRef, Deps
 from services.provisioner.operations.nodecontainers import seed_big_sibling
 from services.provisioner.tests.unit.conftest import Caller, user
@@ -152,8 +153,8 @@ def test_docker_logs(call: Caller, deps: Deps, apps) -> None:  # type: ignore[no
 
 def test_docker_moves_refuse_process_nodes(call: Caller, deps: Deps) -> None:
     deps.stores.nodes.report(Node("local://box", "process", "theonepool"), deps.clock())
-    deps.units.units = [{"ID": "shop-web-1-aa", "AppName": "shop", "IP": "box",  # type: ignore[attr-defined]
-                         "node": "local://box"}]  # fmt: skip
+    deps.runtime.units.put(Unit("shop-web-1-aa", "shop", "web", 1, address="box:8000",
+                                node="local://box"))  # fmt: skip
     resp = call("POST", "/docker/container/shop-web/move", data={"to": "box"})
     assert resp.status_code == 400 and "cannot move to another node" in resp.text
     assert call("POST", "/docker/container/zzz/move", data={"to": "box"}).text == (
