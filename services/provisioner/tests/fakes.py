@@ -67,6 +67,22 @@ class FakeUnits:
         return [u for u in self.units if u.get("AppName") == app]
 
 
+@dataclass
+class FakeRuntimeCommands:
+    """Records the worker commands a web operation sends; answers each with ``result``
+    after writing ``lines`` (the worker's own moves are tested end to end)."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, command: str, args: dict[str, Any], out: Any) -> dict[str, Any]:
+        self.calls.append((command, dict(args)))
+        for line in self.lines:
+            out.write(line)
+        return dict(self.result)
+
+
 def fake_deps(
     storage: MemoryEventStorage | None = None,
     *,
@@ -83,4 +99,5 @@ def fake_deps(
         runtime=memory_runtime_stores(),
         units=FakeUnits(),
         config=config or Config(),
+        runtime_commands=FakeRuntimeCommands(),
     )

@@ -28,6 +28,7 @@ from services.provisioner.domain.models import (
     PlatformVersion,
     Pool,
 )
+from services.provisioner.domain.units import Unit
 from services.provisioner.operations.deps import AppRef
 from services.provisioner.operations.seed import seed_catalogue
 from services.provisioner.tests.fakes import FakeApps, FakeUnits, fake_deps
@@ -196,6 +197,8 @@ def make_app() -> Flask:
     stores.nodes.add(Node(ENGINE, "docker", "dock", "ready", {"pool": "dock"}))
     assert isinstance(deps.units, FakeUnits)
     deps.units.units = [{"ID": "dock-unit", "AppName": "app1", "IP": "10.0.0.1", "node": ENGINE}]
+    deps.runtime.units.put(Unit("dock-unit", "app1", "web", 1, address="10.0.0.1:8000",
+                                node=ENGINE))  # fmt: skip
     stores.node_containers.put("c1", "", {"Name": "c1", "Config": {"Image": "i"}})
     stores.node_autoscale.put_rule(AutoscaleRule("dock", enabled=False))
     stores.node_autoscale.put_rule(AutoscaleRule("", enabled=False))
