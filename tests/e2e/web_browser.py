@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -139,6 +140,7 @@ class Dashboard:
 
     def save(self, name: str) -> Path:
         out = ARTEFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+        shutil.rmtree(out, ignore_errors=True)  # this run's pages only
         out.mkdir(parents=True, exist_ok=True)
         for i, (url, png) in enumerate(self.shots):
             (out / f"{i:02d}.png").write_bytes(png)

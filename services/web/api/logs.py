@@ -84,6 +84,9 @@ def _relay(entries: Iterator[dict[str, Any]], seconds: float) -> Iterator[str]:
 
     reader = threading.Thread(target=read, name="log-follow", daemon=True)
     reader.start()
+    # At once: the answer's head leaves with it, so the page knows the follow is on
+    # (the API's stream is open: every line stored from now on comes).
+    yield "\n"
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

@@ -30,13 +30,15 @@
       controller = new AbortController();
       button.textContent = "Stop following";
       button.setAttribute("aria-pressed", "true");
-      say("following…");
+      say("connecting…");
       fetch(button.getAttribute("data-follow"), {
         credentials: "same-origin", headers: FRAGMENT, signal: controller.signal
       }).then(function (resp) {
         if (!resp.ok) {
           return resp.text().then(function (text) { throw new Error(text); });
         }
+        // The answer's head came: new lines from now on arrive here.
+        say("following…");
         var reader = resp.body.getReader();
         var decoder = new TextDecoder();
         function pump() {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -259,3 +260,29 @@ def test_assets_are_only_the_listed_files(app: Flask) -> None:
     )
     for name in ("..%2Fbootstrap.py", "nothing.js", "dashboard.html"):
         assert client.get(f"/ui/static/{name}").status_code == 404
+
+
+def test_a_log_follow_answers_at_once_then_relays_new_lines(app: Flask, api: FakeApi) -> None:
+    entry = {"Date": "2026-01-01T00:00:00Z", "Message": "GET / 200", "Source": "web", "Unit": "u1"}
+    follows: list[Call] = []
+
+    def follow(call: Call) -> Answer:
+        follows.append(call)
+        return Answer(
+            200, [b"\n", json.dumps([entry]).encode() + b"\n"], "application/x-json-stream"
+        )
+
+    api.on("GET /apps/shop/log", follow)
+    client = app.test_client()
+    signed_in(client)
+    resp = client.get(
+        "/ui/apps/shop/log/follow", headers={"X-Requested-With": "dashboard"}, buffered=False
+    )
+    assert resp.status_code == 200 and resp.mimetype == "text/plain"
+    chunks = iter(resp.response)
+    # The head and a blank first piece leave before any line: the page shows it follows.
+    assert next(chunks) in (b"\n", "\n")
+    rest = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+    resp.close()
+    assert rest.decode().strip() == "2026-01-01T00:00:00Z [web][u1]: GET / 200"
+    assert follows[0].query["follow"] == ["1"] and follows[0].query["lines"] == ["-1"]
