@@ -145,11 +145,11 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         # the stack runs.
         log.error("the process backend cannot start: %s", exc)
         members[PROCESS] = UnavailableBackend(PROCESS, str(exc))
-    health = None
+    health, runner = None, None
     if DOCKER in deps.config.provisioners:
         docker = docker_backend(settings, deps, app_log.unit_line)
         members[DOCKER] = docker
-        health = docker.health
+        health, runner = docker.health, docker
     backend = Backends(members)
     apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)
     config = replace(
@@ -170,6 +170,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         catalogue=deps.stores,
         volume_dirs=LocalVolumes(provisioner_settings.volumes_dir(settings)),
         node_health=health,
+        node_runner=runner,
     )
 
     def close() -> None:

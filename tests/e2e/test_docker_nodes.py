@@ -339,3 +339,51 @@ def test_rebalance_container_moves_and_node_removal(
     r = requests.post(f"{dstack.url}/node", headers=admin, timeout=60, data={
         "Register": "true", "Metadata.address": b, "Metadata.pool": pool})  # fmt: skip
     assert r.status_code == 201, r.text
+
+
+def _node_containers(address: str, name: str) -> list[str]:
+    """States of the node container ``name`` on the node."""
+    import docker
+
+    client = docker.DockerClient(base_url=address, timeout=30)
+    try:
+        found = client.api.containers(all=True, filters={"label": f"tsubame.nodecontainer={name}"})
+        return [str(c.get("State")) for c in found]
+    finally:
+        client.close()
+
+
+def _wait_node_container(address: str, name: str, states: list[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _node_containers(address, name) == states:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{name} on {address}: {_node_containers(address, name)}, not {states}")
+
+
+def test_node_containers_run_on_every_node_of_their_pool_also_added_later(
+    dstack: Stack, admin: dict[str, str], pool: str, podman_engines: list[str]
+) -> None:
+    a, b = podman_engines
+    units = _placement(dstack, admin, [b])[b]
+    r = requests.delete(f"{dstack.url}/node/{b}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+    name = f"nc{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/nodecontainers", headers=admin, data={
+        "Name": name, "pool": pool, "Config.Image": "tsubame/busybox:latest",
+        "Config.Cmd.0": "sleep", "Config.Cmd.1": "3600"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    _wait_node_container(a, name, ["running"])
+    assert _node_containers(b, name) == []
+    # A node added later gets it too.
+    r = requests.post(f"{dstack.url}/node", headers=admin, timeout=60, data={
+        "Register": "true", "Metadata.address": b, "Metadata.pool": pool})  # fmt: skip
+    assert r.status_code == 201, r.text
+    _wait_node_container(b, name, ["running"])
+    r = requests.delete(f"{dstack.url}/nodecontainers/{name}", headers=admin,
+                        params={"pool": pool})  # fmt: skip
+    assert r.status_code == 200, r.text
+    _wait_node_container(a, name, [])
+    _wait_node_container(b, name, [])
+    assert not units or _placement(dstack, admin, [a])[a]

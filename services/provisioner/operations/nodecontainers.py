@@ -1,7 +1,8 @@
 """Node containers (provisioning.md §3.11): configs stored per pool as tsuru stores them.
 
-Running them on nodes is the docker backend's task (not yet driven by the runtime); the
-process provisioner runs no node containers. Upgrades and kills say so in their stream.
+The worker keeps them running on the docker nodes of their pools
+(operations/runtime/nodecontainers.py); the process provisioner runs none. Upgrades and
+kills say in their stream that the worker's next pass applies them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from shared.permissions import ensure, scope
 
 BIG_SIBLING = "big-sibling"
 NOT_RUN = (
-    "node containers run on docker nodes; the process provisioner runs none, and starting "
-    "them on docker nodes is not driven by the runtime yet: the config is stored\n"
+    "node containers run on docker nodes (the process provisioner runs none): the worker "
+    "applies the stored config on every node of the pool at its next pass\n"
 )
 
 

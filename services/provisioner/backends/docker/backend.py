@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +36,7 @@ from services.provisioner.backends.base import (
     UnitState,
 )
 from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker import nodecontainers
 from services.provisioner.backends.docker.build import Builder
 from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
@@ -148,6 +149,14 @@ class DockerBackend:
     def health(self) -> NodeClients:
         """``health.status(address)``: ``ready`` while the node's engine answers."""
         return self.clients
+
+    def sync_node_containers(self, node: str, wanted: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """The node runs exactly ``wanted`` node containers (name -> config); errors."""
+        try:
+            client = self.clients.client(node)
+        except BackendError as exc:
+            return [str(exc)]
+        return nodecontainers.ensure(client, self.config.namespace, wanted)
 
     # -- Backend protocol --------------------------------------------------------------
 

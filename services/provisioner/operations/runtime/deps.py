@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.provisioner.backends.base import Backend, Healthcheck, LogLine
 from services.provisioner.storage.ports import Stores
@@ -63,6 +63,12 @@ class NodeHealth(Protocol):
     def status(self, address: str) -> str: ...
 
 
+class NodeRunner(Protocol):
+    def sync_node_containers(self, node: str, wanted: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """The docker node runs exactly ``wanted`` node containers; the errors met."""
+        ...
+
+
 class Host(Protocol):
     """The machine this worker runs on: who it is and whether a pid still lives."""
 
@@ -110,3 +116,5 @@ class RuntimeDeps:
     extra: Mapping[str, str] = field(default_factory=dict)
     # The docker nodes' health (None: no docker backend; every node counts as ready).
     node_health: NodeHealth | None = None
+    # Runs node containers on docker nodes (None: no docker backend).
+    node_runner: NodeRunner | None = None

@@ -32,6 +32,10 @@ from services.provisioner.domain.units import Unit
 from services.provisioner.operations.runtime import rollout, scheduler, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
+from services.provisioner.operations.runtime.nodecontainers import (
+    SYNC_INTERVAL,
+    sync_node_containers,
+)
 from services.provisioner.operations.runtime.nodes import record_check
 from services.provisioner.operations.runtime.progress import Progress
 from shared.events import INTERNAL_OWNER, Allowed, EventSpec, RunningEvent, Target
@@ -187,10 +191,12 @@ def node_spec(node: Node | None, status: str) -> dict[str, object]:
 
 
 def run_healer(deps: RuntimeDeps, stop: threading.Event) -> None:
-    """The worker's healing loop (only when a docker backend runs)."""
+    """The worker's healing loop, and the node containers' (only with a docker backend)."""
     if deps.node_health is None:
         return
     state = HealerState()
+    synced = 0.0
+    reported: dict[str, str] = {}
     while not stop.wait(HEAL_CHECK_INTERVAL):
         try:
             healed = heal_pass(deps, state)
@@ -198,3 +204,9 @@ def run_healer(deps: RuntimeDeps, stop: threading.Event) -> None:
                 log.info("healer: units moved away from %s", ", ".join(healed))
         except Exception:
             log.exception("healer pass failed")
+        if time.monotonic() - synced >= SYNC_INTERVAL:
+            synced = time.monotonic()
+            try:
+                sync_node_containers(deps, reported)
+            except Exception:
+                log.exception("node containers pass failed")

@@ -40,3 +40,18 @@ def test_healing_limits_come_from_the_pool_entry_over_the_base() -> None:
     mine = HealingConfig(max_time_since_success=5)
     assert effective({"": base, "p": mine}, "p") == (True, 5.0)
     assert effective({"": base, "p": HealingConfig(enabled=False)}, "p")[0] is False
+
+
+def test_a_node_containers_pool_entry_is_applied_over_its_base() -> None:
+    from services.provisioner.operations.runtime.nodecontainers import effective
+
+    base = {"Name": "nc", "PinnedImage": "", "Disabled": None,
+            "Config": {"Image": "img:1", "Env": ["A=1"], "Cmd": None}}  # fmt: skip
+    mine = {"Name": "nc", "PinnedImage": "", "Disabled": None,
+            "Config": {"Image": "", "Env": ["B=2"], "Cmd": None}}  # fmt: skip
+    got = effective({"": base, "p": mine}, "p")
+    assert got is not None and got["Config"]["Image"] == "img:1"
+    assert sorted(got["Config"]["Env"]) == ["A=1", "B=2"]
+    assert effective({"": base, "p": {**mine, "Disabled": True}}, "p") is None
+    assert effective({"p": mine}, "p") is None  # no image anywhere
+    assert effective({"": base}, "other") == base
