@@ -87,9 +87,12 @@ def test_pool_permission_matrix(stack: Stack, admin_token: str, make_user) -> No
     _, other_team = make_user(("team", ["app.create"], "zzz"))
     resp = requests.get(f"{stack.url}/pools", headers=bearer(other_team))
     assert resp.status_code == 200 and name not in [p["name"] for p in resp.json()]
-    # tsuru's quirk: a caller with no team context sees every pool with a team list.
+    # A caller with no team context sees the public pools only (tsuru: every pool
+    # with a team list, private ones and their teams included).
     resp = requests.get(f"{stack.url}/pools", headers=bearer(elsewhere))
-    assert name in [p["name"] for p in resp.json()]
+    assert resp.status_code == 200
+    assert name not in [p["name"] for p in resp.json()]
+    assert all(p["public"] for p in resp.json())
 
 
 def test_constraints_plans_routers(stack: Stack, admin_token: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from services.provisioner.domain import errors
 from services.provisioner.domain.models import CONSTRAINT_FIELDS, TEAM, Constraint, Pool
 from services.provisioner.domain.pools import PoolView, validate_labels, view, visible_to_teams
-from services.provisioner.domain.rules import allows, allows_all, valid_name
+from services.provisioner.domain.rules import allows, allows_all, exact, valid_name
 from services.provisioner.operations.deps import Deps
 from services.provisioner.operations.names import names
 from shared.events import Target
@@ -59,7 +59,12 @@ def list_pools(deps: Deps, identity: Identity) -> list[PoolView]:
     if everything:
         chosen = pools
     else:
-        team_matched = [p for p in pools if visible_to_teams(constraints, p.name, teams)]
+        if teams:
+            team_matched = [p for p in pools if visible_to_teams(constraints, p.name, teams)]
+        else:
+            # tsuru lists every pool with an exact team constraint, private ones and
+            # their teams included, to a caller with no team context: only public ones.
+            team_matched = [p for p in pools if allows_all(exact(constraints, p.name, TEAM))]
         by_name = {p.name: p for p in pools}
         chosen = team_matched + [by_name[n] for n in named if n in by_name]
     seen: set[str] = set()

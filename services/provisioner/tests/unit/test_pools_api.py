@@ -159,8 +159,8 @@ def test_pool_list_visibility(call: Caller, deps: Deps) -> None:
     assert names(user(("pool.read", "pool", "named"), ("app.create", "team", "zzz"))) == [
         "theonepool", "named",
     ]  # fmt: skip
-    # tsuru's quirk: no team context at all lists every pool with an exact team constraint.
-    assert names(user("team.read")) == ["theonepool", "blue-only", "green-glob"]
+    # No team context at all: public pools only (tsuru also lists private ones).
+    assert names(user("team.read")) == ["theonepool"]
     assert names(user(("pool.read", "pool", "nope"), ("app.create", "team", "zzz"))) == [
         "theonepool"
     ]
