@@ -387,3 +387,49 @@ def test_node_containers_run_on_every_node_of_their_pool_also_added_later(
     _wait_node_container(a, name, [])
     _wait_node_container(b, name, [])
     assert not units or _placement(dstack, admin, [a])[a]
+
+
+def test_node_autoscale_run_records_a_clear_failure_and_adds_nothing(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
+) -> None:
+    _scale_to(dstack, admin, app, 3)
+    r = requests.post(f"{dstack.url}/node/autoscale/rules", headers=admin, data={
+        "MetadataFilter": pool, "Enabled": "true", "MaxContainerCount": "1"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    before = sorted(_nodes(dstack, admin))
+    r = requests.post(f"{dstack.url}/node/autoscale/run", headers=admin, timeout=120)
+    assert r.status_code == 200, r.text
+    lines = _stream(r)
+    assert any("number of free slots is -1" in x.get("Message", "") for x in lines), lines
+    assert "no IaaS is configured" in lines[-1].get("Error", ""), lines
+    history = requests.get(f"{dstack.url}/node/autoscale", headers=admin).json()
+    assert history[0]["MetadataValue"] == pool and history[0]["Action"] == "add"
+    assert not history[0]["Successful"] and "no IaaS" in history[0]["Error"]
+    assert sorted(_nodes(dstack, admin)) == before
+    r = requests.delete(f"{dstack.url}/node/autoscale/rules/{pool}", headers=admin)
+    assert r.status_code == 200, r.text
+
+
+def test_deploy_to_serving_on_the_process_provisioner_for_comparison(
+    dstack: Stack, admin: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    team = f"pt-{secrets.token_hex(3)}"
+    assert requests.post(f"{dstack.url}/teams", data={"name": team},
+                         headers=admin).status_code == 201  # fmt: skip
+    name = f"papp-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/apps", headers=admin,
+                      data={"name": name, "platform": "python", "teamOwner": team})  # fmt: skip
+    assert r.status_code == 201, r.text
+    archive = sample_archive(tmp_path_factory.mktemp("parchive"))
+    started = time.monotonic()
+    r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
+                      files={"file": (archive.name, archive.read_bytes(), "application/gzip")})  # fmt: skip
+    assert r.status_code == 200 and r.text.rstrip().endswith("OK"), r.text[-3000:]
+    units = _serving(dstack, admin, name, 1)
+    print(f"\nprocess: deploy to serving {time.monotonic() - started:.1f}s")
+    # A process pool's unit runs on this machine's node, not on the engines.
+    assert units[0]["IP"] == "127.0.0.1"
+    placed = requests.get(f"{dstack.url}/node/apps/{name}/containers", headers=admin).json()
+    assert len(placed) == 1
+    r = requests.delete(f"{dstack.url}/apps/{name}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text

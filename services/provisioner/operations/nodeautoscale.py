@@ -137,7 +137,8 @@ def _scale(deps: Deps, evt: Any, pool: str, rules: dict[str, AutoscaleRule]) -> 
         action = "add"
     elif len(nodes) > 1 and free >= rule.max_container_count * rule.scale_down_ratio:
         reason = f"number of free slots is {free}"
-        error = "removing a node moves its units: the docker runtime does not move units yet"
+        error = ("cannot remove a node: no IaaS is configured to destroy machines; "
+                 "remove nodes with node-remove instead")  # fmt: skip
         action = "remove"
     else:
         evt.log(f'nothing to do for "pool": "{pool}"\n')
