@@ -25,6 +25,8 @@ class GatewaySettings:
     # the service URLs, re-resolving host names every resolve_seconds.
     instances_file: str = ""
     resolve_seconds: float = 2.0
+    # Port of the gateway's TLS listener for apps' HTTPS (TSUBAME_TLS_PORT); 0 = none.
+    tls_port: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -39,4 +41,5 @@ class GatewaySettings:
             pool_size=int(base.get("TSUBAME_GATEWAY_POOL_SIZE", "64")),
             instances_file=base.get("TSUBAME_INSTANCES_FILE").strip(),
             resolve_seconds=max(0.1, float(base.get("TSUBAME_GATEWAY_RESOLVE_SECONDS", "2"))),
+            tls_port=int(base.get("TSUBAME_TLS_PORT").strip() or 0),
         )

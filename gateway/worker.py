@@ -25,13 +25,16 @@ targets; not a drop-in replacement for the public entry point.
 from __future__ import annotations
 
 import errno
+import ssl
 from typing import Any
 
 from gunicorn.http import wsgi
 
 from shared.httpserver import ServiceWorker
 
+from .apptls import HANDSHAKE_TIMEOUT, start_certificates
 from .fastpath import FastLoop, Handover
+from .settings import GatewaySettings
 
 
 class _Hold:
@@ -116,6 +119,9 @@ class GatewayWorker(ServiceWorker):
     """Plain requests through gateway/fastpath.py, every other one through gunicorn."""
 
     _fast: FastLoop | None = None
+    # TSUBAME_TLS_PORT: connections accepted on that listener speak TLS (gateway/apptls.py).
+    _tls: ssl.SSLContext | None = None
+    _tls_port = 0
 
     def init_process(self) -> None:
         # gunicorn.http.wsgi.create() builds HTTP/1 responses from this module attribute
@@ -130,8 +136,15 @@ class GatewayWorker(ServiceWorker):
         # any of them every request goes through gunicorn.
         if not (cfg.accesslog or cfg.is_ssl or cfg.proxy_protocol not in (False, "off", None)):
             self._fast = FastLoop(self)
+        settings = GatewaySettings.from_env()
+        if settings.tls_port:
+            self._tls_port = settings.tls_port
+            self._tls = start_certificates(settings)
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        if self._tls is not None and listener.getsockname()[1] == self._tls_port:
+            self._handle_tls(listener, client, addr)
+            return
         fast = self._fast
         if fast is None:
             super().handle(listener, client, addr)
@@ -152,3 +165,25 @@ class GatewayWorker(ServiceWorker):
                     client.close()
                 except OSError:
                     pass
+
+    def _handle_tls(self, listener: Any, client: Any, addr: Any) -> None:
+        """The TLS handshake (the certificate chosen by SNI), then gunicorn's own loop."""
+        assert self._tls is not None
+        client.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            secure = self._tls.wrap_socket(client, server_side=True)
+            secure.settimeout(None)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            self.log.debug("TLS handshake refused or failed: %s", exc)
+            try:
+                client.close()
+            except OSError:
+                pass
+            return
+        super().handle(listener, secure, addr)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        # Over TLS the scheme is https whatever the client's headers say.
+        if isinstance(sock, ssl.SSLSocket):
+            req.scheme = "https"
+        return super().handle_request(listener_name, req, sock, addr)

@@ -164,6 +164,11 @@ class Stack:
         return self._gateway_port
 
     @property
+    def tls_port(self) -> int:
+        """The gateway's TLS port for apps' HTTPS (0: none, TSUBAME_TLS_PORT unset)."""
+        return int(self._env.get("TSUBAME_TLS_PORT") or 0)
+
+    @property
     def mongo_url(self) -> str:
         return self._env["TSUBAME_MONGO_URL"]
 
@@ -469,6 +474,9 @@ class Stack:
         if port_open(self._local_host(), gw_port):
             raise StackError(f"port {gw_port} is already in use (set TSUBAME_PORT to another)")
         env["TSUBAME_PORT"] = str(gw_port)
+        tls_port = int(env.get("TSUBAME_TLS_PORT") or 0)
+        if tls_port and port_open(self._local_host(), tls_port):
+            raise StackError(f"port {tls_port} is already in use (set TSUBAME_TLS_PORT to another)")
         env["TSUBAME_INSTANCES_FILE"] = str(self.registry_path)
         ports = {ctx: [free_port() for _ in range(self._initial[ctx])] for ctx in SERVICES}
         for ctx in SERVICES:
@@ -557,6 +565,9 @@ class Stack:
         # The gateway's own worker (gateway/worker.py); services keep gevent. Every
         # gateway instance binds the one public port (SO_REUSEPORT).
         extra = ["-k", "gateway.worker.GatewayWorker", "--reuse-port"]
+        tls_port = int(self._proc_env.get("TSUBAME_TLS_PORT") or 0)
+        if tls_port:  # apps' HTTPS: a second listener the worker speaks TLS on
+            extra += ["--bind", f"{self._bind}:{tls_port}"]
         child = self._gunicorn_child(name, "gateway.wsgi:app", self._bind, port, extra)
         return self._add(
             Proc(

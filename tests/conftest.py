@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.procs import group_members
+from scripts.procs import free_port, group_members
 from scripts.stack import Stack
 from services.provisioner.backends.process.units import running_processes
 
@@ -41,6 +41,8 @@ def stack(
         "TSUBAME_WORKERS": os.environ.get("TSUBAME_WORKERS", "1"),
         # Unit autoscale decides within seconds (tests/e2e/test_runtime_limits.py).
         "TSUBAME_AUTOSCALE_INTERVAL": "2",
+        # The gateway's TLS listener for apps' HTTPS (tests/e2e/test_app_traffic.py).
+        "TSUBAME_TLS_PORT": str(free_port()),
         # Always its own database server, even when the caller's environment names one.
         "TSUBAME_MONGO_URL": "",
     }

@@ -7,11 +7,14 @@ gateway's identity headers."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import json
 import os
 import secrets
 import signal
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +25,7 @@ import requests
 import websocket
 
 from scripts.stack import Stack
+from services.apps.tests.certs import pair
 from tests.apps import sample_archive
 from tests.e2e.conftest import bearer
 
@@ -323,3 +327,65 @@ def test_large_bodies_stream_both_ways(stack: Stack, app: str) -> None:
         assert r.status_code == 200 and r.headers["Content-Length"] == str(size)
         got = sum(len(c) for c in r.iter_content(1 << 16))
     assert got == size
+
+
+def https_get(
+    stack: Stack, name: str, path: str = "/", trust: str | None = None
+) -> tuple[int, bytes, bytes]:
+    """GET over TLS to the gateway's TLS port with SNI and Host ``name``: (status, body,
+    the served certificate in DER). ``trust``: the only CA accepted (checked for
+    ``name``); None: any certificate."""
+    if trust is None:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        context = ssl.create_default_context(cadata=trust)
+    raw = socket.create_connection(("127.0.0.1", stack.tls_port), timeout=30)
+    with context.wrap_socket(raw, server_hostname=name) as tls:
+        served = tls.getpeercert(binary_form=True) or b""
+        conn = http.client.HTTPConnection(name, timeout=30)
+        conn.sock = tls
+        conn.request("GET", path, headers={"Host": name})
+        resp = conn.getresponse()
+        return resp.status, resp.read(), served
+
+
+def test_a_certificate_set_is_served_by_sni_until_it_is_unset(
+    stack: Stack, admin: Admin, app: str
+) -> None:
+    cname = f"secure.{app}.example.com"
+    r = requests.post(f"{stack.url}/apps/{app}/cname", data={"cname": cname}, headers=admin,
+                      timeout=60)  # fmt: skip
+    assert r.status_code == 200, r.text
+    cert, key = pair(cname)
+    der = ssl.PEM_cert_to_DER_cert(cert)
+    r = requests.put(f"{stack.url}/apps/{app}/certificate", headers=admin, timeout=60,
+                     data={"cname": cname, "certificate": cert, "key": key})  # fmt: skip
+    assert r.status_code == 200, r.text
+
+    def ours() -> bool:
+        return https_get(stack, cname)[2] == der
+
+    until(ours, 30, "the certificate set is served")
+    # Verified against that certificate alone, for that name: the app's own reply,
+    # told it came over https.
+    status, body, _ = https_get(stack, cname, trust=cert)
+    assert status == 200 and body.startswith(b"Hello from Tsubame!"), body
+    seen = json.loads(https_get(stack, cname, "/headers", trust=cert)[1])
+    assert seen["X-Forwarded-Proto"] == "https" and seen["Host"] == cname
+    # Another name (the app's address) gets the gateway's default certificate, still
+    # answered by the app; the plain port is unchanged.
+    status, body, served = https_get(stack, f"{app}.tsubame.localhost")
+    assert served != der and status == 200 and body.startswith(b"Hello from Tsubame!")
+    assert gateway(stack, cname, "/headers").json()["X-Forwarded-Proto"] == "http"
+
+    r = requests.delete(f"{stack.url}/apps/{app}/certificate", params={"cname": cname},
+                        headers=admin, timeout=60)  # fmt: skip
+    assert r.status_code == 200, r.text
+    until(lambda: not ours(), 30, "the certificate unset is no longer served")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        https_get(stack, cname, trust=cert)
+    r = requests.delete(f"{stack.url}/apps/{app}/cname", params={"cname": cname},
+                        headers=admin, timeout=60)  # fmt: skip
+    assert r.status_code == 200, r.text
