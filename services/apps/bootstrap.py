@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -77,6 +78,7 @@ def config_from(settings: AppsSettings) -> Config:
         apps_domain=settings.apps_domain,
         apps_port=settings.apps_port,
         log_max_lines=settings.log_max_lines,
+        api_host=(urlsplit(settings.base.public_url).hostname or "").lower(),
     )
 
 

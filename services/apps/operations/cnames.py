@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -9,11 +10,26 @@ from services.apps.domain import errors
 from services.apps.operations import sync
 from services.apps.operations.deps import Deps
 from services.apps.operations.lookup import existing
+from shared.bus import keys
 from shared.events import Target
 from shared.identity import Identity
 from shared.mutation import authorize
 
 CNAME = re.compile(r"^(\*\.)?[a-zA-Z0-9][\w\-.]+$")
+
+
+def valid(deps: Deps, cname: str) -> bool:
+    """tsuru's cname pattern, and neither an IP address nor the API's own host name (the
+    gateway would never route those to an app)."""
+    if CNAME.fullmatch(cname) is None:
+        return False
+    try:
+        ipaddress.ip_address(cname)
+    except ValueError:
+        pass
+    else:
+        return False
+    return cname.rstrip(".").lower() != deps.config.api_host
 
 
 def add(deps: Deps, identity: Identity, name: str, cnames: list[str], fields: Any) -> None:
@@ -22,7 +38,7 @@ def add(deps: Deps, identity: Identity, name: str, cnames: list[str], fields: An
     app = existing(deps, name)
     permit = authorize(identity, "app.update.cname.add", app.contexts())
     with permit.record(deps.recorder, target=Target("app", name), custom_data=fields) as evt:
-        if any(CNAME.fullmatch(c) is None for c in cnames):
+        if not all(valid(deps, c) for c in cnames):
             raise errors.CnameInvalid()
         claimed: list[str] = []
         try:
@@ -59,3 +75,5 @@ def remove(deps: Deps, identity: Identity, name: str, cnames: list[str], fields:
             deps.stores.cnames.release(cname, name)
             deps.stores.certificates.remove(name, cname)
         sync.rebuild_routes(deps, evt, name)
+    for cname in cnames:  # a certificate the cname had is served no more
+        deps.publisher.publish(keys.CERTIFICATES_CHANGED, {"app": name, "cname": cname})

@@ -146,6 +146,8 @@ class Config:
     # The gateway's public port when it is not its scheme's default (0: none): app
     # addresses shown to users carry it, so the address works as given.
     apps_port: int = 0
+    # The API's own host name (TSUBAME_PUBLIC_URL's): never an app's cname.
+    api_host: str = ""
     # Where units find the app's code (tsuru's TSURU_APPDIR).
     app_dir: str = "/home/application/current"
 

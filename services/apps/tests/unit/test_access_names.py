@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from services.apps.domain.models import App, AppRouter
+from services.apps.operations.deps import Config
 from services.apps.tests.certs import pair
 from services.apps.tests.fakes import fake_deps
 from services.apps.tests.unit.conftest import admin, build, call, user
@@ -169,3 +170,21 @@ def test_routes_rebuild_and_metric_envs(client, deps):
     assert deps.recorder.records[-1].kind.name == "app.admin.routes"
     r = call(client, "GET", "/apps/shop/metric/envs", dev("app.read.metric"))
     assert (r.status_code, r.get_json()) == (200, {})
+
+
+def test_cnames_that_are_ip_addresses_or_the_apis_host_are_refused():
+    d = fake_deps(Config(api_host="tsuru.example.com"))
+    d.stores.apps.add(App("shop", pool="default", team_owner="blue", teams=["blue"],
+                          routers=[AppRouter("tsubame", {}, "gateway")]))  # fmt: skip
+    client = build(d)
+    for bad in ("10.1.2.3", "127.0.0.1", "tsuru.example.com", "TSURU.example.com."):
+        r = call(client, "POST", "/apps/shop/cname", admin(), data={"cname": bad})
+        assert (r.status_code, r.text) == (400, "Invalid cname\n"), bad
+    assert d.stores.apps.get("shop").cnames == []
+    assert d.stores.cnames.owner("10.1.2.3") is None
+    r = call(client, "POST", "/apps/shop/cname", admin(), data={"cname": "www.example.com"})
+    assert r.status_code == 200, r.text
+    r = call(client, "DELETE", "/apps/shop/cname?cname=www.example.com", admin())
+    assert r.status_code == 200, r.text
+    sent = [b for k, b in d.publisher if k == keys.CERTIFICATES_CHANGED]
+    assert sent == [{"app": "shop", "cname": "www.example.com"}]
