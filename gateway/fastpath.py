@@ -251,6 +251,8 @@ class FastLoop:
             base["REMOTE_ADDR"] = str(addr)
         base["SCRIPT_NAME"] = ""
         base["SERVER_PROTOCOL"] = "HTTP/1.1"
+        # PEP 3333 requires it (Flask reads it); no client header changes it here.
+        base["wsgi.url_scheme"] = "https" if self.worker.cfg.is_ssl else "http"
         buf = b""
         keepalive = self.keepalive
         while True:

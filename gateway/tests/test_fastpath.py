@@ -163,6 +163,7 @@ def test_a_plain_request_gets_the_environ_gunicorn_would_build(run: Callable[[Ap
     assert env["HTTP_AUTHORIZATION"] == "bearer t"
     assert env["REMOTE_ADDR"] == "127.0.0.1"
     assert env["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert env["wsgi.url_scheme"] == "http"
     assert "HTTP_CONTENT_TYPE" not in env
 
 
