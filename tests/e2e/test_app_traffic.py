@@ -379,6 +379,18 @@ def test_a_certificate_set_is_served_by_sni_until_it_is_unset(
     status, body, served = https_get(stack, f"{app}.tsubame.localhost")
     assert served != der and status == 200 and body.startswith(b"Hello from Tsubame!")
     assert gateway(stack, cname, "/headers").json()["X-Forwarded-Proto"] == "http"
+    # A websocket goes through over TLS too; a host that is no app's is the API's.
+    trusted = ssl.create_default_context(cadata=cert)
+    ws = websocket.create_connection(f"wss://127.0.0.1:{stack.tls_port}/ws", host=cname,
+                                     timeout=10, sslopt={"server_hostname": cname,
+                                                         "context": trusted})  # fmt: skip
+    try:
+        ws.send("over tls")
+        assert ws.recv() == "echo: over tls"
+    finally:
+        ws.close()
+    status, body, _ = https_get(stack, "127.0.0.1", "/healthcheck")
+    assert status == 200, body
 
     r = requests.delete(f"{stack.url}/apps/{app}/certificate", params={"cname": cname},
                         headers=admin, timeout=60)  # fmt: skip
