@@ -205,12 +205,18 @@ class Groups:
     service: int | None = None
 
 
-def cpu_cost(groups: Groups, url: str, path: str, requests: int = 3000) -> tuple[float, float]:
+def cpu_cost(
+    groups: Groups,
+    url: str,
+    path: str,
+    requests: int = 3000,
+    headers: dict[str, str] | None = None,
+) -> tuple[float, float]:
     """CPU microseconds per request spent by the gateway and by the service."""
     assert groups.gateway is not None and groups.service is not None
-    run_cell(url, path, 10, 0.5, 0.2)  # warm up connections and caches
+    run_cell(url, path, 10, 0.5, 0.2, headers)  # warm up connections and caches
     before = group_cpu(groups.gateway), group_cpu(groups.service)
-    client = _Client(url, path)
+    client = _Client(url, path, headers)
     for _ in range(requests):
         client.once()
     client.close()
@@ -467,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
 
     groups = Groups()
     target = given() if args.url else own_stack(args.fake, groups)
-    cost = None
+    cost = token_cost = None
     nginx_note = ""
     with (
         target as (gateway_url, direct_url, token),
@@ -487,6 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if groups.gateway is not None:
                 cost = cpu_cost(groups, gateway_url, args.path)
+                if token:
+                    token_cost = cpu_cost(
+                        groups, gateway_url, args.path, headers={"Authorization": f"bearer {token}"}
+                    )
             results: dict[int, dict[str, Result]] = {}
             for clients in concurrency:
                 cells = {t.name: Result() for t in targets}
@@ -519,6 +529,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nCPU per request through the gateway (3000 sequential requests): "
             f"gateway {cost[0]:.0f} µs, service {cost[1]:.0f} µs"
+        )
+    if token_cost is not None:
+        print(
+            f"The same with a token: gateway {token_cost[0]:.0f} µs, service {token_cost[1]:.0f} µs"
         )
     print(
         f"\n{os.cpu_count()} CPUs shared by the load generator, nginx, the gateway and the service."
