@@ -153,6 +153,10 @@ class MongoEventStore:
         if flt.sort_key != (d.START_TIME, -1):
             return simple_find(self.col, flt, query)
         want = flt.skip + flt.limit
+        # A skip past every stored event reads nothing (and skip + limit past int64
+        # would not fit a query's limit).
+        if flt.skip and flt.skip >= self.col.estimated_document_count():
+            return []
         shape = repr((replace(flt, skip=0, limit=0), visibility))
         docs = self._newest.read(plans(flt, visibility), flt, want, shape=shape)
         return [d.from_doc(doc) for doc in docs[flt.skip : want]]
