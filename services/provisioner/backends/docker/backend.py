@@ -305,6 +305,11 @@ class DockerBackend:
     def units(self, app: str | None = None) -> list[UnitState]:
         states: list[UnitState] = []
         for node in self._sync_watchers():
+            if self.clients.health(node) != "ready":
+                # A silent node is not listed again (a blackholed one would hold every
+                # caller for the API timeout): its units as last seen, in error.
+                states += self.supervisor.unreachable(node, "its engine does not answer")
+                continue
             states += self.supervisor.look(node)
         if app is not None:
             states = [s for s in states if s.app == app]

@@ -93,7 +93,7 @@ class Supervisor:
                 all=True, filters={"label": ct.label_filter(self.namespace, "unit")}
             )
         except (*API_ERRORS, BackendError) as exc:
-            return self._unreachable(node, exc)
+            return self.unreachable(node, exc)
         seen: set[str] = set()
         states = []
         restart: list[Tracked] = []
@@ -221,7 +221,7 @@ class Supervisor:
         tracked.last = state
         return state
 
-    def _unreachable(self, node: str, exc: BaseException) -> list[UnitState]:
+    def unreachable(self, node: str, exc: BaseException | str) -> list[UnitState]:
         detail = f"node {node} does not answer: {exc}"[:500]
         with self.lock:
             last = [t.last for t in self.units.values() if t.node == node and t.last]
