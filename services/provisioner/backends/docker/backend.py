@@ -70,6 +70,7 @@ class DockerBackend:
             self._follower,
             config.backoff_max,
         )
+        self.supervisor.on_unreachable = self.clients.mark_error
         self._watchers: dict[str, Watcher] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

@@ -100,6 +100,11 @@ class NodeClients:
     def status(self, address: str) -> str:
         return self.health(address)
 
+    def mark_error(self, address: str) -> None:
+        """The node just failed to answer a call: ``error`` until the next check."""
+        with self._lock:
+            self._health[address] = (time.monotonic(), "error")
+
     def forget_health(self, address: str) -> None:
         with self._lock:
             self._health.pop(address, None)

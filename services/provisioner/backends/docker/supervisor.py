@@ -83,6 +83,8 @@ class Supervisor:
         # Units a start, stop, removal or crash restart of this instance is changing:
         # the watcher neither adopts, restarts nor forgets them meanwhile.
         self.claimed: set[str] = set()
+        # Told when a node's listing fails (its cached health is then wrong).
+        self.on_unreachable: Callable[[str], None] | None = None
 
     # -- observation -------------------------------------------------------------------
 
@@ -93,6 +95,8 @@ class Supervisor:
                 all=True, filters={"label": ct.label_filter(self.namespace, "unit")}
             )
         except (*API_ERRORS, BackendError) as exc:
+            if self.on_unreachable is not None:
+                self.on_unreachable(node)
             return self.unreachable(node, exc)
         seen: set[str] = set()
         states = []
