@@ -5,7 +5,8 @@
 | `TSUBAME_APPS_DOMAIN` | `tsubame.localhost` | apps answer at `<app>.<domain>` |
 | `TSUBAME_ROUTE_DRAIN_SECONDS` | `2` | a unit leaving the route stays up this long first |
 | `TSUBAME_HEALTHCHECK_TIMEOUT` | `120` | seconds a deploy waits for new units to be healthy |
-| `TSUBAME_RECONCILE_INTERVAL` | `2` | seconds between two reconciler passes |
+| `TSUBAME_RECONCILE_INTERVAL` | `2` | seconds between two reconciler ticks (units checked, changed apps reconciled) |
+| `TSUBAME_RECONCILE_FULL_INTERVAL` | `60` | seconds between two full reconciler passes (every app read) |
 | `TSUBAME_AUTOSCALE_INTERVAL` | `15` | seconds between two unit autoscale evaluations |
 | `TSUBAME_PROVISIONER_COMMAND_LOOPS` | `4` | commands one provisioner worker runs at once |
 | `TSUBAME_PROVISIONER_ARCHIVES` | `$TSUBAME_DATA_DIR/archives` | where each version's source archive is kept |
@@ -60,6 +61,7 @@ def runtime_config(base: Settings) -> RuntimeConfig:
         archives_dir=os.path.abspath(archives),
         archive_max_bytes=int(max_bytes) if max_bytes.isdigit() else 512 << 20,
         reconcile_interval=_seconds(base, "TSUBAME_RECONCILE_INTERVAL", 2.0),
+        reconcile_full_interval=_seconds(base, "TSUBAME_RECONCILE_FULL_INTERVAL", 60.0),
         autoscale_interval=_seconds(base, "TSUBAME_AUTOSCALE_INTERVAL", 15.0),
     )
 

@@ -1,10 +1,11 @@
 """Bus consumer process of the provisioner context: ``python -m services.provisioner.worker``.
 
 Serves the commands apps sends (docs/runtime.md; ``TSUBAME_PROVISIONER_COMMAND_LOOPS``
-at once), reacts to ``apps.app.removed``, and runs the reconciler (every
-``TSUBAME_RECONCILE_INTERVAL`` s: units brought to the desired state, routes rebuilt)
-the unit autoscaler and, with docker nodes, the node healer. Several workers may run: commands are shared between them and
-every app is worked on by one at a time (its lease).
+at once), reacts to ``apps.app.removed``, and runs the reconciler (a tick every
+``TSUBAME_RECONCILE_INTERVAL`` s: the apps whose units changed brought to their desired
+state; every app at start and every ``TSUBAME_RECONCILE_FULL_INTERVAL`` s), the unit
+autoscaler and, with docker nodes, the node healer. Several workers may run: commands
+are shared between them and every app is worked on by one at a time (its lease).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ the outbound adapters they use (``adapters/``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -78,6 +79,25 @@ class Host(Protocol):
     def alive(self, pid: int) -> bool: ...
 
 
+class Touched:
+    """The apps whose desired state this worker changed since the reconciler last
+    looked (marked when a command, a move or a removal is done with them, whatever its
+    outcome): the reconciler's next tick reads those apps, not every app."""
+
+    def __init__(self) -> None:
+        self._apps: set[str] = set()
+        self._lock = threading.Lock()
+
+    def mark(self, apps: Iterable[str]) -> None:
+        with self._lock:
+            self._apps.update(a for a in apps if a)
+
+    def take(self) -> set[str]:
+        with self._lock:
+            taken, self._apps = self._apps, set()
+        return taken
+
+
 @dataclass(frozen=True)
 class RuntimeConfig:
     apps_domain: str = "tsubame.localhost"
@@ -91,6 +111,9 @@ class RuntimeConfig:
     archives_dir: str = ""  # where each version's source archive is kept
     archive_max_bytes: int = 512 << 20
     reconcile_interval: float = 2.0
+    # Seconds between two full passes (every app's desired state, units and route read),
+    # the safety net of the ticks that read only the apps seen or marked as changed.
+    reconcile_full_interval: float = 60.0
     autoscale_interval: float = 15.0
     # The provisioner of pools that name none (Config.default_provisioner).
     default_provisioner: str = "process"
@@ -118,3 +141,5 @@ class RuntimeDeps:
     node_health: NodeHealth | None = None
     # Runs node containers on docker nodes (None: no docker backend).
     node_runner: NodeRunner | None = None
+    # Apps this worker changed, for its reconciler (see Touched).
+    touched: Touched = field(default_factory=Touched)

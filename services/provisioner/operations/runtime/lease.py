@@ -98,6 +98,9 @@ class AppLease:
             raise LeaseLost(self.app)
 
     def release(self) -> None:
+        # Whoever held the app may have changed its desired state, records or route:
+        # this worker's reconciler looks at it on its next tick (deps.touched).
+        self.deps.touched.mark([self.app])
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

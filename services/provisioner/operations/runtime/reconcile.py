@@ -1,11 +1,21 @@
-"""The reconciler: every few seconds, reality (``backend.units()``) is brought to the
-desired state of every app, so units outlive a worker killed with -9 and come back when
-they die: a worker that starts re-adopts what runs, starts what is missing, removes what
-nobody wants, and rebuilds the route table.
+"""The reconciler: reality (``backend.units()``) is brought to the desired state of every
+app, so units outlive a worker killed with -9 and come back when they die: a worker that
+starts re-adopts what runs, starts what is missing, removes what nobody wants, and
+rebuilds the route table.
 
-One pass reads everything once (all backend units, all records, all routes) and touches
-only the apps where something differs, each under its lease taken without waiting: an
-app busy with a command is left to that command and looked at again next pass.
+It costs what changed, not what exists (``Reconciler``):
+
+* a tick (every ``reconcile_interval``) lists the units the backends run and compares
+  each app's units with the previous tick's; only the apps whose units changed (a crash,
+  a restart, a unit gone or come), the apps a command of this worker touched
+  (``deps.touched``) and those left busy or failed last time have their desired state,
+  unit records and route read, one app at a time;
+* a full pass (at start, then every ``reconcile_full_interval``) reads everything once
+  (all records, all runtimes, all routes): what no tick saw (a desired state changed by
+  a worker that died, a route document lost) is repaired there.
+
+Either way an app is touched only where something differs, under its lease taken without
+waiting: an app busy with a command is left to that command and looked at again next tick.
 """
 
 from __future__ import annotations
@@ -13,8 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from services.provisioner.backends.base import UnitState
 from services.provisioner.domain.reconcile import Plan, plan
@@ -32,43 +42,128 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PassStats:
-    apps: int = 0
+    apps: int = 0  # apps looked at
     changed: int = 0
     busy: int = 0
     failed: int = 0
+    full: bool = True
+    # Apps to look at again next tick (busy with a command, or failed).
+    retry: set[str] = field(default_factory=set)
 
 
-def reconcile_pass(deps: RuntimeDeps) -> PassStats:
-    stats = PassStats()
+def _by_app(units: Iterable[UnitState]) -> dict[str, list[UnitState]]:
     observed: dict[str, list[UnitState]] = {}
-    for s in deps.backend.units():
+    for s in units:
         observed.setdefault(s.app, []).append(s)
+    return observed
+
+
+def reconcile_pass(
+    deps: RuntimeDeps, observed: dict[str, list[UnitState]] | None = None
+) -> PassStats:
+    """The full pass: every app's records, runtime and route read once."""
+    if observed is None:
+        observed = _by_app(deps.backend.units())
     records: dict[str, list[Unit]] = {}
     for u in deps.stores.units.all():
         records.setdefault(u.app, []).append(u)
     routes = {r.app: r for r in deps.stores.routes.all()}
     runtimes = {rt.app: rt for rt in deps.stores.runtimes.all()}
     names = set(runtimes) | set(observed) | set(records) | set(routes)
-    for app in sorted(names):
+    return _reconcile_each(
+        deps,
+        sorted(names),
+        lambda app: (runtimes.get(app), records.get(app, []), routes.get(app)),
+        observed,
+    )
+
+
+def reconcile_apps(
+    deps: RuntimeDeps, apps: Collection[str], observed: dict[str, list[UnitState]]
+) -> PassStats:
+    """A tick's pass over ``apps`` only: each one's records, runtime and route read."""
+    names = sorted(apps)
+    records = deps.stores.units.of_apps(names) if names else {}
+
+    def read(app: str) -> tuple[AppRuntime | None, list[Unit], Route | None]:
+        return deps.stores.runtimes.get(app), records.get(app, []), deps.stores.routes.get(app)
+
+    stats = _reconcile_each(deps, names, read, observed)
+    stats.full = False
+    return stats
+
+
+def _reconcile_each(
+    deps: RuntimeDeps,
+    names: Sequence[str],
+    read: Callable[[str], tuple[AppRuntime | None, list[Unit], Route | None]],
+    observed: dict[str, list[UnitState]],
+) -> PassStats:
+    stats = PassStats()
+    for app in names:
         stats.apps += 1
         try:
-            outcome = reconcile_app(
-                deps,
-                app,
-                runtimes.get(app),
-                records.get(app, []),
-                observed.get(app, []),
-                routes.get(app),
-            )
+            rt, records, route = read(app)
+            outcome = reconcile_app(deps, app, rt, records, observed.get(app, []), route)
         except Exception:
             stats.failed += 1
+            stats.retry.add(app)
             log.exception("reconciling %s failed; next pass tries again", app)
             continue
         if outcome == "busy":
             stats.busy += 1
+            stats.retry.add(app)
         elif outcome == "changed":
             stats.changed += 1
     return stats
+
+
+Fingerprint = tuple[tuple[str, str, str, int, str, str], ...]
+
+
+def fingerprint(units: Iterable[UnitState]) -> Fingerprint:
+    """What the reconciler acts on in an app's observed units, comparable between ticks."""
+    return tuple(
+        sorted((s.id, s.status, s.address, s.restarts, s.status_detail, s.node) for s in units)
+    )
+
+
+class Reconciler:
+    """Ticks that read only what changed, and a full pass now and then (module doc)."""
+
+    def __init__(self, deps: RuntimeDeps, clock: Callable[[], float] = time.monotonic) -> None:
+        self.deps = deps
+        self.clock = clock
+        self._seen: dict[str, Fingerprint] = {}
+        self._retry: set[str] = set()
+        self._last_full: float | None = None
+
+    def tick(self) -> PassStats:
+        deps = self.deps
+        observed = _by_app(deps.backend.units())
+        seen = {app: fingerprint(units) for app, units in observed.items()}
+        now = self.clock()
+        full = (
+            self._last_full is None or now - self._last_full >= deps.config.reconcile_full_interval
+        )
+        touched = deps.touched.take()
+        try:
+            if full:
+                stats = reconcile_pass(deps, observed)
+                self._last_full = now
+            else:
+                moved = {
+                    a for a in seen.keys() | self._seen.keys() if seen.get(a) != self._seen.get(a)
+                }
+                stats = reconcile_apps(deps, moved | touched | self._retry, observed)
+        except BaseException:
+            # The store failed before any app was looked at: nothing is forgotten (the
+            # apps seen moving are compared with the same previous tick next time).
+            deps.touched.mark(touched)
+            raise
+        self._seen = seen
+        self._retry = stats.retry
+        return stats
 
 
 def _route_differs(
@@ -158,13 +253,14 @@ NODE_REPORT_INTERVAL = 30.0
 
 
 def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
-    """The worker's loop: a pass now (routes rebuilt on start), then every interval; the
-    backend's nodes reported to the catalogue now and then."""
+    """The worker's loop: a full pass now (routes rebuilt on start), then a tick every
+    interval; the backend's nodes reported to the catalogue now and then."""
+    reconciler = Reconciler(deps)
     reported = 0.0
     failing = ""
     while not stop.is_set():
         try:
-            stats = reconcile_pass(deps)
+            stats = reconciler.tick()
             if stats.changed or stats.failed:
                 log.info("reconciler: %s", stats)
             failing = ""

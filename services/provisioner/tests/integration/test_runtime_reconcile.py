@@ -169,3 +169,29 @@ def test_the_backends_node_is_reported_to_the_catalogue(h: Harness) -> None:
     assert (node.provisioner, node.pool, node.status) == ("process", "theonepool", "ready")
     assert node.checks and node.checks[-1].checks[0].successful
     assert report_nodes(deps) == 1 and len(catalogue.nodes.all()) == 1
+
+
+def test_ticks_bring_a_killed_runner_back_without_a_full_pass(h: Harness) -> None:
+    from services.provisioner.operations.runtime.reconcile import Reconciler
+
+    spec = h.spec("ticker")
+    assert h.deploy(spec, 1).error == ""
+    reconciler = Reconciler(h.deps)
+    assert reconciler.tick().full  # the first tick after start reads everything
+    until(lambda: reconciler.tick().apps == 0, what="a quiet tick")
+    unit = h.deps.stores.units.of_app("ticker")[0]
+    state = state_of(h, unit.id)
+    os.kill(int(state["runner_pid"]), signal.SIGKILL)
+    os.killpg(int(state["pid"]), signal.SIGKILL)
+    changed = 0
+
+    def tick() -> bool:
+        nonlocal changed
+        stats = reconciler.tick()
+        assert not stats.full  # the interval's full pass is a minute away
+        changed += stats.changed
+        return serving(h, "ticker")
+
+    until(tick, what="runner back")
+    assert changed >= 1
+    assert [u.id for u in h.deps.stores.units.of_app("ticker")] == [unit.id]
