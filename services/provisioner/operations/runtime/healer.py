@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from services.provisioner.backends.base import NodeInfo
+from services.provisioner.backends.base import ERROR, STARTING, NodeInfo
 from services.provisioner.domain.infra import HealingConfig, HealingEvent
 from services.provisioner.domain.models import Node
 from services.provisioner.domain.runtime import STARTED
@@ -91,6 +91,8 @@ def heal_pass(deps: RuntimeDeps, state: HealerState) -> list[str]:
             deps.catalogue.nodes.set_status(node.address, status)
             record_check(deps, NodeInfo(node.address, node.pool, status), "docker")
             state.reported[node.address] = status
+            if status != scheduler.READY:
+                unroute_node(deps, node.address)
         if status == scheduler.READY:
             state.silent_since.pop(node.address, None)
             continue
@@ -102,6 +104,34 @@ def heal_pass(deps: RuntimeDeps, state: HealerState) -> list[str]:
         if stranded and heal_node(deps, node, stranded, now - since):
             healed.append(node.address)
     return healed
+
+
+def unroute_node(deps: RuntimeDeps, address: str) -> list[str]:
+    """The started units of a node just seen silent leave their apps' routes at once
+    (long before the healing limit): a gateway then stops trying them. Each app under
+    its lease taken without waiting; a busy one is left to the reconciler, which marks
+    the units the same way at its next pass. The apps whose route changed."""
+    detail = f"node {address} does not answer"
+    apps = sorted({u.app for u in deps.stores.units.all() if u.node == address})
+    changed: list[str] = []
+    for app in apps:
+        lease = AppLease(deps, app, wait=0)
+        if not lease.try_acquire():
+            continue
+        try:
+            rt = deps.stores.runtimes.get(app)
+            if rt is None:
+                continue
+            for unit in deps.stores.units.of_app(app):
+                if unit.node == address and unit.status in (STARTED, STARTING):
+                    deps.stores.units.update(unit.id, {"status": ERROR, "status_detail": detail})
+            if unitset.sync_route(deps, rt):
+                changed.append(app)
+        except Exception:
+            log.exception("could not take the units of %s on %s out of its route", app, address)
+        finally:
+            lease.release()
+    return changed
 
 
 def heal_node(deps: RuntimeDeps, node: Node, stranded: list[Unit], silent: float) -> bool:
