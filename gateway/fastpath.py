@@ -37,6 +37,8 @@ from gunicorn.http.errors import InvalidResponseHeader, InvalidResponseHeaderNam
 from gunicorn.http.wsgi import HEADER_VALUE_RE, STATUS_RE, TOKEN_RE, base_environ
 from gunicorn.util import hop_headers
 
+from .sockio import Deadline, is_fast, recv_now, recv_waiting, send_all
+
 RECV = 65536
 _TARGET_RE = re.compile(rb"/[\x21-\x22\x24-\x7e]*")  # origin-form, no fragment
 _NAME_RE = re.compile(rb"[!#$%&'*+\-.^`|~0-9A-Za-z]+")  # RFC 9110 token, no "_"
@@ -195,9 +197,9 @@ class _Response:
         body = self._frame(data)
         if not self.sent_head:
             self.sent_head = True
-            self.sock.sendall(self._build_head() + body)
+            send_all(self.sock, self._build_head() + body)
         elif body:
-            self.sock.sendall(body)
+            send_all(self.sock, body)
 
     def finish(self, last: bytes | None) -> None:
         """Send what is left: the head if not sent yet, ``last`` body bytes, the end."""
@@ -206,9 +208,9 @@ class _Response:
             body += b"0\r\n\r\n"
         if not self.sent_head:
             self.sent_head = True
-            self.sock.sendall(self._build_head() + body)
+            send_all(self.sock, self._build_head() + body)
         elif body:
-            self.sock.sendall(body)
+            send_all(self.sock, body)
 
 
 class Handover(Exception):
@@ -255,43 +257,60 @@ class FastLoop:
         base["wsgi.url_scheme"] = "https" if self.worker.cfg.is_ssl else "http"
         buf = b""
         keepalive = self.keepalive
-        while True:
-            # -- read one head, within keepalive seconds -------------------------------
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                client.settimeout(keepalive)
-                deadline = time.monotonic() + keepalive
-                while end < 0:
-                    if len(buf) > self.max_head or buf.startswith(b"\r\n"):
-                        raise Handover(buf)
-                    try:
-                        data = client.recv(RECV)
-                    except TimeoutError:
-                        if buf:
-                            raise Handover(buf) from None
-                        return
-                    if not data:
-                        if buf:
+        # gevent's socket: each wait for a head under one reusable timeout, the first
+        # read of a connection tried at once (the request came with it), the others
+        # after a wait (gateway/sockio.py). Another socket: its own timeout.
+        fast = is_fast(client)
+        deadline = Deadline(keepalive) if fast else None
+        fresh = True
+        try:
+            while True:
+                # -- read one head, within keepalive seconds ---------------------------
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if not fast:
+                        client.settimeout(keepalive)
+                    limit = time.monotonic() + keepalive
+                    while end < 0:
+                        if len(buf) > self.max_head or buf.startswith(b"\r\n"):
                             raise Handover(buf)
-                        return
-                    buf += data
-                    end = buf.find(b"\r\n\r\n", max(0, len(buf) - len(data) - 3))
-                    if end < 0 and time.monotonic() > deadline:
-                        raise Handover(buf)
-                client.settimeout(None)
-            head = buf[:end]
-            environ = self._environ(head, base)
-            if environ is None:
-                raise Handover(buf)
-            buf = buf[end + 4 :]
+                        try:
+                            if fresh:
+                                data = recv_now(client, RECV, deadline)
+                            else:
+                                data = recv_waiting(client, RECV, deadline)
+                        except TimeoutError:
+                            if buf:
+                                raise Handover(buf) from None
+                            return
+                        fresh = False
+                        if not data:
+                            if buf:
+                                raise Handover(buf)
+                            return
+                        buf += data
+                        end = buf.find(b"\r\n\r\n", max(0, len(buf) - len(data) - 3))
+                        if end < 0 and time.monotonic() > limit:
+                            raise Handover(buf)
+                    if not fast:
+                        client.settimeout(None)
+                fresh = False
+                head = buf[:end]
+                environ = self._environ(head, base)
+                if environ is None:
+                    raise Handover(buf)
+                buf = buf[end + 4 :]
 
-            # -- answer it --------------------------------------------------------------
-            worker.nr += 1
-            if worker.nr >= worker.max_requests and worker.alive:
-                self.log.info("Autorestarting worker after current request.")
-                worker.alive = False
-            if not self._answer(environ, client, addr) or not worker.alive:
-                return
+                # -- answer it ---------------------------------------------------------
+                worker.nr += 1
+                if worker.nr >= worker.max_requests and worker.alive:
+                    self.log.info("Autorestarting worker after current request.")
+                    worker.alive = False
+                if not self._answer(environ, client, addr) or not worker.alive:
+                    return
+        finally:
+            if deadline is not None:
+                deadline.close()
 
     def _environ(self, head: bytes, base: dict[str, Any]) -> dict[str, Any] | None:
         """The environ of a plain request head, or None: gunicorn's request."""

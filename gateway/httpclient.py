@@ -14,6 +14,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable
 
+from .sockio import Deadline, is_fast, recv_now, recv_waiting, send_all
+
 MAX_LINE = 65536
 MAX_HEAD = 256 * 1024
 RECV = 65536
@@ -73,6 +75,12 @@ class Connection:
         self._buf = bytearray()
         self.used = False  # has carried a request before (a pooled connection)
         self.idle_since = 0.0  # time.monotonic() when it was last given back to a pool
+        # gevent's socket (gateway/sockio.py): the wait for an answer's head is bounded
+        # by a reusable deadline and reads of a body by none, whatever the socket's own
+        # timeout, which then bounds the writes only and is set only when it changes.
+        self._fast = False
+        self._sock_timeout: float | None = None
+        self._deadline: Deadline | None = None
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
@@ -83,6 +91,8 @@ class Connection:
         """Use an already connected socket (connect() does; so do the unit tests)."""
         self.sock = sock
         self._buf = bytearray()
+        self._fast = is_fast(sock)
+        self._sock_timeout = sock.gettimeout()
 
     def reusable(self) -> bool:
         return self.sock is not None and not self._buf and not _peer_closed(self.sock)
@@ -95,6 +105,16 @@ class Connection:
                 pass
             self.sock = None
         self._buf = bytearray()
+        if self._deadline is not None:
+            self._deadline.close()
+            self._deadline = None
+
+    def streaming(self) -> None:
+        """The answer's head is in: its body is read without a timeout (a followed log
+        may stay silent for a long time)."""
+        if not self._fast and self.sock is not None:
+            self.sock.settimeout(None)
+            self._sock_timeout = None
 
     def take_buffer(self) -> bytes:
         data = bytes(self._buf)
@@ -105,7 +125,7 @@ class Connection:
 
     def _recv(self, amt: int = RECV) -> bool:
         assert self.sock is not None
-        data = self.sock.recv(amt)
+        data = recv_now(self.sock, amt)
         if not data:
             return False
         self._buf += data
@@ -137,7 +157,7 @@ class Connection:
             del buf[:amt]
             return data
         assert self.sock is not None
-        return self.sock.recv(amt)
+        return recv_now(self.sock, amt)
 
     # -- one exchange ---------------------------------------------------------------------
 
@@ -156,9 +176,15 @@ class Connection:
             self.connect()
         sock = self.sock
         assert sock is not None
-        sock.settimeout(timeout)
+        if timeout != self._sock_timeout:
+            sock.settimeout(timeout)
+            self._sock_timeout = timeout
+        if self._fast and (self._deadline is None or self._deadline.seconds != timeout):
+            if self._deadline is not None:
+                self._deadline.close()
+            self._deadline = Deadline(timeout)
         lines = [f"{method} {target} HTTP/1.1\r\n"]
-        lines.extend(f"{name}: {value}\r\n" for name, value in headers.items())
+        lines += [f"{name}: {value}\r\n" for name, value in headers.items()]
         if "Host" not in headers:
             lines.append(f"Host: {self.host}:{self.port}\r\n")
         if chunked:
@@ -174,18 +200,18 @@ class Connection:
         self.used = True
         try:
             if body is None or isinstance(body, bytes):
-                sock.sendall(head + body if body else head)
+                send_all(sock, head + body if body else head)
             else:
-                sock.sendall(head)
+                send_all(sock, head)
                 for chunk in body:
                     if not chunk:
                         continue
                     if chunked:
-                        sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        send_all(sock, b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     else:
-                        sock.sendall(chunk)
+                        send_all(sock, chunk)
                 if chunked:
-                    sock.sendall(b"0\r\n\r\n")
+                    send_all(sock, b"0\r\n\r\n")
         except TimeoutError:
             raise
         except ConnectionError as exc:
@@ -195,6 +221,9 @@ class Connection:
 
     def _read_head(self, method: str, reused: bool) -> Response:
         buf = self._buf
+        sock = self.sock
+        assert sock is not None
+        deadline = self._deadline
         answered = False  # an interim answer (100 Continue) came already
         while True:
             start = 0
@@ -206,7 +235,11 @@ class Connection:
                     raise ProtocolError("answer head too large")
                 start = max(0, len(buf) - 3)
                 try:
-                    received = self._recv()
+                    # The answer of a request just written is rarely there yet: wait first.
+                    data = recv_waiting(sock, RECV, deadline)
+                    if data:
+                        buf += data
+                    received = bool(data)
                 except ConnectionResetError as exc:
                     if answered or buf:
                         raise

@@ -301,8 +301,7 @@ class Upstream:
                 break
             # The timeout bounds the wait for the headers; a followed log or a long deploy
             # may then stay silent for a long time.
-            if conn.sock is not None:
-                conn.sock.settimeout(None)
+            conn.streaming()
             return UpstreamResponse(instance, resp)
         raise ServiceUnavailable(self.ctx)
 

@@ -2,7 +2,9 @@
 framing, everything else handed to gunicorn with the bytes already read.
 
 The loop runs on one end of a socket pair with a small WSGI application; the test
-speaks raw HTTP on the other end.
+speaks raw HTTP on the other end. Every test runs twice: on standard sockets in a
+thread, and on gevent's sockets in a greenlet, as in the worker (gateway/sockio.py's
+reads and writes).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import gevent
+import gevent.socket
 import pytest
 from gunicorn.config import Config
 
@@ -69,9 +73,15 @@ class Run:
 
     def __init__(self, app: App) -> None:
         self.worker = _Worker(app)
-        self.server, self.client = socket.socketpair()
+        self.server, self.client = self._pair()
         self.client.settimeout(5)
         self.outcome: object = None
+        self._start()
+
+    def _pair(self) -> tuple[Any, Any]:
+        return socket.socketpair()
+
+    def _start(self) -> None:
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -127,12 +137,29 @@ class Run:
         self.server.close()
 
 
-@pytest.fixture
-def run() -> Iterator[Callable[[App], Run]]:
+class GeventRun(Run):
+    """The same on gevent's sockets, the loop in a greenlet (the test's blocking reads
+    and writes on the other end let it run)."""
+
+    def _pair(self) -> tuple[Any, Any]:
+        return gevent.socket.socketpair()
+
+    def _start(self) -> None:
+        self.greenlet = gevent.spawn(self._serve)
+
+    def ended(self) -> object:
+        self.greenlet.join(5)
+        assert self.greenlet.dead
+        return self.outcome
+
+
+@pytest.fixture(params=[Run, GeventRun], ids=["standard", "gevent"])
+def run(request: pytest.FixtureRequest) -> Iterator[Callable[[App], Run]]:
     runs: list[Run] = []
+    kind: type[Run] = request.param
 
     def start(app: App) -> Run:
-        r = Run(app)
+        r = kind(app)
         runs.append(r)
         return r
 

@@ -1,4 +1,8 @@
-"""The upstream HTTP/1.1 client against scripted peers (a socketpair, no network)."""
+"""The upstream HTTP/1.1 client against scripted peers (a socketpair, no network).
+
+Every test runs twice: the client on a standard socket, and on gevent's, as in the
+worker (gateway/sockio.py's reads and writes); the peer is a thread either way.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 
+import gevent.socket
 import pytest
 
 from gateway.httpclient import Connection, NoAnswer, NotSent, ProtocolError
@@ -32,8 +37,10 @@ def _read_request(peer: socket.socket) -> bytes:
 class Peer:
     """Runs ``script(peer_socket)`` in a thread; records what the client sent."""
 
-    def __init__(self, script: Callable[[socket.socket], None]) -> None:
+    def __init__(self, script: Callable[[socket.socket], None], kind: str = "standard") -> None:
         self.client, self._server = socket.socketpair()
+        if kind == "gevent":
+            self.client = gevent.socket.socket(fileno=self.client.detach())
         self.errors: list[BaseException] = []
 
         def run() -> None:
@@ -56,12 +63,14 @@ class Peer:
         assert not self.errors
 
 
-@pytest.fixture
-def peer() -> Iterator[Callable[[Callable[[socket.socket], None]], Peer]]:
+@pytest.fixture(params=["standard", "gevent"])
+def peer(
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[[Callable[[socket.socket], None]], Peer]]:
     made: list[Peer] = []
 
     def make(script: Callable[[socket.socket], None]) -> Peer:
-        made.append(Peer(script))
+        made.append(Peer(script, request.param))
         return made[-1]
 
     yield make
