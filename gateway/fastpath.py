@@ -7,10 +7,8 @@ and the gateway's throughput is its CPU per request. This loop serves the reques
 that make nearly all of the traffic with far fewer Python calls: HTTP/1.1, no body,
 headers in their plain form. It parses the head with bytes methods, builds the same
 WSGI environ gunicorn would (keys the gateway reads and the standard ones), calls the
-same application and writes the answer with gunicorn's framing rules (its ``Server``,
-``Date`` and ``Connection`` headers, chunked when the application gives no length,
-no body for HEAD, 204 and 304, hop-by-hop headers of the application dropped, its
-header checks: an invalid name or value is a 500).
+same application and writes the answer with gunicorn's framing rules
+(gateway/fastresponse.py).
 
 Anything else goes to gunicorn, from the first byte of the request that is not plain
 and for the rest of the connection: a body (Content-Length, Transfer-Encoding), an
@@ -26,18 +24,15 @@ from __future__ import annotations
 import errno
 import re
 import time
-from collections.abc import Callable, Iterable
-from email.utils import formatdate
+from collections.abc import Iterable
 from io import BytesIO
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from gunicorn import SERVER
-from gunicorn.http.errors import InvalidResponseHeader, InvalidResponseHeaderName
-from gunicorn.http.wsgi import HEADER_VALUE_RE, STATUS_RE, TOKEN_RE, base_environ
-from gunicorn.util import hop_headers
+from gunicorn.http.wsgi import base_environ
 
-from .sockio import Deadline, is_fast, recv_now, recv_waiting, send_all
+from .fastresponse import Response
+from .sockio import Deadline, is_fast, recv_now, recv_waiting
 
 RECV = 65536
 _TARGET_RE = re.compile(rb"/[\x21-\x22\x24-\x7e]*")  # origin-form, no fragment
@@ -51,14 +46,6 @@ _GUNICORN_HEADERS = frozenset(
     "CONTENT-LENGTH TRANSFER-ENCODING EXPECT UPGRADE HTTP2-SETTINGS X-FORWARDED-PROTO "
     "X-FORWARDED-PROTOCOL X-FORWARDED-SSL FORWARDED".split()
 )
-# gunicorn's hop-by-hop headers (server and date too), dropped from an application's answer.
-_HOP = frozenset(hop_headers)
-_NO_BODY = frozenset({204, 304})
-# What gunicorn's HEADER_VALUE_RE does not allow in a value, CR and LF aside.
-_BLANK = " \t"
-_CRLF = "\r\n"
-_BAD_VALUE = re.compile(r"[^ \t\x21-\x7e\x80-\xff\r\n]")
-
 # Raw header name -> environ key ("" for one that sends the request to gunicorn).
 _KEYS: dict[bytes, str] = {}
 
@@ -78,139 +65,6 @@ def _key(raw: bytes) -> str:
         if len(_KEYS) < 1024:
             _KEYS[raw] = key
     return key
-
-
-_date = [-1, ""]  # gunicorn's Date value, formatted once a second
-
-
-def _http_date() -> str:
-    second = int(time.time())
-    if second != _date[0]:
-        _date[:] = [second, formatdate(second, localtime=False, usegmt=True)]
-    return str(_date[1])
-
-
-_VALID_NAMES: set[str] = set()
-
-
-class _Response:
-    """One answer, framed as gunicorn frames it; the head leaves with the first bytes."""
-
-    __slots__ = "sock head_request client_close status code headers length chunked".split()
-    __slots__ += "omit must_close sent_head sent".split()
-
-    def __init__(self, sock: Any, head_request: bool, client_close: bool) -> None:
-        self.sock = sock
-        self.head_request = head_request
-        self.client_close = client_close
-        self.status: str | None = None
-        self.code = 0
-        self.headers = ""  # the application's header lines, checked
-        self.length: int | None = None
-        self.chunked = False
-        self.omit = False
-        self.must_close = False
-        self.sent_head = False
-        self.sent = 0  # body bytes sent (of a known length)
-
-    def start_response(
-        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Callable[[bytes], None]:
-        if exc_info:
-            try:
-                if self.sent_head:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                exc_info = None
-        elif self.status is not None:
-            raise AssertionError("Response headers already set!")
-        if not isinstance(status, str) or not STATUS_RE.fullmatch(status):
-            raise InvalidResponseHeader(f"invalid status {status!r}")
-        self.status = status
-        self.code = int(status[:3])
-        out = []
-        length = None
-        must_close = False
-        for name, value in headers:
-            if name not in _VALID_NAMES:
-                if not isinstance(name, str) or not TOKEN_RE.fullmatch(name):
-                    raise InvalidResponseHeaderName(f"{name!r}")
-                if len(_VALID_NAMES) < 1024:
-                    _VALID_NAMES.add(name)
-            value = value.strip(_BLANK)
-            lname = name.lower()
-            if lname == "content-length":
-                length = int(value)
-            elif lname in _HOP:
-                if not HEADER_VALUE_RE.fullmatch(value):
-                    raise InvalidResponseHeader(f"{name!r}")
-                # gateway/worker.py's rule: the application's "Connection: close" closes.
-                if lname == "connection" and value.lower() == "close":
-                    must_close = True
-                continue
-            out.append(f"{name}: {value}\r\n")
-        # gunicorn's value check (HEADER_VALUE_RE on each), once over all the lines: the
-        # line ends are their only CR and LF.
-        joined = "".join(out)
-        n = len(out)
-        if _BAD_VALUE.search(joined) or joined.count("\n") != n or joined.count("\r") != n:
-            raise InvalidResponseHeader("a header value")
-        code = self.code
-        self.omit = self.head_request or code < 200 or code in _NO_BODY
-        if code == 204 or code < 200:
-            # gunicorn drops a Content-Length it must not send (RFC 9110 §8.6).
-            if length is not None:
-                out = [h for h in out if not h.lower().startswith("content-length:")]
-                joined = "".join(out)
-            length = None
-        self.length = length
-        self.chunked = length is None and not self.omit
-        self.must_close = must_close or self.client_close
-        self.headers = joined
-        return self.write
-
-    def _build_head(self) -> bytes:
-        close = self.must_close or (self.length is None and not self.chunked and not self.omit)
-        self.must_close = close
-        return (
-            f"HTTP/1.1 {self.status}\r\nServer: {SERVER}\r\nDate: {_http_date()}\r\n"
-            f"Connection: {'close' if close else 'keep-alive'}\r\n"
-            f"{'Transfer-Encoding: chunked' + _CRLF if self.chunked else ''}{self.headers}\r\n"
-        ).encode("latin-1")
-
-    def _frame(self, data: bytes) -> bytes:
-        if self.omit or not data:
-            return b""
-        if self.length is not None:
-            left = self.length - self.sent
-            if left <= 0:
-                return b""
-            if len(data) > left:
-                data = data[:left]
-            self.sent += len(data)
-            return data
-        return b"%X\r\n%s\r\n" % (len(data), data)
-
-    def write(self, data: bytes) -> None:
-        if self.status is None:
-            raise AssertionError("Response headers not set!")
-        body = self._frame(data)
-        if not self.sent_head:
-            self.sent_head = True
-            send_all(self.sock, self._build_head() + body)
-        elif body:
-            send_all(self.sock, body)
-
-    def finish(self, last: bytes | None) -> None:
-        """Send what is left: the head if not sent yet, ``last`` body bytes, the end."""
-        body = self._frame(last) if last else b""
-        if self.chunked:
-            body += b"0\r\n\r\n"
-        if not self.sent_head:
-            self.sent_head = True
-            send_all(self.sock, self._build_head() + body)
-        elif body:
-            send_all(self.sock, body)
 
 
 class Handover(Exception):
@@ -376,7 +230,7 @@ class FastLoop:
         client_close = (
             connection is not None and "close" in connection.lower()
         ) or not self.worker.alive
-        resp = _Response(client, environ["REQUEST_METHOD"] == "HEAD", client_close)
+        resp = Response(client, environ["REQUEST_METHOD"] == "HEAD", client_close)
         result: Iterable[bytes] | None = None
         try:
             result = self.app(environ, resp.start_response)
