@@ -297,6 +297,105 @@ def test_a_dead_node_s_units_are_healed_on_the_other_node(
         raise AssertionError(f"{victim}: {nodes[victim]}, leftovers {_leftovers(victim, app)}")
 
 
+def _wait_back(stack: Stack, admin: dict[str, str], address: str, app: str) -> None:
+    """The engine started again: ready, and the app's old containers there gone."""
+    Engines(_engine(address).dir.parent).start(2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        node = _nodes(stack, admin)[address]
+        if node["Status"] == "ready" and _leftovers(address, app) == []:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{address}: {node}, leftovers {_leftovers(address, app)}")
+
+
+def _healings(stack: Stack, admin: dict[str, str]) -> list[dict[str, Any]]:
+    r = requests.get(f"{stack.url}/healing?filter=node", headers=admin, timeout=30)
+    assert r.status_code in (200, 204), r.text
+    return list(r.json() or []) if r.status_code == 200 else []
+
+
+def _running(address: str, app: str) -> list[str]:
+    import docker
+
+    client = docker.DockerClient(base_url=address, timeout=10)
+    try:
+        found = client.containers.list(filters={"label": f"tsubame.app={app}"})
+        return [c.name for c in found]
+    finally:
+        client.close()
+
+
+def test_a_unit_that_dies_on_a_live_node_restarts_in_place(
+    dstack: Stack, admin: dict[str, str], app: str, podman_engines: list[str]
+) -> None:
+    import docker
+
+    units = _scale_to(dstack, admin, app, 2)
+    placed = _placement(dstack, admin, podman_engines)
+    node, ids = next((a, ids) for a, ids in placed.items() if ids)
+    victim = ids[0]
+    client = docker.DockerClient(base_url=node, timeout=60)
+    try:
+        client.containers.get(victim).kill()
+    finally:
+        client.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = {u["ID"]: u for u in _units(dstack, admin, app)}
+        back = now.get(victim, {})
+        if back.get("Status") == "started" and _get(_address(back)) == 200:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError(f"{victim} never came back: {_units(dstack, admin, app)}")
+    # The same unit on the same node: restarted in place, not replaced.
+    assert set(now) == {u["ID"] for u in units}
+    assert victim in _placement(dstack, admin, [node])[node]
+    _serving(dstack, admin, app, 2)
+
+
+def test_stopped_units_of_a_dead_node_stay_stopped_elsewhere(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
+) -> None:
+    r = requests.post(f"{dstack.url}/healing/node", headers=admin,
+                      data={"pool": pool, "Enabled": "true", "MaxUnresponsiveTime": "3"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    a, b = podman_engines
+    _scale_to(dstack, admin, app, 2)
+    if not _placement(dstack, admin, [b])[b]:
+        unit = _placement(dstack, admin, [a])[a][0]
+        r = requests.post(f"{dstack.url}/docker/container/{unit}/move", headers=admin,
+                          data={"to": b}, timeout=300)  # fmt: skip
+        _messages(r)
+    r = requests.post(f"{dstack.url}/apps/{app}/stop", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+    before = {u["ID"] for u in _units(dstack, admin, app)}
+    assert {u["Status"] for u in _units(dstack, admin, app)} == {"stopped"}
+    healings = len(_healings(dstack, admin))
+    _kill_node(b)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        units = _units(dstack, admin, app)
+        if len(units) == 2 and before - {u["ID"] for u in units}:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError(f"the stopped unit on {b} was never healed: {units}")
+    # Still two units, both stopped, none on the dead node and none running anywhere.
+    assert [u["Status"] for u in units] == ["stopped", "stopped"], units
+    assert {u["ID"] for u in units} <= set(_placement(dstack, admin, [a])[a])
+    assert _running(a, app) == []
+    history = _healings(dstack, admin)
+    assert len(history) == healings + 1 and history[0]["FailingNode"]["Address"] == b
+    assert history[0]["Successful"], history[0]
+    # Started, they serve from the live node.
+    r = requests.post(f"{dstack.url}/apps/{app}/start", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+    _serving(dstack, admin, app, 2)
+    _wait_back(dstack, admin, b, app)
+
+
 def _leftovers(address: str, app: str) -> list[str]:
     """The app's unit containers on the node, whatever their state."""
     import docker

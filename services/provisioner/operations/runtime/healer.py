@@ -188,19 +188,35 @@ def heal_node(deps: RuntimeDeps, node: Node, stranded: list[Unit], silent: float
 
 
 def heal_app(deps: RuntimeDeps, app: str, address: str, evt: RunningEvent) -> None:
-    """Under the app's lease: its started units on ``address`` replaced elsewhere."""
+    """Under the app's lease: its units on ``address`` replaced elsewhere, each in its
+    desired state: started ones started (checked, routed), stopped or asleep ones
+    recorded stopped or asleep on another node (started there when the app is)."""
     rt = deps.stores.runtimes.get(app)
     records = deps.stores.units.of_app(app)
     old = [u for u in records if u.node == address]
     if rt is None or not old:
         return
     live = {g.key for g in rt.groups if g.status == STARTED and not g.pending}
+    down = {g.key for g in rt.groups if g.status != STARTED and not g.pending}
     moving = [u for u in old if (u.process, u.version) in live]
+    resting = [u for u in old if (u.process, u.version) in down]
     counts: dict[tuple[str, int], int] = defaultdict(int)
     for unit in moving:
         counts[(unit.process, unit.version)] += 1
     progress = Progress(app, lambda _: None, evt, deps.app_log)
     try:
+        if resting:
+            # Stand-ins first: the old records stay until they exist (a failure here
+            # loses nothing: the next pass tries again).
+            kept = unitset.record_down(deps, rt, resting, exclude=(address,))
+            for unit in resting:
+                deps.backend.remove_unit(unit.id)
+                deps.stores.units.delete(unit.id)
+            n = len(kept)
+            progress.write(
+                f" ---> {n} stopped {unitset.pluralize('unit', n)} recorded on "
+                f"{', '.join(sorted({u.node for u in kept}))}, still stopped\n"
+            )
         # First out of the route and forgotten (their node is silent: nothing to drain);
         # should the new ones fail, the reconciler makes up the count later.
         unitset.remove(deps, rt, moving, drain=False)

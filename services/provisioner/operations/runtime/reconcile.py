@@ -231,6 +231,8 @@ def apply(deps: RuntimeDeps, app: str, rt: AppRuntime | None, todo: Plan) -> Non
     if todo.remove:
         unitset.remove(deps, rt, todo.remove)
     for unit in todo.stop:
+        if not scheduler.node_answers(deps, unit.node):
+            continue  # the healer records it stopped elsewhere
         deps.backend.stop_unit(unit.id)
     for unit in todo.start:
         if not scheduler.node_answers(deps, unit.node):

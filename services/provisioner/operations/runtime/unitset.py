@@ -92,6 +92,24 @@ def record_units(
     return made
 
 
+def record_down(
+    deps: RuntimeDeps, rt: AppRuntime, units: Sequence[Unit], exclude: Collection[str] = ()
+) -> list[Unit]:
+    """Stand-ins for stopped or asleep ``units`` where ``rt`` runs (a node of its pool,
+    the scheduler's choice; ``exclude`` never), recorded in their status: nothing runs
+    until they are started (their container or process is made then)."""
+    made: list[Unit] = []
+    for old in units:
+        (unit,) = record_units(deps, rt, old.process, old.version, 1)
+        node = scheduler.node_for(deps, rt, unit, exclude)
+        # The group says what the unit is meant to be (a silent node's record says error).
+        group = rt.group(old.process, old.version)
+        fields = {"status": group.status if group is not None else old.status, "node": node}
+        deps.stores.units.update(unit.id, fields)
+        made.append(replace(unit, **fields))  # type: ignore[arg-type]
+    return made
+
+
 def start(
     deps: RuntimeDeps, rt: AppRuntime, unit: Unit, exclude: Collection[str] = (), node: str = ""
 ) -> Unit:
