@@ -22,11 +22,9 @@ import datetime
 import hashlib
 import logging
 import os
-import socket
 import ssl
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,11 +32,11 @@ from shared.bus import Bus, keys
 from shared.client import InternalClient
 
 from .apptable import normalize_host
+from .follower import RESYNC_SECONDS, Follower
 from .settings import GatewaySettings
 
 log = logging.getLogger("tsubame.gateway")
 
-RESYNC_SECONDS = 30.0
 # A client has this long to finish its TLS handshake.
 HANDSHAKE_TIMEOUT = 10.0
 
@@ -155,9 +153,13 @@ class CertificateTable:
         self.loaded.set()
 
 
-class CertificateFollower:
-    """Loads the table and reloads it on each change (background threads: greenlets
-    under gunicorn's gevent worker)."""
+class CertificateFollower(Follower):
+    """Loads the table and reloads it on each change (gateway/follower.py)."""
+
+    subject = "app certificates"
+    thread_name = "gateway-certificates"
+    queue_prefix = "gateway.certs"
+    routing_keys = (keys.CERTIFICATES_CHANGED,)
 
     def __init__(
         self,
@@ -167,27 +169,8 @@ class CertificateFollower:
         *,
         resync_seconds: float = RESYNC_SECONDS,
     ) -> None:
+        super().__init__(fetch, bus_factory, resync_seconds=resync_seconds)
         self._table = table
-        self._fetch = fetch
-        self._bus_factory = bus_factory
-        self._resync = resync_seconds
-        self._reload = threading.Event()
-        self._stop = threading.Event()
-        self.loads = 0
-
-    def start(self) -> None:
-        threading.Thread(target=self._load_loop, name="gateway-certificates", daemon=True).start()
-        if self._bus_factory is not None:
-            threading.Thread(
-                target=self._consume_loop, name="gateway-certificates-bus", daemon=True
-            ).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._reload.set()
-
-    def reload(self) -> None:
-        self._reload.set()
 
     def load_once(self) -> None:
         answer = self._fetch()
@@ -195,39 +178,6 @@ class CertificateFollower:
             raise ValueError("the apps service's certificates are not {certificates: [...]}")
         self._table.load(answer["certificates"])
         self.loads += 1
-
-    def _load_loop(self) -> None:
-        delay = 0.2
-        while not self._stop.is_set():
-            self._reload.clear()
-            try:
-                self.load_once()
-            except Exception as exc:  # keep what we hold; try again soon
-                log.warning("could not load the app certificates: %s", exc)
-                self._stop.wait(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay = 0.2
-            self._reload.wait(self._resync)
-
-    def _consume_loop(self) -> None:
-        assert self._bus_factory is not None
-        queue = f"gateway.certs.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        while not self._stop.is_set():
-            try:
-                bus = self._bus_factory()
-                bus.consume(
-                    queue,
-                    [keys.CERTIFICATES_CHANGED],
-                    lambda _key, _body: self.reload(),
-                    durable=False,
-                    exclusive=True,
-                    stop=self._stop,
-                    on_ready=self.reload,
-                )
-            except Exception:  # never die: the periodic load covers the gap
-                log.exception("app certificates consumer failed; restarting")
-                self._stop.wait(2.0)
 
 
 def start_certificates(settings: GatewaySettings, *, listen_bus: bool = True) -> ssl.SSLContext:

@@ -26,10 +26,6 @@ the bus (messages published while disconnected are lost), one every
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -38,6 +34,7 @@ from shared.bus import Bus, keys
 from shared.client import InternalClient
 
 from .apptable import AppRoute, AppTable, InvalidRoute, normalize_host
+from .follower import RESYNC_SECONDS, Follower
 from .metrics import Metrics
 from .responses import HOP_BY_HOP, RESPONSE_DROP, connection_tokens, status_line, text
 from .settings import GatewaySettings
@@ -61,7 +58,6 @@ Environ = dict[str, Any]
 SERVICE = "app-router"
 # The first requests of a fresh worker wait this long for the first load.
 LOAD_WAIT = 5.0
-RESYNC_SECONDS = 30.0
 SMALL_BODY = 64 * 1024
 _DROP_ENV = frozenset(
     {"HTTP_" + h.upper().replace("-", "_") for h in HOP_BY_HOP}
@@ -199,9 +195,13 @@ class AppTraffic:
         return [body]
 
 
-class RouteFollower:
-    """Loads the table and follows its changes, in background threads (greenlets under
-    gunicorn's gevent worker)."""
+class RouteFollower(Follower):
+    """Loads the table and applies each change message (gateway/follower.py)."""
+
+    subject = "app routes"
+    thread_name = "gateway-app-routes"
+    queue_prefix = "gateway.routes"
+    routing_keys = (keys.ROUTES_CHANGED,)
 
     def __init__(
         self,
@@ -211,27 +211,8 @@ class RouteFollower:
         *,
         resync_seconds: float = RESYNC_SECONDS,
     ) -> None:
+        super().__init__(fetch, bus_factory, resync_seconds=resync_seconds)
         self._table = table
-        self._fetch = fetch
-        self._bus_factory = bus_factory
-        self._resync = resync_seconds
-        self._reload = threading.Event()
-        self._stop = threading.Event()
-        self.loads = 0  # loads applied (tests, health)
-
-    def start(self) -> None:
-        threading.Thread(target=self._load_loop, name="gateway-app-routes", daemon=True).start()
-        if self._bus_factory is not None:
-            threading.Thread(
-                target=self._consume_loop, name="gateway-app-routes-bus", daemon=True
-            ).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._reload.set()
-
-    def reload(self) -> None:
-        self._reload.set()
 
     def load_once(self) -> None:
         before = self._table.snapshot()
@@ -240,39 +221,6 @@ class RouteFollower:
             raise InvalidRoute("the provisioner's route table is not {seq, routes}")
         self._table.load(before, answer["routes"])
         self.loads += 1
-
-    def _load_loop(self) -> None:
-        delay = 0.2
-        while not self._stop.is_set():
-            self._reload.clear()
-            try:
-                self.load_once()
-            except Exception as exc:  # keep what we hold; try again soon
-                log.warning("could not load the app routes: %s", exc)
-                self._stop.wait(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay = 0.2
-            self._reload.wait(self._resync)
-
-    def _consume_loop(self) -> None:
-        assert self._bus_factory is not None
-        queue = f"gateway.routes.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        while not self._stop.is_set():
-            try:
-                bus = self._bus_factory()
-                bus.consume(
-                    queue,
-                    [keys.ROUTES_CHANGED],
-                    self.on_message,
-                    durable=False,
-                    exclusive=True,
-                    stop=self._stop,
-                    on_ready=self.reload,
-                )
-            except Exception:  # never die: the periodic load covers the gap
-                log.exception("app routes consumer failed; restarting")
-                self._stop.wait(2.0)
 
     def on_message(self, _key: str, body: dict[str, Any]) -> None:
         app, seq = body.get("app"), body.get("seq")
