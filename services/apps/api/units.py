@@ -74,31 +74,22 @@ def _lifecycle(action: str, app: str) -> Response:
     )
 
 
-@bp.route("/apps/<app>/restart", methods=["POST"])
-@bp.input(ProcessInput)
-@bp.output(200, JSON_STREAM)
-@bp.errors(400, _ERRORS)
-@requires("app.update.restart")
-def restart(app: str) -> Response:
-    return _lifecycle("restart", app)
+def _lifecycle_route(action: str, permission: str) -> None:
+    """POST /apps/<app>/<action>: restart, start and stop differ only in their action
+    and permission (the endpoint keeps the action's name)."""
+
+    @bp.route(f"/apps/<app>/{action}", methods=["POST"], endpoint=action)
+    @bp.input(ProcessInput)
+    @bp.output(200, JSON_STREAM)
+    @bp.errors(400, _ERRORS)
+    @requires(permission)
+    def view(app: str) -> Response:
+        return _lifecycle(action, app)
 
 
-@bp.route("/apps/<app>/start", methods=["POST"])
-@bp.input(ProcessInput)
-@bp.output(200, JSON_STREAM)
-@bp.errors(400, _ERRORS)
-@requires("app.update.start")
-def start(app: str) -> Response:
-    return _lifecycle("start", app)
-
-
-@bp.route("/apps/<app>/stop", methods=["POST"])
-@bp.input(ProcessInput)
-@bp.output(200, JSON_STREAM)
-@bp.errors(400, _ERRORS)
-@requires("app.update.stop")
-def stop(app: str) -> Response:
-    return _lifecycle("stop", app)
+_lifecycle_route("restart", "app.update.restart")
+_lifecycle_route("start", "app.update.start")
+_lifecycle_route("stop", "app.update.stop")
 
 
 @bp.route("/apps/<app>/sleep", methods=["POST"])
