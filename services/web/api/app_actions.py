@@ -11,16 +11,20 @@ from flask import Response, request
 
 from services.web.api.app_pages import app_url, refused_on, show_app
 from services.web.api.deps import deps
-from services.web.api.pages import field, form, run
-from services.web.api.render import go
+from services.web.api.pages import Start, change, field, form, run
 from services.web.api.security import PREFIX, signed_in
-from services.web.domain.errors import ApiError
 from services.web.domain.session import Session
 from services.web.operations import apps as ops
 from services.web.operations.deps import Upload
 from shared.http import Blueprint, upload
 
 bp = Blueprint("web_app_actions", __name__, url_prefix=PREFIX)
+
+
+def _run(session: Session, app: str, key: str, title: str, start: Start) -> Response:
+    """An operation of the app page: live output, back to the app; a refusal is shown
+    on the app page by the form ``key``."""
+    return run(title, app_url(app), start, refused_on(session, app, key))
 
 
 @bp.route("/apps/<app>/deploy", methods=["POST"])
@@ -32,11 +36,12 @@ def deploy(session: Session, app: str) -> Response:
     if archive is None or not archive.filename:
         return show_app(session, app, 400, {"deploy": "Choose an archive (.tar.gz) to deploy."})
     sent = Upload("file", archive.filename[:255], archive.stream, "application/octet-stream")
-    return run(
+    return _run(
+        session,
+        app,
+        "deploy",
         f"Deploying {app}",
-        app_url(app),
         lambda: ops.deploy(deps(), session, app, sent, field("message", 1024)),
-        refused_on(session, app, "deploy"),
     )
 
 
@@ -45,11 +50,12 @@ def deploy(session: Session, app: str) -> Response:
 @signed_in
 def rollback(session: Session, app: str) -> Response:
     image = field("image", 512)
-    return run(
+    return _run(
+        session,
+        app,
+        "rollback",
         f"Rolling {app} back",
-        app_url(app),
         lambda: ops.rollback(deps(), session, app, image),
-        refused_on(session, app, "rollback"),
     )
 
 
@@ -60,11 +66,12 @@ def remove_version(session: Session, app: str) -> Response:
     version = field("version", 16)
     if not version.isdigit():
         return show_app(session, app, 400, {"versions": "Choose a version to remove."})
-    return run(
+    return _run(
+        session,
+        app,
+        "versions",
         f"Removing version {version} of {app}",
-        app_url(app),
         lambda: ops.remove_version(deps(), session, app, version),
-        refused_on(session, app, "versions"),
     )
 
 
@@ -76,11 +83,12 @@ def process_action(session: Session, app: str) -> Response:
     if action not in ops.PROCESS_ACTIONS:
         return show_app(session, app, 400, {"process": "Choose restart, start or stop."})
     process = field("process", 128)
-    return run(
+    return _run(
+        session,
+        app,
+        "process",
         f"{action.capitalize()} {app}",
-        app_url(app),
         lambda: ops.process_action(deps(), session, app, action, process),
-        refused_on(session, app, "process"),
     )
 
 
@@ -90,11 +98,12 @@ def process_action(session: Session, app: str) -> Response:
 def units(session: Session, app: str) -> Response:
     add = field("change", 16) != "remove"
     count, process = field("units", 32), field("process", 128)
-    return run(
+    return _run(
+        session,
+        app,
+        "units",
         f"{'Adding' if add else 'Removing'} units of {app}",
-        app_url(app),
         lambda: ops.change_units(deps(), session, app, add=add, units=count, process=process),
-        refused_on(session, app, "units"),
     )
 
 
@@ -104,11 +113,12 @@ def units(session: Session, app: str) -> Response:
 def env_set(session: Session, app: str) -> Response:
     name, value = field("name", 256), request.form.get("value", "")[:65536]
     private, restart = field("private") == "true", field("restart") == "true"
-    return run(
+    return _run(
+        session,
+        app,
+        "env",
         f"Setting {name} on {app}",
-        app_url(app),
         lambda: ops.set_env(deps(), session, app, name, value, private, restart),
-        refused_on(session, app, "env"),
     )
 
 
@@ -117,11 +127,12 @@ def env_set(session: Session, app: str) -> Response:
 @signed_in
 def env_unset(session: Session, app: str) -> Response:
     name = field("name", 256)
-    return run(
+    return _run(
+        session,
+        app,
+        "env",
         f"Unsetting {name} on {app}",
-        app_url(app),
         lambda: ops.unset_env(deps(), session, app, name, True),
-        refused_on(session, app, "env"),
     )
 
 
@@ -130,13 +141,12 @@ def env_unset(session: Session, app: str) -> Response:
 @signed_in
 def cname_add(session: Session, app: str) -> Response:
     cname = field("cname", 256)
-    try:
-        ops.add_cname(deps(), session, app, cname)
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
-        return show_app(session, app, exc.status, {"cname": exc.message})
-    return go(app_url(app), f"CNAME {cname} added.")
+    return change(
+        lambda: ops.add_cname(deps(), session, app, cname),
+        refused_on(session, app, "cname"),
+        app_url(app),
+        f"CNAME {cname} added.",
+    )
 
 
 @bp.route("/apps/<app>/cname/remove", methods=["POST"])
@@ -144,10 +154,9 @@ def cname_add(session: Session, app: str) -> Response:
 @signed_in
 def cname_remove(session: Session, app: str) -> Response:
     cname = field("cname", 256)
-    try:
-        ops.remove_cname(deps(), session, app, cname)
-    except ApiError as exc:
-        if exc.status == 401:
-            raise
-        return show_app(session, app, exc.status, {"cname": exc.message})
-    return go(app_url(app), f"CNAME {cname} removed.")
+    return change(
+        lambda: ops.remove_cname(deps(), session, app, cname),
+        refused_on(session, app, "cname"),
+        app_url(app),
+        f"CNAME {cname} removed.",
+    )

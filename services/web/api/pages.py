@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Response, request
 
-from services.web.api.render import live
+from services.web.api.render import go, live
 from services.web.domain.errors import ApiError
 from services.web.domain.streams import Piece
 from shared.http import HTML, no_event, public
@@ -25,6 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 SIGN_IN = "Not signed in: to the sign-in page"
 FORM = "the API call the form makes records the event"
 REFUSED = "The page again, the API's refusal next to the form that asked"
+
+# What ``run`` starts: an API operation whose output is read as it comes.
+Start = Callable[[], AbstractContextManager[Iterator[Piece]]]
 
 
 def page(description: str) -> Callable[[F], F]:
@@ -66,7 +69,7 @@ def arg(name: str, limit: int = 512) -> str:
 def run(
     title: str,
     back: str,
-    start: Callable[[], AbstractContextManager[Iterator[Piece]]],
+    start: Start,
     refused: Callable[[ApiError], Response],
 ) -> Response:
     """Start an API operation; its output streams into a live page, or its refusal
@@ -79,3 +82,17 @@ def run(
             raise
         return refused(exc)
     return live(title, back, operation, pieces)
+
+
+def change(
+    call: Callable[[], object], refused: Callable[[ApiError], Response], to: str, notice: str
+) -> Response:
+    """Make an API call that answers at once: 303 to ``to`` with ``notice``, or its
+    refusal back next to the form (a 401 goes up: the session is gone)."""
+    try:
+        call()
+    except ApiError as exc:
+        if exc.status == 401:
+            raise
+        return refused(exc)
+    return go(to, notice)

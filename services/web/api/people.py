@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response
 
 from services.web.api.deps import deps
-from services.web.api.pages import field, form, page
-from services.web.api.render import go, seg, url
+from services.web.api.pages import change, field, form, page
 from services.web.api.render import page as render
+from services.web.api.render import seg, url
 from services.web.api.security import PREFIX, signed_in
 from services.web.domain.errors import ApiError
 from services.web.domain.session import Session
@@ -15,12 +17,6 @@ from services.web.operations import people as ops
 from shared.http import HTML, Blueprint
 
 bp = Blueprint("web_people", __name__, url_prefix=PREFIX)
-
-
-def _refusal(exc: ApiError) -> ApiError:
-    if exc.status == 401:
-        raise exc
-    return exc
 
 
 def team_url(team: str) -> str:
@@ -32,6 +28,23 @@ def show_team(
 ) -> Response:
     data = ops.team_page(deps(), session, team)
     return render("team.html", status, name=team, errors=errors or {}, **data)
+
+
+def refused_on_team(session: Session, team: str, key: str) -> Callable[[ApiError], Response]:
+    """The team page again, the API's message by the form ``key``."""
+
+    def again(exc: ApiError) -> Response:
+        return show_team(session, team, exc.status, {key: exc.message})
+
+    return again
+
+
+def show_tokens(
+    session: Session, status: int = 200, errors: dict[str, str] | None = None
+) -> Response:
+    return render(
+        "tokens.html", status, created=None, errors=errors or {}, **ops.tokens(deps(), session)
+    )
 
 
 @bp.route("/teams", methods=["GET"])
@@ -46,14 +59,18 @@ def teams(session: Session) -> Response:
 @signed_in
 def create_team(session: Session) -> Response:
     name = field("name", 256)
-    try:
-        ops.create_team(deps(), session, name)
-    except ApiError as exc:
-        _refusal(exc)
+
+    def refused(exc: ApiError) -> Response:
         return render(
             "teams.html", exc.status, teams=ops.teams(deps(), session), errors={"team": exc.message}
         )
-    return go(team_url(name), f"Team {name} created.")
+
+    return change(
+        lambda: ops.create_team(deps(), session, name),
+        refused,
+        team_url(name),
+        f"Team {name} created.",
+    )
 
 
 @bp.route("/teams/<team>", methods=["GET"])
@@ -68,12 +85,12 @@ def team(session: Session, team: str) -> Response:
 @signed_in
 def add_member(session: Session, team: str) -> Response:
     email, role = field("email", 256), field("role", 256)
-    try:
-        ops.add_member(deps(), session, team, email, role)
-    except ApiError as exc:
-        _refusal(exc)
-        return show_team(session, team, exc.status, {"members": exc.message})
-    return go(team_url(team), f"{email} is now {role} in {team}.")
+    return change(
+        lambda: ops.add_member(deps(), session, team, email, role),
+        refused_on_team(session, team, "members"),
+        team_url(team),
+        f"{email} is now {role} in {team}.",
+    )
 
 
 @bp.route("/teams/<team>/members/remove", methods=["POST"])
@@ -81,24 +98,24 @@ def add_member(session: Session, team: str) -> Response:
 @signed_in
 def remove_member(session: Session, team: str) -> Response:
     email, role = field("email", 256), field("role", 256)
-    try:
-        ops.remove_member(deps(), session, team, email, role)
-    except ApiError as exc:
-        _refusal(exc)
-        return show_team(session, team, exc.status, {"members": exc.message})
-    return go(team_url(team), f"{email} is no longer {role} in {team}.")
+    return change(
+        lambda: ops.remove_member(deps(), session, team, email, role),
+        refused_on_team(session, team, "members"),
+        team_url(team),
+        f"{email} is no longer {role} in {team}.",
+    )
 
 
 @bp.route("/teams/<team>/remove", methods=["POST"])
 @form("Team removed: to the teams")
 @signed_in
 def remove_team(session: Session, team: str) -> Response:
-    try:
-        ops.remove_team(deps(), session, team)
-    except ApiError as exc:
-        _refusal(exc)
-        return show_team(session, team, exc.status, {"remove": exc.message})
-    return go(url("/teams"), f"Team {team} removed.")
+    return change(
+        lambda: ops.remove_team(deps(), session, team),
+        refused_on_team(session, team, "remove"),
+        url("/teams"),
+        f"Team {team} removed.",
+    )
 
 
 @bp.route("/account", methods=["GET"])
@@ -114,7 +131,7 @@ def account(session: Session) -> Response:
 @page("Team tokens the user may see")
 @signed_in
 def tokens(session: Session) -> Response:
-    return render("tokens.html", created=None, **ops.tokens(deps(), session))
+    return show_tokens(session)
 
 
 @bp.route("/tokens", methods=["POST"])
@@ -126,14 +143,9 @@ def create_token(session: Session) -> Response:
     try:
         created = ops.create_token(deps(), session, values)
     except ApiError as exc:
-        _refusal(exc)
-        return render(
-            "tokens.html",
-            exc.status,
-            created=None,
-            errors={"token": exc.message},
-            **ops.tokens(deps(), session),
-        )
+        if exc.status == 401:
+            raise
+        return show_tokens(session, exc.status, {"token": exc.message})
     # Shown on this answer only (never stored by the dashboard, never in a URL).
     return render("tokens.html", created=created, **ops.tokens(deps(), session))
 
@@ -142,15 +154,13 @@ def create_token(session: Session) -> Response:
 @form("Token removed: back to the tokens")
 @signed_in
 def remove_token(session: Session, token_id: str) -> Response:
-    try:
-        ops.remove_token(deps(), session, token_id)
-    except ApiError as exc:
-        _refusal(exc)
-        return render(
-            "tokens.html",
-            exc.status,
-            created=None,
-            errors={"token": exc.message},
-            **ops.tokens(deps(), session),
-        )
-    return go(url("/tokens"), f"Token {token_id} removed.")
+
+    def refused(exc: ApiError) -> Response:
+        return show_tokens(session, exc.status, {"token": exc.message})
+
+    return change(
+        lambda: ops.remove_token(deps(), session, token_id),
+        refused,
+        url("/tokens"),
+        f"Token {token_id} removed.",
+    )
