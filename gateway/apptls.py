@@ -7,7 +7,7 @@ sending no SNI, gets the worker's default certificate: self-signed for ``*.<apps
 domain>``, made when the worker starts (the handshake completes; the client decides
 whether to trust it). The table is loaded from the apps service's
 ``GET /internal/certificates`` at start (retried until it answers), again after every
-(re)connection to the bus and every ``RESYNC_SECONDS``, and on every
+(re)connection to the bus and every ``follower.RESYNC_SECONDS``, and on every
 ``apps.certificates.changed`` message (the whole list is read again: a context is
 rebuilt only for a name whose PEM changed).
 
@@ -25,14 +25,14 @@ import os
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from shared.bus import Bus, keys
 from shared.client import InternalClient
 
 from .apptable import normalize_host
-from .follower import RESYNC_SECONDS, Follower
+from .follower import Follower
 from .settings import GatewaySettings
 
 log = logging.getLogger("tsubame.gateway")
@@ -153,24 +153,13 @@ class CertificateTable:
         self.loaded.set()
 
 
-class CertificateFollower(Follower):
+class CertificateFollower(Follower[CertificateTable]):
     """Loads the table and reloads it on each change (gateway/follower.py)."""
 
     subject = "app certificates"
     thread_name = "gateway-certificates"
     queue_prefix = "gateway.certs"
     routing_keys = (keys.CERTIFICATES_CHANGED,)
-
-    def __init__(
-        self,
-        table: CertificateTable,
-        fetch: Callable[[], Any],
-        bus_factory: Callable[[], Any] | None,
-        *,
-        resync_seconds: float = RESYNC_SECONDS,
-    ) -> None:
-        super().__init__(fetch, bus_factory, resync_seconds=resync_seconds)
-        self._table = table
 
     def load_once(self) -> None:
         answer = self._fetch()

@@ -19,7 +19,7 @@ its answer's head in time (``TSUBAME_GATEWAY_TIMEOUT``).
 ``RouteFollower`` keeps the table current: a load at start (retried until the
 provisioner answers, never holding API traffic), one after every (re)connection to
 the bus (messages published while disconnected are lost), one every
-``RESYNC_SECONDS`` (a message the provisioner could not publish), and every
+``follower.RESYNC_SECONDS`` (a message the provisioner could not publish), and every
 ``provisioner.routes.changed`` message in between.
 """
 
@@ -34,7 +34,7 @@ from shared.bus import Bus, keys
 from shared.client import InternalClient
 
 from .apptable import AppRoute, AppTable, InvalidRoute, normalize_host
-from .follower import RESYNC_SECONDS, Follower
+from .follower import Follower
 from .metrics import Metrics
 from .responses import HOP_BY_HOP, RESPONSE_DROP, connection_tokens, status_line, text
 from .settings import GatewaySettings
@@ -195,24 +195,13 @@ class AppTraffic:
         return [body]
 
 
-class RouteFollower(Follower):
+class RouteFollower(Follower[AppTable]):
     """Loads the table and applies each change message (gateway/follower.py)."""
 
     subject = "app routes"
     thread_name = "gateway-app-routes"
     queue_prefix = "gateway.routes"
     routing_keys = (keys.ROUTES_CHANGED,)
-
-    def __init__(
-        self,
-        table: AppTable,
-        fetch: Callable[[], Any],
-        bus_factory: Callable[[], Any] | None,
-        *,
-        resync_seconds: float = RESYNC_SECONDS,
-    ) -> None:
-        super().__init__(fetch, bus_factory, resync_seconds=resync_seconds)
-        self._table = table
 
     def load_once(self) -> None:
         before = self._table.snapshot()

@@ -25,7 +25,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 log = logging.getLogger("tsubame.gateway")
 
@@ -35,8 +35,10 @@ MAX_DELAY = 5.0
 # A consumer that failed is started again after this long.
 CONSUMER_RESTART = 2.0
 
+Table = TypeVar("Table")
 
-class Follower:
+
+class Follower(Generic[Table]):
     # What the logs call the table ("app routes"), the threads' name and the queue's
     # prefix; set by each subclass.
     subject: ClassVar[str]
@@ -46,11 +48,13 @@ class Follower:
 
     def __init__(
         self,
+        table: Table,
         fetch: Callable[[], Any],
         bus_factory: Callable[[], Any] | None,
         *,
         resync_seconds: float = RESYNC_SECONDS,
     ) -> None:
+        self._table = table
         self._fetch = fetch
         self._bus_factory = bus_factory
         self._resync = resync_seconds

@@ -19,7 +19,7 @@ class Boom(Exception):
     pass
 
 
-class Recording(Follower):
+class Recording(Follower[None]):
     """A follower whose loads follow a script and whose pauses return at once."""
 
     subject = "test table"
@@ -28,7 +28,7 @@ class Recording(Follower):
     routing_keys = ("test.changed", "test.removed")
 
     def __init__(self, script: list[bool], bus_factory: Callable[[], Any] | None = None) -> None:
-        super().__init__(self._fetch_scripted, bus_factory, resync_seconds=60)
+        super().__init__(None, self._fetch_scripted, bus_factory, resync_seconds=60)
         self.script = script  # True: the load succeeds
         self.pauses: list[float] = []
         self.reloads: list[str] = []
