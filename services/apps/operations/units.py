@@ -109,6 +109,20 @@ def _command(
         return commands.run(deps, evt, command, app, args(app), write)
 
 
+def _units_args(deps: Deps, which: UnitSelector, n: int) -> Callable[[App], dict[str, Any]]:
+    """The command's arguments of a units change (the version is resolved once the
+    app is locked)."""
+
+    def args(app: App) -> dict[str, Any]:
+        return {
+            "process": which.process,
+            "version": resolve_version(deps, app, which.version),
+            "n": n,
+        }
+
+    return args
+
+
 def add_units(
     deps: Deps,
     identity: Identity,
@@ -118,13 +132,7 @@ def add_units(
     fields: list[dict[str, Any]],
     write: Write,
 ) -> None:
-    def args(app: App) -> dict[str, Any]:
-        return {
-            "process": which.process,
-            "version": resolve_version(deps, app, which.version),
-            "n": n,
-        }
-
+    args = _units_args(deps, which, n)
     _command(
         deps, identity, name, "app.update.unit.add", "units.add", args, fields, write,
         before=lambda app: check_quota(deps, app, n),
@@ -140,13 +148,7 @@ def remove_units(
     fields: list[dict[str, Any]],
     write: Write,
 ) -> None:
-    def args(app: App) -> dict[str, Any]:
-        return {
-            "process": which.process,
-            "version": resolve_version(deps, app, which.version),
-            "n": n,
-        }
-
+    args = _units_args(deps, which, n)
     _command(deps, identity, name, "app.update.unit.remove", "units.remove", args, fields, write)
 
 
