@@ -21,7 +21,8 @@ query the windowed pages replaced (``simple_find``), for comparison in the same 
 
 Writes: ``--clients`` clients each updating its own team (PUT /teams/{name}: an event,
 its lock, the update) for ``--write-seconds``, on the empty stack and after the
-largest fill: updates per second and latency.
+largest fill: updates per second, latency and the CPU each process spent per update
+(``--writes-only``: the first of these alone).
 """
 
 from __future__ import annotations
@@ -232,10 +233,32 @@ def _get(stack: Stack, http: requests.Session, path: str) -> Callable[[], object
     return call
 
 
+def group_cpu(pgids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each process group's live processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    names = {pgid: name for name, pgid in pgids.items()}
+    total = dict.fromkeys(pgids, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[2] is pgrp (5th field of stat), fields[11]/[12] utime/stime (14th/15th).
+        name = names.get(int(fields[2]))
+        if name is not None:
+            total[name] += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def writes(
     stack: Stack, token: str, teams: list[str], seconds: float
 ) -> tuple[float, float, float]:
-    """PUT /teams/{team} by one client per team for ``seconds``: (per s, p50, p99 ms)."""
+    """PUT /teams/{team} by one client per team for ``seconds``: (per s, p50, p99 ms).
+
+    Also prints the CPU milliseconds per update of each process of the stack that spent
+    any (the cost whatever else loads the machine)."""
+    groups = stack.process_groups()
+    cpu_before = group_cpu(groups)
     took: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -261,8 +284,14 @@ def writes(
         t.start()
     for t in threads:
         t.join()
+    cpu_after = group_cpu(groups)
     if errors:
         raise RuntimeError(f"{len(errors)} updates failed, first: {errors[0]}")
+    spent = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(took))
+             for name in groups}  # fmt: skip
+    shown = sorted(((ms, name) for name, ms in spent.items() if ms >= 0.05), reverse=True)
+    print("  CPU ms per update: " + ", ".join(f"{name} {ms:.2f}" for ms, name in shown)
+          + f" (load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
     took.sort()
     pct = lambda q: took[min(len(took) - 1, int(q * len(took)))] * 1000  # noqa: E731
     return len(took) / seconds, pct(0.5), pct(0.99)
@@ -274,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--write-seconds", type=float, default=15.0)
+    parser.add_argument("--writes-only", action="store_true",
+                        help="only the writes on the empty stack (no fill, no reads)")  # fmt: skip
     parser.add_argument("--admin-list-max", type=int, default=10_000,
                         help="time the admin's whole GET /apps up to this many apps")  # fmt: skip
     args = parser.parse_args(argv)
@@ -298,6 +329,8 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
     rate, p50, p99 = writes(stack, admin, writers, args.write_seconds)
     print(f"PUT /teams/{{name}}, {args.clients} clients, empty log: "
           f"{rate:.1f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms", flush=True)  # fmt: skip
+    if args.writes_only:
+        return
 
     finds = Finds()
     client: MongoClient[dict[str, Any]] = MongoClient(

@@ -12,7 +12,8 @@ pieces underneath::
 * ``model``: the typed record (``EventRecord``) and its parts;
 * ``documents``: the only mapping between records and stored documents;
 * ``storage``: the port the recorder writes through (``MongoEventStorage`` here,
-  ``shared.testing.events.MemoryEventStorage`` in tests); ``locks``: lock documents;
+  ``shared.testing.events.MemoryEventStorage`` in tests; a running event is its
+  own lock);
 * ``recorder``/``running``: life cycle, heartbeat, hand-over between processes.
 """
 
@@ -38,10 +39,10 @@ from shared.events.model import (
 from shared.events.mongo import MongoEventStorage
 from shared.events.recorder import EventRecorder, Recorder
 from shared.events.running import LogSink, RunningEvent
-from shared.events.storage import BLOCKS, EVENTS, LOCKS, EventStorage
+from shared.events.storage import BLOCKS, EVENTS, EventStorage
 
 __all__ = [
-    "BLOCKS", "CANCELED_BY_USER", "EVENTS", "INTERNAL_OWNER", "LOCKS", "NOBODY_BUT_ADMINS",
+    "BLOCKS", "CANCELED_BY_USER", "EVENTS", "INTERNAL_OWNER", "NOBODY_BUT_ADMINS",
     "READ_EVENTS", "TARGET_TYPES", "Allowed", "Block", "CancelInfo", "EventBlocked",
     "EventLocked", "EventNotRunning", "EventRecord", "EventRecorder", "EventSpec",
     "EventStorage", "ExtraTarget", "Instance", "Kind", "LogEntry", "LogSink",

@@ -64,6 +64,9 @@ ALLOWED_SCHEME = "allowed.scheme"
 ALLOWED_CONTEXTS = "allowed.contexts"
 INSTANCE_NAME = "instance.name"
 HOLDER = "holder"  # Tsubame: the recorder keeping the event alive
+# Tsubame: the targets a running event locks (``<type>(<value>)``), or its own id when
+# it locks none; a unique index over running events makes the insert take the locks.
+LOCK_KEYS = "lockkeys"
 PENDING_LOG = "pendinglog"  # Tsubame: log entries handed over with the event
 
 
@@ -126,7 +129,14 @@ def to_doc(r: EventRecord) -> Doc:
         },
         HOLDER: r.holder,
         PENDING_LOG: entries_doc(r.pending_log),
+        LOCK_KEYS: lock_keys(r),
     }
+
+
+def lock_keys(r: EventRecord) -> list[str]:
+    """What the event holds in the unique index of running events: its locks, or its
+    own id (never empty: every running event needs a key of its own there)."""
+    return r.lock_ids() or [str(r.id)]
 
 
 # -- reading: lenient, documents written by older code or by hand still load ---------

@@ -144,11 +144,12 @@ class EventSpec:
     allowed_cancel: Allowed = NOBODY_BUT_ADMINS
     internal: bool = False  # Kind.type internal, owner internal
 
-    def lock_ids(self) -> list[str]:
-        ids = ([self.target.lock_id] if self.lock else []) + [
-            e.target.lock_id for e in self.extra_targets if e.lock
-        ]
-        return list(dict.fromkeys(ids))
+
+def lock_ids(target: Target, lock: bool, extra_targets: tuple[ExtraTarget, ...]) -> list[str]:
+    """The targets an event locks while it runs: its own (unless ``lock`` is False)
+    and the extra targets marked ``lock``, each once."""
+    ids = ([target.lock_id] if lock else []) + [e.target.lock_id for e in extra_targets if e.lock]
+    return list(dict.fromkeys(ids))
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,9 @@ class EventRecord:
     @property
     def unique_id(self) -> str:
         return str(self.id)
+
+    def lock_ids(self) -> list[str]:
+        return lock_ids(self.target, self.lock, self.extra_targets)
 
 
 def now() -> datetime:

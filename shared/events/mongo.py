@@ -8,13 +8,20 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from shared.events import documents as d
 from shared.events.blocks import Block
-from shared.events.locks import MongoLocks
 from shared.events.model import CancelInfo, EventRecord, Instance, LogEntry, render_log
-from shared.events.storage import BLOCKS, EVENTS, INDEXES, OBSOLETE_INDEXES, Lock, Outcome
+from shared.events.storage import (
+    BLOCKS,
+    EVENTS,
+    INDEXES,
+    LOCKS_INDEX,
+    OBSOLETE_INDEXES,
+    OLD_LOCKS,
+    Outcome,
+)
 from shared.mongo import Db, Doc, ensure_indexes
 
 
@@ -23,10 +30,19 @@ class MongoEventStorage:
         self.db = db
         self.events = db[EVENTS]
         self.blocks = db[BLOCKS]
-        self.locks = MongoLocks(db)
 
     def ensure_indexes(self) -> None:
+        if LOCKS_INDEX.index_name() not in self.events.index_information():
+            # Events still running from before events held their locks: a key of their
+            # own (they lock nothing, as nothing reads the old lock documents). Once,
+            # before the unique index exists: a missing key is null, and unique.
+            for doc in self.events.find(
+                {d.RUNNING: True, d.LOCK_KEYS: {"$exists": False}}, {d.ID: 1}
+            ):
+                self.events.update_one({d.ID: doc[d.ID]}, {"$set": {d.LOCK_KEYS: [str(doc[d.ID])]}})
         ensure_indexes(self.db, INDEXES)
+        if OLD_LOCKS in self.db.list_collection_names():
+            self.db.drop_collection(OLD_LOCKS)
         for collection, names in OBSOLETE_INDEXES.items():
             present = set(self.db[collection].index_information())
             for name in names:
@@ -35,26 +51,6 @@ class MongoEventStorage:
                         self.db[collection].drop_index(name)
                     except OperationFailure:  # a concurrent start-up dropped it
                         pass
-
-    # -- locks --------------------------------------------------------------------
-
-    def insert_lock(self, lock: Lock) -> bool:
-        return self.locks.insert(lock)
-
-    def get_lock(self, lock_id: str) -> Lock | None:
-        return self.locks.get(lock_id)
-
-    def take_over_lock(self, stale: Lock, lock: Lock) -> bool:
-        return self.locks.take_over(stale, lock)
-
-    def delete_locks(self, event_id: ObjectId, lock_ids: Sequence[str] | None = None) -> None:
-        self.locks.delete(event_id, lock_ids)
-
-    def refresh_locks(self, event_ids: Sequence[ObjectId], when: datetime) -> None:
-        self.locks.refresh(event_ids, when)
-
-    def delete_locks_older_than(self, cutoff: datetime) -> int:
-        return self.locks.delete_older_than(cutoff)
 
     # -- events -------------------------------------------------------------------
 
@@ -65,8 +61,25 @@ class MongoEventStorage:
             query[d.HOLDER] = holder
         return query
 
-    def insert_event(self, record: EventRecord) -> None:
-        self.events.insert_one(d.to_doc(record))
+    def insert_event(self, record: EventRecord) -> str | None:
+        try:
+            self.events.insert_one(d.to_doc(record))
+        except DuplicateKeyError as exc:
+            taken = (exc.details or {}).get("keyValue") or {}
+            if d.LOCK_KEYS in taken:
+                return str(taken[d.LOCK_KEYS])
+            if d.ID in taken or not record.running:
+                raise
+            # A server that does not say which key clashed: ask for each.
+            for lock_id in record.lock_ids():
+                if self.lock_holder(lock_id) is not None:
+                    return lock_id
+            raise
+        return None
+
+    def lock_holder(self, lock_id: str) -> EventRecord | None:
+        doc = self.events.find_one({d.RUNNING: True, d.LOCK_KEYS: lock_id})
+        return d.from_doc(doc) if doc else None
 
     def get_event(self, event_id: ObjectId) -> EventRecord | None:
         doc = self.events.find_one({d.ID: event_id})

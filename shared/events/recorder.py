@@ -1,15 +1,15 @@
 """EventRecorder: start events, keep them alive, let another process adopt them,
 finish them (events-and-http.md §2.1, §2.9).
 
-Start: the target locks are taken first (a conflict stores nothing; events on apps
-retry for ``app_lock_retry`` seconds), then active blocks are checked (a blocked
-event is stored already finished with the block's error), then the event is stored
-running under this recorder as its holder. A heartbeat thread refreshes the events
-and locks this recorder holds every ``heartbeat`` seconds; a lock not refreshed for
-``lock_expiry`` seconds is dead and taken over by the next starter, who expires the
-dead event. Finishing stores the log and outcome, releases the locks and publishes
-``events.event.finished`` after the write: ``_announce`` is the only place that
-publishes.
+Start: the event is stored running under this recorder as its holder, which takes
+its target locks in the same write (a conflict stores nothing; events on apps retry
+for ``app_lock_retry`` seconds), then active blocks are checked (a blocked event is
+finished at once with the block's error). A heartbeat thread refreshes the events
+this recorder holds every ``heartbeat`` seconds; an event not refreshed for
+``lock_expiry`` seconds is dead: the next starter meeting its lock expires it and
+takes the lock. Finishing stores the log and outcome, which releases the locks, and
+publishes ``events.event.finished`` after the write: ``_announce`` is the only place
+that publishes. A mutation costs two writes here: the insert and the finish.
 
 Hand-over (deploys: apps opens the event, the provisioner's worker does the work):
 the opener calls ``RunningEvent.handing_off()`` around sending the event id; the
@@ -49,7 +49,7 @@ from shared.events.model import (
 )
 from shared.events.pending import OUTAGE, PendingWrites
 from shared.events.running import RunningEvent
-from shared.events.storage import EventStorage, Lock, Outcome
+from shared.events.storage import EventStorage, Outcome
 from shared.golang.times import duration, rfc3339, utc
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,11 @@ class Recorder(Protocol):
     def expire_stale(self) -> int: ...
 
 
-def locked_message(lock: Lock) -> str:
+def locked_message(holder: EventRecord) -> str:
+    """tsuru's 409 text, naming the running event that holds the lock."""
     return (
-        f'event locked: {lock.target} running "{lock.kind}" start by {lock.owner.type} '
-        f"{lock.owner.name} at {rfc3339(lock.start_time)}"
+        f'event locked: {holder.target} running "{holder.kind.name}" start by '
+        f"{holder.owner.type} {holder.owner.name} at {rfc3339(holder.start_time)}"
     )
 
 
@@ -124,43 +125,44 @@ class EventRecorder:
         deadline = time.monotonic() + retry
         while True:
             event_id, started = ObjectId(), now()
-            base = Lock("", event_id, spec.target, spec.kind, owner, started, started)
+            record = EventRecord(
+                id=event_id,
+                target=spec.target,
+                kind=Kind(INTERNAL if spec.internal else PERMISSION, spec.kind),
+                owner=owner,
+                start_time=started,
+                lock_update_time=started,
+                extra_targets=spec.extra_targets,
+                start_custom_data=bound_custom_data(spec.custom_data),
+                cancelable=spec.cancelable,
+                running=True,
+                lock=spec.lock,
+                allowed=spec.allowed,
+                allowed_cancel=spec.allowed_cancel,
+                instance=Instance(name=self.instance),
+                holder=self.holder,
+            )
             try:
-                self._take_locks(spec.lock_ids(), base)
+                self._insert_locking(record)
                 break
             except EventLocked:
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(_APP_RETRY_POLL)
             except OUTAGE:
-                # A lock may have been written before the database went away.
-                self._owe(event_id, partial(self.storage.delete_locks, event_id))
+                # The event (and its locks) may have been stored before the database
+                # went away: finish it once the database is back.
+                self._owe(event_id, partial(self._abandon, event_id))
                 raise
-        record = EventRecord(
-            id=event_id,
-            target=spec.target,
-            kind=Kind(INTERNAL if spec.internal else PERMISSION, spec.kind),
-            owner=owner,
-            start_time=started,
-            lock_update_time=started,
-            extra_targets=spec.extra_targets,
-            start_custom_data=bound_custom_data(spec.custom_data),
-            cancelable=spec.cancelable,
-            running=True,
-            lock=spec.lock,
-            allowed=spec.allowed,
-            allowed_cancel=spec.allowed_cancel,
-            instance=Instance(name=self.instance),
-            holder=self.holder,
-        )
         try:
             self._refuse_if_blocked(record, spec)
-            self.storage.insert_event(record)
+        except EventBlocked:
+            raise
         except OUTAGE:
             self._owe(event_id, partial(self._abandon, event_id))
             raise
         except BaseException:
-            self.storage.delete_locks(event_id)
+            self._abandon(event_id)
             raise
         return self._track(RunningEvent(self, record))
 
@@ -185,7 +187,6 @@ class EventRecorder:
         record = self.storage.adopt(oid, self.holder, Instance(name=self.instance), now())
         if record is None:
             raise EventNotRunning(f"event {event_id} is not running")
-        self.storage.refresh_locks([oid], now())
         return self._track(RunningEvent(self, record, record.pending_log))
 
     def finish(self, event: RunningEvent, outcome: Outcome) -> bool:
@@ -215,15 +216,14 @@ class EventRecorder:
             self._running.pop(event.id, None)
 
     def expire_stale(self) -> int:
-        """Finish running events nobody refreshed for ``lock_expiry`` s and drop dead
-        locks (the events worker runs it periodically). Returns how many it finished."""
+        """Finish running events nobody refreshed for ``lock_expiry`` s, which frees
+        their locks (the events worker runs it periodically). Returns how many it
+        finished."""
         cutoff = now() - timedelta(seconds=self.lock_expiry)
         finished = 0
         for event_id, last_beat in self.storage.stale_events(cutoff):
-            if self._expire(event_id, last_beat, guard_beat=True):
+            if self._expire(event_id, last_beat):
                 finished += 1
-        # Locks whose holder died before storing its event, or was finished elsewhere.
-        self.storage.delete_locks_older_than(cutoff)
         return finished
 
     # -- internals --------------------------------------------------------------------
@@ -234,11 +234,13 @@ class EventRecorder:
         self._ensure_heartbeat()
 
     def _abandon(self, event_id: ObjectId) -> None:
-        """An event whose start failed midway: finish it if it was stored, free its locks."""
+        """An event whose start failed midway: finish it (freeing its locks) if stored."""
         self.storage.finish_event(event_id, Outcome(now(), "event start failed", log=None))
-        self.storage.delete_locks(event_id)
 
     def _refuse_if_blocked(self, record: EventRecord, spec: EventSpec) -> None:
+        """A matching active block finishes the event just started with its error
+        (stored, announced) and raises ``EventBlocked``. Checked once the locks are
+        taken, as tsuru does: a locked target answers 409 whatever the blocks."""
         if spec.target.type == "event-block":
             return  # blocks never block their own removal
         block = first_match(
@@ -251,48 +253,33 @@ class EventRecorder:
         if block is None:
             return
         message = blocked_message(spec.kind, spec.target, block)
-        blocked = replace(record, running=False, end_time=now(), error=message, holder="")
-        self.storage.insert_event(blocked)
-        self.storage.delete_locks(record.id)
-        self._announce(record.id)
+        self._finish(record.id, Outcome(now(), message, log=None), holder=self.holder)
         raise EventBlocked(message)
 
-    def _take_locks(self, lock_ids: list[str], base: Lock) -> None:
-        """Take every lock or none; raise EventLocked describing the holder met."""
-        taken: list[str] = []
-        try:
-            for lock_id in lock_ids:
-                self._take_lock(replace(base, id=lock_id))
-                taken.append(lock_id)
-        except BaseException:
-            if taken:
-                self.storage.delete_locks(base.event, taken)
-            raise
-
-    def _take_lock(self, wanted: Lock) -> None:
+    def _insert_locking(self, record: EventRecord) -> None:
+        """Store the running event, which takes its locks; raise EventLocked describing
+        the holder met. A holder silent for ``lock_expiry`` is dead: its event expires
+        (guarded by the beat seen, so of two racers one expires it) and we try again."""
         for _ in range(_MAX_ROUNDS):
-            current = now()
-            lock = replace(wanted, updated=current)
-            if self.storage.insert_lock(lock):
+            lock_id = self.storage.insert_event(record)
+            if lock_id is None:
                 return
-            held = self.storage.get_lock(lock.id)
+            held = self.storage.lock_holder(lock_id)
             if held is None:
                 continue  # released between our insert and our read
-            if current - held.updated < timedelta(seconds=self.lock_expiry):
+            if now() - held.lock_update_time < timedelta(seconds=self.lock_expiry):
                 raise EventLocked(locked_message(held))
-            if not self.storage.take_over_lock(held, lock):
-                continue  # refreshed or taken by another racer: look again
-            self._expire(held.event, held.updated, guard_beat=False)
-            return
-        held = self.storage.get_lock(wanted.id)
-        raise EventLocked(locked_message(held or wanted))
+            self._expire(held.id, held.lock_update_time)
+        lock_id = record.lock_ids()[0] if record.lock_ids() else str(record.id)
+        held = self.storage.lock_holder(lock_id)
+        raise EventLocked(locked_message(held or record))
 
-    def _expire(self, event_id: ObjectId, last_beat: datetime, *, guard_beat: bool) -> bool:
-        """Finish a dead event with tsuru's expiry text (its log died with its holder).
-        ``guard_beat``: only if its heartbeat is still ``last_beat`` (the cleaner)."""
+    def _expire(self, event_id: ObjectId, last_beat: datetime) -> bool:
+        """Finish a dead event with tsuru's expiry text (its log died with its holder),
+        only if its heartbeat is still ``last_beat``."""
         silent = (now() - utc(last_beat)).total_seconds()
         outcome = Outcome(now(), f"event expired, no update for {duration(silent)}", log=None)
-        return self._finish(event_id, outcome, last_beat=last_beat if guard_beat else None)
+        return self._finish(event_id, outcome, last_beat=last_beat)
 
     def _finish(
         self,
@@ -304,13 +291,8 @@ class EventRecorder:
     ) -> bool:
         done = self.storage.finish_event(event_id, outcome, holder=holder, last_beat=last_beat)
         if done:
-            self.storage.delete_locks(event_id)
             self._announce(event_id)
-            return True
-        current = self.storage.get_event(event_id)
-        if current is None or not current.running:
-            self.storage.delete_locks(event_id)  # a finished event's locks are dead
-        return False
+        return done
 
     def _announce(self, event_id: ObjectId) -> None:
         """Publish that an event finished: the one place that does (webhooks follow)."""
@@ -361,7 +343,6 @@ class EventRecorder:
                 events = dict(self._running)
         current = now()
         held = self.storage.beat(list(events), self.holder, current)
-        self.storage.refresh_locks(sorted(held), current)
         for event_id, event in events.items():
             if event_id not in held:
                 log.info("event %s is held elsewhere now (or expired); forgetting it", event_id)

@@ -1,9 +1,12 @@
-"""What the recorder needs from storage: small atomic steps on three collections.
+"""What the recorder needs from storage: small atomic steps on two collections.
 
-``events`` (the records), ``event_locks`` (one document per locked target) and
-``event_blocks``. ``shared.events.mongo.MongoEventStorage`` implements this port for
-the database; ``shared.testing.events.MemoryEventStorage`` is the fake. Both pass
-``shared/events/tests/test_storage_contract.py``.
+``events`` (the records, running ones included) and ``event_blocks``. A running event
+is its own lock: its document lists the targets it locks (``lockkeys``) and a unique
+index over the running events' keys makes the insert that starts it take them all or
+none; finishing it (``running`` false) frees them. A lock is as fresh as its event's
+heartbeat (``lockupdatetime``). ``shared.events.mongo.MongoEventStorage`` implements
+this port for the database; ``shared.testing.events.MemoryEventStorage`` is the fake.
+Both pass ``shared/events/tests/test_storage_contract.py``.
 
 Every write on a running event names the ``holder`` that may make it (``None`` =
 whoever holds it): a process that lost its event (expired, or adopted elsewhere)
@@ -19,26 +22,15 @@ from typing import Any, Protocol
 
 from bson import ObjectId
 
+from shared.events import documents as d
 from shared.events.blocks import Block
-from shared.events.model import CancelInfo, EventRecord, Instance, LogEntry, Owner, Target
+from shared.events.model import CancelInfo, EventRecord, Instance, LogEntry
 from shared.mongo import Index, asc
 
 EVENTS = "events"
-LOCKS = "event_locks"
 BLOCKS = "event_blocks"
-
-
-@dataclass(frozen=True)
-class Lock:
-    """One locked target (``id`` = ``<type>(<value>)``) and the event holding it."""
-
-    id: str
-    event: ObjectId
-    target: Target
-    kind: str
-    owner: Owner
-    start_time: datetime
-    updated: datetime  # refreshed by the holder's heartbeat
+# Where earlier versions kept one document per lock (dropped at start-up).
+OLD_LOCKS = "event_locks"
 
 
 @dataclass(frozen=True)
@@ -53,28 +45,16 @@ class Outcome:
 
 
 class EventStorage(Protocol):
-    # -- locks --------------------------------------------------------------------
-    def insert_lock(self, lock: Lock) -> bool:
-        """Take a free lock; False when someone holds it."""
+    # -- events and their locks -----------------------------------------------------
+    def insert_event(self, record: EventRecord) -> str | None:
+        """Store an event; a running one takes its locks (``record.lock_ids()``) with
+        it. None when stored; else one of those locks that another running event
+        holds (then nothing is stored)."""
         ...
 
-    def get_lock(self, lock_id: str) -> Lock | None: ...
-
-    def take_over_lock(self, stale: Lock, lock: Lock) -> bool:
-        """Replace ``stale`` (same event and ``updated``) by ``lock``; False when it
-        changed meanwhile (refreshed, released or taken by another)."""
+    def lock_holder(self, lock_id: str) -> EventRecord | None:
+        """The running event that holds ``lock_id``, if any."""
         ...
-
-    def delete_locks(self, event_id: ObjectId, lock_ids: Sequence[str] | None = None) -> None:
-        """Release an event's locks (all of them, or those named)."""
-        ...
-
-    def refresh_locks(self, event_ids: Sequence[ObjectId], when: datetime) -> None: ...
-
-    def delete_locks_older_than(self, cutoff: datetime) -> int: ...
-
-    # -- events -------------------------------------------------------------------
-    def insert_event(self, record: EventRecord) -> None: ...
 
     def get_event(self, event_id: ObjectId) -> EventRecord | None: ...
 
@@ -127,18 +107,25 @@ class EventStorage(Protocol):
 
 
 # Every query above and the events API's listing are indexed (SecantusDB scans
-# slowly otherwise). Each index costs every event write: the listing's pages walk
-# ``starttime`` alone or behind one equality (services/events/storage/mongo/newest.py).
+# slowly otherwise). Each index costs every event write (SecantusDB rewrites all of a
+# document's index entries on any update): the listing's pages walk ``starttime``
+# alone or behind one equality (services/events/storage/mongo/newest.py).
 _NEWEST_BY = ("kind.name", "target.value", "extratargets.target.value", "owner.name")
 _BY_START = {field: Index(EVENTS, [(field, 1), ("starttime", -1)]) for field in _NEWEST_BY}
 _STARTTIME = Index(EVENTS, [("starttime", -1)])
+_RUNNING_ONLY = {"partialFilterExpression": {d.RUNNING: True}}
+# The locks: each running event's keys, unique among running events (a finished event
+# leaves the index). Its filter is ``running`` alone so that the planner takes it for
+# ``lock_holder``'s equality (SecantusDB does not when the filter holds more).
+LOCKS_INDEX = Index(EVENTS, asc(d.LOCK_KEYS), unique=True, name="running_lockkeys",
+                    options=_RUNNING_ONLY)  # fmt: skip
 INDEXES = [
     _STARTTIME,
     Index(EVENTS, [("endtime", -1)]),
-    Index(EVENTS, asc("running", "lockupdatetime")),
+    # The cleaner's stale events: running ones only, so it stays as small as they are.
+    Index(EVENTS, asc(d.LOCK_UPDATE_TIME), name="running_lockupdatetime", options=_RUNNING_ONLY),
+    LOCKS_INDEX,
     *_BY_START.values(),
-    Index(LOCKS, asc("event")),
-    Index(LOCKS, asc("updated")),
     Index(BLOCKS, [("active", 1), ("starttime", -1)]),
     Index(BLOCKS, [("starttime", -1)]),
 ]
@@ -150,5 +137,6 @@ OBSOLETE_INDEXES = {
         "extratargets.target.type_1",
         "extratargets.target.value_1",
         "owner.name_1",
+        "running_1_lockupdatetime_1",  # every event ever; now the running ones only
     )
 }

@@ -35,56 +35,15 @@ from shared.events.model import (
     render_log,
 )
 from shared.events.recorder import EventRecorder
-from shared.events.storage import Lock, Outcome
+from shared.events.storage import Outcome
 from shared.identity import Identity
 
 
 class MemoryEventStorage:
     def __init__(self) -> None:
         self.events: dict[ObjectId, EventRecord] = {}
-        self.locks: dict[str, Lock] = {}
         self.blocks: dict[ObjectId, Block] = {}
         self._mutex = threading.RLock()
-
-    # -- locks --------------------------------------------------------------------
-
-    def insert_lock(self, lock: Lock) -> bool:
-        with self._mutex:
-            if lock.id in self.locks:
-                return False
-            self.locks[lock.id] = lock
-            return True
-
-    def get_lock(self, lock_id: str) -> Lock | None:
-        with self._mutex:
-            return self.locks.get(lock_id)
-
-    def take_over_lock(self, stale: Lock, lock: Lock) -> bool:
-        with self._mutex:
-            current = self.locks.get(stale.id)
-            if current is None or (current.event, current.updated) != (stale.event, stale.updated):
-                return False
-            self.locks[stale.id] = replace(lock, id=stale.id)
-            return True
-
-    def delete_locks(self, event_id: ObjectId, lock_ids: Sequence[str] | None = None) -> None:
-        with self._mutex:
-            for lock_id, lock in list(self.locks.items()):
-                if lock.event == event_id and (lock_ids is None or lock_id in lock_ids):
-                    del self.locks[lock_id]
-
-    def refresh_locks(self, event_ids: Sequence[ObjectId], when: datetime) -> None:
-        with self._mutex:
-            for lock_id, lock in list(self.locks.items()):
-                if lock.event in event_ids:
-                    self.locks[lock_id] = replace(lock, updated=when)
-
-    def delete_locks_older_than(self, cutoff: datetime) -> int:
-        with self._mutex:
-            old = [i for i, lock in self.locks.items() if lock.updated < cutoff]
-            for lock_id in old:
-                del self.locks[lock_id]
-            return len(old)
 
     # -- events -------------------------------------------------------------------
 
@@ -96,11 +55,36 @@ class MemoryEventStorage:
             return None
         return record
 
-    def insert_event(self, record: EventRecord) -> None:
+    def insert_event(self, record: EventRecord) -> str | None:
         with self._mutex:
             if record.id in self.events:
                 raise ValueError(f"duplicate event id {record.id}")
+            if record.running:
+                held = self.held_locks()
+                for lock_id in documents.lock_keys(record):
+                    if lock_id in held:
+                        return lock_id
             self.events[record.id] = record
+            return None
+
+    def put(self, record: EventRecord) -> None:
+        """Tests: store ``record`` as is (a document inserted by hand: no lock check)."""
+        with self._mutex:
+            self.events[record.id] = record
+
+    def lock_holder(self, lock_id: str) -> EventRecord | None:
+        with self._mutex:
+            return self.events.get(self.held_locks().get(lock_id))  # type: ignore[arg-type]
+
+    def held_locks(self) -> dict[str, ObjectId]:
+        """Every lock a running event holds (its own-id keys too), with that event."""
+        with self._mutex:
+            return {
+                key: r.id
+                for r in self.events.values()
+                if r.running
+                for key in documents.lock_keys(r)
+            }
 
     def get_event(self, event_id: ObjectId) -> EventRecord | None:
         with self._mutex:

@@ -205,7 +205,7 @@ def test_dead_holder_lock_is_freed_while_a_big_sweep_runs(
     from pymongo import MongoClient
 
     from bench.sweep import event_doc
-    from shared.events import EVENTS, LOCKS, EventRecorder, MongoEventStorage
+    from shared.events import EVENTS, EventRecorder, MongoEventStorage
     from shared.events.model import Allowed, EventSpec, Owner, Target, now
 
     url = outage_stack.url
@@ -240,7 +240,7 @@ def test_dead_holder_lock_is_freed_while_a_big_sweep_runs(
             )
         )
         holder.close()
-        taken = db[LOCKS].find_one({"_id": f"team({team})"})["updated"]
+        taken = db[EVENTS].find_one({"_id": ObjectId(dead.unique_id)})["lockupdatetime"]
 
         resp = requests.post(f"{url}/teams", data={"name": team}, headers=admin)
         assert resp.status_code == 409
@@ -257,7 +257,7 @@ def test_dead_holder_lock_is_freed_while_a_big_sweep_runs(
         assert took <= LOCK_EXPIRY + CLEANER_INTERVAL + 3
         doc = db[EVENTS].find_one({"_id": ObjectId(dead.unique_id)})
         assert doc["error"].startswith("event expired, no update for ")
-        assert db[LOCKS].find_one({"_id": f"team({team})"}) is None
+        assert db[EVENTS].find_one({"running": True, "lockkeys": f"team({team})"}) is None
         resp = requests.post(f"{url}/teams", data={"name": team}, headers=admin)
         assert resp.status_code == 201, resp.text
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.events import EVENTS, LOCKS, EventRecord, EventStorage, MongoEventStorage, documents
+from shared.events import EVENTS, EventRecord, EventStorage, MongoEventStorage, documents
 from shared.testing.events import MemoryEventStorage
 
 
@@ -14,22 +14,16 @@ def all_events(storage: EventStorage) -> list[EventRecord]:
 
 
 def lock_ids(storage: EventStorage) -> set[str]:
-    if isinstance(storage, MemoryEventStorage):
-        return set(storage.locks)
-    assert isinstance(storage, MongoEventStorage)
-    return {d["_id"] for d in storage.db[LOCKS].find({}, {"_id": 1})}
+    """The targets running events lock (a running event is its own lock)."""
+    return {lock for r in all_events(storage) if r.running for lock in r.lock_ids()}
 
 
 def backdate(storage: EventStorage, event_id: object, when: object) -> None:
-    """As if the event's holder had stopped beating at ``when`` (event and locks)."""
+    """As if the event's holder had stopped beating at ``when`` (it and its locks)."""
     from dataclasses import replace
 
     if isinstance(storage, MemoryEventStorage):
         storage.events[event_id] = replace(storage.events[event_id], lock_update_time=when)  # type: ignore[index, arg-type]
-        for lock_id, lock in list(storage.locks.items()):
-            if lock.event == event_id:
-                storage.locks[lock_id] = replace(lock, updated=when)  # type: ignore[arg-type]
         return
     assert isinstance(storage, MongoEventStorage)
     storage.db[EVENTS].update_one({"_id": event_id}, {"$set": {"lockupdatetime": when}})
-    storage.db[LOCKS].update_many({"event": event_id}, {"$set": {"updated": when}})

@@ -11,7 +11,7 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
-from shared.events import EVENTS, LOCKS, EventLocked, EventRecorder, MongoEventStorage, Target
+from shared.events import EVENTS, EventLocked, EventRecorder, MongoEventStorage, Target
 from shared.events.model import now
 from shared.events.tests import _racer
 from shared.events.tests.factories import start_spec
@@ -38,11 +38,9 @@ def test_many_racers_in_threads_and_processes_hold_the_lock_one_at_a_time(
     dead = ObjectId()
     old = now().replace(year=2020)
     events_db[EVENTS].insert_one(
-        {"_id": dead, "running": True, "lockupdatetime": old, "error": "", "starttime": old}
-    )
-    events_db[LOCKS].insert_one(
-        {"_id": _racer.CONTENDED.lock_id, "event": dead, "updated": old, "starttime": old,
-         "kind": "pool.update", "owner": {"type": "user", "name": "ghost"},
+        {"_id": dead, "running": True, "lockupdatetime": old, "error": "", "starttime": old,
+         "lockkeys": [_racer.CONTENDED.lock_id], "kind": {"name": "pool.update"},
+         "owner": {"type": "user", "name": "ghost"},
          "target": {"type": "pool", "value": "contended"}}
     )  # fmt: skip
     ctx = multiprocessing.get_context("spawn")
@@ -71,7 +69,6 @@ def test_many_racers_in_threads_and_processes_hold_the_lock_one_at_a_time(
         .find_one({"_id": dead})["error"]
         .startswith("event expired, no update for ")
     )
-    assert events_db[LOCKS].count_documents({}) == 0
 
 
 def test_killed_holder_lock_is_taken_after_expiry(mongo_url: str, events_db: Database) -> None:
@@ -92,7 +89,8 @@ def test_killed_holder_lock_is_taken_after_expiry(mongo_url: str, events_db: Dat
     dead = events_db[EVENTS].find_one({"_id": held_id})
     assert dead["running"] is False
     assert dead["error"].startswith("event expired, no update for ")
-    assert events_db[LOCKS].find_one({"_id": "app(victim)"})["event"] == evt.id
+    holder_now = events_db[EVENTS].find_one({"running": True, "lockkeys": "app(victim)"})
+    assert holder_now["_id"] == evt.id
     evt.done()
     patient.close()
 
@@ -103,10 +101,8 @@ def test_heartbeat_keeps_a_long_lock_alive_past_the_expiry(events_db: Database) 
     holder_rec = EventRecorder(storage, lock_expiry=2.0, heartbeat=0.2)
     other = EventRecorder(storage, lock_expiry=2.0, app_lock_retry=0.0)
     holder = holder_rec.start(start_spec(target=Target("pool", "long")))
-    first_beat = events_db[LOCKS].find_one({"_id": "pool(long)"})["updated"]
+    first_beat = events_db[EVENTS].find_one({"_id": holder.id})["lockupdatetime"]
     time.sleep(3.0)  # longer than lock_expiry: only the heartbeat keeps the lock
-    lock = events_db[LOCKS].find_one({"_id": "pool(long)"})
-    assert lock["updated"] > first_beat
     assert events_db[EVENTS].find_one({"_id": holder.id})["lockupdatetime"] > first_beat
     with pytest.raises(EventLocked):
         other.start(start_spec(target=Target("pool", "long")))

@@ -12,7 +12,7 @@ from pymongo.errors import AutoReconnect
 
 from shared.events import EventRecorder, Target
 from shared.events.bounds import LOG_TRUNCATED, MAX_CUSTOM_DATA, MAX_LOG
-from shared.events.storage import Lock, Outcome
+from shared.events.storage import Outcome
 from shared.events.tests.factories import start_spec
 from shared.testing.events import MemoryEventStorage
 
@@ -28,13 +28,13 @@ class Flaky(MemoryEventStorage):
         if what in self.down:
             raise AutoReconnect("connection refused")
 
-    def insert_event(self, record: Any) -> None:
+    def insert_event(self, record: Any) -> str | None:
         self._check("insert_event")
-        super().insert_event(record)
+        return super().insert_event(record)
 
-    def insert_lock(self, lock: Lock) -> bool:
-        self._check("insert_lock")
-        return super().insert_lock(lock)
+    def active_blocks(self) -> Any:
+        self._check("active_blocks")
+        return super().active_blocks()
 
     def finish_event(
         self,
@@ -66,9 +66,9 @@ def test_a_finish_refused_during_an_outage_is_retried_by_the_heartbeat() -> None
     storage.down.add("finish_event")
     with pytest.raises(AutoReconnect):
         evt.done(error="boom")
-    assert storage.get_lock("pool(p)") is not None  # still held: the write is owed
+    assert storage.lock_holder("pool(p)") is not None  # still held: the write is owed
     storage.down.clear()
-    wait_until(lambda: storage.get_lock("pool(p)") is None)
+    wait_until(lambda: storage.lock_holder("pool(p)") is None)
     record = storage.get_event(evt.id)
     assert record is not None and not record.running and record.error == "boom"
     recorder.close()
@@ -77,13 +77,27 @@ def test_a_finish_refused_during_an_outage_is_retried_by_the_heartbeat() -> None
 def test_a_start_cut_by_an_outage_gives_its_locks_back_before_the_next_one() -> None:
     storage = Flaky()
     recorder = EventRecorder(storage, heartbeat=0)  # no heartbeat: the next start flushes
+    storage.down.add("active_blocks")  # the event (its lock) is stored, then the outage
+    with pytest.raises(AutoReconnect):
+        recorder.start(start_spec(target=Target("pool", "p")))
+    held = storage.lock_holder("pool(p)")
+    assert held is not None
+    storage.down.clear()
+    recorder.start(start_spec(target=Target("pool", "p"))).done()  # not locked out
+    assert storage.held_locks() == {}
+    first = storage.get_event(held.id)
+    assert first is not None and (first.running, first.error) == (False, "event start failed")
+
+
+def test_an_insert_cut_by_an_outage_is_owed_even_if_nothing_was_stored() -> None:
+    storage = Flaky()
+    recorder = EventRecorder(storage, heartbeat=0)
     storage.down.add("insert_event")
     with pytest.raises(AutoReconnect):
         recorder.start(start_spec(target=Target("pool", "p")))
-    assert storage.get_lock("pool(p)") is not None
     storage.down.clear()
-    recorder.start(start_spec(target=Target("pool", "p"))).done()  # not locked out
-    assert storage.locks == {}
+    recorder.start(start_spec(target=Target("pool", "p"))).done()  # the owed finish: no-op
+    assert storage.held_locks() == {} and len(storage.events) == 1
 
 
 def test_custom_data_and_logs_are_bounded() -> None:
@@ -114,4 +128,4 @@ def test_a_hand_off_the_database_refused_leaves_the_event_with_its_opener() -> N
                 pass  # never reached: the log could not be stored with the event
     record = storage.get_event(evt.id)
     assert record is not None and not record.running and record.error == "connection refused"
-    assert storage.locks == {}
+    assert storage.held_locks() == {}

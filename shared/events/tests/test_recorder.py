@@ -41,8 +41,8 @@ def test_start_stores_a_running_event_and_takes_the_lock(
     assert r.allowed_cancel == Allowed("")
     assert r.start_custom_data[1] == {"name": "Envs.0.Name", "value": "FOO"}
     assert r.instance.name == "test-1" and r.holder == recorder.holder
-    lock = storage.get_lock("app(myapp)")
-    assert lock is not None and lock.event == evt.id
+    held = storage.lock_holder("app(myapp)")
+    assert held is not None and held.id == evt.id
     assert published == []
     evt.done()
 
@@ -149,8 +149,9 @@ def test_locked_extra_target_conflicts_and_message_describes_main_target(
         EventLocked, match=r"^event locked: app\(myapp\) running \"app.update.swap\""
     ):
         recorder.start(start_spec(target=Target("app", "other")))
-    # The failed start released the locks it had taken before meeting the holder.
+    # The failed start stored nothing: only the holder's locks are held.
     assert lock_ids(storage) == {"app(myapp)", "app(other)"}
+    assert [r.id for r in all_events(storage)] == [swap.id]
     swap.done()
     assert lock_ids(storage) == set()
 
@@ -169,13 +170,13 @@ def test_app_start_waits_for_the_holder_then_succeeds(
     recorder.app_lock_retry = 60.0
     holder = recorder.start(start_spec())
     refused = threading.Event()
-    real = storage.get_lock
+    real = storage.lock_holder
 
-    def get_lock(lock_id: str):  # type: ignore[no-untyped-def]
+    def lock_holder(lock_id: str):  # type: ignore[no-untyped-def]
         refused.set()  # the newcomer met the held lock at least once
         return real(lock_id)
 
-    storage.get_lock = get_lock  # type: ignore[method-assign]
+    storage.lock_holder = lock_holder  # type: ignore[method-assign]
     result: list = []
     thread = threading.Thread(
         target=lambda: result.append(recorder.start(start_spec(kind="app.deploy")))
@@ -187,7 +188,7 @@ def test_app_start_waits_for_the_holder_then_succeeds(
     evt = result[0]
     assert storage.get_event(evt.id).kind.name == "app.deploy"  # type: ignore[union-attr]
     assert storage.get_event(holder.id).running is False  # type: ignore[union-attr]
-    assert storage.get_lock("app(myapp)").event == evt.id  # type: ignore[union-attr]
+    assert storage.lock_holder("app(myapp)").id == evt.id  # type: ignore[union-attr]
     evt.done()
 
 
@@ -280,7 +281,7 @@ def test_cleaner_finishes_dead_events_and_drops_their_locks(
     r = storage.get_event(dead.id)
     assert r is not None and not r.running
     assert r.error.startswith("event expired, no update for ") and "h" in r.error
-    assert storage.get_lock("app(myapp)") is None
+    assert storage.lock_holder("app(myapp)") is None
     assert storage.get_event(live.id).running  # type: ignore[union-attr]
     assert published == [("events.event.finished", {"id": dead.unique_id})]
     assert recorder.expire_stale() == 0
@@ -296,7 +297,7 @@ def test_stale_lock_is_taken_over_and_its_event_expired(
     recorder.forget(dead)
     backdate(storage, dead.id, now().replace(year=2020))
     newcomer = recorder.start(start_spec(target=Target("pool", "p"), kind="pool.delete"))
-    assert storage.get_lock("pool(p)").event == newcomer.id  # type: ignore[union-attr]
+    assert storage.lock_holder("pool(p)").id == newcomer.id  # type: ignore[union-attr]
     r = storage.get_event(dead.id)
     assert r is not None and not r.running and r.error.startswith("event expired, no update for ")
     assert published == [("events.event.finished", {"id": dead.unique_id})]

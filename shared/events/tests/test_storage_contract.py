@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from bson import ObjectId
 
-from shared.events import EventRecord, EventStorage, Instance, Kind, LogEntry, Owner, Target
+from shared.events import (
+    EventRecord,
+    EventStorage,
+    ExtraTarget,
+    Instance,
+    Kind,
+    LogEntry,
+    Owner,
+    Target,
+)
 from shared.events.model import now
-from shared.events.storage import Lock, Outcome
+from shared.events.storage import Outcome
 
 pytestmark = pytest.mark.integration
 
 
 def record(**over: object) -> EventRecord:
     t = now()
+    # Each its own target unless told: running events on one target would conflict.
+    oid = ObjectId()
     fields: dict = {
-        "id": ObjectId(), "target": Target("app", "a"), "kind": Kind("permission", "app.deploy"),
+        "id": oid, "target": Target("app", f"a{oid}"), "kind": Kind("permission", "app.deploy"),
         "owner": Owner("user", "u"), "start_time": t, "lock_update_time": t, "running": True,
         "holder": "h1", "cancelable": True,
     }  # fmt: skip
@@ -25,32 +34,37 @@ def record(**over: object) -> EventRecord:
     return EventRecord(**fields)
 
 
-def lock(event: ObjectId, lock_id: str = "app(a)", **over: object) -> Lock:
-    t = now()
-    fields: dict = {"id": lock_id, "event": event, "target": Target("app", "a"),
-                    "kind": "app.deploy", "owner": Owner("user", "u"), "start_time": t, "updated": t}  # fmt: skip
-    fields.update(over)
-    return Lock(**fields)
+def test_a_running_event_is_its_own_lock(storage: EventStorage) -> None:
+    swap = record(
+        target=Target("app", "a"), extra_targets=(ExtraTarget(Target("app", "b"), lock=True),)
+    )
+    assert storage.insert_event(swap) is None
+    assert storage.lock_holder("app(a)") == swap and storage.lock_holder("app(b)") == swap
+    assert storage.lock_holder("app(zz)") is None
+    # Another running event on either locked target is refused, and nothing is stored.
+    refused = record(target=Target("app", "b"))
+    assert storage.insert_event(refused) == "app(b)"
+    assert storage.get_event(refused.id) is None
+    # Events that lock nothing, or are stored finished, never conflict.
+    assert storage.insert_event(record(target=Target("app", "a"), lock=False)) is None
+    assert storage.insert_event(record(target=Target("app", "a"), lock=False)) is None
+    assert storage.insert_event(record(target=Target("app", "a"), running=False)) is None
+    assert storage.insert_event(record(target=Target("app", "c"))) is None
+    # Finishing frees the locks: the next event takes them.
+    assert storage.finish_event(swap.id, Outcome(now(), ""), holder="h1")
+    assert storage.lock_holder("app(a)") is None and storage.lock_holder("app(b)") is None
+    assert storage.insert_event(refused) is None
+    assert storage.lock_holder("app(b)") == refused
 
 
-def test_locks(storage: EventStorage) -> None:
-    e1, e2 = ObjectId(), ObjectId()
-    first = lock(e1)
-    assert storage.insert_lock(first) and not storage.insert_lock(lock(e2))
-    assert storage.get_lock("app(a)") == first
-    assert storage.get_lock("app(zz)") is None
-    assert not storage.take_over_lock(replace(first, updated=now().replace(year=2000)), lock(e2))
-    assert storage.take_over_lock(first, lock(e2))
-    assert storage.get_lock("app(a)").event == e2  # type: ignore[union-attr]
-    storage.insert_lock(lock(e2, "app(b)"))
-    storage.delete_locks(e2, ["app(b)"])
-    assert storage.get_lock("app(b)") is None and storage.get_lock("app(a)") is not None
-    later = now()
-    storage.refresh_locks([e2], later)
-    assert storage.get_lock("app(a)").updated == later  # type: ignore[union-attr]
-    assert storage.delete_locks_older_than(later) == 0
-    storage.delete_locks(e2)
-    assert storage.get_lock("app(a)") is None
+def test_an_expired_event_frees_its_locks(storage: EventStorage) -> None:
+    old = record(target=Target("app", "a"), lock_update_time=now().replace(year=2020))
+    assert storage.insert_event(old) is None
+    assert storage.finish_event(
+        old.id, Outcome(now(), "expired", log=None), last_beat=old.lock_update_time
+    )
+    assert storage.lock_holder("app(a)") is None
+    assert storage.insert_event(record(target=Target("app", "a"))) is None
 
 
 def test_finish_is_guarded_by_holder_and_beat(storage: EventStorage) -> None:

@@ -37,8 +37,9 @@ class MemoryEventStore:
         self.storage = storage or MemoryEventStorage()
 
     def insert(self, record: EventRecord) -> None:
-        """Tests: an event as if some recorder had stored it."""
-        self.storage.insert_event(record)
+        """Tests: an event as stored, whatever else runs (like a document inserted as
+        is: its locks are not checked)."""
+        self.storage.put(record)
 
     def find(self, flt: EventFilter, visibility: Visibility) -> list[EventRecord]:
         hits = [

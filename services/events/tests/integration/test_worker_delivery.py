@@ -236,4 +236,4 @@ def test_worker_expires_dead_events_and_their_webhooks_fire(world: tuple) -> Non
     assert body["UniqueID"] == dead.unique_id
     assert body["Running"] is False
     assert body["Error"].startswith("event expired, no update for ")
-    assert db["event_locks"].count_documents({}) == 0
+    assert db[EVENTS].count_documents({"running": True, "lockkeys": "app(ghost)"}) == 0

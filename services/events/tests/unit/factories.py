@@ -43,6 +43,8 @@ def event_doc(**over: Any) -> dict[str, Any]:
         "allowedcancel": {"scheme": "", "contexts": []},
         "instance": {"name": "api-1", "port": "", "tlsport": "", "addresses": [],
                      "lastupdate": ZERO},
+        # Its own key among running events' locks (documents.lock_keys): locks nothing.
+        "lockkeys": [str(oid)],
     }  # fmt: skip
     doc.update(over)
     return doc
