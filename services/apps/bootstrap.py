@@ -93,7 +93,7 @@ def connect(settings: AppsSettings) -> Wired[Deps]:
         stores=mongo_stores(db, log_max_lines=settings.log_max_lines),
         recorder=EventRecorder(
             events,
-            publish=publisher.publish,
+            publish=publisher.notify,
             instance="apps",
             lock_expiry=base.event_lock_expiry,
         ),

@@ -61,7 +61,7 @@ def connect(settings: AuthSettings) -> Wired[Deps]:
     deps = Deps(
         stores=mongo_stores(db),
         recorder=EventRecorder(
-            events, publish=publisher.publish, instance="auth", lock_expiry=base.event_lock_expiry
+            events, publish=publisher.notify, instance="auth", lock_expiry=base.event_lock_expiry
         ),
         publisher=publisher,
         mailer=SmtpMailer(settings.smtp_server, settings.smtp_user, settings.smtp_password),

@@ -49,7 +49,7 @@ def connect(settings: CatalogSettings) -> Wired[Deps]:
         stores=mongo_stores(db),
         recorder=EventRecorder(
             events,
-            publish=publisher.publish,
+            publish=publisher.notify,
             instance="catalog",
             lock_expiry=base.event_lock_expiry,
         ),

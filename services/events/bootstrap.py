@@ -41,7 +41,7 @@ def connect(settings: EventsSettings) -> Wired[Deps]:
         stores=mongo_stores(db),
         recorder=EventRecorder(
             storage,
-            publish=bus.publish,
+            publish=bus.notify,
             instance=socket.gethostname(),
             lock_expiry=settings.lock_expiry,
         ),

@@ -91,7 +91,7 @@ def connect(settings: Settings) -> Wired[Deps]:
         stores=mongo_stores(db),
         recorder=EventRecorder(
             events,
-            publish=publisher.publish,
+            publish=publisher.notify,
             instance="provisioner",
             lock_expiry=settings.event_lock_expiry,
         ),

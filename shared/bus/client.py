@@ -45,6 +45,7 @@ class Bus:
         self._lock = threading.Lock()
         self._conn: BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
+        self._notices: BlockingChannel | None = None  # the same connection, unconfirmed
 
     # -- publishing -------------------------------------------------------------
 
@@ -56,12 +57,29 @@ class Bus:
         """
         self._publish(self.exchange, routing_key, body, amqp.properties())
 
+    def notify(self, routing_key: str, body: dict[str, Any]) -> None:
+        """Publish a persistent JSON message without waiting for the broker's confirm.
+
+        For notices whose loss something else repairs: the events worker sweeps the
+        finished events whose ``events.event.finished`` never came, so the event itself
+        is the durable record. Costs the publisher a socket write instead of a round
+        trip to the broker (and its lock for that long only). Raises BusError when the
+        broker stays unreachable; a message in flight when the connection drops is lost.
+        """
+        self._publish(self.exchange, routing_key, body, amqp.properties(), confirm=False)
+
     def _send_reply(self, reply_to: str, correlation_id: str | None, body: dict[str, Any]) -> None:
         # Replies go through the default exchange straight to the sender's queue.
         self._publish("", reply_to, body, amqp.properties(correlation_id=correlation_id))
 
     def _publish(
-        self, exchange: str, routing_key: str, body: dict[str, Any], props: pika.BasicProperties
+        self,
+        exchange: str,
+        routing_key: str,
+        body: dict[str, Any],
+        props: pika.BasicProperties,
+        *,
+        confirm: bool = True,
     ) -> None:
         payload = amqp.encode(body)
         with self._lock:
@@ -71,6 +89,8 @@ class Bus:
                     time.sleep(PUBLISH_PAUSE)
                 try:
                     channel = self._publishing_channel()
+                    if not confirm:
+                        channel = self._notice_channel()
                     channel.basic_publish(exchange, routing_key, payload, props)
                     return
                 except pika.exceptions.NackError as exc:
@@ -95,10 +115,18 @@ class Bus:
         self._channel = channel
         return channel
 
+    def _notice_channel(self) -> BlockingChannel:
+        """The unconfirmed channel, on the connection ``_publishing_channel`` checked."""
+        assert self._conn is not None
+        if self._notices is None or not self._notices.is_open:
+            self._notices = self._conn.channel()
+        return self._notices
+
     def _drop_publisher(self) -> None:
         amqp.close_quietly(self._conn)
         self._conn = None
         self._channel = None
+        self._notices = None
 
     def close(self) -> None:
         """Close the publishing connection (a later publish opens a new one)."""

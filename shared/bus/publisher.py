@@ -28,3 +28,10 @@ class BestEffortPublisher:
             self.bus.publish(routing_key, body)
         except BusError:
             log.exception("could not publish %s", routing_key)
+
+    def notify(self, routing_key: str, body: dict[str, Any]) -> None:
+        """``Bus.notify``: unconfirmed, for notices a sweep repairs (events finished)."""
+        try:
+            self.bus.notify(routing_key, body)
+        except BusError:
+            log.exception("could not publish %s", routing_key)

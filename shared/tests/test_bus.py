@@ -12,7 +12,7 @@ import pika
 import pytest
 
 from shared.bus import Bus, BusError
-from shared.tests.conftest import BusNamespace, wait_for
+from shared.tests.conftest import BusNamespace, Connections, force_close, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -94,6 +94,34 @@ def test_durable_queue_keeps_messages_while_no_consumer_runs(
         restarted.close()
     assert first == []
     assert [body["team"] for _key, body in later] == ["a", "b", "c"]
+
+
+def test_notices_are_delivered_beside_confirmed_messages_and_survive_a_dropped_connection(
+    bus: Bus, bus_ns: BusNamespace, running: Any, bus_connections: Connections
+) -> None:
+    queue = bus_ns.queue("events.finished")
+    got, handler = collector()
+    running(lambda stop: bus.consume("events.finished", ["events.#"], handler, stop=stop))
+    bus_ns.wait_consumers(queue)
+    bus.notify("events.event.finished", {"id": "1"})
+    bus.publish("events.event.finished", {"id": "2"})  # the same connection, confirmed
+    bus.notify("events.event.finished", {"id": "3"})
+    wait_for(lambda: len(got) == 3, what="the three messages")
+    # Two channels: no order between them (nobody needs one for notices).
+    assert sorted(body["id"] for _key, body in got) == ["1", "2", "3"]
+    # A connection the broker dropped: a notice then may be lost (the sweep repairs
+    # that), never raised to the caller for good; a later one goes on a new connection.
+    force_close(bus_connections, f"{bus_ns.name}.publisher")
+
+    def notice_arrived() -> bool:
+        try:
+            bus.notify("events.event.finished", {"id": "4"})
+        except BusError:
+            return False
+        return ("events.event.finished", {"id": "4"}) in got
+
+    wait_for(notice_arrived, what="a notice on a new connection")
+    assert bus_connections.opened(f"{bus_ns.name}.publisher") == 2
 
 
 def test_exclusive_queue_disappears_with_its_consumer(
