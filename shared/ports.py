@@ -10,20 +10,22 @@ checked by a bind, and never handed out twice by one process.
 
 from __future__ import annotations
 
-import random
+import _thread
+import os
 import socket
-import threading
-from pathlib import Path
 
-_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Standard modules only, and light ones (no random, threading or pathlib): every app
+# unit's runner imports this module and stays up as long as its unit.
+_EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 _LOWEST = 10000
 _given: set[tuple[str, int]] = set()
-_mutex = threading.Lock()
+_mutex = _thread.allocate_lock()
 
 
 def _candidates() -> range | None:
     try:
-        low = int(_EPHEMERAL_RANGE.read_text().split()[0])
+        with open(_EPHEMERAL_RANGE) as f:
+            low = int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         return None
     if low - _LOWEST < 1000:
@@ -48,7 +50,7 @@ def free_port(host: str = "127.0.0.1") -> int:
     with _mutex:
         if candidates is not None:
             for _ in range(200):
-                port = random.choice(candidates)
+                port = candidates[int.from_bytes(os.urandom(4), "big") % len(candidates)]
                 if (host, port) not in _given and bindable(host, port):
                     _given.add((host, port))
                     return port

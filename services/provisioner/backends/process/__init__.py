@@ -10,9 +10,10 @@ light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the runner's weight)
 if TYPE_CHECKING:
+    from typing import Any
+
     from services.provisioner.backends.process.backend import ProcessBackend
     from services.provisioner.backends.process.config import ProcessConfig
     from services.provisioner.backends.process.units import running_processes, stop_all

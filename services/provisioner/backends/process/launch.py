@@ -1,16 +1,20 @@
 """Starting a sandboxed command (``sandbox.py``) and the unit runner, from anywhere.
 
-Standard library only: the unit runner imports it.
+Standard library only, and light: the unit runner imports it (``spawn_sandboxed``), so
+``subprocess`` and ``typing`` are imported only by the functions of the other callers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
+import signal
 import sys
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the runner's weight)
+if TYPE_CHECKING:
+    import subprocess
+    from typing import IO, Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SANDBOX = os.path.join(HERE, "sandbox.py")
@@ -33,18 +37,21 @@ def sandboxed(
     stdout: int | IO[Any] | None,
     *,
     python: str = sys.executable,
-    stdin: int | IO[Any] | None = subprocess.DEVNULL,
+    stdin: int | IO[Any] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``cfg['argv']`` through the sandbox, in a new session (its own process group).
 
     The configuration (with the app's env) goes through a pipe, never argv or environ.
-    ``stdin``: a terminal's side for an interactive shell (``cfg["tty"]``).
+    ``stdin``: a terminal's side for an interactive shell (``cfg["tty"]``); /dev/null
+    when None.
     """
+    import subprocess
+
     read_end, write_end = os.pipe()
     try:
         proc = subprocess.Popen(
             [python, "-I", "-S", SANDBOX, str(read_end)],
-            stdin=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=stdout,
             stderr=subprocess.STDOUT,
             env=CLEAN_ENV,
@@ -56,11 +63,81 @@ def sandboxed(
         raise
     finally:
         os.close(read_end)
+    _send(write_end, cfg)
+    return proc
+
+
+def _send(write_end: int, cfg: dict[str, Any]) -> None:
     payload = json.dumps(dict(cfg, parent=os.getpid())).encode()
     # The sandbox reads it all before anything else; if it died first, it said why.
-    with contextlib.suppress(BrokenPipeError), os.fdopen(write_end, "wb") as pipe:
-        pipe.write(payload)
-    return proc
+    try:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(payload)
+    except BrokenPipeError:
+        pass
+
+
+class Child:
+    """The sandboxed command: its pid, the read end of its output, how it ended."""
+
+    def __init__(self, pid: int, out: int) -> None:
+        self.pid = pid
+        self.out = out
+        self.returncode: int | None = None  # -N when killed by signal N (as Popen's)
+
+    def _reaped(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:  # reaped elsewhere: its status is lost
+                self.returncode = 255
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self._reaped(os.WNOHANG)
+
+    def wait(self) -> int:
+        while True:
+            code = self._reaped(0)
+            if code is not None:
+                return code
+
+
+def spawn_sandboxed(cfg: dict[str, Any], *, python: str = sys.executable) -> Child:
+    """``sandboxed`` for the unit runner, without ``subprocess``: stdin from /dev/null,
+    stdout and stderr into a new pipe (``Child.out``, its read end).
+
+    posix_spawn passes only inheritable descriptors (every one Python opens is not,
+    PEP 446) and resets the signals ``subprocess`` restores (SIGPIPE, SIGXFSZ).
+    """
+    cfg_r, cfg_w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        os.set_inheritable(cfg_r, True)
+        pid = os.posix_spawn(
+            python,
+            [python, "-I", "-S", SANDBOX, str(cfg_r)],
+            CLEAN_ENV,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, out_w, 2),
+            ],
+            setsid=True,
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+        )
+    except BaseException:
+        os.close(cfg_w)
+        os.close(out_r)
+        raise
+    finally:
+        os.close(cfg_r)
+        os.close(out_w)
+    _send(cfg_w, cfg)
+    return Child(pid, out_r)
 
 
 def start_runner(unit_dir: str, *, python: str = sys.executable, timeout: float = 20.0) -> None:
@@ -69,6 +146,8 @@ def start_runner(unit_dir: str, *, python: str = sys.executable, timeout: float 
     The runner detaches (its own session, reparented to init), so it outlives the
     process that started it. Raises RuntimeError with the runner's reason on failure.
     """
+    import subprocess
+
     done = subprocess.run(
         [python, "-I", "-S", "-c", _RUNNER_BOOT, CODE_ROOT, unit_dir],
         stdin=subprocess.DEVNULL,

@@ -13,8 +13,10 @@ its whole life (one runner per unit), then loops:
 * on SIGTERM: TERM to the whole process group, KILL after the grace period of
   ``stop.json``, write ``stopped`` and exit.
 
-Every change is written to ``state.json`` atomically. Standard library only (a unit
-runner should weigh little).
+Every change is written to ``state.json`` atomically. Standard library only, and its
+light modules: a runner lives as long as its unit, one per unit, so what it imports is
+paid once per unit (no ``subprocess``, ``datetime`` or ``typing``;
+backends/tests/unit/test_runner_weight.py keeps it so).
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ import fcntl
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
-from typing import Any
 
 from services.provisioner.backends.process import cgroups, launch, unitfs
 from shared import ports
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 READY_RUNNING_AFTER = 1.0  # seconds alive before a non-web process counts as started
 BACKOFF_START = 0.5
@@ -41,7 +44,10 @@ DEFAULT_GRACE = 10.0
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    """``datetime.now(UTC).isoformat()``, without importing datetime."""
+    now = time.time()
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+    return f"{whole}.{int(now % 1 * 1_000_000):06d}+00:00"
 
 
 def _port_free(port: int) -> bool:
@@ -83,7 +89,7 @@ class Runner:
         self.spec: dict[str, Any] = spec
         self.state: dict[str, Any] = unitfs.read_json(self._path(unitfs.STATE)) or {}
         self.stopping = False
-        self.child: Any = None  # subprocess.Popen of the sandboxed command
+        self.child: launch.Child | None = None
         self.child_started = 0.0
         self.lock_fd = -1
         self.wake_r = -1
@@ -176,11 +182,11 @@ class Runner:
     def _sandbox_cfg(self) -> dict[str, Any]:
         spec = self.spec
         env = dict(spec["env"], PORT=str(self.state["port"]))
-        procs = []
+        groups: dict[str, str] = {}
         limits = dict(spec.get("limits") or {})
         if os.getuid() == 0:
-            procs = list(cgroups.create(spec["scope"], spec["id"], limits).values())
-        memory_limited = any("/memory/" in p for p in procs)
+            groups = cgroups.create(spec["scope"], spec["id"], limits)
+        procs = sorted(set(groups.values()))  # one file for all controllers on cgroup v2
         return {
             "argv": ["/bin/sh", "-c", spec["command"]],
             "env": env,
@@ -192,8 +198,8 @@ class Runner:
             "binds": spec.get("binds", []),
             "namespace": bool(spec.get("namespace")),
             "cgroups": procs,
-            "rlimit_as": 0 if memory_limited else int(limits.get("memory") or 0),
-            "nice": 0 if any("/cpu/" in p for p in procs) else int(spec.get("nice") or 0),
+            "rlimit_as": 0 if "memory" in groups else int(limits.get("memory") or 0),
+            "nice": 0 if "cpu" in groups else int(spec.get("nice") or 0),
         }
 
     def spawn(self) -> bool:
@@ -203,13 +209,13 @@ class Runner:
         self.state["port"] = port
         self.oom_before = cgroups.oom_kills(self.spec["scope"], self.spec["id"])
         try:
-            self.child = launch.sandboxed(self._sandbox_cfg(), stdout=subprocess.PIPE)
+            self.child = launch.spawn_sandboxed(self._sandbox_cfg())
         except OSError as exc:
             self.child = None
             self.child_started = time.monotonic()
             self.save(detail=f"could not start: {exc}")
             return False
-        os.set_blocking(self.child.stdout.fileno(), False)
+        os.set_blocking(self.child.out, False)
         self.child_started = time.monotonic()
         self.save(
             status="starting",
@@ -223,7 +229,8 @@ class Runner:
     def watch(self) -> None:
         """Until the command exits (stopping it first when asked to)."""
         child = self.child
-        out = child.stdout
+        assert child is not None
+        out = child.out
         watched = [out, self.wake_r]
         deadline: float | None = None
         next_probe = 0.0
@@ -268,10 +275,10 @@ class Runner:
             with contextlib.suppress(OSError):
                 os.killpg(self.child.pid, sig)
 
-    def _copy(self, out: Any) -> bool:
+    def _copy(self, out: int) -> bool:
         """Copy what the command wrote; False at the end of its output."""
         try:
-            data = os.read(out.fileno(), 1 << 16)
+            data = os.read(out, 1 << 16)
         except BlockingIOError:
             return True
         self._write(self.splitter.feed(data) if data else self.splitter.flush())
@@ -281,17 +288,18 @@ class Runner:
         if self.log is not None and lines:
             self.log.write([unitfs.format_line(line) for line in lines])
 
-    def _reap(self, child: Any) -> None:
+    def _reap(self, child: launch.Child) -> None:
         """The command exited: end what it left behind, keep its last words, record why."""
         status = child.returncode
+        assert status is not None
         # Leftovers (daemonized children) would hold the port and the output pipe.
         self._signal_group(signal.SIGKILL)
         cgroups.kill(self.spec["scope"], self.spec["id"])
-        out = child.stdout
+        out = child.out
         end = time.monotonic() + 1.0
         while time.monotonic() < end:
             try:
-                data = os.read(out.fileno(), 1 << 16)
+                data = os.read(out, 1 << 16)
             except BlockingIOError:
                 time.sleep(0.02)
                 continue
@@ -299,7 +307,7 @@ class Runner:
                 break
             self._write(self.splitter.feed(data))
         self._write(self.splitter.flush())
-        out.close()
+        os.close(out)
         text = f"exited with status {status}" if status >= 0 else _describe_signal(-status)
         if cgroups.oom_kills(self.spec["scope"], self.spec["id"]) > self.oom_before:
             text += " (out of memory)"

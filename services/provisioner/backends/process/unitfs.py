@@ -19,7 +19,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the runner's weight)
+if TYPE_CHECKING:
+    from typing import Any
 
 SPEC = "spec.json"
 STATE = "state.json"
