@@ -231,7 +231,7 @@ class Builder:
         group = f"build-{os.getpid()}-{secrets.token_hex(4)}"
         scope = self.layout.scope
         if owner is not None:
-            cfg["cgroups"] = list(cgroups.create(scope, group, {}).values())
+            cfg["cgroups"] = cgroups.procs_files(cgroups.create(scope, group, {}))
         try:
             return commands.run(
                 cfg,

@@ -69,14 +69,7 @@ def _beside(backend: ProcessBackend, req: ExecRequest, argv: list[str]) -> dict[
         private_tmp=bool(spec["namespace"]),
     )
     env["PORT"] = str(state.get("port") or "")
-    procs = []
-    if backend.layout.as_root:
-        for controller in cgroups.CONTROLLERS:
-            path = os.path.join(
-                cgroups.BASE, controller, "tsubame", spec["scope"], req.unit, "cgroup.procs"
-            )
-            if os.path.exists(path):
-                procs.append(path)
+    procs = cgroups.existing(spec["scope"], req.unit) if backend.layout.as_root else []
     return _cfg(spec, argv, env, procs)
 
 
@@ -100,7 +93,7 @@ def _isolated(backend: ProcessBackend, req: ExecRequest, argv: list[str]) -> Ite
             "cpu_milli": req.limits.cpu_milli,
             "cpushare": req.limits.cpushare,
         }
-        procs = list(cgroups.create(layout.scope, name, limits).values()) if owner else []
+        procs = cgroups.procs_files(cgroups.create(layout.scope, name, limits)) if owner else []
         spec = {
             "cwd": os.path.join(release_dir, "app"),
             "uid": owner[0] if owner else None,

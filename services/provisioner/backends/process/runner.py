@@ -186,7 +186,7 @@ class Runner:
         limits = dict(spec.get("limits") or {})
         if os.getuid() == 0:
             groups = cgroups.create(spec["scope"], spec["id"], limits)
-        procs = sorted(set(groups.values()))  # one file for all controllers on cgroup v2
+        procs = cgroups.procs_files(groups)
         return {
             "argv": ["/bin/sh", "-c", spec["command"]],
             "env": env,
