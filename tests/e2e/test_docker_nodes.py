@@ -553,3 +553,74 @@ def test_deploy_to_serving_on_the_process_provisioner_for_comparison(
     assert len(placed) == 1
     r = requests.delete(f"{dstack.url}/apps/{name}", headers=admin, timeout=300)
     assert r.status_code == 200, r.text
+
+
+def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
+    dstack: Stack,
+    admin: dict[str, str],
+    pool: str,
+    podman_engines: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    team = f"mt-{secrets.token_hex(3)}"
+    assert requests.post(f"{dstack.url}/teams", data={"name": team},
+                         headers=admin).status_code == 201  # fmt: skip
+    name = f"mapp-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/apps", headers=admin,
+                      data={"name": name, "platform": "python", "teamOwner": team})  # fmt: skip
+    assert r.status_code == 201, r.text
+    home = requests.get(f"{dstack.url}/apps/{name}", headers=admin).json()["pool"]
+    archive = sample_archive(tmp_path_factory.mktemp("marchive"))
+    r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
+                      files={"file": (archive.name, archive.read_bytes(), "application/gzip")})  # fmt: skip
+    assert r.status_code == 200 and r.text.rstrip().endswith("OK"), r.text[-3000:]
+    process_units = {u["ID"] for u in _serving(dstack, admin, name, 1)}
+    engines = set(podman_engines)
+
+    def placed() -> set[str]:
+        """The engines running one of the app's units."""
+        ids = {u["ID"] for u in _units(dstack, admin, name)}
+        return {a for a in engines if set(_placement(dstack, admin, [a])[a]) & ids}
+
+    # A pool without nodes: the new side fails, the app stays where it was.
+    empty = f"empty-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/pools", headers=admin,
+                      data={"name": empty, "provisioner": "docker", "public": "true"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = requests.put(f"{dstack.url}/apps/{name}", headers=admin, data={"pool": empty},
+                     timeout=300)  # fmt: skip
+    errors = [x["Error"] for x in _stream(r) if x.get("Error")] if r.status_code == 200 else []
+    assert r.status_code != 200 or errors, r.text
+    assert "No nodes found" in (errors[0] if errors else r.text), r.text
+    assert requests.get(f"{dstack.url}/apps/{name}", headers=admin).json()["pool"] == home
+    assert {u["ID"] for u in _serving(dstack, admin, name, 1)} == process_units
+
+    # To the docker pool: rebuilt there from the version's archive, routed, the process
+    # unit gone; nobody sees it move.
+    with Traffic(dstack, name) as traffic:
+        r = requests.put(f"{dstack.url}/apps/{name}", headers=admin, data={"pool": pool},
+                         timeout=300)  # fmt: skip
+        assert r.status_code == 200, r.text
+        msgs = "".join(_messages(r))
+        time.sleep(0.5)
+    assert f'Moving the app "{name}" from provisioner "process" to "docker"' in msgs, msgs
+    assert requests.get(f"{dstack.url}/apps/{name}", headers=admin).json()["pool"] == pool
+    units = _serving(dstack, admin, name, 1)
+    assert not {u["ID"] for u in units} & process_units
+    assert placed(), "the unit runs on no engine"
+    assert traffic.failed == 0, traffic.errors[:5]
+    print(f"\npool move process -> docker: requests ok {traffic.ok}, failed {traffic.failed}")
+
+    # And back to the process pool.
+    with Traffic(dstack, name) as traffic:
+        r = requests.put(f"{dstack.url}/apps/{name}", headers=admin, data={"pool": home},
+                         timeout=300)  # fmt: skip
+        assert r.status_code == 200, r.text
+        msgs = "".join(_messages(r))
+        time.sleep(0.5)
+    assert 'from provisioner "docker" to "process"' in msgs, msgs
+    _serving(dstack, admin, name, 1)
+    assert not placed()
+    assert traffic.failed == 0, traffic.errors[:5]
+    r = requests.delete(f"{dstack.url}/apps/{name}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.apps.domain import metadata, rules
+from services.apps.domain.deploy_errors import CommandFailed
 from services.apps.domain.models import App, Plan
 from services.apps.operations import commands
 from services.apps.operations.deps import Deps
@@ -123,7 +124,14 @@ def update(
         deps.stores.apps.update(app.name, changes)
         if provision:
             fresh = existing(deps, app.name)
-            commands.run(deps, evt, "update", fresh, {"restart": restart}, write)
+            try:
+                commands.run(deps, evt, "update", fresh, {"restart": restart}, write)
+            except CommandFailed:
+                # tsuru's saveApp is undone when a later step fails: the app keeps its
+                # pool, plan and platform (the provisioner left its units as they were;
+                # only a failure it reported undoes: a relay cut short proves nothing).
+                deps.stores.apps.update(app.name, {k: getattr(app, k) for k in changes})
+                raise
 
 
 def _resolve(

@@ -17,7 +17,7 @@ from services.provisioner.domain.runtime_errors import (
     UnitsStopped,
 )
 from services.provisioner.domain.units import Unit
-from services.provisioner.operations.runtime import rollout, state, unitset
+from services.provisioner.operations.runtime import poolmove, rollout, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
@@ -245,9 +245,13 @@ def env(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -
 
 
 def update(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -> dict:
-    """Pool, plan, platform or routers changed. The process backend has one node for
-    every pool: a pool move or a plan change is a restart with the new spec."""
+    """Pool, plan, platform or routers changed. A pool move to another provisioner
+    re-creates the units there (poolmove.py); within one provisioner a pool move or a
+    plan change is a restart with the new spec (the scheduler places the new units)."""
     before = deps.stores.runtimes.get(spec.name)
+    if before is not None and before.active_versions() and poolmove.crosses(deps, before, spec):
+        poolmove.move(deps, before, spec, p)
+        return {}
     rt = state.ensure(deps, spec)
     routes_changed = before is None or before.spec.cnames != spec.cnames
     if raw.get("restart") and rt.active_versions():
