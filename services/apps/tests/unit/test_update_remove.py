@@ -120,6 +120,16 @@ def test_pool_move_and_team_owner(client, deps):
     assert deps.provisioner.sent[-1].args == {"restart": True}
 
 
+def test_a_pool_move_the_provisioner_refuses_leaves_the_app_where_it_was(client, deps):
+    deps.provisioner.command_error = "No nodes found with one of the following metadata: pool=other"
+    r = call(client, "PUT", "/apps/shop", admin(), data={"pool": "other", "plan": "big"})
+    lines = [json.loads(x) for x in r.text.splitlines() if x.strip()]
+    assert "No nodes found" in lines[-1]["Error"], r.text
+    app = deps.stores.apps.get("shop")
+    assert (app.pool, app.plan.name) == ("default", "small")
+    assert deps.recorder.records[-1].error
+
+
 def test_metadata_items_by_name(client, deps):
     body = {"metadata": {"labels": [{"name": "tier", "value": "web"}],
                          "annotations": [{"name": "note", "value": "x"}]}}  # fmt: skip
