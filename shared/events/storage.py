@@ -110,7 +110,8 @@ class EventStorage(Protocol):
 # slowly otherwise). Each index costs every event write (SecantusDB rewrites all of a
 # document's index entries on any update): the listing's pages walk ``starttime``
 # alone or behind one equality (services/events/storage/mongo/newest.py).
-_NEWEST_BY = ("kind.name", "target.value", "extratargets.target.value", "owner.name")
+_NEWEST_BY = ("kind.name", "target.value", "extratargets.target.value", "owner.name",
+              "allowed.contexts.value")  # fmt: skip
 _BY_START = {field: Index(EVENTS, [(field, 1), ("starttime", -1)]) for field in _NEWEST_BY}
 _STARTTIME = Index(EVENTS, [("starttime", -1)])
 _RUNNING_ONLY = {"partialFilterExpression": {d.RUNNING: True}}

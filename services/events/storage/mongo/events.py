@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,37 +17,53 @@ from bson import ObjectId
 
 from services.events.domain.filters import EventFilter, Visibility
 from services.events.domain.webhooks import EventHead
-from services.events.storage.mongo.newest import NewestPages, Plan, flat
+from services.events.storage.mongo.newest import NewestPages, Plan
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
 from shared.mongo import Db, Doc
+
+
+def flat(clauses: list[Doc]) -> Doc:
+    """The clauses as one document: SecantusDB's planner bounds an index by the
+    fields of a flat query, not by those under ``$and`` (a collection scan). Ranges
+    on one field merge; a clash (two bounds of one kind) keeps ``$and``."""
+    out: Doc = {}
+    for clause in clauses:
+        for key, value in clause.items():
+            mine = out.get(key)
+            if key not in out:
+                out[key] = dict(value) if _is_range(value) else value
+            elif (
+                isinstance(mine, dict)
+                and _is_range(mine)
+                and _is_range(value)
+                and not (set(mine) & set(value))
+            ):
+                mine.update(value)
+            else:
+                return {"$and": [c for c in clauses if c]}
+    return out
+
+
+def _is_range(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(k.startswith("$") for k in value)
 
 
 def _any_target(type_field: str, extra_field: str, value: str) -> Doc:
     return {"$or": [{type_field: value}, {extra_field: value}]}
 
 
-def event_query(
-    flt: EventFilter,
-    visibility: Visibility,
-    *,
-    value_field: str | None = None,
-    without_or: bool = False,
-) -> Doc | None:
-    """The Mongo form of ``flt.matches`` plus ``visibility.allows``; None = nothing visible.
-    ``value_field``: match ``target.value`` on that field only (one branch of its ``$or``).
-    ``without_or``: leave out the clauses that are an ``$or`` (the target type, the
-    caller's visibility): the caller checks them (``needs_check``)."""
+def event_query(flt: EventFilter, visibility: Visibility) -> Doc | None:
+    """The Mongo form of ``flt.matches`` plus ``visibility.allows``; None = nothing
+    visible. One query for ``simple_find`` (orders other than newest first)."""
     clauses: list[Doc] = []
     if flt.kind_names:
         clauses.append({d.KIND_NAME: {"$in": list(flt.kind_names)}})
     if flt.kind_type:
         clauses.append({d.KIND_TYPE: flt.kind_type})
-    if flt.target_type and not without_or:
+    if flt.target_type:
         clauses.append(_any_target(d.TARGET_TYPE, d.EXTRA_TARGET_TYPE, flt.target_type))
-    if flt.target_value and value_field is not None:
-        clauses.append({value_field: flt.target_value})
-    elif flt.target_value:
+    if flt.target_value:
         clauses.append(_any_target(d.TARGET_VALUE, d.EXTRA_TARGET_VALUE, flt.target_value))
     if flt.owner_type:
         clauses.append({d.OWNER_TYPE: flt.owner_type})
@@ -60,7 +77,7 @@ def event_query(
         clauses.append({d.RUNNING: flt.running})
     if flt.error_only:
         clauses.append({d.ERROR: {"$nin": ["", None]}})
-    if not visibility.everything and not without_or:
+    if not visibility.everything:
         options: list[Doc] = []
         for scheme, contexts in visibility.schemes.items():
             prefix = {d.ALLOWED_SCHEME: {"$regex": "^" + re.escape(scheme)}}
@@ -105,18 +122,65 @@ def _head(doc: Doc) -> EventHead:
     )
 
 
+# A page ending past this many events is empty.
+MAX_PAGE_END = 2**31
+# What a caller's grants are matched on (``allowed.contexts`` holds type and value).
+CONTEXT_VALUE = d.ALLOWED_CONTEXTS + ".value"
+# Past this many contexts a caller sees, or kinds a filter names, a page walks the
+# windows of every event instead of one query per context or kind and window.
+MAX_EQUALITIES = 32
+
+
 def plans(flt: EventFilter, visibility: Visibility) -> list[Plan]:
-    """The queries of a newest-first page: no ``$or`` (SecantusDB's planner scans the
-    whole collection for one), so a target value is two queries, one per field, and
-    the target type and the caller's visibility are checked on the documents read."""
-    check = _checker(flt, visibility) if flt.target_type or not visibility.everything else None
+    """The queries of a newest-first page, each at most one indexed equality (see
+    ``newest``): the filter's most selective one, the rest checked on the documents
+    read. In that order: the running events (few at any time: read whole), a target
+    value (its own and its extra targets' index), the contexts of a caller who sees
+    only some (one query each on ``allowed.contexts.value``), an owner, the kinds."""
+    check: Callable[[Doc], bool] | None = _checker(flt, visibility)
+
+    def exact(*used: str) -> Callable[[Doc], bool] | None:
+        # Nothing to check when the equality and the window are the whole filter.
+        return None if visibility.everything and _only(flt, *used) else check
+
+    if flt.running:
+        return [Plan({d.RUNNING: True}, check, windowed=False)]
     if flt.target_value:
-        found = []
-        for field, windowed in ((d.TARGET_VALUE, True), (d.EXTRA_TARGET_VALUE, False)):
-            branch = event_query(flt, visibility, value_field=field, without_or=True)
-            found.append(Plan(branch or {}, check, windowed))
-        return found
-    return [Plan(event_query(flt, visibility, without_or=True) or {}, check)]
+        value = flt.target_value
+        return [
+            Plan({d.TARGET_VALUE: value}, exact("target_value")),
+            Plan({d.EXTRA_TARGET_VALUE: value}, check, windowed=False),
+        ]
+    contexts = _seen_contexts(visibility)
+    if contexts is not None:
+        return [Plan({CONTEXT_VALUE: value}, check) for value in contexts]
+    if flt.owner_name:
+        return [Plan({d.OWNER_NAME: flt.owner_name}, exact("owner_name"))]
+    if flt.kind_names and len(flt.kind_names) <= MAX_EQUALITIES:
+        check = exact("kind_names")
+        return [Plan({d.KIND_NAME: kind}, check) for kind in dict.fromkeys(flt.kind_names)]
+    return [Plan({}, exact())]
+
+
+def _only(flt: EventFilter, *fields: str) -> bool:
+    """Whether ``flt`` filters by nothing but ``fields`` and its time span (which the
+    windows bound)."""
+    page = {"since": None, "until": None, "limit": 0, "skip": 0, "sort": ""}
+    cleared = {f.name: f.default for f in dataclass_fields(EventFilter) if f.name in fields}
+    return replace(flt, **page, **cleared) == EventFilter(**page)  # type: ignore[arg-type]
+
+
+def _seen_contexts(visibility: Visibility) -> tuple[str, ...] | None:
+    """The context values of a caller who sees events by context only (no global
+    scheme), when few; else None."""
+    if visibility.everything:
+        return None
+    values: dict[str, None] = {}
+    for contexts in visibility.schemes.values():
+        if contexts is None:
+            return None
+        values.update((value, None) for _type, value in contexts)
+    return tuple(values) if len(values) <= MAX_EQUALITIES else None
 
 
 def _checker(flt: EventFilter, visibility: Visibility) -> Callable[[Doc], bool]:
@@ -153,9 +217,9 @@ class MongoEventStore:
         if flt.sort_key != (d.START_TIME, -1):
             return simple_find(self.col, flt, query)
         want = flt.skip + flt.limit
-        # A skip past every stored event reads nothing (and skip + limit past int64
-        # would not fit a query's limit).
-        if flt.skip and flt.skip >= self.col.estimated_document_count():
+        # No log holds that many events (and skip + limit past int64 would not fit a
+        # query's limit). Not counted: SecantusDB counts by reading every event.
+        if want > MAX_PAGE_END:
             return []
         shape = repr((replace(flt, skip=0, limit=0), visibility))
         docs = self._newest.read(plans(flt, visibility), flt, want, shape=shape)

@@ -4,28 +4,33 @@ page is full.
 SecantusDB walks (and fetches) every entry a sort or range matches before a limit
 applies, so one query sorted over the collection costs the collection. A page
 (``skip + limit`` events, by ``starttime`` then ``_id``, descending) is read instead
-as windows of ``starttime``, newest first, each one range query (the planner takes
-``starttime``'s index, or a compound one behind the filter's equality: kind, target
-value, owner). A window that does not fill the page is followed by an older one
-``WIDEN`` times longer; after ``MAX_WINDOWS`` the last one is everything older.
-Windows are disjoint and cover the time line (every event has a date as
-``starttime``), and each is sorted like the simple query, so the page is exactly the
-simple query's.
+as windows of ``starttime``, newest first. A window that does not fill the page is
+followed by an older one ``WIDEN`` times longer; after ``MAX_WINDOWS`` the last one
+is everything older. Windows are disjoint and cover the filter's time span (its
+``since`` and ``until`` are the first and last windows' bounds), and each is sorted
+like the simple query, so the page is exactly the simple query's.
 
-Queries hold no ``$or`` (SecantusDB scans the collection for one, and a named index,
-``hint``, walks that whole index whatever the range): what would be one is checked on
-the documents read (``Plan.check``, the reference semantics).
+Each window's query has one shape only: at most one equality (``Plan.query``) and
+the window's range on ``starttime``, which SecantusDB serves with ``starttime``'s
+index or a compound ``(field, starttime)`` one. Its planner uses an index only when
+the index holds every field of the filter (a second equality, an ``$in``, an ``$or``
+or an unindexed field is a collection scan, per window), and a named index
+(``hint``) walks that whole index whatever the range: the rest of the filter is
+checked on the documents read (``Plan.check``, the reference semantics). A filter
+several equalities serve (a target value and its extra targets, the contexts a
+caller sees, several kinds) is several plans merged.
 
 Each query costs a round trip, so how a page lay in time is remembered per filter
 (bounded) and the next page starts from it: the time a page took at that pace, but
 no further back than just past the last page (an idle log: the page is the same). A
-page usually costs one query reading about 1.25 times the page. A filter whose page did not fill
-even with everything (a target with fewer events than a page) is read whole at once
-next time, until it fills a page. An event's extra targets are read by one query on
-their own index (few events have them: the filter's whole selection there is small).
+page usually costs one query per plan reading about 1.25 times the page. A filter
+whose page did not fill even with everything (a target with fewer events than a
+page) is read whole at once next time, until it fills a page. A plan that selects
+few events in all (an event's extra targets, the running events) is read whole.
 
-A filter with no index of its own (``running``, a caller who sees few events) still
-walks the windows' events until the page fills: at worst what the simple query walks.
+A filter whose plan has no equality (a caller who sees everything, or a global
+scheme, filtering by ``kindtype``, ``ownertype``, ``erroronly`` or ``running=false``
+alone) walks the windows' events until the page fills: at worst every event.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from shared.mongo import Doc
 
 FIRST_WINDOW = timedelta(seconds=16)
 WIDEN = 8
-MAX_WINDOWS = 4
+MAX_WINDOWS = 24  # from 16 s widened 8 times a step, the ninth reaches before 1970
 MARGIN = 1.25  # the remembered span covers this many pages' worth of time
 OPEN_BELOW = datetime(1970, 1, 1, tzinfo=UTC)  # past this, the last window is open
 REMEMBERED = 512  # filters whose span is kept
@@ -65,38 +70,14 @@ FIRST = Last(FIRST_WINDOW, OPEN_BELOW, timedelta(0))
 
 @dataclass(frozen=True)
 class Plan:
-    """One query of a page; ``check`` the part of the filter read on the documents
-    (None: the query is the whole filter); ``windowed`` False: read whole at once."""
+    """One query of a page: ``query`` at most one equality (the window adds the
+    ``starttime`` range); ``check`` the filter read on the documents (None: the query
+    and the window are the whole filter); ``windowed`` False: read whole at once,
+    the query alone (then ``check`` is the whole filter)."""
 
     query: Doc
     check: Callable[[Doc], bool] | None = None
     windowed: bool = True
-
-
-def flat(clauses: list[Doc]) -> Doc:
-    """The clauses as one document: SecantusDB's planner bounds an index by the
-    fields of a flat query, not by those under ``$and`` (a collection scan). Ranges
-    on one field merge; a clash (two bounds of one kind) keeps ``$and``."""
-    out: Doc = {}
-    for clause in clauses:
-        for key, value in clause.items():
-            mine = out.get(key)
-            if key not in out:
-                out[key] = dict(value) if _is_range(value) else value
-            elif (
-                isinstance(mine, dict)
-                and _is_range(mine)
-                and _is_range(value)
-                and not (set(mine) & set(value))
-            ):
-                mine.update(value)
-            else:
-                return {"$and": [c for c in clauses if c]}
-    return out
-
-
-def _is_range(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(k.startswith("$") for k in value)
 
 
 def _minus(when: datetime, span: timedelta) -> datetime | None:
@@ -105,6 +86,16 @@ def _minus(when: datetime, span: timedelta) -> datetime | None:
         return when - span
     except OverflowError:
         return None
+
+
+def _bounds(low: datetime | None, low_in: bool, high: datetime | None, high_in: bool) -> Doc | None:
+    """The range of ``starttime`` between ``low`` and ``high`` (None: unbounded)."""
+    out: Doc = {}
+    if low is not None:
+        out["$gte" if low_in else "$gt"] = low
+    if high is not None:
+        out["$lte" if high_in else "$lt"] = high
+    return out or None
 
 
 def _merged(docs: list[Doc], n: int) -> list[Doc]:
@@ -128,13 +119,14 @@ class NewestPages:
         names the filter (without its page) for the remembered span."""
         if want <= 0 or not plans:
             return []
-        whole = [doc for p in plans if not p.windowed for doc in self._find(p, {}, want)]
+        # A plan read whole is one equality alone (its check holds the time span).
+        whole = [doc for p in plans if not p.windowed for doc in self._find(p, None, want)]
         windowed = [p for p in plans if p.windowed]
         found = self._windows(windowed, flt, want, shape) if windowed else []
         return _merged(found + whole, want) if whole else found
 
-    def _find(self, plan: Plan, window: Doc, n: int) -> list[Doc]:
-        where = flat([plan.query, window])
+    def _find(self, plan: Plan, bounds: Doc | None, n: int) -> list[Doc]:
+        where = {**plan.query, d.START_TIME: bounds} if bounds else plan.query
         cursor = self.col.find(where).sort(NEWEST)
         if plan.check is None:
             return list(cursor.limit(n))
@@ -158,12 +150,11 @@ class NewestPages:
         for rounds in range(1, MAX_WINDOWS + 1):
             low = None if span is None else _minus(anchor, span)
             last = low is None or low <= floor or rounds == MAX_WINDOWS
-            window: Doc
-            if last:
-                window = {d.START_TIME: {"$lt": high}} if high is not None else {}
-            else:
-                bounds = {"$gte": low} if high is None else {"$gte": low, "$lt": high}
-                window = {d.START_TIME: bounds}
+            # The first window reaches up to ``until`` (or the future), the last one
+            # down to ``since`` (or the beginning of time).
+            upper = (flt.until, True) if high is None else (high, False)
+            lower = (flt.since, True) if last else (low, True)
+            window = _bounds(lower[0], lower[1], upper[0], upper[1])
             batch = [doc for p in windowed for doc in self._find(p, window, want - len(found))]
             found.extend(_merged(batch, want - len(found)) if len(windowed) > 1 else batch)
             if len(found) >= want or last:
