@@ -17,11 +17,19 @@ connection:
 
 The page's cost at the largest size over its cost at the smallest is printed as the
 ratio the issue asks for (about 1: the page costs the same).
+
+Under each row, the CPU seconds per request each part of the stack spent (user +
+system of its processes over the row's run: gateway, apps, auth, provisioner,
+catalog, database, workers) and the rate that cost implies on the machine's idle
+cores (cores / CPU per request): figures the machine's load does not inflate, unlike
+req/s and latencies. The load generator's own CPU per request is shown apart
+(``client``); it is not part of the implied rate.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import tempfile
 import threading
@@ -32,6 +40,7 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 
+from bench.gateway import group_cpu
 from scripts.stack import Stack
 from services.apps.domain.models import App, AppRouter, EnvVar, Plan
 from services.apps.storage.mongo import INDEXES, mongo_stores
@@ -88,31 +97,70 @@ def _seed(stack: Stack, start: int, total: int, page: int, team: str, others: li
     client.close()
 
 
-def _load(stack: Stack, token: str, path: str, clients: int, seconds: float) -> list[float]:
-    """Latencies (s) of ``path`` fetched by ``clients`` threads for ``seconds``."""
-    took: list[float] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+# The parts of the stack the CPU report names, in its order; a process is filed under
+# its log name's role (``apps-2`` is apps, ``apps-worker`` a worker, ``mongo`` the database).
+PARTS = ("gateway", "apps", "auth", "provisioner", "catalog", "database", "workers", "other")
 
-    def run() -> None:
-        with requests.Session() as http:
-            http.headers["Authorization"] = f"bearer {token}"
-            mine = []
-            while time.monotonic() < stop:
-                t0 = time.perf_counter()
-                r = http.get(stack.url + path, timeout=60)
-                mine.append(time.perf_counter() - t0)
-                if r.status_code not in (200, 204):
-                    raise RuntimeError(f"GET {path}: {r.status_code} {r.text[:200]}")
-            with lock:
-                took.extend(mine)
 
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return took
+def _part(name: str) -> str:
+    if name == "mongo":
+        return "database"
+    if "-worker" in name:
+        return "workers"
+    role = name.split("-", 1)[0]
+    return role if role in PARTS else "other"
+
+
+class Load:
+    """One row's run: latencies, wall time, and the CPU seconds each part spent."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._groups = stack.process_groups()
+        self.took: list[float] = []
+        self.elapsed = 0.0
+        self.cpu: dict[str, float] = {}
+        self.client_cpu = 0.0
+
+    def _spent(self) -> dict[str, float]:
+        spent = dict.fromkeys(PARTS, 0.0)
+        for name, pgid in self._groups.items():
+            spent[_part(name)] += group_cpu(pgid)
+        return spent
+
+    def run(self, url: str, token: str, clients: int, seconds: float) -> Load:
+        """``url`` fetched by ``clients`` threads (each keeping its connection) for
+        ``seconds``; a request under way at the end is waited for and counted."""
+        lock = threading.Lock()
+        before, client0, t0 = self._spent(), time.process_time(), time.perf_counter()
+        stop = t0 + seconds
+
+        def run() -> None:
+            with requests.Session() as http:
+                http.headers["Authorization"] = f"bearer {token}"
+                mine = []
+                while time.perf_counter() < stop:
+                    t = time.perf_counter()
+                    r = http.get(url, timeout=600)
+                    mine.append(time.perf_counter() - t)
+                    if r.status_code not in (200, 204):
+                        raise RuntimeError(f"GET {url}: {r.status_code} {r.text[:200]}")
+                with lock:
+                    self.took.extend(mine)
+
+        threads = [threading.Thread(target=run) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.elapsed = time.perf_counter() - t0
+        self.client_cpu = time.process_time() - client0
+        after = self._spent()
+        self.cpu = {part: after[part] - before[part] for part in PARTS}
+        return self
+
+
+def _load(stack: Stack, token: str, path: str, clients: int, seconds: float) -> Load:
+    return Load(stack).run(stack.url + path, token, clients, seconds)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -120,11 +168,20 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def _report(label: str, took: list[float], seconds: float) -> dict[str, float]:
-    rate = len(took) / seconds
+def _report(label: str, load: Load) -> dict[str, float]:
+    took = load.took
+    rate = len(took) / load.elapsed if load.elapsed else 0.0
     p50, p99 = _pct(took, 0.50), _pct(took, 0.99)
     print(f"  {label:<44} {rate:8.1f} req/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
-    return {"rate": rate, "p50": p50, "p99": p99}
+    served = max(len(took), 1)
+    per = {part: 1000 * load.cpu[part] / served for part in PARTS}
+    total = sum(per.values())
+    cores = os.cpu_count() or 1
+    shown = "  ".join(f"{part} {ms:.2f}" for part, ms in per.items() if ms >= 0.005)
+    print(f"    CPU ms/request: {shown}  = {total:.2f} ms"
+          f" -> {1000 * cores / total if total else 0:.0f} req/s on {cores} idle cores"
+          f"  (client {1000 * load.client_cpu / served:.2f})")  # fmt: skip
+    return {"rate": rate, "p50": p50, "p99": p99, "cpu": total}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", type=int, default=20, help="apps the team member sees")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--admin-clients", type=int, default=10,
+                        help="clients of the admin's full list")  # fmt: skip
     parser.add_argument("--created", type=int, default=200, help="apps created through the API")
     args = parser.parse_args(argv)
     pages: dict[int, dict[str, float]] = {}
@@ -166,19 +225,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{size} apps (+{args.created} created), team member sees {args.page}:")
                 _load(stack, member, "/apps", args.clients, 2)  # warm up
                 pages[size] = _report("GET /apps (team member's page)",
-                                      _load(stack, member, "/apps", args.clients, args.seconds),
-                                      args.seconds)  # fmt: skip
+                                      _load(stack, member, "/apps", args.clients, args.seconds))  # fmt: skip
                 _report("GET /apps/{app} (info)",
-                        _load(stack, member, "/apps/bench-00007", args.clients, args.seconds),
-                        args.seconds)  # fmt: skip
+                        _load(stack, member, "/apps/bench-00007", args.clients, args.seconds))  # fmt: skip
                 _report("GET /apps?simplified=true (admin, all apps)",
-                        _load(stack, admin, "/apps?simplified=true", args.clients, args.seconds),
-                        args.seconds)  # fmt: skip
+                        _load(stack, admin, "/apps?simplified=true", args.admin_clients,
+                              args.seconds))  # fmt: skip
     if len(pages) > 1:
         small, large = min(pages), max(pages)
         ratio = pages[large]["p50"] / pages[small]["p50"]
         print(f"\npage p50 at {large} / at {small}: {ratio:.2f}  "
-              f"(req/s {pages[large]['rate'] / pages[small]['rate']:.2f})")  # fmt: skip
+              f"(req/s {pages[large]['rate'] / pages[small]['rate']:.2f}, "
+              f"CPU per request {pages[large]['cpu'] / pages[small]['cpu']:.2f})")  # fmt: skip
     return 0
 
 
