@@ -8,7 +8,7 @@ from flask import Response
 
 from services.apps.api import responses as out
 from services.apps.api.deps import deps
-from services.apps.api.guard import app_blueprint
+from services.apps.api.guard import app_blueprint, finds_app
 from services.apps.api.presenters import app_info_json, created_json, mini_app_json
 from services.apps.api.schemas import AppCreateInput, AppListQuery, AppUpdateInput
 from services.apps.domain import errors, metadata, rules
@@ -101,6 +101,7 @@ def create_app() -> Response:
 
 
 @bp.route("/apps/<app>", methods=["GET"])
+@finds_app
 @bp.output(200, out.AppInfo)
 @bp.errors({404: "App not found"})
 @requires("app.read.info")
