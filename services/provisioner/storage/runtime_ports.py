@@ -23,6 +23,7 @@ from services.provisioner.domain.units import Unit
 
 class RuntimeStore(Protocol):
     def get(self, app: str) -> AppRuntime | None: ...
+    def get_many(self, apps: Iterable[str]) -> dict[str, AppRuntime]: ...  # one query; those found
     def create(self, runtime: AppRuntime) -> bool: ...  # False when the app has one
     def save(self, runtime: AppRuntime) -> bool:
         """Replace it if its stored revision is still ``runtime.revision`` (then bump

@@ -71,6 +71,8 @@ class RuntimeStoresContract:
         assert list(got.releases[1].processes) == ["web", "worker", "a"]  # Procfile order
         assert not stores.runtimes.create(a_runtime())
         assert stores.runtimes.get("other") is None
+        assert stores.runtimes.get_many(["other", "shop", "shop"]) == {"shop": rt}
+        assert stores.runtimes.get_many([]) == {}
 
     def test_runtime_save_checks_revision(self, stores: RuntimeStores) -> None:
         stores.runtimes.create(a_runtime())

@@ -49,12 +49,15 @@ def units_of_apps(stores: RuntimeStores, apps: Iterable[str]) -> list[AppUnits]:
         raise InvalidCommand(f"at most {MAX_APPS} apps per call")
     names = list(dict.fromkeys(asked))
     found = stores.units.of_apps(names)
+    # The runtimes of the apps with units, in one query (a list page of undeployed apps
+    # is one query in all; a page of deployed ones two, not one per app).
+    runtimes = stores.runtimes.get_many(n for n in names if found.get(n))
     result = []
     for name in names:
-        units = found.get(name, [])
-        # The runtime only for apps with units: a list page of undeployed apps is one query.
-        rt = stores.runtimes.get(name) if units else None
-        result.append(AppUnits(name, units, rt.spec.platform if rt else "", _routed(rt)))
+        rt = runtimes.get(name)
+        result.append(
+            AppUnits(name, found.get(name, []), rt.spec.platform if rt else "", _routed(rt))
+        )
     return result
 
 

@@ -27,6 +27,10 @@ class MemoryRuntimeStore:
             found = self._docs.get(app)
             return copy.deepcopy(found) if found else None
 
+    def get_many(self, apps: Iterable[str]) -> dict[str, AppRuntime]:
+        with self._lock:
+            return {a: copy.deepcopy(self._docs[a]) for a in apps if a in self._docs}
+
     def create(self, runtime: AppRuntime) -> bool:
         with self._lock:
             if runtime.app in self._docs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -21,6 +23,12 @@ class MongoRuntimeStore:
     def get(self, app: str) -> AppRuntime | None:
         d = self.c.find_one({"_id": app})
         return None if d is None else runtime_of(d)
+
+    def get_many(self, apps: Iterable[str]) -> dict[str, AppRuntime]:
+        names = list(dict.fromkeys(apps))
+        if not names:
+            return {}
+        return {d["_id"]: runtime_of(d) for d in self.c.find({"_id": {"$in": names}})}
 
     def create(self, runtime: AppRuntime) -> bool:
         try:

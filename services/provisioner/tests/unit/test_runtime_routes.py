@@ -61,8 +61,11 @@ def test_units_in_tsurus_shape(client: FlaskClient) -> None:
     assert web["Routable"] is True and worker["Routable"] is False
     assert worker["Address"] is None and worker["Addresses"] is None
     assert web["CreatedAt"] == "2026-01-02T03:04:05.006Z" and worker["CreatedAt"] is None
+    one = r.json
     r = client.post("/internal/units", json={"apps": ["shop", "x"]}, headers=INTERNAL)
     assert set(r.json["units"]) == {"shop", "x"} and r.json["units"]["x"] == []
+    # The batch reads the runtimes too (platform, routability): the same units.
+    assert r.json["units"]["shop"] == one
 
 
 @pytest.mark.parametrize(
