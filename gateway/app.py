@@ -18,15 +18,14 @@ from shared.limits import too_large_message
 
 from .apptraffic import AppTraffic
 from .authn import AuthUnavailable, Introspector, Refusal
+from .headers import RequestHeaders, answer_headers
 from .limits import CLOSE, DRAIN_MAX, BodyLimits
 from .local import LocalRoutes
 from .metrics import Metrics
 from .responses import (
     HOP_BY_HOP,
-    RESPONSE_DROP,
     SUPPORTED,
     WWW_AUTHENTICATE,
-    connection_tokens,
     status_line,
     text,
 )
@@ -62,19 +61,7 @@ SMALL_BODY = 64 * 1024
 # anyway. Bounded, like the token cache.
 REUSE_SIGNED = 1.0
 SIGNATURES_MAX = 4096
-
-
-_NAMES: dict[str, str] = {}
-
-
-def _header_name(env_key: str) -> str:
-    """``HTTP_X_FOO_BAR`` -> ``X-Foo-Bar`` (memoised: the same few names come again)."""
-    name = _NAMES.get(env_key)
-    if name is None:
-        name = "-".join(part.capitalize() for part in env_key[5:].split("_"))
-        if len(_NAMES) < 1024:
-            _NAMES[env_key] = name
-    return name
+_REQUEST_HEADERS = RequestHeaders(_REQUEST_DROP_ENV.__contains__)
 
 
 def _target(environ: Environ) -> tuple[str, str]:
@@ -220,16 +207,7 @@ class Gateway:
         signed: str,
         limit: int,
     ) -> Iterable[bytes]:
-        drop = _REQUEST_DROP_ENV
-        headers: dict[str, str] = {}
-        for key, value in environ.items():
-            if key[:5] == "HTTP_" and key not in drop:
-                headers[_header_name(key)] = value
-        dropped_by_connection = connection_tokens(environ.get("HTTP_CONNECTION"))
-        if dropped_by_connection:
-            headers = {k: v for k, v in headers.items() if k.lower() not in dropped_by_connection}
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        headers = _REQUEST_HEADERS(environ)
         forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
         remote = environ.get("REMOTE_ADDR", "")
         headers["X-Forwarded-For"] = f"{forwarded_for}, {remote}" if forwarded_for else remote
@@ -239,14 +217,21 @@ class Gateway:
 
         # A websocket (or other upgrade) goes on a fresh connection that the gateway
         # splices to the client's socket if the service agrees (101).
-        tunnel = upgrade_requested(environ) and environ.get("gunicorn.socket") is not None
+        tunnel = (
+            "HTTP_UPGRADE" in environ
+            and upgrade_requested(environ)
+            and environ.get("gunicorn.socket") is not None
+        )
         if tunnel:
             headers["Connection"] = "Upgrade"
             headers["Upgrade"] = environ["HTTP_UPGRADE"]
 
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         body = RequestBody.from_wsgi(
-            environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked, limit=limit
+            environ["wsgi.input"],
+            environ.get("CONTENT_LENGTH"),
+            "HTTP_TRANSFER_ENCODING" in environ
+            and "chunked" in environ["HTTP_TRANSFER_ENCODING"].lower(),
+            limit=limit,
         )
         try:
             resp = self.upstreams[owner].send(
@@ -261,9 +246,8 @@ class Gateway:
         if tunnel and resp.status == 101:
             self._splice(environ["gunicorn.socket"], owner, resp)
 
-        drop = RESPONSE_DROP | connection_tokens(resp.connection_header)
-        out = [(name, value) for name, value in resp.headers if name.lower() not in drop]
-        out.extend(SUPPORTED)
+        out = answer_headers(resp)
+        out += SUPPORTED
         self.metrics.count(owner, resp.status)
         start_response(status_line(resp.status, resp.reason), out)
         if resp.length is not None and resp.length <= SMALL_BODY:

@@ -35,8 +35,9 @@ from shared.client import InternalClient
 
 from .apptable import AppRoute, AppTable, InvalidRoute, normalize_host
 from .follower import Follower
+from .headers import RequestHeaders, answer_headers
 from .metrics import Metrics
-from .responses import HOP_BY_HOP, RESPONSE_DROP, connection_tokens, status_line, text
+from .responses import HOP_BY_HOP, status_line, text
 from .settings import GatewaySettings
 from .tunnel import splice, upgrade_requested
 from .upstream import (
@@ -65,16 +66,8 @@ _DROP_ENV = frozenset(
 )
 _INTERNAL_ENV = "HTTP_X_TSUBAME_"
 
-_NAMES: dict[str, str] = {}
 
-
-def _header_name(env_key: str) -> str:
-    name = _NAMES.get(env_key)
-    if name is None:
-        name = "-".join(part.capitalize() for part in env_key[5:].split("_"))
-        if len(_NAMES) < 1024:
-            _NAMES[env_key] = name
-    return name
+_REQUEST_HEADERS = RequestHeaders(lambda key: key in _DROP_ENV or key.startswith(_INTERNAL_ENV))
 
 
 def _target(environ: Environ) -> str:
@@ -124,28 +117,27 @@ class AppTraffic:
     def _forward(
         self, route: AppRoute, environ: Environ, start_response: StartResponse
     ) -> Iterable[bytes]:
-        drop = _DROP_ENV
-        headers: dict[str, str] = {}
-        for key, value in environ.items():
-            if key[:5] == "HTTP_" and key not in drop and not key.startswith(_INTERNAL_ENV):
-                headers[_header_name(key)] = value
-        declared = connection_tokens(environ.get("HTTP_CONNECTION"))
-        if declared:
-            headers = {k: v for k, v in headers.items() if k.lower() not in declared}
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        headers = _REQUEST_HEADERS(environ)
         forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
         remote = environ.get("REMOTE_ADDR", "")
         headers["X-Forwarded-For"] = f"{forwarded_for}, {remote}" if forwarded_for else remote
         headers["X-Forwarded-Proto"] = environ.get("wsgi.url_scheme", "http")
         headers["X-Forwarded-Host"] = environ.get("HTTP_HOST", "")
 
-        tunnel = upgrade_requested(environ) and environ.get("gunicorn.socket") is not None
+        tunnel = (
+            "HTTP_UPGRADE" in environ
+            and upgrade_requested(environ)
+            and environ.get("gunicorn.socket") is not None
+        )
         if tunnel:
             headers["Connection"] = "Upgrade"
             headers["Upgrade"] = environ["HTTP_UPGRADE"]
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        body = RequestBody.from_wsgi(environ["wsgi.input"], environ.get("CONTENT_LENGTH"), chunked)
+        body = RequestBody.from_wsgi(
+            environ["wsgi.input"],
+            environ.get("CONTENT_LENGTH"),
+            "HTTP_TRANSFER_ENCODING" in environ
+            and "chunked" in environ["HTTP_TRANSFER_ENCODING"].lower(),
+        )
         try:
             resp = route.upstream.send(
                 environ["REQUEST_METHOD"], _target(environ), headers, body, fresh=tunnel
@@ -161,8 +153,7 @@ class AppTraffic:
         if tunnel and resp.status == 101:
             self._splice(environ["gunicorn.socket"], resp)
 
-        drop = RESPONSE_DROP | connection_tokens(resp.connection_header)
-        out = [(name, value) for name, value in resp.headers if name.lower() not in drop]
+        out = answer_headers(resp)
         self.metrics.count(SERVICE, resp.status)
         start_response(status_line(resp.status, resp.reason), out)
         if resp.length is not None and resp.length <= SMALL_BODY:

@@ -40,7 +40,22 @@ def _http_date() -> str:
     return str(_date[1])
 
 
-_VALID_NAMES: set[str] = set()
+# An application's header name (checked once) -> what it is to the framing; its
+# statuses checked once too. Both bounded: the same few come with every answer.
+_PLAIN, _LENGTH, _HOP_BY_HOP = 0, 1, 2
+_KINDS: dict[str, int] = {}
+_STATUSES: set[str] = set()
+_MEMO_MAX = 1024
+
+
+def _kind(name: str) -> int:
+    if not isinstance(name, str) or not TOKEN_RE.fullmatch(name):
+        raise InvalidResponseHeaderName(f"{name!r}")
+    lname = name.lower()
+    kind = _LENGTH if lname == "content-length" else _HOP_BY_HOP if lname in _HOP else _PLAIN
+    if len(_KINDS) < _MEMO_MAX:
+        _KINDS[name] = kind
+    return kind
 
 
 class Response:
@@ -74,30 +89,32 @@ class Response:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("Response headers already set!")
-        if not isinstance(status, str) or not STATUS_RE.fullmatch(status):
-            raise InvalidResponseHeader(f"invalid status {status!r}")
+        if status not in _STATUSES:
+            if not isinstance(status, str) or not STATUS_RE.fullmatch(status):
+                raise InvalidResponseHeader(f"invalid status {status!r}")
+            if len(_STATUSES) < _MEMO_MAX:
+                _STATUSES.add(status)
         self.status = status
         self.code = int(status[:3])
         out = []
         length = None
         must_close = False
+        kinds = _KINDS
         for name, value in headers:
-            if name not in _VALID_NAMES:
-                if not isinstance(name, str) or not TOKEN_RE.fullmatch(name):
-                    raise InvalidResponseHeaderName(f"{name!r}")
-                if len(_VALID_NAMES) < 1024:
-                    _VALID_NAMES.add(name)
+            kind = kinds.get(name)
+            if kind is None:
+                kind = _kind(name)
             value = value.strip(_BLANK)
-            lname = name.lower()
-            if lname == "content-length":
-                length = int(value)
-            elif lname in _HOP:
-                if not HEADER_VALUE_RE.fullmatch(value):
-                    raise InvalidResponseHeader(f"{name!r}")
-                # gateway/worker.py's rule: the application's "Connection: close" closes.
-                if lname == "connection" and value.lower() == "close":
-                    must_close = True
-                continue
+            if kind:
+                if kind == _LENGTH:
+                    length = int(value)
+                else:
+                    if not HEADER_VALUE_RE.fullmatch(value):
+                        raise InvalidResponseHeader(f"{name!r}")
+                    # gateway/worker.py's rule: the application's "Connection: close" closes.
+                    if value.lower() == "close" and name.lower() == "connection":
+                        must_close = True
+                    continue
             out.append(f"{name}: {value}\r\n")
         # gunicorn's value check (HEADER_VALUE_RE on each), once over all the lines: the
         # line ends are their only CR and LF.

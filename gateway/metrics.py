@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,15 +83,17 @@ class Metrics:
             ["service", "kind"],
             registry=self._registry,
         )
-        self._counted: dict[tuple[str, int], Any] = {}
+        self._counted: dict[tuple[str, int], Callable[[], None]] = {}
         self._failed: dict[tuple[str, str], Any] = {}
         self._last: tuple[float, bytes] | None = None
 
     def count(self, service: str, status: int) -> None:
-        child = self._counted.get((service, status))
-        if child is None:
-            child = self._counted[(service, status)] = self._requests.labels(service, str(status))
-        child.inc()
+        add = self._counted.get((service, status))
+        if add is None:
+            add = self._counted[(service, status)] = _adder(
+                self._requests.labels(service, str(status))
+            )
+        add()
 
     def error(self, service: str, kind: str) -> None:
         child = self._failed.get((service, kind))
@@ -208,6 +210,31 @@ def _merge(families: dict[str, Metric], found: Iterable[Metric], instance: str) 
         into.samples.extend(
             s._replace(labels={**s.labels, "instance": instance}) for s in family.samples
         )
+
+
+def _adder(child: Any) -> Callable[[], None]:
+    """A function adding 1 to the counter ``child`` (the count of every request).
+
+    In multiprocess mode prometheus_client's ``inc()`` takes a lock and asks the kernel
+    for the process id (a system call, to notice a fork) before writing the value to the
+    process's file: about 7 µs on the hot path, where the write alone is about 1 µs. The
+    gateway's counters are made in the worker after the fork and counted from its one
+    thread (gevent's greenlets never switch inside a count), so the adder writes the
+    value itself, through the same file object and key as ``inc()`` (prometheus_client
+    is pinned). Any other value class (no multiprocess directory): its own ``inc()``.
+    """
+    value: Any = getattr(child, "_value", None)
+    file = getattr(value, "_file", None)
+    key = getattr(value, "_key", None)
+    if not getattr(value, "_multiprocess", False) or key is None or file is None:
+        return child.inc  # type: ignore[no-any-return]
+    write = file.write_value
+
+    def add() -> None:
+        value._value += 1.0
+        write(key, value._value, 0.0)
+
+    return add
 
 
 class _Fixed:
