@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 from dataclasses import dataclass
@@ -20,13 +21,15 @@ from shared.testing.events import FakeRecorder
 
 
 def tarball(files: dict[str, str] | None = None) -> bytes:
+    # The same bytes every call: gzip's header carries a time unless it is given one.
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, text in (files or {"Procfile": "web: python3 app.py\n"}).items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
+        with tarfile.open(fileobj=packed, mode="w") as tar:
+            for name, text in (files or {"Procfile": "web: python3 app.py\n"}).items():
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
     return out.getvalue()
 
 

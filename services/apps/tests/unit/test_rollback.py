@@ -101,7 +101,8 @@ def test_rebuild_builds_a_new_version_from_the_last_successful_one() -> None:
     w.add_version(1)
     w.add_version(2, deploy_successful=False)
     r = call(w.app, "POST", "/apps/shop/deploy/rebuild", admin(), data={"origin": "rebuild"})
-    assert r.status_code == 200
+    # The stream is read to its end, as a client does: the version is saved as it closes.
+    assert r.status_code == 200 and [x["Message"] for x in lines(r)] == ["deploy shop\n"]
     sent = w.provisioner.sent[-1]
     assert (sent.args["kind"], sent.args["version"], sent.args["from_version"]) == ("rebuild", 3, 1)
     v3 = w.deps.stores.versions.get("shop", 3)
