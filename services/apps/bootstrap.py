@@ -44,7 +44,7 @@ from services.apps.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
 from shared.client import InternalClient
-from shared.events import EventRecorder, MongoEventStorage
+from shared.events import BLOCKS_CACHE_SECONDS, EventRecorder, MongoEventStorage
 from shared.http import Blueprint, make_app
 from shared.wiring import Wired
 
@@ -94,6 +94,7 @@ def connect(settings: AppsSettings) -> Wired[Deps]:
         recorder=EventRecorder(
             events,
             publish=publisher.notify,
+            blocks_cache=BLOCKS_CACHE_SECONDS,
             instance="apps",
             lock_expiry=base.event_lock_expiry,
         ),

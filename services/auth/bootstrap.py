@@ -30,7 +30,7 @@ from services.auth.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
 from shared.client import InternalClient
-from shared.events import EventRecorder, MongoEventStorage
+from shared.events import BLOCKS_CACHE_SECONDS, EventRecorder, MongoEventStorage
 from shared.http import make_app
 from shared.wiring import Wired
 
@@ -61,7 +61,11 @@ def connect(settings: AuthSettings) -> Wired[Deps]:
     deps = Deps(
         stores=mongo_stores(db),
         recorder=EventRecorder(
-            events, publish=publisher.notify, instance="auth", lock_expiry=base.event_lock_expiry
+            events,
+            publish=publisher.notify,
+            instance="auth",
+            lock_expiry=base.event_lock_expiry,
+            blocks_cache=BLOCKS_CACHE_SECONDS,
         ),
         publisher=publisher,
         mailer=SmtpMailer(settings.smtp_server, settings.smtp_user, settings.smtp_password),

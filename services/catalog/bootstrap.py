@@ -24,7 +24,7 @@ from services.catalog.storage.mongo import INDEXES, mongo_stores
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
 from shared.client import InternalClient
-from shared.events import EventRecorder, MongoEventStorage
+from shared.events import BLOCKS_CACHE_SECONDS, EventRecorder, MongoEventStorage
 from shared.http import make_app
 from shared.wiring import Wired
 
@@ -50,6 +50,7 @@ def connect(settings: CatalogSettings) -> Wired[Deps]:
         recorder=EventRecorder(
             events,
             publish=publisher.notify,
+            blocks_cache=BLOCKS_CACHE_SECONDS,
             instance="catalog",
             lock_expiry=base.event_lock_expiry,
         ),

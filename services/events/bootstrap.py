@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import Flask
 
@@ -20,10 +21,11 @@ from services.events.api import blocks, events, webhooks
 from services.events.operations.deps import Config, Deps
 from services.events.settings import EventsSettings
 from services.events.storage.mongo import INDEXES, mongo_stores
+from services.events.storage.recent import RecentWebhooks
 from shared import mongo
 from shared.bus import Bus
 from shared.client import InternalClient
-from shared.events import EventRecorder, MongoEventStorage
+from shared.events import BLOCKS_CACHE_SECONDS, EventRecorder, MongoEventStorage
 from shared.http import make_app
 from shared.wiring import Wired
 
@@ -37,11 +39,14 @@ def connect(settings: EventsSettings) -> Wired[Deps]:
     bus = Bus(base.amqp_url, base.namespace)
     retries = RetryScheduler(base.amqp_url, base.namespace, settings.retry_delays)
     storage = MongoEventStorage(db)
+    stores = mongo_stores(db)
     deps = Deps(
-        stores=mongo_stores(db),
+        # The finished notices' webhook list is read once per WEBHOOKS_CACHE_SECONDS.
+        stores=replace(stores, webhooks=RecentWebhooks(stores.webhooks)),
         recorder=EventRecorder(
             storage,
             publish=bus.notify,
+            blocks_cache=BLOCKS_CACHE_SECONDS,
             instance=socket.gethostname(),
             lock_expiry=settings.lock_expiry,
         ),

@@ -61,7 +61,7 @@ from services.provisioner.storage.mongo.runtime import RUNTIME_INDEXES, mongo_ru
 from shared import mongo
 from shared.bus import BestEffortPublisher, Bus
 from shared.client import InternalClient
-from shared.events import EventRecorder, MongoEventStorage
+from shared.events import BLOCKS_CACHE_SECONDS, EventRecorder, MongoEventStorage
 from shared.http import make_app
 from shared.settings import Settings
 from shared.wiring import Wired
@@ -92,6 +92,7 @@ def connect(settings: Settings) -> Wired[Deps]:
         recorder=EventRecorder(
             events,
             publish=publisher.notify,
+            blocks_cache=BLOCKS_CACHE_SECONDS,
             instance="provisioner",
             lock_expiry=settings.event_lock_expiry,
         ),

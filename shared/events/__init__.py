@@ -17,7 +17,7 @@ pieces underneath::
 * ``recorder``/``running``: life cycle, heartbeat, hand-over between processes.
 """
 
-from shared.events.blocks import Block
+from shared.events.blocks import BLOCKS_CACHE_SECONDS, Block
 from shared.events.errors import EventBlocked, EventLocked, EventNotRunning
 from shared.events.model import (
     CANCELED_BY_USER,
@@ -42,7 +42,7 @@ from shared.events.running import LogSink, RunningEvent
 from shared.events.storage import BLOCKS, EVENTS, EventStorage
 
 __all__ = [
-    "BLOCKS", "CANCELED_BY_USER", "EVENTS", "INTERNAL_OWNER", "NOBODY_BUT_ADMINS",
+    "BLOCKS", "BLOCKS_CACHE_SECONDS", "CANCELED_BY_USER", "EVENTS", "INTERNAL_OWNER", "NOBODY_BUT_ADMINS",
     "READ_EVENTS", "TARGET_TYPES", "Allowed", "Block", "CancelInfo", "EventBlocked",
     "EventLocked", "EventNotRunning", "EventRecord", "EventRecorder", "EventSpec",
     "EventStorage", "ExtraTarget", "Instance", "Kind", "LogEntry", "LogSink",

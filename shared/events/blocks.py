@@ -1,6 +1,10 @@
 """Event blocks: active rules that make matching new events fail (§2.11).
 
-The events service adds and removes them; every recorder checks them at start.
+The events service adds and removes them; every recorder checks them at start, from
+the active blocks it read at most ``BLOCKS_CACHE_SECONDS`` ago (one read per process
+and period instead of one per mutation). The events service answers the addition or
+removal of a block only once that long has passed after its write, so any mutation
+started after the answer sees it, as in tsuru.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from bson import ObjectId
 
 from shared.events.model import Target
 from shared.golang.times import ZERO_TIME
+
+# How long a recorder reuses the active blocks it read (measured from the start of the
+# read); the events service waits as long before answering a block's add or removal.
+BLOCKS_CACHE_SECONDS = 0.25
 
 
 @dataclass(frozen=True)

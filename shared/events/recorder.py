@@ -34,7 +34,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from shared.bus import keys
-from shared.events.blocks import blocked_message, first_match
+from shared.events.blocks import Block, blocked_message, first_match
 from shared.events.bounds import bound_custom_data, bound_log
 from shared.events.errors import EventBlocked, EventLocked, EventNotRunning
 from shared.events.model import (
@@ -91,6 +91,7 @@ class EventRecorder:
         lock_expiry: float = 300.0,
         heartbeat: float = 30.0,
         app_lock_retry: float = 10.0,
+        blocks_cache: float = 0.0,
     ) -> None:
         self.storage = storage
         self.publish = publish
@@ -98,6 +99,10 @@ class EventRecorder:
         self.lock_expiry = lock_expiry
         self.heartbeat = heartbeat  # 0: no heartbeat thread (fakes)
         self.app_lock_retry = app_lock_retry
+        # Seconds the active blocks read are reused (0: read at every start); services
+        # pass BLOCKS_CACHE_SECONDS, which the events service's answers wait out.
+        self.blocks_cache = blocks_cache
+        self._blocks: tuple[float, list[Block]] | None = None  # (read started, blocks)
         # Unique per recorder: the holder name written on the events it keeps alive.
         self.holder = f"{instance or 'recorder'}:{uuid.uuid4().hex[:12]}"
         self._running: dict[ObjectId, RunningEvent] = {}
@@ -244,7 +249,7 @@ class EventRecorder:
         if spec.target.type == "event-block":
             return  # blocks never block their own removal
         block = first_match(
-            self.storage.active_blocks(),
+            self._active_blocks(),
             kind=spec.kind,
             owner_name=record.owner.name,
             target=spec.target,
@@ -255,6 +260,18 @@ class EventRecorder:
         message = blocked_message(spec.kind, spec.target, block)
         self._finish(record.id, Outcome(now(), message, log=None), holder=self.holder)
         raise EventBlocked(message)
+
+    def _active_blocks(self) -> list[Block]:
+        if self.blocks_cache <= 0:
+            return self.storage.active_blocks()
+        cached = self._blocks
+        started = time.monotonic()
+        if cached is not None and started - cached[0] < self.blocks_cache:
+            return cached[1]
+        blocks = self.storage.active_blocks()
+        if self._blocks is None or self._blocks[0] < started:
+            self._blocks = (started, blocks)  # one tuple: readers see it whole
+        return blocks
 
     def _insert_locking(self, record: EventRecord) -> None:
         """Store the running event, which takes its locks; raise EventLocked describing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,6 +54,7 @@ def add_block(deps: Deps, identity: Identity, data: Mapping[str, Any], custom_da
         deps.recorder, target=Target("event-block", str(block.id)), custom_data=custom_data
     ):
         deps.stores.blocks.add(block)
+    _settle(deps)
     return block
 
 
@@ -67,3 +69,10 @@ def remove_block(deps: Deps, identity: Identity, raw_id: str) -> None:
     ):
         if not deps.stores.blocks.deactivate(block_id, now()):
             raise BlockNotFound(raw_id)
+    _settle(deps)
+
+
+def _settle(deps: Deps) -> None:
+    """Answer once every recorder's cached blocks are younger than the change: a
+    mutation started after the answer is checked against it, as in tsuru."""
+    time.sleep(deps.config.blocks_settle)

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 from services.events.domain.outgoing import OutgoingRequest
 from services.events.storage.ports import Stores
+from services.events.storage.recent import WEBHOOKS_CACHE_SECONDS
 from shared.bus import Publisher
-from shared.events import Recorder
+from shared.events import BLOCKS_CACHE_SECONDS, Recorder
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,11 @@ class Teams(Protocol):
 class Config:
     # Age (s) from which a finished event whose notice never arrived is fanned out.
     sweep_delay: float = 30.0
+    # Seconds a block's add or removal waits before answering: how long recorders
+    # reuse the active blocks they read (shared.events.blocks).
+    blocks_settle: float = BLOCKS_CACHE_SECONDS
+    # The same for a webhook's creation, update or removal (storage/recent.py).
+    webhooks_settle: float = WEBHOOKS_CACHE_SECONDS
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -57,6 +58,7 @@ def create_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: A
         validate_name(hook.name)
         validate_urls(hook)
         deps.stores.webhooks.create(hook)
+    _settle(deps)
     return hook.secret
 
 
@@ -81,6 +83,7 @@ def update_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: A
         kept = replace(hook, secret=hook.secret or current.secret, created=current.created)
         if not deps.stores.webhooks.replace(kept):
             raise WebhookNotFound()
+    _settle(deps)
 
 
 def delete_webhook(deps: Deps, identity: Identity, name: str, custom_data: Any) -> None:
@@ -91,3 +94,10 @@ def delete_webhook(deps: Deps, identity: Identity, name: str, custom_data: Any) 
     with permit.record(deps.recorder, target=Target("webhook", name), custom_data=custom_data):
         if not deps.stores.webhooks.delete(name):
             raise WebhookNotFound()
+    _settle(deps)
+
+
+def _settle(deps: Deps) -> None:
+    """Answer once every process's copy of the webhook list is older than the change
+    (storage/recent.py): an event finished after the answer is matched against it."""
+    time.sleep(deps.config.webhooks_settle)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -309,3 +310,31 @@ def test_start_validates_kind_and_target(recorder: EventRecorder) -> None:
         recorder.start(start_spec(kind=""))
     with pytest.raises(ValueError):
         recorder.start(start_spec(target=Target("", "x")))
+
+
+def test_cached_blocks_are_read_once_per_period_and_a_new_block_counts_after_it(
+    storage: EventStorage, add_block: Callable[[Block], None]
+) -> None:
+    reads: list[int] = []
+    real = storage.active_blocks
+
+    def active_blocks():  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real()
+
+    storage.active_blocks = active_blocks  # type: ignore[method-assign]
+    recorder = EventRecorder(storage, heartbeat=0, blocks_cache=3600)
+    for n in range(3):
+        recorder.start(start_spec(target=Target("pool", f"p{n}"))).done()
+    assert len(reads) == 1  # one read served the three starts
+    add_block(new_block(reason="freeze"))
+    # Within the period the cached answer stands (what the events service waits out
+    # before answering the block's addition) ...
+    recorder.start(start_spec(target=Target("pool", "before"))).done()
+    recorder.blocks_cache = 0.05
+    time.sleep(0.1)
+    # ... and once it is over, the block is read and refuses the next start.
+    with pytest.raises(EventBlocked, match="freeze"):
+        recorder.start(start_spec(target=Target("pool", "after")))
+    assert len(reads) == 2
+    assert lock_ids(storage) == set()

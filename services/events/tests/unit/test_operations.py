@@ -18,9 +18,9 @@ from services.events.storage.memory import MemoryEventStore
 from services.events.tests.fakes import fake_deps
 from services.events.tests.unit.factories import event_record, webhook
 from shared.errors import Forbidden, Invalid
-from shared.events import Target
+from shared.events import BLOCKS_CACHE_SECONDS, EventBlocked, Target
 from shared.identity import Grant, Identity
-from shared.testing.events import FakeRecorder
+from shared.testing.events import FakeRecorder, spec
 
 
 def who(*grants: Grant) -> Identity:
@@ -85,6 +85,24 @@ def test_an_active_block_refuses_later_events() -> None:
     with pytest.raises(Exception, match="block webhook by all users on all targets: freeze"):
         webhooks.create_webhook(deps, ADMIN, webhook(), [])
     assert recorded(deps).last().error.endswith("freeze")
+
+
+def test_a_blocks_change_answers_once_every_cached_read_is_older_than_it() -> None:
+    deps = fake_deps()
+    # Another service's recorder on the same event log, reusing the blocks it read.
+    elsewhere = FakeRecorder(deps.recorder.memory, blocks_cache=BLOCKS_CACHE_SECONDS)  # type: ignore[attr-defined]
+    target = Target("app", "myapp")
+
+    def change_env() -> None:
+        with elsewhere.record(spec(target=target, kind="app.update.env.set", owner=("user", "x"))):
+            pass
+
+    change_env()  # reads (and caches) the blocks: none
+    block = blocks.add_block(deps, ADMIN, {"reason": "freeze", "kind_name": "app"}, [])
+    with pytest.raises(EventBlocked, match="freeze"):
+        change_env()  # started after the answer: the block holds
+    blocks.remove_block(deps, ADMIN, str(block.id))
+    change_env()  # and its removal too
 
 
 def test_webhooks_secret_and_owner_rules() -> None:
