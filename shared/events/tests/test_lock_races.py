@@ -95,6 +95,35 @@ def test_killed_holder_lock_is_taken_after_expiry(mongo_url: str, events_db: Dat
     patient.close()
 
 
+def test_a_holder_killed_mid_mutation_leaves_no_lock_past_the_expiry(
+    mongo_url: str, events_db: Database
+) -> None:
+    """kill -9 of the process inside its mutation: the running event (its lock) stays
+    until nobody has refreshed it for the expiry, then the cleaner alone frees it."""
+    MongoEventStorage(events_db).ensure_indexes()
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    holder = ctx.Process(target=_racer.hold_forever, args=(mongo_url, events_db.name, 2.0, out))
+    holder.start()
+    held_id = ObjectId(out.get(timeout=60))
+    assert holder.pid is not None
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join()
+    cleaner = EventRecorder(MongoEventStorage(events_db), lock_expiry=2.0, heartbeat=0)
+    held = {"running": True, "lockkeys": "app(victim)"}
+    assert events_db[EVENTS].find_one(held)["_id"] == held_id  # still locked: not expired
+    deadline = time.monotonic() + 60
+    while cleaner.expire_stale() == 0:
+        assert time.monotonic() < deadline, "the dead holder's event never expired"
+        time.sleep(0.2)
+    assert events_db[EVENTS].find_one(held) is None
+    dead = events_db[EVENTS].find_one({"_id": held_id})
+    assert dead["error"].startswith("event expired, no update for ")
+    # Freed only once silent for the expiry (its last beat, before the kill).
+    assert (dead["endtime"] - dead["lockupdatetime"]).total_seconds() >= 2.0
+    cleaner.start(start_spec(target=Target("app", "victim"))).done()
+
+
 def test_heartbeat_keeps_a_long_lock_alive_past_the_expiry(events_db: Database) -> None:
     storage = MongoEventStorage(events_db)
     storage.ensure_indexes()
