@@ -24,9 +24,9 @@ from services.provisioner.adapters.host import LocalHost
 from services.provisioner.adapters.nodes import CatalogueNodes
 from services.provisioner.adapters.peers import HttpApps, HttpDirectory, HttpRestarter
 from services.provisioner.adapters.runtime_commands import BusRuntimeCommands
-from services.provisioner.adapters.shells import ProcessShells
+from services.provisioner.adapters.shells import DockerShells, ProcessShells, Shells
 from services.provisioner.adapters.unavailable import UnavailableBackend
-from services.provisioner.adapters.usage import ProcessUsage
+from services.provisioner.adapters.usage import ProcessUsage, Reader, Usages
 from services.provisioner.adapters.volumes import LocalVolumes
 from services.provisioner.api import (
     autoscale,
@@ -109,9 +109,14 @@ def connect(settings: Settings) -> Wired[Deps]:
         runtime_commands=BusRuntimeCommands(bus),
     )
     volumes = LocalVolumes(provisioner_settings.volumes_dir(settings))
-    deps.shells = ProcessShells(
-        {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra},
-        mounts=lambda app: mounts_for(deps.stores, volumes, app),
+    env = {"TSUBAME_DATA_DIR": settings.data_dir, **settings.extra}
+    deps.shells = Shells(
+        ProcessShells(env, mounts=lambda app: mounts_for(deps.stores, volumes, app)),
+        DockerShells(
+            env, settings.namespace, mounts=lambda app: mounts_for(deps.stores, volumes, app)
+        )
+        if DOCKER in deps.config.provisioners
+        else None,
     )
 
     def startup() -> None:
@@ -147,10 +152,12 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         log.error("the process backend cannot start: %s", exc)
         members[PROCESS] = UnavailableBackend(PROCESS, str(exc))
     health, runner = None, None
+    usages: list[Reader] = [ProcessUsage(process.root)]
     if DOCKER in deps.config.provisioners:
         docker = docker_backend(settings, deps, app_log.unit_line)
         members[DOCKER] = docker
         health, runner = docker.health, docker
+        usages.append(docker)
     backend = Backends(members)
     apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)
     config = replace(
@@ -165,7 +172,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         archives=HttpArchiveSource(apps if apps.configured else None),
         health=HttpHealthChecker(),
         app_log=app_log,
-        usage=ProcessUsage(process.root),
+        usage=Usages(usages),
         host=LocalHost(),
         config=config,
         catalogue=deps.stores,

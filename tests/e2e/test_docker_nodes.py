@@ -42,6 +42,7 @@ def dstack(
         "TSUBAME_MONGO_URL": "",
         "TSUBAME_RECONCILE_INTERVAL": "1",
         "TSUBAME_ROUTE_DRAIN_SECONDS": "1",
+        "TSUBAME_AUTOSCALE_INTERVAL": "2",
     }
     stack = Stack(tmp_path_factory.mktemp("docker-stack"), port=None, env_overrides=overrides)
     stack.start()
@@ -178,6 +179,109 @@ def test_units_spread_over_the_pools_nodes_and_answer(
 def _address(unit: dict[str, Any]) -> str:
     """host:port of a unit as tsuru's Unit object gives it (``Address.Host``)."""
     return str((unit.get("Address") or {}).get("Host") or "")
+
+
+def _run(stack: Stack, admin: dict[str, str], app: str, **form: str) -> tuple[str, list[str]]:
+    r = requests.post(f"{stack.url}/apps/{app}/run", headers=admin, data=form, timeout=300)
+    assert r.status_code == 200, r.text
+    lines = _stream(r)
+    return "".join(x.get("Message", "") for x in lines), [
+        x["Error"] for x in lines if x.get("Error")
+    ]
+
+
+def test_app_run_beside_every_unit_once_or_isolated(
+    dstack: Stack, admin: dict[str, str], app: str, podman_engines: list[str]
+) -> None:
+    units = {u["ID"] for u in _scale_to(dstack, admin, app, 2)}
+    out, errors = _run(dstack, admin, app, command="echo ran-in-$HOSTNAME-as-$(id -u)")
+    assert errors == [], out
+    # Beside each unit: its container's host name is the unit's id, the user the app's.
+    assert {f"ran-in-{u}-as-1000" for u in units} <= set(out.split()), out
+    out, errors = _run(dstack, admin, app, command="echo ran-in-$HOSTNAME", once="true")
+    assert errors == [] and len([w for w in out.split() if w.startswith("ran-in-")]) == 1, out
+    # Isolated: a fresh container of the app's image, removed afterwards.
+    out, errors = _run(dstack, admin, app, command="cat Procfile; echo ran-in-$HOSTNAME",
+                       isolated="true")  # fmt: skip
+    assert errors == [] and "web:" in out, out
+    assert not {f"ran-in-{u}" for u in units} & set(out.split()), out
+    for address in podman_engines:
+        assert [n for n in _leftovers(address, app) if n not in units] == []
+    out, errors = _run(dstack, admin, app, command="echo bye; exit 3", once="true")
+    assert "bye" in out and errors == ["unexpected exit code: 3"], (out, errors)
+
+
+def _shell(stack: Stack, admin: dict[str, str], app: str, query: str, typed: str) -> str:
+    """What the terminal shows for ``typed`` (then ``exit``) through the gateway's
+    websocket, as ``tsuru app-shell`` opens it."""
+    import websocket
+
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{stack.port}/apps/{app}/shell?width=80&height=24&{query}",
+        header=[f"Authorization: {admin['Authorization']}"], timeout=60,
+    )  # fmt: skip
+    seen = ""
+    try:
+        ws.send(typed + "\nexit\n")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketConnectionClosedException:
+                break
+            if not frame:
+                break
+            seen += frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+    finally:
+        ws.close()
+    return seen
+
+
+def test_app_shell_beside_a_unit_and_isolated(
+    dstack: Stack, admin: dict[str, str], app: str
+) -> None:
+    unit = _scale_to(dstack, admin, app, 2)[0]["ID"]
+    seen = _shell(dstack, admin, app, f"unit={unit}", "echo in-$HOSTNAME-$((6*7)) $(pwd)")
+    assert f"in-{unit}-42 /home/application/current" in seen, seen
+    seen = _shell(dstack, admin, app, "isolated=true", "echo alone-$((6*7)) $(id -u)")
+    assert "alone-42 1000" in seen, seen
+
+
+def test_unit_autoscale_follows_the_cpu_the_engine_measures(
+    dstack: Stack, admin: dict[str, str], app: str
+) -> None:
+    extra = len(_scale_to(dstack, admin, app, 1 if len(_units(dstack, admin, app)) < 2 else 2)) - 1
+    if extra:
+        r = requests.delete(f"{dstack.url}/apps/{app}/units", headers=admin, timeout=300,
+                            params={"units": str(extra), "process": "web"})  # fmt: skip
+        assert r.status_code == 200, r.text
+    [first] = _serving(dstack, admin, app, 1)
+    spec = {"process": "web", "minUnits": 1, "maxUnits": 2, "averageCPU": "20%"}
+    r = requests.post(f"{dstack.url}/apps/{app}/units/autoscale", json=spec, headers=admin)
+    assert r.status_code == 200, r.text
+    try:
+        burning: set[str] = set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            started = [u for u in _units(dstack, admin, app) if u["Status"] == "started"]
+            for unit in started:
+                if unit["ID"] not in burning and _get(_address(unit), "/burn?seconds=120") == 200:
+                    burning.add(unit["ID"])
+            if len(started) == 2 and burning >= {u["ID"] for u in started}:
+                assert first["ID"] in burning  # grown from the one unit, not replaced
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"never two busy units: {_units(dstack, admin, app)}")
+        for unit in _units(dstack, admin, app):
+            _get(_address(unit), "/burn?seconds=0")
+        deadline = time.monotonic() + 120
+        while len(_units(dstack, admin, app)) != 1:
+            assert time.monotonic() < deadline, f"never back to 1: {_units(dstack, admin, app)}"
+            time.sleep(0.5)
+    finally:
+        r = requests.delete(f"{dstack.url}/apps/{app}/units/autoscale?process=web", headers=admin)
+        assert r.status_code == 200, r.text
 
 
 def _engine(address: str) -> Engine:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -329,6 +329,28 @@ class DockerBackend:
         client = self.clients.client(node, req.timeout + self.config.api_timeout)
         local = publish_host(node)[0] == "127.0.0.1"
         return run_isolated(client, req, self.config, output, cancel, local_node=local)
+
+    def cpu_seconds(self, units: Sequence[str]) -> dict[str, float]:
+        """CPU seconds each running unit's container used so far, from the engine's
+        stats (one-shot: no wait for a second sample); units not running here, or on a
+        silent node, are left out."""
+        found: dict[str, float] = {}
+        for unit in units:
+            with self.supervisor.lock:
+                tracked = self.supervisor.units.get(unit)
+            if tracked is None or self.clients.health(tracked.node) != "ready":
+                continue
+            try:
+                stats = self.clients.client(tracked.node).api.stats(
+                    tracked.container, stream=False, one_shot=True
+                )
+            except (*API_ERRORS, BackendError):
+                continue
+            used = ((stats or {}).get("cpu_stats") or {}).get("cpu_usage") or {}
+            total = used.get("total_usage")
+            if isinstance(total, int | float) and total > 0:
+                found[unit] = total / 1e9
+        return found
 
     def remove_release(self, app: str, version: int) -> None:
         users = [s.id for s in self.units(app) if s.version == version]

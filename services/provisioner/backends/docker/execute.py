@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import docker
@@ -139,6 +140,16 @@ def run_isolated(
 ) -> int:
     """``tsuru app-run --isolated``: a fresh container of the release (limits, volumes),
     removed afterwards whatever happens."""
+    with isolated_container(client, req, config, local_node=local_node) as container:
+        return run_beside(client, container, req, output, cancel)
+
+
+@contextmanager
+def isolated_container(
+    client: docker.DockerClient, req: ExecRequest, config: DockerConfig, *, local_node: bool
+) -> Iterator[str]:
+    """A fresh running container of ``req``'s release (limits, volumes) that only
+    waits, for commands and shells; its id. Removed afterwards whatever happens."""
     volumes = mount_args(req.mounts, local_node=local_node)
     ensure_volumes(client, _as_unit(req), config.namespace)
     try:
@@ -154,10 +165,11 @@ def run_isolated(
     except API_ERRORS as exc:
         raise BackendError(f"could not create the command's container: {reason(exc)}") from exc
     try:
-        container.start()
-        return run_beside(client, container.id, req, output, cancel)
-    except API_ERRORS as exc:
-        raise BackendError(f"could not start the command's container: {reason(exc)}") from exc
+        try:
+            container.start()
+        except API_ERRORS as exc:
+            raise BackendError(f"could not start the command's container: {reason(exc)}") from exc
+        yield str(container.id)
     finally:
         try:
             container.remove(force=True)

@@ -46,6 +46,8 @@ def shell_request(stores: RuntimeStores, app: str, opts: ShellOptions) -> ExecRe
         if rt is None or not rt.releases:
             raise NoVersions()
         release, unit_id = rt.release(rt.latest_version() or max(rt.releases)), ""
+        # Where the app's units run (a docker app's isolated shell goes to their engine).
+        node = next((u.node for u in units if u.node), "")
     else:
         if opts.unit:
             found = find_prefix(stores.units.of_app(app), opts.unit)
@@ -57,7 +59,7 @@ def shell_request(stores: RuntimeStores, app: str, opts: ShellOptions) -> ExecRe
             raise NotAvailable()
         if rt is None or found.version not in rt.releases:
             raise UnitNotFound(opts.unit or found.id)
-        release, unit_id = rt.release(found.version), found.id
+        release, unit_id, node = rt.release(found.version), found.id, found.node
     plan = rt.spec.plan
     return ExecRequest(
         app=app,
@@ -66,5 +68,6 @@ def shell_request(stores: RuntimeStores, app: str, opts: ShellOptions) -> ExecRe
         release=release.release(app),
         unit=unit_id,
         limits=Limits(plan.memory, plan.swap, plan.cpumilli, plan.cpushare),
+        node=node,
         timeout=24 * 3600.0,
     )
