@@ -30,7 +30,7 @@ import signal
 import sys
 import time
 
-from services.provisioner.backends.process import cgroups, launch, unitfs
+from services.provisioner.backends.process import cgroups, launch, probe, unitfs
 from shared import ports
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 READY_RUNNING_AFTER = 1.0  # seconds alive before a non-web process counts as started
+IDLE_WAIT = 30.0  # seconds a started unit's runner sleeps when nothing wakes it
 BACKOFF_START = 0.5
 BACKOFF_RESET_AFTER = 60.0  # a run this long forgets earlier crashes
 DEFAULT_GRACE = 10.0
@@ -57,27 +58,6 @@ def _port_free(port: int) -> bool:
 def _pick_port() -> int:
     # Below the ephemeral range: an outgoing connection cannot hold it when the app binds.
     return ports.free_port("")
-
-
-def _listening(port: int, uid: int) -> bool:
-    """A socket of ``uid`` listens on ``port``: the unit's own app, not a neighbour that
-    grabbed the port while the unit was down (it would get the unit's traffic)."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f, None)
-                for line in f:
-                    fields = line.split()
-                    if (
-                        len(fields) > 7
-                        and fields[3] == "0A"  # LISTEN
-                        and int(fields[1].rpartition(":")[2], 16) == port
-                        and int(fields[7]) == uid
-                    ):
-                        return True
-        except (OSError, ValueError):
-            continue
-    return False
 
 
 class Runner:
@@ -242,7 +222,11 @@ class Runner:
                 self._signal_group(signal.SIGKILL)
                 cgroups.kill(self.spec["scope"], self.spec["id"])
                 deadline = float("inf")
-            readable, _, _ = select.select(watched, [], [], 0.25)
+            # Started and not stopping, nothing is polled: the command's output, its exit
+            # (SIGCHLD) and a stop (SIGTERM) wake us through the wakeup pipe; an idle
+            # unit costs its runner no CPU.
+            busy = deadline is not None or self.state["status"] == "starting"
+            readable, _, _ = select.select(watched, [], [], 0.25 if busy else IDLE_WAIT)
             if self.wake_r in readable:
                 with contextlib.suppress(OSError):
                     os.read(self.wake_r, 512)
@@ -260,7 +244,12 @@ class Runner:
     def _ready(self) -> bool:
         if self.spec.get("ready") == "port":
             uid = self.spec.get("uid")
-            return _listening(int(self.state["port"]), os.getuid() if uid is None else int(uid))
+            port = int(self.state["port"])
+            # The table scan costs milliseconds per thousand sockets of the machine; a
+            # refused connect, microseconds: scan only once something accepts.
+            return probe.accepts(port) and probe.listening(
+                port, os.getuid() if uid is None else int(uid)
+            )
         return time.monotonic() - self.child_started >= READY_RUNNING_AFTER
 
     def _grace(self) -> float:

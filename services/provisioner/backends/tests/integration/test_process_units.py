@@ -315,3 +315,31 @@ def test_a_unit_that_closes_its_output_costs_its_runner_nothing(
         assert cpu_ticks() - before < 30  # 0.3 s of CPU in 2 s: no busy loop
     finally:
         backend.remove_unit(unit.id)
+
+
+def _wakeups(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("voluntary_ctxt_switches:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no context switch count for {pid}")
+
+
+def test_an_idle_units_runner_sleeps_until_something_happens(
+    backend: ProcessBackend, sample: Release
+) -> None:
+    unit = spec(sample)
+    backend.start_unit(unit)
+    try:
+        address = started(backend, unit.id).address
+        state = unitfs.read_json(str(unit_dir(backend, unit.id) / unitfs.STATE)) or {}
+        runner = int(state["runner_pid"])
+        time.sleep(0.5)  # done writing ``started``
+        before = _wakeups(runner)
+        time.sleep(1.5)  # a runner polling every 0.25 s would wake 6 times
+        assert _wakeups(runner) - before <= 1
+        # Asleep, it still sees its command exit at once (SIGCHLD) and starts it again.
+        os.kill(int(state["pid"]), signal.SIGKILL)
+        back = wait_unit(backend, unit.id, lambda u: u.restarts == 1 and u.status == "started")
+        assert back.address == address and http_get(address, "/")[0] == 200
+    finally:
+        backend.remove_unit(unit.id)
