@@ -68,14 +68,17 @@ class Layout:
     def unit_dir(self, unit: str) -> Path:
         return self.units / check_name("unit", unit)
 
-    def unit_ids(self) -> list[str]:
+    def unit_names(self) -> list[str]:
+        """The directories that may be units (one listing, no stat: a unit being made
+        has no ``spec.json`` yet), sorted."""
         try:
             names = os.listdir(self.units)
         except FileNotFoundError:
             return []
-        return sorted(
-            n for n in names if _NAME.match(n) and (self.units / n / unitfs.SPEC).exists()
-        )
+        return sorted(n for n in names if _NAME.match(n))
+
+    def unit_ids(self) -> list[str]:
+        return [n for n in self.unit_names() if (self.units / n / unitfs.SPEC).exists()]
 
     # -- the root ----------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Forwarding units' output lines to the LogSink, resumable after a crash.
 
-One thread per backend polls every unit's ``output.log`` (a stat per unit and tick)
-and sends new complete lines to the sink. The read position (file inode + offset) is
+One thread per backend polls the units' ``output.log`` (a stat per unit and tick; a
+unit silent for ``QUIET_AFTER`` seconds is looked at once every ``QUIET_INTERVAL``
+only, so idle units cost little however many there are) and sends new complete lines
+to the sink. The read position (file inode + offset) is
 saved in ``reader.json`` after each batch the sink accepted, so a new backend (after
 the worker was killed, even with -9) resumes where the old one stopped: nothing is
 lost, and at most the last batch is sent twice. Rotation is followed by inode: the
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1 << 20  # bytes read per unit and tick
 SINK_RETRIES = 3
 CLAIM_INTERVAL = 1.0  # seconds between two tries for a unit another backend forwards
+QUIET_AFTER = 5.0  # seconds without output after which a unit is looked at less often
+QUIET_INTERVAL = 1.0  # seconds between two looks at a quiet unit
 READER_LOCK = "reader.lock"
 
 
@@ -59,6 +63,8 @@ class LogForwarder:
         self._next_try: dict[str, float] = {}
         self._cursors: dict[str, _Cursor] = {}
         self._meta: dict[str, tuple[str, str]] = {}
+        self._grew: dict[str, float] = {}  # unit -> when its output last grew (or claimed)
+        self._looked: dict[str, float] = {}  # unit -> when we last looked at a quiet one
         self._mutex = threading.Lock()
         self._thread = threading.Thread(
             target=self._loop, name="process-log-forwarder", daemon=True
@@ -111,6 +117,7 @@ class LogForwarder:
             return False
         self._held[unit] = fd
         self._cursors.pop(unit, None)  # the previous holder moved it on disk
+        self._grew[unit] = time.monotonic()
         return True
 
     def _release(self, unit: str) -> None:
@@ -118,6 +125,8 @@ class LogForwarder:
         if fd is not None:
             os.close(fd)
         self._cursors.pop(unit, None)
+        self._grew.pop(unit, None)
+        self._looked.pop(unit, None)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -130,19 +139,28 @@ class LogForwarder:
     def _round(self) -> None:
         now = time.monotonic()
         with self._mutex:
-            present = set(self.layout.unit_ids())
-            for unit in [u for u in self._held if u not in present]:
+            # One listing a round; the spec of a unit is looked for only to claim it.
+            present = self.layout.unit_names()
+            known = set(present)
+            for unit in [u for u in self._held if u not in known]:
                 self._release(unit)  # removed by someone else
-            for unit in sorted(present):
+            for unit in present:
                 if self._stop.is_set():
                     return
                 if unit not in self._held:
                     if self._next_try.get(unit, 0.0) > now:
                         continue
+                    if not (self.layout.units / unit / unitfs.SPEC).exists():
+                        continue  # being made: looked at again next round
                     self._next_try[unit] = now + CLAIM_INTERVAL
                     if not self._claim(unit):
                         continue
-                self._pump(unit)
+                if now - self._grew.get(unit, now) > QUIET_AFTER:
+                    if now - self._looked.get(unit, 0.0) < QUIET_INTERVAL:
+                        continue
+                    self._looked[unit] = now
+                if self._pump(unit):
+                    self._grew[unit] = now
 
     def _unit_meta(self, unit: str, directory: Path) -> tuple[str, str] | None:
         meta = self._meta.get(unit)
@@ -154,20 +172,21 @@ class LogForwarder:
             self._meta[unit] = meta
         return meta
 
-    def _pump(self, unit: str) -> None:
+    def _pump(self, unit: str) -> bool:
+        """Forward the unit's new lines; False when its output did not grow."""
         directory = self.layout.units / unit
         path = directory / unitfs.OUTPUT
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            return
+            return False
         cursor = self._cursors.get(unit)
         if cursor is None:
             cursor = _Cursor(unitfs.read_json(str(directory / unitfs.READER)))
             self._cursors[unit] = cursor
         meta = self._unit_meta(unit, directory)
         if meta is None:
-            return
+            return False
         if cursor.inode is not None and cursor.inode != st.st_ino:
             # Rotated since our last read: finish the previous file first.
             old = Path(f"{path}.1")
@@ -176,7 +195,7 @@ class LogForwarder:
                 while old_st.st_ino == cursor.inode and cursor.offset < old_st.st_size:
                     before = cursor.offset
                     if not self._read(unit, meta, old, cursor, directory):
-                        return  # the sink failed: again next round
+                        return True  # the sink failed: again next round
                     if before == cursor.offset:
                         break  # only a partial line is left there
             cursor.inode, cursor.offset = st.st_ino, 0
@@ -186,11 +205,13 @@ class LogForwarder:
             with contextlib.suppress(FileNotFoundError):
                 cursor.inode = os.stat(f"{path}.1").st_ino
                 self._pump(unit)
-                return
+                return True
         if st.st_size < cursor.offset:
             cursor.offset = 0  # not ours any more (recreated): start over
-        if st.st_size > cursor.offset:
-            self._read(unit, meta, path, cursor, directory)
+        if st.st_size <= cursor.offset:
+            return False
+        self._read(unit, meta, path, cursor, directory)
+        return True
 
     def _read(
         self,
