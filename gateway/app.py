@@ -29,7 +29,7 @@ from .responses import (
     status_line,
     text,
 )
-from .routing import Match, RouteTable, strip_raw_version
+from .routing import Match, MethodNotAllowed, RouteTable, strip_raw_version
 from .tunnel import splice, upgrade_requested
 from .upstream import (
     BodyTooLarge,
@@ -61,6 +61,7 @@ SMALL_BODY = 64 * 1024
 # anyway. Bounded, like the token cache.
 REUSE_SIGNED = 1.0
 SIGNATURES_MAX = 4096
+ROUTES_MAX = 4096
 _REQUEST_HEADERS = RequestHeaders(_REQUEST_DROP_ENV.__contains__)
 
 
@@ -119,6 +120,7 @@ class Gateway:
         self.apps = apps
         self.reuse_signed = reuse_signed
         self._signatures: dict[tuple[str, str, str], tuple[float, str]] = {}
+        self._routes: dict[tuple[str, str], tuple[str, Match | MethodNotAllowed | None]] = {}
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if self.apps is not None:  # app traffic (gateway/apptraffic.py), by Host
@@ -128,9 +130,7 @@ class Gateway:
 
         method = environ["REQUEST_METHOD"]
         raw_path, query = _target(environ)
-        # Normalised once: the path routed, signed and forwarded is the same one.
-        forward_path = strip_raw_version(raw_path)
-        found = self.table.match_path(method, _decoded(forward_path))
+        forward_path, found = self._route(method, raw_path)
         if found is None:
             # tsuru's router answers before its version-header middleware: no Supported-*.
             self.metrics.count("none", 404)
@@ -181,6 +181,20 @@ class Gateway:
         signed = self._signed(subject, method, forward_path) if subject else ""
         target = forward_path + ("?" + query if query else "")
         return self._forward(environ, start_response, owner, target, signed, limit)
+
+    def _route(self, method: str, raw_path: str) -> tuple[str, Match | MethodNotAllowed | None]:
+        """The path to forward (its version prefix stripped) and what the table says of
+        ``method`` on it; remembered per raw path (the same few come again), bounded."""
+        key = (method, raw_path)
+        known = self._routes.get(key)
+        if known is None:
+            # Normalised once: the path routed, signed and forwarded is the same one.
+            forward_path = strip_raw_version(raw_path)
+            known = (forward_path, self.table.match_path(method, _decoded(forward_path)))
+            if len(self._routes) >= ROUTES_MAX:
+                self._routes = {}
+            self._routes[key] = known
+        return known
 
     def _signed(self, subject: str, method: str, path: str) -> str:
         """The identity header for ``method path``, reused while younger than

@@ -60,6 +60,8 @@ SERVICE = "app-router"
 # The first requests of a fresh worker wait this long for the first load.
 LOAD_WAIT = 5.0
 SMALL_BODY = 64 * 1024
+# Host headers normalised, remembered (the same few come again; bounded).
+HOSTS_MAX = 1024
 _DROP_ENV = frozenset(
     {"HTTP_" + h.upper().replace("-", "_") for h in HOP_BY_HOP}
     | {"HTTP_EXPECT", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"}
@@ -89,13 +91,19 @@ class AppTraffic:
         self.table = table
         self.metrics = metrics
         self.load_wait = load_wait
+        self._hosts: dict[str, str] = {}  # Host header -> normalised host name
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
         """The answer for an app host; None for any other host (the API's)."""
         raw = environ.get("HTTP_HOST")
         if not raw:
             return None
-        host = normalize_host(raw)
+        host = self._hosts.get(raw)
+        if host is None:
+            host = normalize_host(raw)
+            if len(self._hosts) >= HOSTS_MAX:
+                self._hosts = {}
+            self._hosts[raw] = host
         table = self.table
         route = table.lookup(host)
         if route is None:

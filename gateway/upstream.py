@@ -141,6 +141,17 @@ def _read_exactly(stream: IO[bytes], length: int) -> bytes:
 class UpstreamResponse:
     """Status and headers of an upstream answer; the body is read on demand."""
 
+    __slots__ = (
+        "_instance",
+        "_resp",
+        "_released",
+        "status",
+        "reason",
+        "headers",
+        "length",
+        "connection_header",
+    )
+
     def __init__(self, instance: Instance, resp: Response) -> None:
         self._instance = instance
         self._resp = resp
@@ -150,9 +161,15 @@ class UpstreamResponse:
         self.headers = resp.headers
         self.length = resp.length
         self.connection_header = resp.connection_header
-        self.header = resp.header
-        self.read = resp.read
-        self.read1 = resp.read1
+
+    def header(self, name: str) -> str | None:
+        return self._resp.header(name)
+
+    def read(self) -> bytes:
+        return self._resp.read()
+
+    def read1(self, amt: int = CHUNK) -> bytes:
+        return self._resp.read1(amt)
 
     @property
     def instance_url(self) -> str:
