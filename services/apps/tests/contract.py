@@ -6,6 +6,7 @@ Subclass ``StorageContract`` and provide a ``stores`` fixture returning fresh, e
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from typing import Any
@@ -65,6 +66,9 @@ class StorageContract:
         assert got == app
         assert stores.apps.exists("shop") and not stores.apps.exists("other")
         assert stores.apps.get("other") is None
+        # A listing reads every field but the env and service envs (no list shows them).
+        [[listed]] = list(stores.apps.query(AppQuery()))
+        assert listed == dataclasses.replace(app, env={}, service_envs=[])
 
     def test_duplicate_name(self, stores: Stores) -> None:
         stores.apps.add(an_app())

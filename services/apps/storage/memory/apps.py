@@ -6,6 +6,7 @@ import copy
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from services.apps.domain import errors
@@ -59,7 +60,7 @@ class MemoryAppStore:
     def query(self, q: AppQuery, batch: int = 500) -> Iterator[list[App]]:
         with self.lock:
             found = sorted((a for a in self.items.values() if matches(a, q)), key=lambda a: a.seq)
-            found = copy.deepcopy(found)
+            found = [replace(a, env={}, service_envs=[]) for a in copy.deepcopy(found)]
         for i in range(0, len(found), max(batch, 1)):
             yield found[i : i + batch]
 

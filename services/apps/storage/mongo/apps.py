@@ -104,7 +104,7 @@ class MongoAppStore:
         docs = list(self.c.find(query_filter(q)))
         docs.sort(key=lambda d: float(d.get("seq", 0.0)))
         match = q.name_matches
-        apps = [from_doc(d) for d in docs if match is None or match(d["_id"])]
+        apps = [from_doc(d, listed=True) for d in docs if match is None or match(d["_id"])]
         for i in range(0, len(apps), max(batch, 1)):
             yield apps[i : i + batch]
 
