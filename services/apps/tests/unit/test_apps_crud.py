@@ -231,6 +231,32 @@ def test_info_every_field(client, deps):
     assert (r.status_code, r.text) == (404, "App nope not found.\n")
 
 
+def test_info_reports_both_lookups_failing_in_order_and_a_crash_as_500(deps):
+    class Down(FakeProvisioner):
+        def units(self, apps):  # type: ignore[no-untyped-def]
+            raise Invalid("provisioner down")
+
+    class CatalogDown(FakeCatalog):
+        def binds(self, app):  # type: ignore[no-untyped-def]
+            raise Invalid("catalog down")
+
+    seed(deps, "shop")
+    deps.provisioner, deps.catalog = Down(), CatalogDown()
+    body = call(build(deps), "GET", "/apps/shop", creator()).get_json()
+    assert body["units"] == [] and body["serviceInstanceBinds"] == []
+    assert body["error"] == (
+        "unable to list app units: provisioner down\n"
+        "unable to get service instance bound to app: catalog down"
+    )
+
+    class Broken(FakeCatalog):
+        def binds(self, app):  # type: ignore[no-untyped-def]
+            raise RuntimeError("bug")
+
+    deps.catalog = Broken()
+    assert call(build(deps), "GET", "/apps/shop", creator()).status_code == 500
+
+
 def test_unlock_is_gone(client, deps):
     seed(deps, "shop")
     r = call(client, "DELETE", "/apps/shop/lock", creator())
