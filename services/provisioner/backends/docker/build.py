@@ -2,25 +2,25 @@
 
 1. Unpack the archive safely into a scratch directory here (``archive.unpack``) and read
    the Procfile and tsuru.yaml from it, before any app code runs.
-2. Build ``FROM <platform image>`` with a generated Dockerfile that only copies the app
-   to /home/application/current, owned by the unprivileged app user.
+2. Create a container of the platform image (it only waits) and copy the app into it at
+   /home/application/current, owned by the unprivileged app user (``put_archive``: no
+   image build, whose start-up and one committed layer per instruction cost seconds).
 3. When the platform needs preparation (python with a requirements.txt: a virtualenv)
-   or tsuru.yaml has build hooks: run them as the app user in a container of that
-   image, the app's env given to each step only (never to the container's config), then
-   commit the container as the release image. Secrets never enter image layers' config.
+   or tsuru.yaml has build hooks: start it and run them as the app user, the app's env
+   given to each step only (never to the container's config).
+4. Commit the container as the release image (working directory, user, labels); the
+   container goes. Secrets never enter image layers' config.
 
 Every image is labelled with the namespace, app and version, so remove_app finds them.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tarfile
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from services.provisioner.backends.base import (
     BackendError,
     BuildError,
     BuildRequest,
-    Canceled,
     Output,
     Release,
 )
@@ -65,18 +64,10 @@ def platform_image(req: BuildRequest) -> str:
     return image
 
 
-def dockerfile(base: str) -> str:
-    return (
-        f"FROM {base}\n"
-        f"COPY --chown={APP_UID}:{APP_UID} app/ {APP_DIR}/\n"
-        f"WORKDIR {APP_DIR}\n"
-        f"USER {APP_UID}:{APP_UID}\n"
-    )
-
-
-def _context(app_dir: Path, base: str, into: Path) -> Path:
-    """The build context: the Dockerfile and the unpacked app under ``app/``."""
-    path = into / "context.tar"
+def _app_tar(app_dir: Path, into: Path) -> Path:
+    """The app as a tar of ``current/...`` owned by the app user, for ``put_archive``
+    into the app user's home."""
+    path = into / "app.tar"
 
     def owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.uid = info.gid = APP_UID
@@ -84,12 +75,8 @@ def _context(app_dir: Path, base: str, into: Path) -> Path:
         return info
 
     with tarfile.open(path, "w") as tar:
-        data = dockerfile(base).encode()
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
         # Links are stored as links: the engine, not this host, resolves them.
-        tar.add(app_dir, arcname="app", recursive=True, filter=owned)
+        tar.add(app_dir, arcname=Path(APP_DIR).name, recursive=True, filter=owned)
     return path
 
 
@@ -133,19 +120,10 @@ class Builder:
                     (f"---- Running build hooks ----\n ---> Running {go_quote(command)}\n", command)
                 )
             self._ensure_base(node, base)
-            context = _context(app_dir, base, Path(scratch))
             final = self.config.image_name(req.app, req.version)
-            tags = ct.labels(
-                self.config.namespace,
-                "release",
-                **{ct.APP: req.app, ct.VERSION: str(req.version)},
-            )
             output(f" ---> Building the image on {node}\n")
-            image = self._docker_build(node, context, tags, output, cancel)
-        if steps:
-            self._run_steps(node, image, final, req, steps, venv, output, cancel)
-        else:
-            self._tag(node, image, final)
+            self._make(node, base, _app_tar(app_dir, Path(scratch)), final, req, steps, venv,
+                       output, cancel)  # fmt: skip
         output(f" ---> Image {final} ready\n")
         return Release(
             app=req.app,
@@ -163,54 +141,11 @@ class Builder:
         except BackendError:
             raise BuildError(f"platform image {base} is on no node: build the platform") from None
 
-    def _docker_build(
+    def _make(
         self,
         node: str,
-        context: Path,
-        tags: dict[str, str],
-        output: Output,
-        cancel: threading.Event | None,
-    ) -> str:
-        client = self.nodes.client(node, self.config.build_timeout)
-        image_id = ""
-        with open(context, "rb") as body:
-            try:
-                answer = client.api.build(
-                    fileobj=body,
-                    custom_context=True,
-                    rm=True,
-                    forcerm=True,
-                    pull=False,
-                    labels=tags,
-                    decode=True,
-                )
-                for item in _items(answer):
-                    if cancel is not None and cancel.is_set():
-                        raise Canceled("canceled")
-                    if "error" in item:
-                        raise BuildError(f"image build failed: {str(item['error']).strip()}")
-                    if "stream" in item:
-                        output(str(item["stream"]))
-                    aux = item.get("aux")
-                    if isinstance(aux, dict) and aux.get("ID"):
-                        image_id = str(aux["ID"])
-            except API_ERRORS as exc:
-                raise BuildError(f"image build failed: {reason(exc)}") from exc
-        if not image_id:
-            raise BuildError("image build failed: the engine named no image")
-        return image_id
-
-    def _tag(self, node: str, image: str, final: str) -> None:
-        repository, tag = final.rsplit(":", 1)
-        try:
-            self.nodes.client(node).api.tag(image, repository, tag, force=True)
-        except API_ERRORS as exc:
-            raise BuildError(f"could not tag the image: {reason(exc)}") from exc
-
-    def _run_steps(
-        self,
-        node: str,
-        image: str,
+        base: str,
+        app_tar: Path,
         final: str,
         req: BuildRequest,
         steps: list[tuple[str, str]],
@@ -219,47 +154,33 @@ class Builder:
         cancel: threading.Event | None,
     ) -> None:
         client = self.nodes.client(node, self.config.build_timeout)
-        env = dict(req.env)
-        env.update(HOME=HOME, PATH=f"{VENV}/bin:{env.get('PATH') or BASE_PATH}")
+        app = {ct.APP: req.app, ct.VERSION: str(req.version)}
         try:
             builder = client.containers.create(
-                image,
+                base,
                 _IDLE,
-                labels=ct.labels(
-                    self.config.namespace,
-                    "build",
-                    **{ct.APP: req.app, ct.VERSION: str(req.version)},
-                ),
+                working_dir=APP_DIR,
+                labels=ct.labels(self.config.namespace, "build", **app),
                 **ct.security_args(self.config.pids_limit),
             )
-            builder.start()
         except API_ERRORS as exc:
-            raise BuildError(f"could not start the build container: {reason(exc)}") from exc
+            raise BuildError(f"could not create the build container: {reason(exc)}") from exc
         try:
-            for banner, command in steps:
-                output(banner)
-                try:
-                    code = run_in(
-                        client,
-                        builder.id,
-                        command,
-                        env=env,
-                        workdir=APP_DIR,
-                        user=f"{APP_UID}:{APP_UID}",
-                        output=output,
-                        cancel=cancel,
-                        timeout=self.config.build_timeout,
-                    )
-                except Timeout as exc:
-                    raise BuildError(f"build step timed out: {exc}") from exc
-                if code != 0:
-                    what = "pip install -r requirements.txt" if command is _PIP else command
-                    raise BuildError(f"build hook failed: {go_quote(what)} exited with {code}")
-            builder.stop(timeout=5)
+            output(f" ---> Copying the app to {APP_DIR}\n")
+            with open(app_tar, "rb") as body:
+                if not builder.put_archive(HOME, body):
+                    raise BuildError(f"could not copy the app into the image: refused by {node}")
+            if steps:
+                builder.start()
+                self._run_steps(client, builder.id, req, steps, output, cancel)
+                builder.kill()
             repository, tag = final.rsplit(":", 1)
             changes = [f"WORKDIR {APP_DIR}", "CMD []", f"USER {APP_UID}:{APP_UID}"]
             if venv:
                 changes.append(f"ENV PATH={VENV}/bin:{BASE_PATH}")
+            # One LABEL per change: podman reads "LABEL a=1 b=2" as one label.
+            labels = ct.labels(self.config.namespace, "release", **app)
+            changes += [f"LABEL {key}={value}" for key, value in labels.items()]
             builder.commit(repository=repository, tag=tag, changes=changes)
         except API_ERRORS as exc:
             raise BuildError(f"could not save the built image: {reason(exc)}") from exc
@@ -268,19 +189,40 @@ class Builder:
                 builder.remove(force=True)
             except API_ERRORS:
                 pass
+
+    def _run_steps(
+        self,
+        client: Any,
+        container: str,
+        req: BuildRequest,
+        steps: list[tuple[str, str]],
+        output: Output,
+        cancel: threading.Event | None,
+    ) -> None:
+        env = dict(req.env)
+        env.update(HOME=HOME, PATH=f"{VENV}/bin:{env.get('PATH') or BASE_PATH}")
+        for banner, command in steps:
+            output(banner)
             try:
-                client.api.remove_image(image)  # the pre-hooks image, now a parent layer
-            except API_ERRORS:
-                pass
+                code = run_in(
+                    client,
+                    container,
+                    command,
+                    env=env,
+                    workdir=APP_DIR,
+                    user=f"{APP_UID}:{APP_UID}",
+                    output=output,
+                    cancel=cancel,
+                    timeout=self.config.build_timeout,
+                )
+            except Timeout as exc:
+                raise BuildError(f"build step timed out: {exc}") from exc
+            if code != 0:
+                what = "pip install -r requirements.txt" if command is _PIP else command
+                raise BuildError(f"build hook failed: {go_quote(what)} exited with {code}")
 
 
 _PIP = (
     f'python3 -m venv "{VENV}" && "{VENV}/bin/python" -m pip install --no-input '
     "--disable-pip-version-check -r requirements.txt"
 )
-
-
-def _items(answer: Any) -> Iterator[dict[str, Any]]:
-    for item in answer:
-        if isinstance(item, dict):
-            yield item

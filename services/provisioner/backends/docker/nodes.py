@@ -55,6 +55,7 @@ class NodeClients:
         self._timeout = api_timeout
         self._check_interval = check_interval
         self._clients: dict[tuple[str, float | None], docker.DockerClient] = {}
+        self._versions: dict[str, str] = {}
         self._health: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
         self._copy_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -71,9 +72,15 @@ class NodeClients:
             if found is None:
                 try:
                     # Every follow stream holds a connection: a large pool, never blocking.
+                    # The engine's API version is asked once per address (podman takes
+                    # seconds to answer GET /version), not once per client.
                     found = docker.DockerClient(
-                        base_url=base_url(address), timeout=wanted, max_pool_size=64
+                        base_url=base_url(address),
+                        timeout=wanted,
+                        max_pool_size=64,
+                        version=self._versions.get(address),
                     )
+                    self._versions[address] = str(found.api.api_version)
                 except docker.errors.DockerException as exc:
                     # The SDK asks the engine its API version first.
                     if isinstance(exc.__cause__, OSError):
