@@ -17,6 +17,8 @@ from shared.events.storage import (
     BLOCKS,
     EVENTS,
     INDEXES,
+    KINDS,
+    KINDS_FILLED,
     LOCKS_INDEX,
     OBSOLETE_INDEXES,
     OLD_LOCKS,
@@ -30,6 +32,8 @@ class MongoEventStorage:
         self.db = db
         self.events = db[EVENTS]
         self.blocks = db[BLOCKS]
+        self.kinds = db[KINDS]
+        self._kinds_known: set[tuple[str, str]] = set()  # registered by this process
 
     def ensure_indexes(self) -> None:
         if LOCKS_INDEX.index_name() not in self.events.index_information():
@@ -51,6 +55,28 @@ class MongoEventStorage:
                         self.db[collection].drop_index(name)
                     except OperationFailure:  # a concurrent start-up dropped it
                         pass
+        self._fill_kinds()
+
+    def _fill_kinds(self) -> None:
+        """Once: the kinds of the events recorded before the kinds were kept (one
+        distinct over every event; concurrent start-ups may each run it, harmlessly)."""
+        if self.kinds.find_one({d.ID: KINDS_FILLED}, {d.ID: 1}) is not None:
+            return
+        for kind in self.events.distinct(d.KIND):
+            if isinstance(kind, dict):
+                self.add_kind(str(kind.get("type", "")), str(kind.get("name", "")))
+        self.kinds.update_one({d.ID: KINDS_FILLED}, {"$set": {"filled": True}}, upsert=True)
+
+    def add_kind(self, kind_type: str, name: str) -> None:
+        """Keep a kind for ``GET /events/kinds`` (idempotent)."""
+        try:
+            self.kinds.update_one(
+                {d.ID: f"{kind_type}\x00{name}"},
+                {"$setOnInsert": {"type": kind_type, "name": name}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a concurrent upsert made it
+            pass
 
     # -- events -------------------------------------------------------------------
 
@@ -75,6 +101,9 @@ class MongoEventStorage:
                 if self.lock_holder(lock_id) is not None:
                     return lock_id
             raise
+        if (record.kind.type, record.kind.name) not in self._kinds_known:
+            self.add_kind(record.kind.type, record.kind.name)
+            self._kinds_known.add((record.kind.type, record.kind.name))
         return None
 
     def lock_holder(self, lock_id: str) -> EventRecord | None:

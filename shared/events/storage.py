@@ -29,6 +29,12 @@ from shared.mongo import Index, asc
 
 EVENTS = "events"
 BLOCKS = "event_blocks"
+# Every kind an event was recorded with, one document each (``GET /events/kinds``
+# reads it: a distinct over the events reads every event on SecantusDB). The recorder
+# adds a kind the first time its process records it; FILLED marks that the kinds of
+# events recorded before the collection existed were added once.
+KINDS = "event_kinds"
+KINDS_FILLED = "\x00filled"
 # Where earlier versions kept one document per lock (dropped at start-up).
 OLD_LOCKS = "event_locks"
 

@@ -20,6 +20,7 @@ from services.events.domain.webhooks import EventHead
 from services.events.storage.mongo.newest import NewestPages, Plan
 from shared.events import EVENTS, EventRecord, Kind, MongoEventStorage
 from shared.events import documents as d
+from shared.events.storage import KINDS, KINDS_FILLED
 from shared.mongo import Db, Doc
 
 
@@ -211,6 +212,7 @@ def simple_find(col: Any, flt: EventFilter, query: Doc) -> list[EventRecord]:
 class MongoEventStore:
     def __init__(self, db: Db) -> None:
         self.col = db[EVENTS]
+        self._kinds = db[KINDS]
         self._kernel = MongoEventStorage(db)
         self._newest = NewestPages(self.col)
 
@@ -253,7 +255,12 @@ class MongoEventStore:
             yield page
 
     def kinds(self) -> list[Kind]:
-        found: list[Any] = self.col.distinct(d.KIND)
+        # The kept kinds (shared.events.storage.KINDS); a distinct over every event
+        # only until they were filled from the events recorded before.
+        if self._kinds.find_one({d.ID: KINDS_FILLED}, {d.ID: 1}) is None:
+            found: list[Any] = self.col.distinct(d.KIND)
+        else:
+            found = list(self._kinds.find({d.ID: {"$ne": KINDS_FILLED}}))
         kinds = {
             Kind(str(k.get("type", "")), str(k.get("name", "")))
             for k in found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from services.events.storage.mongo.newest import NEWEST
 from services.events.storage.mongo.webhooks import MongoWebhookStore
 from services.events.tests.unit.factories import T0, ZERO, event_doc, webhook
 from shared.events import EVENTS, Block, Kind, MongoEventStorage, Target, documents
+from shared.events.storage import KINDS
 from shared.identity import Grant
 from shared.mongo import ensure_indexes
 
@@ -42,8 +44,14 @@ def event_store(kind: str, request: pytest.FixtureRequest) -> tuple[Any, Callabl
         store = memory.MemoryEventStore()
         return store, lambda doc: store.insert(documents.from_doc(doc))
     db: Database = request.getfixturevalue("events_db")
-    MongoEventStorage(db).ensure_indexes()
-    return MongoEventStore(db), db[EVENTS].insert_one
+    storage = MongoEventStorage(db)
+    storage.ensure_indexes()
+
+    def insert(doc: dict) -> None:  # as the recorder stores it, its kind kept
+        db[EVENTS].insert_one(doc)
+        storage.add_kind(doc["kind"]["type"], doc["kind"]["name"])
+
+    return MongoEventStore(db), insert
 
 
 def _parse(**args: str) -> EventFilter:
@@ -389,3 +397,22 @@ def test_events_newest_pages_walk_an_index(events_db: Database) -> None:
             plan = store.col.find(where).sort(NEWEST).explain()["queryPlanner"]["winningPlan"]
             assert "COLLSCAN" not in _stages(plan), (args, where)
             assert "IXSCAN" in _stages(plan), (args, where)
+
+
+def test_event_kinds_are_kept_as_recorded(events_db: Database) -> None:
+    """The kinds are read from their own collection: filled once from the events
+    recorded before it existed, then by the recorder the first time it records one."""
+    before = event_doc(kind={"type": "permission", "name": "app.create"})
+    events_db[EVENTS].insert_one(before)  # recorded by a version that kept no kinds
+    store = MongoEventStore(events_db)
+    assert store.kinds() == [Kind("permission", "app.create")]  # not filled yet: distinct
+    storage = MongoEventStorage(events_db)
+    storage.ensure_indexes()
+    storage.ensure_indexes()  # a second start-up does not read the events again
+    for name in ("team.update", "team.update", "app.create"):
+        record = documents.from_doc(event_doc(kind={"type": "permission", "name": name}))
+        assert storage.insert_event(replace(record, running=False)) is None
+    assert store.kinds() == [Kind("permission", "app.create"), Kind("permission", "team.update")]
+    assert events_db[KINDS].count_documents({}) == 3  # two kinds and the mark
+    events_db[EVENTS].delete_many({})
+    assert len(store.kinds()) == 2  # read from the kinds kept, not from the events
