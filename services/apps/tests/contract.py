@@ -254,6 +254,13 @@ class LogContract:
         assert [line.message for line in web] == ["line 504", "line 511", "line 518", "line 525"]
         assert [line.seq for line in stores.logs.tail("shop", 0)] == list(range(530))
 
+    def test_tail_of_any_length_is_the_logs_end(self, stores: Stores) -> None:
+        for i in range(0, 530, 53):
+            stores.logs.append("shop", [log_line(j) for j in range(i, i + 53)])
+        whole = [line.seq for line in stores.logs.tail("shop", 0)]
+        for n in (1, 29, 30, 31, 99, 100, 101, 130, 131, 250, 529, 530, 531, 2000):
+            assert [line.seq for line in stores.logs.tail("shop", n)] == whole[-n:], n
+
     def test_bounded_to_the_newest_max_lines(self, stores: Stores) -> None:
         stores.logs.max_lines = 250  # type: ignore[attr-defined]
         for i in range(0, 1000, 40):
@@ -261,6 +268,8 @@ class LogContract:
         kept = stores.logs.tail("shop", 0)
         assert [line.seq for line in kept] == list(range(750, 1000))
         assert stores.logs.tail("shop", 2)[-1].message == "line 999"
+        assert [line.seq for line in stores.logs.tail("shop", 251)] == list(range(750, 1000))
+        assert [line.seq for line in stores.logs.tail("shop", 120)] == list(range(880, 1000))
 
     def test_racing_writers_lose_nothing(self, stores: Stores) -> None:
         def write(w: int) -> None:

@@ -93,8 +93,12 @@ class MongoLogStore:
         chunk = (end - 1) // CHUNK
         lowest = first_kept // CHUNK
         found: list[LogLine] = []
+        # Unfiltered, the last ``limit`` lines lie in known chunks: read just those.
+        batch = READ_BATCH
+        if limit > 0 and match is None:
+            batch = chunk - max(end - limit, 0) // CHUNK + 1
         while chunk >= lowest and (limit <= 0 or len(found) < limit):
-            ids = [f"{app}:{c}" for c in range(chunk, max(chunk - READ_BATCH, lowest - 1), -1)]
+            ids = [f"{app}:{c}" for c in range(chunk, max(chunk - batch, lowest - 1), -1)]
             docs = {d["_id"]: d for d in self.chunks.find({"_id": {"$in": ids}})}
             for key in ids:
                 stored = [_line(x) for x in (docs.get(key) or {}).get("lines") or []]
@@ -106,7 +110,8 @@ class MongoLogStore:
                         break
                 if 0 < limit <= len(found):
                     break
-            chunk -= READ_BATCH
+            chunk -= batch
+            batch = READ_BATCH
         found.reverse()
         return found
 
