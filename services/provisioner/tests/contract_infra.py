@@ -129,6 +129,32 @@ class InfraContract:
                                             T0 + timedelta(minutes=i), T0, False, "e", "log"))  # fmt: skip
         assert [e.id for e in stores.node_autoscale.events()] == ["a2", "a1", "a0"]
         assert [e.id for e in stores.node_autoscale.events(skip=1, limit=1)] == ["a1"]
+        assert stores.node_autoscale.events(skip=2**63 - 1, limit=100) == []
+
+    def test_histories_newest_first_at_every_distance(self, stores: Stores) -> None:
+        """Healing and autoscale runs from the future to decades back, some starting at
+        the same time: newest first, ties by id, every page boundary."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        offsets = [-600, 0, 0, 1, 59, 3600, 3601, 7 * 3600, 86_400, 40 * 86_400,
+                   400 * 86_400, 20 * 365 * 86_400, 0, 3600]  # fmt: skip
+        runs = []
+        for i, offset in enumerate(offsets):
+            start = now - timedelta(seconds=offset)
+            action = "node-healing" if i % 3 else "container-healing"
+            stores.healing.add_event(HealingEvent(f"h{i:02d}", action, start, None, "r", True))
+            stores.node_autoscale.add_event(AutoscaleEvent(f"a{i:02d}", "p", "", "why", start,
+                                            start, True, "", ""))  # fmt: skip
+            runs.append((start, i, action))
+        newest = sorted(runs, reverse=True)
+        for action in ("", "node-healing", "container-healing"):
+            mine = [f"h{i:02d}" for _start, i, act in newest if not action or act == action]
+            for limit in (1, 2, 3, 5, 100):
+                got = [e.id for e in stores.healing.events(action, limit)]
+                assert got == mine[:limit], (action, limit)
+        ids = [f"a{i:02d}" for _start, i, _act in newest]
+        for skip, limit in ((0, 1), (0, 3), (2, 2), (3, 5), (10, 100), (13, 1), (14, 5)):
+            got = [e.id for e in stores.node_autoscale.events(skip=skip, limit=limit)]
+            assert got == ids[skip : skip + limit], (skip, limit)
 
     def test_node_containers_and_log_configs(self, stores: Stores) -> None:
         base = {"Name": "bs", "Config": {"Image": "b", "Env": ["A=1"]}, "HostConfig": {}}

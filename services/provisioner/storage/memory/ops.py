@@ -54,7 +54,8 @@ class MemoryHealingStore(Locked):
     def events(self, action: str = "", limit: int = 100) -> list[HealingEvent]:
         with self.lock:
             found = [e for e in self.history if not action or e.action == action]
-        return sorted(found, key=lambda e: e.start, reverse=True)[:limit]
+        # Ties broken by id, as the database's windows do.
+        return sorted(found, key=lambda e: (e.start, e.id), reverse=True)[:limit]
 
 
 class MemoryNodeAutoscaleStore(Locked):
@@ -81,7 +82,7 @@ class MemoryNodeAutoscaleStore(Locked):
 
     def events(self, skip: int = 0, limit: int = 100) -> list[AutoscaleEvent]:
         with self.lock:
-            ordered = sorted(self.history, key=lambda e: e.start, reverse=True)
+            ordered = sorted(self.history, key=lambda e: (e.start, e.id), reverse=True)
         return ordered[skip : skip + limit]
 
 

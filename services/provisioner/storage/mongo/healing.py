@@ -10,6 +10,7 @@ from pymongo import DESCENDING
 from services.provisioner.domain.infra import HEALING_FIELDS, HealingConfig, HealingEvent
 from services.provisioner.storage.mongo.common import when
 from shared.mongo import Db, Index
+from shared.newest import newest_first
 
 CONFIGS = "healing_configs"
 EVENTS = "healing_events"
@@ -74,6 +75,6 @@ class MongoHealingStore:
         )  # fmt: skip
 
     def events(self, action: str = "", limit: int = 100) -> list[HealingEvent]:
-        query = {"action": action} if action else {}
-        cur = self.e.find(query).sort("start", DESCENDING).limit(limit)
-        return [_event(d) for d in cur]
+        # Windows of ``start`` (shared.newest): the history grows with every run.
+        match = {"action": action} if action else {}
+        return [_event(d) for d in newest_first(self.e, match, "start", limit)]

@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from services.provisioner.domain.infra import AutoscaleEvent, AutoscaleRule
 from services.provisioner.storage.mongo.common import when
 from shared.mongo import Db, Index
+from shared.newest import newest_first
 
 RULES = "node_autoscale_rules"
 EVENTS = "node_autoscale_events"
@@ -73,5 +74,7 @@ class MongoNodeAutoscaleStore:
         )  # fmt: skip
 
     def events(self, skip: int = 0, limit: int = 100) -> list[AutoscaleEvent]:
-        cur = self.e.find().sort("start", DESCENDING).skip(skip).limit(limit)
-        return [_event(d) for d in cur]
+        if skip + limit > 2**31:  # past any history (and past a query's limit)
+            return []
+        # Windows of ``start`` (shared.newest): the history grows with every run.
+        return [_event(d) for d in newest_first(self.e, {}, "start", skip + limit)[skip:]]
