@@ -13,6 +13,9 @@ document mapping (the API would measure creation, not listing):
 * ``10 * size`` log lines over 100 apps (1,000,000 at 100k),
 * ``size`` apps (the team member measured sees 20 of them, whatever the size),
 
+and reads them as the admin and as team members (one sees team0's events, 1% of them;
+one holds app permissions only and sees none, which reads team0's),
+
 and prints p50/p99 of each list query through the stores and through the gateway,
 ``--runs`` sequential calls each; for the stores' calls also their round trips (find
 commands) and the index keys and documents those examine (explain): the cost
@@ -213,12 +216,12 @@ def _call(stack: Stack, token: str, method: str, path: str, **kw: Any) -> reques
     return r
 
 
-def _member(stack: Stack, admin: str, team: str) -> str:
+def _member(stack: Stack, admin: str, team: str, permission: str = "app") -> str:
     email = f"bench-{secrets.token_hex(3)}@example.com"
     _call(stack, admin, "POST", "/users", data={"email": email, "password": PASSWORD})
     role = f"bench-{secrets.token_hex(3)}"
     _call(stack, admin, "POST", "/roles", data={"name": role, "context": "team"})
-    _call(stack, admin, "POST", f"/roles/{role}/permissions", data={"permission": ["app"]})
+    _call(stack, admin, "POST", f"/roles/{role}/permissions", data={"permission": [permission]})
     _call(stack, admin, "POST", f"/roles/{role}/user", data={"email": email, "context": team})
     return _login(stack, email, PASSWORD)
 
@@ -305,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-seconds", type=float, default=15.0)
     parser.add_argument("--writes-only", action="store_true",
                         help="only the writes on the empty stack (no fill, no reads)")  # fmt: skip
+    parser.add_argument("--before-runs", type=int, default=3,
+                        help="calls of the simple queries the pages replaced")  # fmt: skip
     parser.add_argument("--admin-list-max", type=int, default=10_000,
                         help="time the admin's whole GET /apps up to this many apps")  # fmt: skip
     args = parser.parse_args(argv)
@@ -325,6 +330,8 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
     for t in teams:
         _call(stack, admin, "POST", "/teams", data={"name": t})
     member = _member(stack, admin, teams[0])
+    # Sees team0's events (1% of the events filled); the app member above sees none.
+    events_member = _member(stack, admin, teams[0], "team")
     writers = teams[: args.clients]
     rate, p50, p99 = writes(stack, admin, writers, args.write_seconds)
     print(f"PUT /teams/{{name}}, {args.clients} clients, empty log: "
@@ -346,10 +353,14 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
     newest = datetime.now(UTC) - timedelta(seconds=60)
     latest = EventFilter(limit=20)
     target = EventFilter(limit=20, target_type="team", target_value="team7")
+    running = EventFilter(limit=20, running=True)
+    of_team0 = Visibility.of([Grant("team", "team", teams[0]), Grant("user", "user", "m@x")])
+    of_no_event = Visibility.of([Grant("app", "team", teams[0]), Grant("user", "user", "m@x")])
     member_apps = AppQuery(everything=False, visible_teams=(teams[0],))
-    admin_http, member_http = requests.Session(), requests.Session()
+    admin_http, member_http, team_http = requests.Session(), requests.Session(), requests.Session()
     admin_http.headers["Authorization"] = f"bearer {admin}"
     member_http.headers["Authorization"] = f"bearer {member}"
+    team_http.headers["Authorization"] = f"bearer {events_member}"
 
     filled = 0
     heads: dict[str, int] = {}
@@ -373,6 +384,11 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
             ("store  events of team7, 20", lambda: events.find(target, everyone)),
             ("store  events of team7, 20, one query (before)",
              lambda: simple_find(events.col, target, event_query(target, everyone) or {})),
+            ("store  events a team0 member sees, 20 (1%)", lambda: events.find(latest, of_team0)),
+            ("store  events an app member sees, 20 (none: team0's walked)",
+             lambda: events.find(latest, of_no_event)),
+            ("store  events running, 20", lambda: events.find(running, everyone)),
+            ("store  event kinds", events.kinds),
             ("store  deploys newest 20", lambda: stores.deploys.page(DeployQuery(), 0, 20)),
             ("store  deploys of app7, 20",
              lambda: stores.deploys.page(DeployQuery(apps=("app7",)), 0, 20)),
@@ -382,6 +398,8 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
             ("gw     GET /events?limit=20", _get(stack, admin_http, "/events?limit=20")),
             ("gw     GET /events?target.type=team&target.value=team7&limit=20",
              _get(stack, admin_http, "/events?target.type=team&target.value=team7&limit=20")),
+            ("gw     GET /events?limit=20 (team0 member)", _get(stack, team_http, "/events?limit=20")),
+            ("gw     GET /events/kinds", _get(stack, admin_http, "/events/kinds")),
             ("gw     GET /deploys?limit=20", _get(stack, admin_http, "/deploys?limit=20")),
             ("gw     GET /deploys?app=app7&limit=20",
              _get(stack, admin_http, "/deploys?app=app7&limit=20")),
@@ -394,7 +412,8 @@ def run(stack: Stack, sizes: list[int], args: argparse.Namespace) -> None:
                           _get(stack, admin_http, "/apps?simplified=true")))  # fmt: skip
         for name, call in cases:
             call()  # warm (connections, caches)
-            p50, p99 = _times(call, args.runs)
+            before = name.endswith("(before)")  # the whole collection per call
+            p50, p99 = _times(call, min(args.runs, args.before_runs) if before else args.runs)
             cost = examined(client, finds, call) if name.startswith("store") else ""
             print(f"{size:>7}  {name:<58} {p50:8.1f} {p99:8.1f}  {cost}", flush=True)
 
