@@ -95,3 +95,33 @@ def service(events_db: Database, namespace: str, mongo_url: str) -> Iterator[Ser
     svc = Service(app, app.test_client(), events_db, recorder, published, teams)
     yield svc
     recorder.close()
+
+
+# -- each store on the real database and as the in-memory fake ---------------------
+
+from collections.abc import Callable  # noqa: E402
+
+from services.events.storage import memory  # noqa: E402
+from services.events.storage.mongo.events import MongoEventStore  # noqa: E402
+from shared.events import EVENTS, documents  # noqa: E402
+
+
+@pytest.fixture(params=["memory", "mongo"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def event_store(kind: str, request: pytest.FixtureRequest) -> tuple[Any, Callable[[dict], None]]:
+    if kind == "memory":
+        store = memory.MemoryEventStore()
+        return store, lambda doc: store.insert(documents.from_doc(doc))
+    db: Database = request.getfixturevalue("events_db")
+    storage = MongoEventStorage(db)
+    storage.ensure_indexes()
+
+    def insert(doc: dict) -> None:  # as the recorder stores it, its kind kept
+        db[EVENTS].insert_one(doc)
+        storage.add_kind(doc["kind"]["type"], doc["kind"]["name"])
+
+    return MongoEventStore(db), insert
