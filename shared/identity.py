@@ -230,6 +230,48 @@ def verify(
     )
 
 
+class VerifiedHeaders:
+    """``verify()`` for one secret, its answers remembered per (header, method, path).
+
+    The gateway reuses one signed header for the same caller, method and path for up to
+    a second (gateway/app.py), so a service sees the same header again and again: its
+    signature and body are checked the first time, its age at every use (a header past
+    ``max_age`` is refused as ``verify()`` refuses it). A header that fails is never
+    remembered. Bounded: emptied when full.
+    """
+
+    def __init__(self, secret: bytes, max_entries: int = 4096) -> None:
+        self._secret = secret
+        self._max = max_entries
+        self._known: dict[tuple[str, str, str | bytes], tuple[float, Identity]] = {}
+
+    def __call__(
+        self,
+        header: str,
+        *,
+        method: str,
+        path: str | bytes,
+        max_age: float = DEFAULT_MAX_AGE,
+        now: float | None = None,
+    ) -> Identity:
+        key = (header, method, path)
+        current = time.time() if now is None else now
+        known = self._known.get(key)
+        if known is not None:
+            issued, identity = known
+            if issued > current + _FUTURE_SKEW or current - issued > max_age:
+                raise InvalidIdentity("identity expired")
+            return identity
+        identity = verify(
+            header, self._secret, method=method, path=path, max_age=max_age, now=current
+        )
+        issued = int(header.split(".")[1]) / 1000  # verify() read it already
+        if len(self._known) >= self._max:
+            self._known = {}
+        self._known[key] = (issued, identity)
+        return identity
+
+
 def token_hash(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 

@@ -29,6 +29,7 @@ from shared.http.declare import (
 from shared.http.grants import GrantsCache, GrantSource, HttpGrantSource
 from shared.http.outage import UNEXPECTED, outage_message
 from shared.http.responses import json_response, text_error
+from shared.identity import VerifiedHeaders
 from shared.limits import MIB, too_large_message
 from shared.metrics import CONTENT_TYPE, METRICS_PATH, HttpMetrics, exposition
 from shared.openapi import jsonable, prune_schemas
@@ -160,6 +161,8 @@ def make_app(
     app.test_client_class = SigningClient
     source = grants or HttpGrantSource(InternalClient.to("auth", settings, caller=context))
     app.extensions["tsubame_grants"] = GrantsCache(source)
+    # The gateway's signed identity headers, each checked once while it is reused.
+    app.extensions["tsubame_identity"] = VerifiedHeaders(settings.identity_secret)
     api = Api(app)
     app.register_error_handler(TsubameError, _tsubame_error)
     app.register_error_handler(HTTPException, _http_exception)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from shared.errors import Unauthorized
-from shared.identity import IDENTITY_HEADER, Identity, InvalidIdentity, verify
+from shared.identity import IDENTITY_HEADER, Identity, InvalidIdentity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,9 +42,8 @@ def load_identity() -> None:
         return
     settings = current_app.config["TSUBAME_SETTINGS"]
     try:
-        identity = verify(
+        identity = current_app.extensions["tsubame_identity"](
             header,
-            settings.identity_secret,
             method=request.method,
             path=wsgi_path(request.environ),
             max_age=settings.identity_max_age,

@@ -6,6 +6,7 @@ from shared.identity import (
     Grant,
     Identity,
     InvalidIdentity,
+    VerifiedHeaders,
     grants_digest,
     internal_identity,
     parse_authorization,
@@ -131,3 +132,50 @@ def test_grants_digest_ignores_order_and_duplicates() -> None:
 )
 def test_parse_authorization_like_tsuru(header, token):
     assert parse_authorization(header) == token
+
+
+def test_verified_headers_check_each_header_once_and_its_age_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shared.identity as module
+
+    calls: list[str] = []
+
+    def counting(header: str, *args: object, **kw: object) -> Identity:
+        calls.append(header)
+        return verify(header, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "verify", counting)
+    known = VerifiedHeaders(SECRET)
+    header = sign_for(ALICE, now=1000.0)
+    for now in (1001.0, 1005.0, 1014.0):
+        assert known(header, method="GET", path="/apps/x", max_age=15, now=now) == ALICE
+    assert calls == [header]
+    with pytest.raises(InvalidIdentity):  # too old now, remembered or not
+        known(header, method="GET", path="/apps/x", max_age=15, now=1016.0)
+    with pytest.raises(InvalidIdentity):  # issued in the future
+        known(header, method="GET", path="/apps/x", max_age=15, now=990.0)
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [("POST", "/apps/x"), ("GET", "/apps/y"), ("GET", "/apps/x/env"), ("DELETE", "/apps/x")],
+)
+def test_a_remembered_header_is_still_good_for_its_own_request_only(method: str, path: str) -> None:
+    known = VerifiedHeaders(SECRET)
+    header = sign_for(ALICE)
+    assert known(header, method="GET", path="/apps/x") == ALICE
+    with pytest.raises(InvalidIdentity):
+        known(header, method=method, path=path)
+
+
+def test_refused_headers_are_never_remembered_and_the_memory_is_bounded() -> None:
+    known = VerifiedHeaders(SECRET, max_entries=2)
+    forged = sign_for(ALICE, b"other-secret-123456")
+    for _ in range(2):
+        with pytest.raises(InvalidIdentity):
+            known(forged, method="GET", path="/apps/x")
+    for i in range(5):
+        header = sign_for(ALICE, now=1000.0 + i)
+        assert known(header, method="GET", path="/apps/x", now=1005.0) == ALICE
+    assert len(known._known) <= 2
