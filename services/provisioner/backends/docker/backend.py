@@ -41,6 +41,7 @@ from services.provisioner.backends.docker.build import Builder
 from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import run_beside, run_isolated
+from services.provisioner.backends.docker.leftovers import remove_app_objects
 from services.provisioner.backends.docker.logs import LogFollower
 from services.provisioner.backends.docker.nodes import (
     NodeClients,
@@ -368,23 +369,8 @@ class DockerBackend:
             self.remove_unit(state.id, timeout=5.0)
         errors = []
         for node in self.clients.addresses():
-            client = self.clients.client(node)
             try:
-                for entry in client.api.containers(
-                    all=True,
-                    filters={"label": ct.label_filter(self.config.namespace, **{ct.APP: app})},
-                ):
-                    with contextlib.suppress(docker.errors.NotFound):
-                        client.api.remove_container(entry["Id"], force=True)
-                # podman matches no image for two label filters: one, then ours.
-                images = client.api.images(
-                    filters={"label": ct.label_filter(self.config.namespace)}
-                )
-                for image in images:
-                    if (image.get("Labels") or {}).get(ct.APP) != app:
-                        continue
-                    with contextlib.suppress(docker.errors.NotFound):
-                        client.api.remove_image(image["Id"], force=True)
+                remove_app_objects(self.clients.client(node), self.config.namespace, app)
             except API_ERRORS as exc:
                 errors.append(f"{node}: {reason(exc)}")
         if errors:

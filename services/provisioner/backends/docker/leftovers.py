@@ -1,0 +1,26 @@
+"""What an app leaves on one engine: its containers (units, builds, execs) and images."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import docker.errors
+
+from services.provisioner.backends.docker import containers as ct
+
+
+def remove_app_objects(client: Any, namespace: str, app: str) -> None:
+    """Remove every container and image of ``app`` labelled with ``namespace`` from the
+    engine behind ``client``; engine errors other than "not found" are raised."""
+    for entry in client.api.containers(
+        all=True, filters={"label": ct.label_filter(namespace, **{ct.APP: app})}
+    ):
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_container(entry["Id"], force=True)
+    # podman matches no image for two label filters: one, then ours.
+    for image in client.api.images(filters={"label": ct.label_filter(namespace)}):
+        if (image.get("Labels") or {}).get(ct.APP) != app:
+            continue
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_image(image["Id"], force=True)
