@@ -232,8 +232,13 @@ def _finish(context: str) -> Callable[[Response], Response]:
         response.headers[requestid.HEADER] = environ[_REQUEST_ID]
         method = request.method
         # Changes and failures at info; reads at debug (they are most requests, and
-        # counted in the metrics anyway); the launcher's probes not at all.
-        level = logging.DEBUG if method in _READS and status < 500 else logging.INFO
+        # counted in the metrics anyway); so are other services' calls that went well
+        # (the public request behind one is logged, under the same request id); the
+        # launcher's probes not at all.
+        quiet = (method in _READS and status < 500) or (
+            status < 400 and request.path.startswith("/internal/")
+        )
+        level = logging.DEBUG if quiet else logging.INFO
         if requests_log.isEnabledFor(level) and request.path not in _QUIET_PATHS:
             requests_log.log(level, "%s %s %d %.1fms", method, request.path, status, seconds * 1000)
         return response

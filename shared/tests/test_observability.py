@@ -217,10 +217,38 @@ def _app() -> Any:
         logging.getLogger("tsubame.things").warning("looking at %s", name)
         return {"name": name, "rid": requestid.current()}
 
+    @bp.route("/things/<name>", methods=["POST"])
+    @bp.route("/internal/things/<name>", methods=["POST"])
+    @public
+    def change(name: str) -> Any:
+        return ({"name": name}, 200) if name != "bad" else ({"name": name}, 400)
+
     settings = Settings(
         data_dir="/tmp/x", namespace="t", mongo_url="", amqp_url="", identity_secret=SECRET
     )
     return make_app("obstest", settings, blueprints=[bp])
+
+
+def test_request_lines_are_info_for_changes_and_failures_debug_for_reads_and_internal_calls(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = _app().test_client()
+    with caplog.at_level(logging.DEBUG, logger="tsubame.requests"):
+        client.get("/things/a")
+        client.post("/things/a")
+        client.post("/internal/things/a")
+        client.post("/internal/things/bad")
+    got = [
+        (r.levelname, r.getMessage().rsplit(" ", 1)[0])
+        for r in caplog.records
+        if r.name == "tsubame.requests"
+    ]
+    assert got == [
+        ("DEBUG", "GET /things/a 200"),
+        ("INFO", "POST /things/a 200"),
+        ("DEBUG", "POST /internal/things/a 200"),
+        ("INFO", "POST /internal/things/bad 400"),
+    ]
 
 
 def _value(body: bytes, name: str, **labels: str) -> float:
