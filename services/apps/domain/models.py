@@ -187,3 +187,22 @@ class AppQuery:
     visible_teams: tuple[str, ...] = ()
     visible_apps: tuple[str, ...] = ()
     visible_pools: tuple[str, ...] = ()
+
+    def matches(self, app: App) -> bool:
+        """The reference semantics (the memory store's; the Mongo store checks what
+        its indexed queries read with it)."""
+        if not self.everything and not (
+            any(t in self.visible_teams for t in app.teams)
+            or app.name in self.visible_apps
+            or app.pool in self.visible_pools
+        ):
+            return False
+        for attr in ("platform", "team_owner", "owner", "pool"):
+            want = getattr(self, attr)
+            if want and getattr(app, attr) != want:
+                return False
+        if self.platform_version is not None and app.platform_version != self.platform_version:
+            return False
+        if any(t not in app.tags for t in self.tags):
+            return False
+        return self.name_matches is None or self.name_matches(app.name)

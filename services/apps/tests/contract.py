@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -119,6 +120,12 @@ class StorageContract:
         assert names(stores, AppQuery(everything=False, visible_teams=("red",), tags=("x",))) == [
             "a2"
         ]
+        seen_twice = AppQuery(everything=False, visible_teams=("red",), visible_apps=("a2", "b3"))
+        assert names(stores, seen_twice) == ["a2", "b3", "b4"]  # a2 by team and by name
+        assert names(stores, replace(seen_twice, visible_pools=("p1",), pool="p2")) == ["b4"]
+        assert names(stores, AppQuery(team_owner="red", tags=("x",), pool="p1")) == []
+        assert names(stores, AppQuery(platform="go", tags=("x",))) == []
+        assert names(stores, AppQuery(tags=("y", "x"), pool="p1")) == ["a1"]
         pages = [[a.name for a in page] for page in stores.apps.query(AppQuery(), 3)]
         assert pages == [["a1", "a2", "b3"], ["b4"]]
         assert stores.apps.count() == 4

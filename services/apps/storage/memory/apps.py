@@ -14,24 +14,6 @@ from services.apps.domain.models import App, AppQuery, AppRouter, EnvVar, Servic
 from services.apps.storage.ports import UPDATABLE
 
 
-def matches(app: App, q: AppQuery) -> bool:
-    if not q.everything and not (
-        any(t in q.visible_teams for t in app.teams)
-        or app.name in q.visible_apps
-        or app.pool in q.visible_pools
-    ):
-        return False
-    for attr in ("platform", "team_owner", "owner", "pool"):
-        want = getattr(q, attr)
-        if want and getattr(app, attr) != want:
-            return False
-    if q.platform_version is not None and app.platform_version != q.platform_version:
-        return False
-    if any(t not in app.tags for t in q.tags):
-        return False
-    return q.name_matches is None or q.name_matches(app.name)
-
-
 class MemoryAppStore:
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -59,7 +41,7 @@ class MemoryAppStore:
 
     def query(self, q: AppQuery, batch: int = 500) -> Iterator[list[App]]:
         with self.lock:
-            found = sorted((a for a in self.items.values() if matches(a, q)), key=lambda a: a.seq)
+            found = sorted((a for a in self.items.values() if q.matches(a)), key=lambda a: a.seq)
             found = [replace(a, env={}, service_envs=[]) for a in copy.deepcopy(found)]
         for i in range(0, len(found), max(batch, 1)):
             yield found[i : i + batch]

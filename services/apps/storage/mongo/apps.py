@@ -46,31 +46,22 @@ def seq() -> float:
     return time.time() + next(_counter) * 1e-9
 
 
-def query_filter(q: AppQuery) -> dict[str, Any]:
-    """The indexed part of an app query (names are matched by the caller's function)."""
-    clauses: list[dict[str, Any]] = []
+def query_plans(q: AppQuery) -> list[dict[str, Any]]:
+    """The queries that read an app query's candidates, each one indexed clause: one
+    per way the caller sees apps (teams, apps, pools), or the first equality among the
+    filters. SecantusDB scans every app for an ``$or`` or an ``$and``, or for a second
+    field beside the indexed one (docs/contracts.md): the rest is checked on the apps
+    read (``AppQuery.matches``)."""
     if not q.everything:
-        visible: list[dict[str, Any]] = []
-        if q.visible_teams:
-            visible.append({"teams": {"$in": list(q.visible_teams)}})
-        if q.visible_apps:
-            visible.append({"_id": {"$in": list(q.visible_apps)}})
-        if q.visible_pools:
-            visible.append({"pool": {"$in": list(q.visible_pools)}})
-        if not visible:
-            return {"_id": {"$in": []}}
-        clauses.append(visible[0] if len(visible) == 1 else {"$or": visible})
-    for attr in ("platform", "team_owner", "owner", "pool"):
+        seen = (("teams", q.visible_teams), ("_id", q.visible_apps), ("pool", q.visible_pools))
+        return [{field: {"$in": list(values)}} for field, values in seen if values]
+    for attr in ("team_owner", "owner", "platform", "pool"):
         value = getattr(q, attr)
         if value:
-            clauses.append({attr: value})
-    if q.platform_version is not None:
-        clauses.append({"platform_version": q.platform_version})
+            return [{attr: value}]
     if q.tags:
-        clauses.append({"tags": {"$all": list(q.tags)}})
-    if not clauses:
-        return {}
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return [{"tags": q.tags[0]}]
+    return [{}]
 
 
 class MongoAppStore:
@@ -101,10 +92,13 @@ class MongoAppStore:
     def query(self, q: AppQuery, batch: int = 500) -> Iterator[list[App]]:
         # Sorted here, not by the database: a sort on ``seq`` would walk the whole seq
         # index even when the filter matches a handful of apps (docs/contracts.md).
-        docs = list(self.c.find(query_filter(q)))
-        docs.sort(key=lambda d: float(d.get("seq", 0.0)))
+        docs: dict[str, dict[str, Any]] = {}
+        for plan in query_plans(q):
+            docs.update((d["_id"], d) for d in self.c.find(plan) if d["_id"] not in docs)
+        ordered = sorted(docs.values(), key=lambda d: float(d.get("seq", 0.0)))
         match = q.name_matches
-        apps = [from_doc(d, listed=True) for d in docs if match is None or match(d["_id"])]
+        listed = (from_doc(d, listed=True) for d in ordered if match is None or match(d["_id"]))
+        apps = [app for app in listed if q.matches(app)]
         for i in range(0, len(apps), max(batch, 1)):
             yield apps[i : i + batch]
 

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from services.apps.domain.models import AppQuery
 from services.apps.storage.mongo import INDEXES, mongo_stores
+from services.apps.storage.mongo.apps import APPS, query_plans
 from services.apps.storage.ports import Stores
 from services.apps.tests.contract import CertificateContract, LogContract, StorageContract
 from shared.mongo import ensure_indexes
@@ -20,4 +23,34 @@ class TestMongoStorage(StorageContract, LogContract, CertificateContract):
         db = mongo_client[name]
         ensure_indexes(db, INDEXES)
         yield mongo_stores(db)
+        mongo_client.drop_database(name)
+
+
+def _stages(plan: Any) -> list[str]:
+    if isinstance(plan, dict):
+        own = [plan["stage"]] if "stage" in plan else []
+        return own + [s for v in plan.values() for s in _stages(v)]
+    if isinstance(plan, list):
+        return [s for v in plan for s in _stages(v)]
+    return []
+
+
+def test_app_queries_walk_an_index(mongo_client, namespace: str) -> None:  # type: ignore[no-untyped-def]
+    """Each query an app list sends is one indexed clause (SecantusDB scans every app
+    for an $or, an $and or a second field): a member's teams, apps and pools, or the
+    first filter; a caller who sees everything with no filter reads every app."""
+    name = f"{namespace}_apps_{secrets.token_hex(3)}"
+    db = mongo_client[name]
+    try:
+        ensure_indexes(db, INDEXES)
+        member = AppQuery(everything=False, visible_teams=("red", "blue"), visible_apps=("a1",),
+                          visible_pools=("p1",), platform="go", tags=("x",))  # fmt: skip
+        queries = [member, AppQuery(team_owner="red", platform="go", pool="p"),
+                   AppQuery(tags=("x", "y"), platform_version="")]  # fmt: skip
+        for q in queries:
+            for where in query_plans(q):
+                plan = db[APPS].find(where).explain()["queryPlanner"]["winningPlan"]
+                assert "COLLSCAN" not in _stages(plan), (q, where)
+        assert query_plans(AppQuery()) == [{}]
+    finally:
         mongo_client.drop_database(name)
