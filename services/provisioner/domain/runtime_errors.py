@@ -72,6 +72,11 @@ class ImagesUnsupported(Invalid):
     message = "the process provisioner cannot deploy images"
 
 
+class VolumesBound(Invalid):
+    # tsuru's app update refuses a provisioner change while volumes are bound.
+    message = "can't change the provisioner of an app with binded volumes"
+
+
 class NotAvailable(Invalid):
     message = "App must be available to run non-isolated commands"
 

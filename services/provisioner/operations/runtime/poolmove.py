@@ -25,7 +25,7 @@ from services.provisioner.backends.base import BuildRequest
 from services.provisioner.backends.base import Canceled as BackendCanceled
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime import STARTED, AppRuntime, VersionRelease
-from services.provisioner.domain.runtime_errors import ArchiveError, Canceled
+from services.provisioner.domain.runtime_errors import ArchiveError, Canceled, VolumesBound
 from services.provisioner.operations.runtime import rollout, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
@@ -74,6 +74,8 @@ def rebuild(
 def move(deps: RuntimeDeps, rt: AppRuntime, spec: AppSpec, progress: Progress) -> None:
     """Re-create the app's units under the provisioner of ``spec``'s pool (``rt`` as
     stored, with the old spec)."""
+    if deps.catalogue is not None and deps.catalogue.volumes.binds_of_app(rt.app):
+        raise VolumesBound()
     old_provisioner = scheduler.provisioner_of(deps, rt)
     moved = replace(rt, spec=spec, releases=dict(rt.releases))
     new_provisioner = scheduler.provisioner_of(deps, moved)

@@ -77,3 +77,21 @@ def test_bound_volumes_are_shared_and_readonly_binds_refuse_writes(h: Harness) -
     assert out.error.startswith("unexpected exit code: "), out.text
     assert any(c in out.text for c in closed), out.text
     assert not (host.parent / "intruder").exists()
+
+
+def test_an_app_with_bound_volumes_cannot_change_provisioner(h: Harness) -> None:
+    from services.provisioner.domain.models import Pool
+
+    assert h.deps.catalogue is not None
+    h.deps.catalogue.pools.add(Pool("default", default=True, provisioner="process"))
+    h.deps.catalogue.pools.add(Pool("dock", provisioner="docker"))
+    h.deps.catalogue.volumes.add(Volume("kept", "default", "blue", "local"))
+    h.deps.catalogue.volumes.bind(VolumeBind(BindID("holder", "/data", "kept")))
+    app = h.spec("holder")
+    assert h.deploy(app, 1).error == ""
+    before = [u.id for u in h.deps.stores.units.of_app("holder")]
+    out = h.run("update", replace(app, pool="dock"), {"restart": True})
+    assert out.error == "can't change the provisioner of an app with binded volumes", out
+    assert [u.id for u in h.deps.stores.units.of_app("holder")] == before
+    rt = h.deps.stores.runtimes.get("holder")
+    assert rt is not None and rt.spec.pool == "default"
