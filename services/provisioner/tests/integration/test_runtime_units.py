@@ -225,3 +225,23 @@ def test_version_remove_and_app_remove(h: Harness) -> None:
     assert h.deps.backend.units("gone") == []
     assert refused(address)
     assert h.run("remove", spec, {}).error == ""  # idempotent
+
+
+def test_units_of_a_node_seen_silent_leave_the_route_at_once(h: Harness) -> None:
+    from services.provisioner.operations.runtime.healer import unroute_node
+
+    spec = h.spec("unrouted")
+    assert h.deploy(spec, 1).error == ""
+    assert h.run("units.add", spec, {"n": 1, "process": "web"}).error == ""
+    first, second = h.deps.stores.units.of_app("unrouted")
+    # The first unit as if it ran on a docker node that just stopped answering.
+    h.deps.stores.units.update(first.id, {"node": "tcp://10.9.9.9:2375"})
+    assert unroute_node(h.deps, "tcp://10.9.9.9:2375") == ["unrouted"]
+    gone = h.deps.stores.units.get(first.id)
+    assert gone is not None and gone.status == "error"
+    assert "does not answer" in gone.status_detail
+    assert route_of(h, "unrouted") == [second.address]
+    last = [b for k, b in h.published if k == keys.ROUTES_CHANGED][-1]
+    assert last["app"] == "unrouted" and last["route"]["backends"] == [second.address]
+    # Nothing left to take out: no change, no message.
+    assert unroute_node(h.deps, "tcp://10.9.9.9:2375") == []
