@@ -186,6 +186,9 @@ class UnitSpec:
     limits: Limits = field(default_factory=Limits)
     mounts: Sequence[Mount] = ()
     node: str = ""  # where to run it (a NodeInfo.address)
+    # The pool's docker log driver and its options ("": the engine's default).
+    log_driver: str = ""
+    log_opts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -246,3 +246,23 @@ class InvalidHealingValue(Invalid):
 
 class InvalidRestart(Invalid):
     """``restart`` that strconv.ParseBool refuses."""
+
+
+class UnreadableLogDriver(Invalid):
+    """A docker log driver whose logs the engine cannot give back (the app log is read
+    from the engine): refused rather than silently losing the app's log."""
+
+    def __init__(self, driver: str, readable: list[str]) -> None:
+        super().__init__(
+            f'log driver "{driver}" is not supported: the app log is read back from the '
+            f"docker engine, which cannot read {driver} logs; use {', '.join(readable)} "
+            "(or bs: the engine's default)"
+        )
+
+
+class UnknownLogOpt(Invalid):
+    def __init__(self, opt: str, driver: str, known: list[str]) -> None:
+        super().__init__(
+            f'log option "{opt}" is not supported by the {driver} log driver '
+            f"(options: {', '.join(known)})"
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from services.provisioner.domain import errors
+from services.provisioner.domain import errors, logconfig
 from services.provisioner.domain.infra import LogConfig
 from services.provisioner.domain.models import Node
 from services.provisioner.operations.deps import DOCKER, Body, Deps, Writer
@@ -18,8 +18,6 @@ from shared.golang.strconv import quote
 from shared.identity import Identity
 from shared.mutation import authorize
 from shared.permissions import ensure, scope
-
-BS = "bs"
 
 
 def _host(address: str) -> str:
@@ -143,10 +141,7 @@ def set_log_config(
     def body(out: Writer) -> None:
         with permit.record(deps.recorder, target=Target("pool", pool), custom_data=fields,
                            lock=False):  # fmt: skip
-            if not config.driver:
-                raise errors.LogDriverRequired()
-            if config.driver == BS and config.opts:
-                raise errors.BsLogOpts()
+            logconfig.check(config)
             deps.stores.log_configs.put(pool, config)
         out.write("Log config successfully updated.\n")
         if not restart:

@@ -11,6 +11,7 @@ and supervisor.py for what survives where).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,6 +54,8 @@ from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 from services.provisioner.backends.process.unitenv import check_env
+
+log = logging.getLogger(__name__)
 
 
 class DockerBackend:
@@ -222,12 +225,12 @@ class DockerBackend:
                 volumes=volumes,
             )
             try:
-                container = client.containers.create(**args)
+                container = self._create_container(client, node, args)
             except docker.errors.APIError:
                 if port is None:
                     raise
                 args["ports"] = {ct.PORT_KEY: (bind_ip, None)}  # the old port is taken
-                container = client.containers.create(**args)
+                container = self._create_container(client, node, args)
         except API_ERRORS as exc:
             raise BackendError(f"could not create unit {spec.id}: {reason(exc)}") from exc
         tracked = Tracked(
@@ -255,6 +258,26 @@ class DockerBackend:
         if state.status == ERROR:  # exited at once: a crash, restarted by the watcher
             return replace(state, status=STARTING)
         return state
+
+    def _create_container(
+        self, client: docker.DockerClient, node: str, args: dict[str, Any]
+    ) -> Any:
+        """The unit's container; with the engine's default log driver when the engine
+        refuses the pool's (podman has no ``local``, ``journald`` needs a journal)."""
+        try:
+            return client.containers.create(**args)
+        except docker.errors.APIError as exc:
+            config = args.get("log_config")
+            if config is None or "log" not in reason(exc).lower():
+                raise
+            log.warning(
+                "node %s refuses log driver %s (%s): unit %s keeps the engine's default",
+                node,
+                config.type,
+                reason(exc),
+                args.get("name"),
+            )
+            return client.containers.create(**{k: v for k, v in args.items() if k != "log_config"})
 
     def _observe(self, tracked: Tracked) -> UnitState | None:
         for state in self.supervisor.look(tracked.node):

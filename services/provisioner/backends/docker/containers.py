@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from docker.types import LogConfig
+
 from services.provisioner.backends.base import (
     ERROR,
     STARTED,
@@ -185,7 +187,15 @@ def create_args(
         "volumes": volumes,
         **security_args(pids_limit),
         **limit_args(spec.limits),
+        **log_args(spec),
     }
+
+
+def log_args(spec: UnitSpec) -> dict[str, Any]:
+    """The pool's log driver (one the engine reads back: the app log comes from it)."""
+    if not spec.log_driver:
+        return {}
+    return {"log_config": LogConfig(type=spec.log_driver, config=dict(spec.log_opts))}
 
 
 def host_port(entry: Mapping[str, Any]) -> int | None:

@@ -24,6 +24,8 @@ from services.provisioner.backends.base import (
     UnitSpec,
     UnitState,
 )
+from services.provisioner.domain import logconfig
+from services.provisioner.domain.infra import LogConfig
 from services.provisioner.domain.routes import route_for
 from services.provisioner.domain.runtime import AppRuntime, VersionRelease
 from services.provisioner.domain.runtime_errors import UnitStartup, log_line
@@ -49,6 +51,9 @@ def unit_spec(
     deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, unit: Unit, node: str = ""
 ) -> UnitSpec:
     plan = rt.spec.plan
+    log = LogConfig()
+    if node and deps.catalogue is not None:
+        log = logconfig.effective(deps.catalogue.log_configs.all(), scheduler.pool_of(deps, rt))
     return UnitSpec(
         id=unit.id,
         app=rt.app,
@@ -62,6 +67,8 @@ def unit_spec(
         ),
         mounts=mounts_of(deps, rt.app),
         node=node,
+        log_driver=log.driver,
+        log_opts=dict(log.opts),
     )
 
 

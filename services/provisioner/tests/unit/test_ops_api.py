@@ -139,13 +139,22 @@ def test_docker_logs(call: Caller, deps: Deps, apps) -> None:  # type: ignore[no
     resp = call("POST", "/docker/logs", data={"Driver": "bs", "LogOpts.a": "b"})
     assert resp.status_code == 400
     apps.apps["a1"] = AppRef("a1", pool="theonepool")
-    resp = call("POST", "/docker/logs", data={"pool": "theonepool", "Driver": "syslog",
+    # A driver the engine cannot read back would silence the app log: refused.
+    resp = call("POST", "/docker/logs", data={"pool": "theonepool", "Driver": "syslog"})
+    assert resp.status_code == 400
+    assert resp.text.startswith('log driver "syslog" is not supported: the app log is read')
+    resp = call("POST", "/docker/logs", data={"Driver": "json-file", "LogOpts.tag": "x",
+                                              "LogOpts.fluentd-address": "h:1"})  # fmt: skip
+    assert resp.status_code == 400
+    assert resp.text.startswith('log option "fluentd-address" is not supported by the json-file')
+    assert call("GET", "/docker/logs").json == {"": {"Driver": "", "LogOpts": None}}
+    resp = call("POST", "/docker/logs", data={"pool": "theonepool", "Driver": "json-file",
                                               "LogOpts.tag": "x", "restart": "true"})  # fmt: skip
     messages = [x["Message"] for x in lines(resp)]
     assert messages[0] == "Log config successfully updated.\n"
     assert "Restarting 1 applications: [a1]\n" in messages
     assert messages[-1] == "App a1 successfully restarted\n"
-    assert call("GET", "/docker/logs").json["theonepool"] == {"Driver": "syslog",
+    assert call("GET", "/docker/logs").json["theonepool"] == {"Driver": "json-file",
                                                               "LogOpts": {"tag": "x"}}  # fmt: skip
     scoped = user(("pool.update.logs", "pool", "theonepool"))
     assert list(call("GET", "/docker/logs", who=scoped).json) == ["theonepool"]
