@@ -151,12 +151,12 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         # the stack runs.
         log.error("the process backend cannot start: %s", exc)
         members[PROCESS] = UnavailableBackend(PROCESS, str(exc))
-    health, runner = None, None
+    health, runner, images = None, None, None
     usages: list[Reader] = [ProcessUsage(process.root)]
     if DOCKER in deps.config.provisioners:
         docker = docker_backend(settings, deps, app_log.unit_line)
         members[DOCKER] = docker
-        health, runner = docker.health, docker
+        health, runner, images = docker.health, docker, docker
         usages.append(docker)
     backend = Backends(members)
     apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)
@@ -179,6 +179,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
         volume_dirs=LocalVolumes(provisioner_settings.volumes_dir(settings)),
         node_health=health,
         node_runner=runner,
+        platform_images=images,
     )
 
     def close() -> None:

@@ -728,3 +728,182 @@ def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
     assert traffic.failed == 0, traffic.errors[:5]
     r = requests.delete(f"{dstack.url}/apps/{name}", headers=admin, timeout=300)
     assert r.status_code == 200, r.text
+
+
+def _engine_client(address: str) -> Any:
+    import docker
+
+    return docker.DockerClient(base_url=address, timeout=120)
+
+
+def _has_image(address: str, image: str) -> bool:
+    import docker
+
+    client = _engine_client(address)
+    try:
+        client.images.get(image)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+    finally:
+        client.close()
+
+
+def _untag(address: str, image: str) -> None:
+    """The image gone from the node (as on a node added later): its name removed."""
+    client = _engine_client(address)
+    try:
+        client.api.remove_image(image)
+    finally:
+        client.close()
+
+
+def _via_gateway(stack: Stack, app: str, path: str) -> requests.Response:
+    return requests.get(f"{stack.url}{path}", timeout=30,
+                        headers={"Host": f"{app}.tsubame.localhost:{stack.port}"})  # fmt: skip
+
+
+def _deploy(stack: Stack, admin: dict[str, str], app: str, archive: Path) -> str:
+    r = requests.post(f"{stack.url}/apps/{app}/deploy", headers=admin, timeout=600,
+                      files={"file": (archive.name, archive.read_bytes(), "application/gzip")})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.text.rstrip().endswith("OK"), r.text[-3000:]
+    return r.text
+
+
+def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
+    dstack: Stack,
+    admin: dict[str, str],
+    pool: str,
+    podman_engines: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    platform = f"python-{secrets.token_hex(3)}"
+    dockerfile = (
+        f"FROM tsubame/python:latest\nRUN echo base-of-{platform} > /etc/tsubame-platform\n"
+    )
+    r = requests.post(f"{dstack.url}/platforms", headers=admin, timeout=600, data={"name": platform},
+                      files={"dockerfile_content": ("Dockerfile", dockerfile.encode())})  # fmt: skip
+    assert r.status_code == 200, r.text
+    text = "".join(_messages(r))
+    # The engine's build output, as tsuru streams docker's.
+    assert "STEP 2/" in text and f"RUN echo base-of-{platform}" in text, text
+    assert text.endswith("Platform successfully added!\n"), text
+    image = f"tsuru/{platform}:v1"
+    assert [_has_image(a, image) for a in podman_engines] == [True, True]
+    info = requests.get(f"{dstack.url}/platforms/{platform}", headers=admin).json()
+    assert info["images"] == [image]
+
+    team = f"pl-{secrets.token_hex(3)}"
+    assert requests.post(f"{dstack.url}/teams", data={"name": team},
+                         headers=admin).status_code == 201  # fmt: skip
+    app = f"papp-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/apps", headers=admin, data={
+        "name": app, "platform": platform, "teamOwner": team, "pool": pool})  # fmt: skip
+    assert r.status_code == 201, r.text
+    archive = sample_archive(tmp_path_factory.mktemp("platarchive"))
+    _deploy(dstack, admin, app, archive)
+    _serving(dstack, admin, app, 1)
+    # The app's version is built on the platform's image.
+    answer = _via_gateway(dstack, app, "/file?path=/etc/tsubame-platform")
+    assert (answer.status_code, answer.text) == (200, f"base-of-{platform}\n")
+
+    # An update builds v2 FROM v1; lost from the nodes (as on a node added later), the
+    # next deploy makes them present again from their stored Dockerfiles.
+    dockerfile2 = f"FROM {image}\nRUN echo v2-of-{platform} > /etc/tsubame-platform-2\n"
+    r = requests.put(f"{dstack.url}/platforms/{platform}", headers=admin, timeout=600,
+                     files={"dockerfile_content": ("Dockerfile", dockerfile2.encode())})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert "".join(_messages(r)).endswith("Platform successfully updated!\n")
+    image2 = f"tsuru/{platform}:v2"
+    for address in podman_engines:
+        assert _has_image(address, image2)
+        _untag(address, image2)
+    _untag(podman_engines[0], image)
+    out = _deploy(dstack, admin, app, archive)
+    assert f"Image {image2} is on no node: building it" in out, out
+    _serving(dstack, admin, app, 1)
+    answer = _via_gateway(dstack, app, "/file?path=/etc/tsubame-platform-2")
+    assert (answer.status_code, answer.text) == (200, f"v2-of-{platform}\n")
+    answer = _via_gateway(dstack, app, "/file?path=/etc/tsubame-platform")
+    assert (answer.status_code, answer.text) == (200, f"base-of-{platform}\n")
+
+    # A rollback is a new version FROM the old one's image.
+    r = requests.post(f"{dstack.url}/platforms/{platform}/rollback", headers=admin,
+                      data={"image": image}, timeout=600)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert "".join(_messages(r)).endswith("Platform successfully updated!\n")
+    assert any(_has_image(a, f"tsuru/{platform}:v3") for a in podman_engines)
+    r = requests.delete(f"{dstack.url}/apps/{app}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+
+
+def test_a_platform_from_an_image_the_engines_lack_fails_clearly_and_leaves_nothing(
+    dstack: Stack, admin: dict[str, str], pool: str, podman_engines: list[str]
+) -> None:
+    platform = f"bad-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/platforms", headers=admin, timeout=300, data={"name": platform},
+                      files={"dockerfile_content": ("Dockerfile", b"FROM nosuch/image:1\n")})  # fmt: skip
+    assert r.status_code == 200, r.text
+    lines = _stream(r)
+    error = lines[-1].get("Error", "")
+    assert "FROM nosuch/image:1: no such image on node" in error, lines
+    assert "no registry is reachable" in error, lines
+    r = requests.get(f"{dstack.url}/platforms/{platform}", headers=admin)
+    assert r.status_code == 404, r.text
+    # A step that fails: the engine's error, nothing kept.
+    r = requests.post(f"{dstack.url}/platforms", headers=admin, timeout=300, data={"name": platform},
+                      files={"dockerfile_content": ("Dockerfile",
+                                                    b"FROM tsubame/busybox:latest\nRUN exit 7\n")})  # fmt: skip
+    lines = _stream(r)
+    assert "image build failed" in lines[-1].get("Error", ""), lines
+    assert requests.get(f"{dstack.url}/platforms/{platform}", headers=admin).status_code == 404
+    assert not any(_has_image(a, f"tsuru/{platform}:v1") for a in podman_engines)
+
+
+def _libpod_log_config(address: str, container: str) -> dict[str, Any]:
+    engine = _engine(address)
+    raw = Engines(engine.dir.parent).podman(
+        engine, "inspect", container, "--format", "{{json .HostConfig.LogConfig}}"
+    )
+    return dict(json.loads(raw))
+
+
+def test_the_pool_s_log_config_applies_to_new_units_and_their_log_is_kept(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str, podman_engines: list[str]
+) -> None:
+    r = requests.post(f"{dstack.url}/docker/logs", headers=admin,
+                      data={"pool": pool, "Driver": "syslog"})  # fmt: skip
+    assert r.status_code == 400, r.text
+    assert r.text.startswith('log driver "syslog" is not supported'), r.text
+    r = requests.post(f"{dstack.url}/docker/logs", headers=admin,
+                      data={"pool": pool, "Driver": "json-file", "LogOpts.colour": "x"})  # fmt: skip
+    assert (r.status_code, r.text.split(" (")[0]) == (
+        400,
+        'log option "colour" is not supported by the json-file log driver',
+    ), r.text
+    r = requests.post(f"{dstack.url}/docker/logs", headers=admin, data={
+        "pool": pool, "Driver": "json-file", "LogOpts.max-size": "10m"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert _messages(r) == ["Log config successfully updated.\n"]
+    assert requests.get(f"{dstack.url}/docker/logs", headers=admin).json()[pool] == {
+        "Driver": "json-file", "LogOpts": {"max-size": "10m"}}  # fmt: skip
+    before = {u["ID"] for u in _units(dstack, admin, app)}
+    units = _scale_to(dstack, admin, app, len(before) + 1)
+    [new] = [u for u in units if u["ID"] not in before]
+    [node] = [a for a in podman_engines if new["ID"] in _placement(dstack, admin, [a])[a]]
+    config = _libpod_log_config(node, new["ID"])
+    assert (config["Type"], config["Size"]) == ("json-file", "10MB"), config
+    # Its output still reaches the app log.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        logs = requests.get(f"{dstack.url}/apps/{app}/log", headers=admin,
+                            params={"lines": "200"}).json() or []  # fmt: skip
+        if any(x["Unit"] == new["ID"] and "sample app listening" in x["Message"] for x in logs):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"no line of {new['ID']} in the app log")
+    r = requests.post(f"{dstack.url}/docker/logs", headers=admin,
+                      data={"pool": pool, "Driver": "bs"})  # fmt: skip
+    assert r.status_code == 200, r.text

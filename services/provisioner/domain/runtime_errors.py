@@ -140,3 +140,20 @@ class NoNodes(ServerError):
     # tsuru's docker scheduler: no node carries the app's pool in its metadata.
     def __init__(self, pool: str) -> None:
         super().__init__(f"No nodes found with one of the following metadata: pool={pool}")
+
+
+class PlatformImageMissing(Invalid):
+    """A platform Dockerfile starts from an image no engine holds (no registry here)."""
+
+    def __init__(self, image: str, node: str) -> None:
+        super().__init__(
+            f"image build failed: FROM {image}: no such image on node {node}, and no registry "
+            "is reachable: a platform's Dockerfile must start from an image present on the "
+            "docker nodes (tsubame/python:latest, tsubame/busybox:latest) or from another "
+            "platform's image (tsuru/<platform>:v<N>)"
+        )
+
+
+class PlatformNotBuilt(Invalid):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"platform image: {why}")

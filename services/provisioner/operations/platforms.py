@@ -1,10 +1,11 @@
 """Platforms and their versions (provisioning.md §2c, §3.3).
 
-The process backend prepares an app for its platform by the platform's name (a
-virtualenv for ``python*``, a file server for ``static*``); it builds no image. A
-platform build therefore stores the uploaded Dockerfile as a new version and records
-the image name tsuru would give it (``tsuru/<name>:v<N>``), so versions, info and
-rollback behave as in tsuru; the docker backend will build them.
+A platform build stores the uploaded Dockerfile as a new version with the image name
+tsuru gives it (``tsuru/<name>:v<N>``), so versions, info and rollback behave as in
+tsuru. With docker nodes registered the worker then builds that image on them
+(operations/runtime/platforms.py), its output streamed; a failed build leaves nothing of
+the version. The process backend builds no image: it prepares an app for its platform by
+the platform's name (a virtualenv for ``python*``, a file server for ``static*``).
 
 Streaming operations check their permission in the request, then return the body the
 view streams (``shared.http.stream``): errors raised before the first line still get
@@ -18,7 +19,7 @@ from typing import Any
 from services.provisioner.domain import errors
 from services.provisioner.domain.models import Platform, PlatformVersion
 from services.provisioner.domain.rules import valid_name
-from services.provisioner.operations.deps import Body, Deps, Writer
+from services.provisioner.operations.deps import DOCKER, Body, Deps, Writer
 from shared.bus import keys
 from shared.events import READ_EVENTS, Allowed, RunningEvent, Target
 from shared.golang.strconv import NumError, parse_bool
@@ -58,23 +59,51 @@ def _record(deps: Deps, permit: Permit, name: str, fields: Any) -> Any:
     )
 
 
+def _docker_nodes(deps: Deps) -> bool:
+    return DOCKER in deps.config.provisioners and any(
+        n.provisioner == DOCKER for n in deps.stores.nodes.all()
+    )
+
+
 def _build(deps: Deps, evt: RunningEvent, name: str, dockerfile: str) -> int:
-    """Store a new version from ``dockerfile``; nothing is left of it if this fails."""
+    """Store a new version from ``dockerfile`` and build its image on the docker nodes
+    (the worker's ``platform.build``); nothing is left of the version if this fails."""
     stores = deps.stores
     version = stores.platforms.next_version(name)
     if version == 0:
         raise errors.PlatformNotFound()
-    evt.log(f"---- Storing version {version} of platform {name} ----\n")
-    evt.log(
-        "The process provisioner builds no image: units are prepared for the platform "
-        "by its name; the Dockerfile is kept for the docker provisioner.\n"
-    )
     if evt.cancel_requested():
         raise errors.BuildCanceled()
     entry = PlatformVersion(version, (image_name(deps, name, version),), dockerfile, deps.clock())
     stores.platforms.add_version(name, entry)
+    try:
+        if _docker_nodes(deps):
+            deps.commands().run(
+                "platform.build", {"platform": name, "version": version}, _EventLog(evt)
+            )
+        else:
+            evt.log(f"---- Storing version {version} of platform {name} ----\n")
+            evt.log(
+                "The process provisioner builds no image: units are prepared for the "
+                "platform by its name; the Dockerfile is kept for the docker provisioner.\n"
+            )
+        if evt.cancel_requested():
+            raise errors.BuildCanceled()
+    except BaseException:
+        stores.platforms.drop_version(name, version)
+        raise
     evt.log(f" ---> {entry.images[0]}\n")
     return version
+
+
+class _EventLog:
+    """The worker's lines written to the running event (hence to the client's stream)."""
+
+    def __init__(self, evt: RunningEvent) -> None:
+        self._evt = evt
+
+    def write(self, message: str) -> None:
+        self._evt.log(message)
 
 
 def _dockerfile(data: bytes) -> str:

@@ -48,8 +48,10 @@ from services.provisioner.backends.docker.nodes import (
     NodeClients,
     Nodes,
     NodeUnreachable,
+    NoImage,
     publish_host,
 )
+from services.provisioner.backends.docker.platforms import build_platform_image
 from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
@@ -162,6 +164,43 @@ class DockerBackend:
         except BackendError as exc:
             return [str(exc)]
         return nodecontainers.ensure(client, self.config.namespace, wanted)
+
+    # -- platform images ---------------------------------------------------------------
+
+    def has_image(self, node: str, image: str) -> bool:
+        try:
+            return self.clients.has_image(node, image)
+        except API_ERRORS as exc:
+            raise BackendError(f"node {node} does not answer: {reason(exc)}") from exc
+
+    def copy_image(self, node: str, image: str) -> bool:
+        """Copy ``image`` to ``node`` from a node holding it; False when none does."""
+        try:
+            self.clients.ensure_image(node, image, self.config.build_timeout)
+        except NoImage:
+            return False
+        return True
+
+    def build_image(
+        self,
+        node: str,
+        dockerfile: str,
+        tags: list[str],
+        output: Output,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """A platform image built on ``node`` from ``dockerfile`` (bounded in time and
+        output), tagged with every name of ``tags``; its id."""
+        with self._locked(f"platform:{node}:{tags[0] if tags else ''}"):
+            return build_platform_image(
+                node,
+                dockerfile,
+                tags,
+                namespace=self.config.namespace,
+                timeout=self.config.build_timeout,
+                output=output,
+                cancel=cancel,
+            )
 
     # -- Backend protocol --------------------------------------------------------------
 

@@ -32,6 +32,10 @@ class NodeUnreachable(BackendError):
     """The node's engine does not answer."""
 
 
+class NoImage(BackendError):
+    """No answering node holds the image to copy."""
+
+
 def publish_host(address: str) -> tuple[str, str]:
     """(the address the unit's port is bound to, the host that reaches it)."""
     parts = urlsplit(address)
@@ -176,7 +180,7 @@ class NodeClients:
                     continue
                 self._copy(source, address, image, timeout)
                 return
-            raise BackendError(f"image {image} is on no node: deploy the app again")
+            raise NoImage(f"image {image} is on no node: deploy the app again")
 
     def _copy(self, source: str, target: str, image: str, timeout: float) -> None:
         try:

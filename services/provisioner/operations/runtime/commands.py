@@ -11,10 +11,15 @@ from typing import Any
 
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime_errors import InvalidCommand
-from services.provisioner.operations.runtime import appcmds, deploy, unitcmds
+from services.provisioner.operations.runtime import (
+    appcmds,
+    deploy,
+    platforms,
+    unitcmds,
+)
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
-from services.provisioner.operations.runtime.moves import NODE_COMMANDS
+from services.provisioner.operations.runtime.moves import MOVE_COMMANDS
 from services.provisioner.operations.runtime.progress import Progress, Reply
 from shared.bus import ReplyWriter, keys
 
@@ -39,6 +44,11 @@ HANDLERS: dict[str, Handler] = {
     "swap": appcmds.swap,
     "remove": appcmds.remove,
 }
+# Commands of the provisioner's own web process (no app spec, no event of their own).
+NODE_COMMANDS = {
+    **MOVE_COMMANDS,
+    "platform.build": platforms.build,
+}
 # Commands tsuru lets a user cancel (events marked cancelable); deploy stops its build.
 CANCELABLE = frozenset({"deploy"})
 
@@ -47,8 +57,9 @@ def handle(deps: RuntimeDeps, command: dict[str, Any], reply: Reply) -> dict[str
     name = command.get("command")
     node_handler = NODE_COMMANDS.get(name) if isinstance(name, str) else None
     if node_handler is not None:
-        # The provisioner's own web process: units of several apps, each moved under
-        # its app's lease; its event is the web process's (lines relayed to it).
+        # The provisioner's own web process: units of several apps (each moved under
+        # its app's lease), platform images, node containers; its event is the web
+        # process's (lines relayed to it).
         node_args = command.get("args") or {}
         if not isinstance(node_args, Mapping):
             raise InvalidCommand("args must be an object")

@@ -35,7 +35,7 @@ from services.provisioner.domain.runtime_errors import (
     ImagesUnsupported,
     InvalidCommand,
 )
-from services.provisioner.operations.runtime import rollout, scheduler, state, unitset
+from services.provisioner.operations.runtime import platforms, rollout, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
@@ -137,14 +137,19 @@ def build(
     _source(deps, rt, args, archive)
     progress.check()
     progress.write("\n---- Building image ----\n")
+    node = scheduler.build_node(deps, rt)
+    # A docker version is built on its platform's image, made present on the node first.
+    base = platforms.platform_image(deps, rt.spec) if node else ""
+    if base:
+        platforms.ensure_image(deps, node, base, progress.write)
     request = BuildRequest(
         app=rt.app,
         version=args.version,
         platform=rt.spec.platform,
-        platform_image="",
+        platform_image=base,
         archive_path=str(archive),
         env=dict(rt.spec.env),
-        node=scheduler.build_node(deps, rt),
+        node=node,
     )
     try:
         release = deps.backend.build(request, progress.write, progress.cancel)

@@ -70,6 +70,27 @@ class NodeRunner(Protocol):
         ...
 
 
+class PlatformImages(Protocol):
+    """Platform images on the docker nodes (no registry: built or copied node to node)."""
+
+    def has_image(self, node: str, image: str) -> bool: ...
+
+    def copy_image(self, node: str, image: str) -> bool:
+        """Copy ``image`` to ``node`` from a node holding it; False when none does."""
+        ...
+
+    def build_image(
+        self,
+        node: str,
+        dockerfile: str,
+        tags: list[str],
+        output: Callable[[str], None],
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Build ``dockerfile`` on ``node`` (its FROM images present), tagged ``tags``."""
+        ...
+
+
 class Host(Protocol):
     """The machine this worker runs on: who it is and whether a pid still lives."""
 
@@ -143,3 +164,5 @@ class RuntimeDeps:
     node_runner: NodeRunner | None = None
     # Apps this worker changed, for its reconciler (see Touched).
     touched: Touched = field(default_factory=Touched)
+    # Builds and copies platform images on docker nodes (None: no docker backend).
+    platform_images: PlatformImages | None = None

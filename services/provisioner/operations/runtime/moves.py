@@ -150,7 +150,7 @@ def nodes_pool(nodes: list[Any], address: str) -> str:
     return next((n.pool for n in nodes if n.address == address), "")
 
 
-NODE_COMMANDS: dict[str, Callable[[RuntimeDeps, Mapping[str, Any], Write], dict[str, Any]]] = {
+MOVE_COMMANDS: dict[str, Callable[[RuntimeDeps, Mapping[str, Any], Write], dict[str, Any]]] = {
     "units.move": move_units,
     "units.rebalance": rebalance,
 }

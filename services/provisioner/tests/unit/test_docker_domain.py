@@ -1,11 +1,29 @@
-"""Pure rules of the docker provisioner: the log configs."""
+"""Pure rules of the docker provisioner: a Dockerfile's base images, the log configs."""
 
 from __future__ import annotations
 
 import pytest
 
 from services.provisioner.domain import errors, logconfig
+from services.provisioner.domain.dockerfile import base_images
 from services.provisioner.domain.infra import LogConfig
+
+
+def test_base_images_are_the_from_lines_without_stages_or_scratch() -> None:
+    text = (
+        "# syntax comment\n"
+        "ARG X=1\n"
+        "from --platform=linux/amd64 tsubame/python:latest AS build\n"
+        "RUN echo hi \\\n"
+        "  FROM not-an-instruction\n"
+        "FROM build\n"
+        "FROM scratch\n"
+        "FROM \\\n"
+        "    tsuru/go:v3 as other\n"
+        "FROM tsubame/python:latest\n"
+    )
+    assert base_images(text) == ["tsubame/python:latest", "tsuru/go:v3"]
+    assert base_images("RUN true\n") == []
 
 
 def test_log_configs_the_engine_reads_back_only() -> None:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
+from typing import Any
 
+from services.provisioner.domain.errors import RuntimeFailed
+from services.provisioner.domain.models import Node, Pool
 from services.provisioner.operations.deps import AppRef, Deps
+from services.provisioner.tests.fakes import FakeRuntimeCommands
 from services.provisioner.tests.unit.conftest import Caller, user
 from shared.bus import keys
 from shared.testing.bus import RecordingPublisher
@@ -149,3 +154,33 @@ def test_routers(call: Caller) -> None:
     scoped = user(("router.delete", "router", "r1"))
     assert call("DELETE", "/routers/r1", who=scoped).status_code == 200
     assert call("DELETE", "/routers/r1").status_code == 404
+
+
+class _FailingCommands(FakeRuntimeCommands):
+    def run(self, command: str, args: dict, out: Any) -> dict:  # type: ignore[type-arg]
+        super().run(command, args, out)
+        raise RuntimeFailed("image build failed: FROM nosuch:1: no such image on node n1")
+
+
+def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
+    call: Caller, deps: Deps
+) -> None:
+    deps.config = replace(deps.config, provisioners=("process", "docker"))
+    deps.stores.pools.add(Pool("dock", provisioner="docker"))
+    deps.stores.nodes.add(Node("http://10.0.0.9:2375", "docker", "dock", "waiting"))
+    worker = FakeRuntimeCommands(lines=["STEP 1/2: FROM tsubame/python:latest\n"])
+    deps.runtime_commands = worker
+    out = lines(call("POST", "/platforms", data=_upload(b"FROM tsubame/python:latest\n", "gd")))
+    assert [x["Message"] for x in out] == [
+        "STEP 1/2: FROM tsubame/python:latest\n", " ---> tsuru/gd:v1\n",
+        "Platform successfully added!\n"]  # fmt: skip
+    assert worker.calls == [("platform.build", {"platform": "gd", "version": 1})]
+    deps.runtime_commands = _FailingCommands(lines=["STEP 1/1: FROM nosuch:1\n"])
+    resp = call("PUT", "/platforms/gd", data={"dockerfile_content": (io.BytesIO(b"FROM nosuch:1"),
+                                                                     "D")})  # fmt: skip
+    out = lines(resp)
+    assert out[-1]["Error"].startswith("image build failed: FROM nosuch:1"), out
+    assert call("GET", "/platforms/gd").json["images"] == ["tsuru/gd:v1"]
+    resp = call("POST", "/platforms", data=_upload(b"FROM nosuch:1\n", "ge"))
+    assert "Error" in lines(resp)[-1]
+    assert call("GET", "/platforms/ge").status_code == 404

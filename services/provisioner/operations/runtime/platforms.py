@@ -1,0 +1,134 @@
+"""Platform images on the docker nodes (provisioning.md §2c, §3.3): tsuru's platform
+add, update and rollback build ``tsuru/<platform>:v<N>`` from the stored Dockerfile.
+
+No registry is reachable. A platform build (``platform.build``, a command of the
+provisioner's web process) builds the image on the first answering docker node and
+copies it to the other answering ones; a node that was silent, or added later, gets it
+when a unit needs it there: ``ensure_image`` copies it from a node holding it, or builds
+it from the stored Dockerfile when none does. Every image a Dockerfile's ``FROM`` names
+is made present the same way first (another platform's image is built in turn); any
+other image must already be on the engines (the base images of scripts/podman.py), or
+the build fails saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from services.provisioner.backends.base import BackendError
+from services.provisioner.domain.appspec import AppSpec
+from services.provisioner.domain.dockerfile import IMAGE_REF, base_images
+from services.provisioner.domain.models import Platform, PlatformVersion
+from services.provisioner.domain.runtime_errors import (
+    InvalidCommand,
+    PlatformImageMissing,
+    PlatformNotBuilt,
+)
+from services.provisioner.operations.runtime import scheduler
+from services.provisioner.operations.runtime.deps import PlatformImages, RuntimeDeps
+from services.provisioner.operations.runtime.moves import host
+
+Write = Callable[[str], None]
+# Platforms built FROM each other: how deep a build may go to make its bases present.
+MAX_DEPTH = 8
+
+
+def _images(deps: RuntimeDeps) -> PlatformImages:
+    if deps.platform_images is None:
+        raise PlatformNotBuilt("this worker runs no docker backend")
+    return deps.platform_images
+
+
+def _stored(deps: RuntimeDeps, image: str) -> tuple[Platform, PlatformVersion] | None:
+    """The platform version whose image ``image`` is."""
+    if deps.catalogue is None:
+        return None
+    for platform in deps.catalogue.platforms.all():
+        for version in platform.versions:
+            if image in version.images and version.dockerfile:
+                return platform, version
+    return None
+
+
+def platform_image(deps: RuntimeDeps, spec: AppSpec) -> str:
+    """The platform image an app's new version is built on: its pinned platform version,
+    else the platform's newest; "" when the platform was never built (the engines'
+    ``tsuru/<platform>:latest`` base image then)."""
+    if deps.catalogue is None or not spec.platform:
+        return ""
+    platform = deps.catalogue.platforms.get(spec.platform)
+    if platform is None or not platform.versions:
+        return ""
+    wanted = spec.platform_version.removeprefix("v")
+    version = platform.version(int(wanted)) if wanted.isdigit() else platform.current
+    return version.images[0] if version is not None and version.images else ""
+
+
+def ensure_image(deps: RuntimeDeps, node: str, image: str, write: Write, depth: int = 0) -> None:
+    """``image`` present on ``node``: already there, copied from another node, or built
+    from its platform's Dockerfile. Raises PlatformImageMissing when none of these can."""
+    images = _images(deps)
+    try:
+        if images.has_image(node, image):
+            return
+        if images.copy_image(node, image):
+            write(f" ---> Image {image} copied to node {host(node)}\n")
+            return
+    except BackendError as exc:
+        raise PlatformNotBuilt(str(exc)) from exc
+    found = _stored(deps, image)
+    if found is None:
+        raise PlatformImageMissing(image, host(node))
+    write(f" ---> Image {image} is on no node: building it on {host(node)}\n")
+    _build_on(deps, node, found[1], write, depth + 1)
+
+
+def _build_on(
+    deps: RuntimeDeps, node: str, version: PlatformVersion, write: Write, depth: int
+) -> str:
+    if depth > MAX_DEPTH:
+        raise PlatformNotBuilt(f"platform images built FROM each other deeper than {MAX_DEPTH}")
+    for base in base_images(version.dockerfile):
+        if not IMAGE_REF.match(base) or ".." in base:
+            raise PlatformNotBuilt(
+                f"FROM {base}: not an image name the provisioner can look for (no registry "
+                "is reachable, and variables are not expanded in FROM)"
+            )
+        ensure_image(deps, node, base, write, depth)
+    try:
+        return _images(deps).build_image(node, version.dockerfile, [version.images[0]], write)
+    except BackendError as exc:
+        raise PlatformNotBuilt(str(exc)) from exc
+
+
+def build(deps: RuntimeDeps, args: Mapping[str, Any], write: Write) -> dict[str, Any]:
+    """``platform.build``: ``platform`` and ``version`` (stored with its Dockerfile) built on
+    the first answering docker node, then copied to the other answering ones."""
+    name, number = args.get("platform"), args.get("version")
+    if not isinstance(name, str) or isinstance(number, bool) or not isinstance(number, int):
+        raise InvalidCommand("platform.build: platform (a string) and version (an int)")
+    platform = deps.catalogue.platforms.get(name) if deps.catalogue is not None else None
+    version = platform.version(number) if platform is not None else None
+    if version is None or not version.images:
+        raise PlatformNotBuilt(f"version {number} of platform {name} is not stored")
+    _images(deps)
+    nodes = [n.address for n in scheduler.docker_nodes(deps) if scheduler.node_ready(deps, n)]
+    if not nodes:
+        write(
+            "No docker node answers: the image is built on a docker node when a unit "
+            "needs it there\n"
+        )
+        return {"image": version.images[0], "nodes": []}
+    first, *others = nodes
+    write(f"---- Building platform image {version.images[0]} on {host(first)} ----\n")
+    image_id = _build_on(deps, first, version, write, 0)
+    done = [first]
+    for node in others:
+        write(f" ---> Sending image {version.images[0]} to node {host(node)}\n")
+        try:
+            if _images(deps).copy_image(node, version.images[0]):
+                done.append(node)
+        except BackendError as exc:
+            write(f" ---> Not sent ({exc}): the node gets it when a unit needs it there\n")
+    return {"image": version.images[0], "id": image_id, "nodes": done}
