@@ -907,3 +907,48 @@ def test_the_pool_s_log_config_applies_to_new_units_and_their_log_is_kept(
     r = requests.post(f"{dstack.url}/docker/logs", headers=admin,
                       data={"pool": pool, "Driver": "bs"})  # fmt: skip
     assert r.status_code == 200, r.text
+
+
+def test_node_container_upgrade_and_kill_apply_at_once_on_every_node(
+    dstack: Stack, admin: dict[str, str], pool: str, podman_engines: list[str]
+) -> None:
+    name = f"nu{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/nodecontainers", headers=admin, data={
+        "Name": name, "pool": pool, "Config.Image": "tsubame/busybox:latest",
+        "Config.Cmd.0": "sleep", "Config.Cmd.1": "3600"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    for address in podman_engines:
+        _wait_node_container(address, name, ["running"])
+    ids = {a: _node_container_ids(a, name) for a in podman_engines}
+    r = requests.post(f"{dstack.url}/nodecontainers/{name}/upgrade", headers=admin,
+                      data={"pool": pool}, timeout=120)  # fmt: skip
+    assert r.status_code == 200, r.text
+    msgs = _messages(r)
+    assert sorted(msgs) == sorted(f"node container {name} recreated on node {a}\n"
+                                  for a in podman_engines), msgs  # fmt: skip
+    for address in podman_engines:  # at once: no waiting for the worker's next pass
+        assert _node_containers(address, name) == ["running"]
+        assert _node_container_ids(address, name) != ids[address]
+    r = requests.delete(f"{dstack.url}/nodecontainers/{name}", headers=admin,
+                        params={"pool": pool, "kill": "true"}, timeout=120)  # fmt: skip
+    assert r.status_code == 200, r.text
+    msgs = _messages(r)
+    # (the worker's periodic pass may have removed one a moment before)
+    done = {f"node container {name} {what} node {a}\n" for a in podman_engines
+            for what in ("removed from", "not running on")}  # fmt: skip
+    assert len(msgs) == 2 and set(msgs) <= done, msgs
+    for address in podman_engines:
+        assert _node_containers(address, name) == []
+    r = requests.post(f"{dstack.url}/nodecontainers/big-sibling/upgrade", headers=admin,
+                      data={"pool": pool}, timeout=120)  # fmt: skip
+    error = _stream(r)[-1].get("Error", "")
+    assert error.startswith("multiple errors upgrading nodes: "), r.text
+
+
+def _node_container_ids(address: str, name: str) -> list[str]:
+    client = _engine_client(address)
+    try:
+        found = client.api.containers(all=True, filters={"label": f"tsubame.nodecontainer={name}"})
+        return [str(c["Id"]) for c in found]
+    finally:
+        client.close()

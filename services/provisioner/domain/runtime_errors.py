@@ -157,3 +157,7 @@ class PlatformImageMissing(Invalid):
 class PlatformNotBuilt(Invalid):
     def __init__(self, why: str) -> None:
         super().__init__(f"platform image: {why}")
+
+
+class NodeContainersFailed(ServerError):
+    """tsuru's ``multiple errors upgrading nodes: ...`` / ``... removing node container``."""

@@ -1,8 +1,9 @@
 """Node containers (provisioning.md §3.11): configs stored per pool as tsuru stores them.
 
 The worker keeps them running on the docker nodes of their pools
-(operations/runtime/nodecontainers.py); the process provisioner runs none. Upgrades and
-kills say in their stream that the worker's next pass applies them.
+(operations/runtime/nodecontainers.py); the process provisioner runs none. An upgrade,
+or a removal with ``kill``, is applied at once by the worker (``nodecontainers.apply``)
+to every node of the pool, its lines streamed.
 """
 
 from __future__ import annotations
@@ -11,17 +12,14 @@ from typing import Any
 
 from services.provisioner.domain import errors
 from services.provisioner.domain.nodecontainers import image, merge, shaped
-from services.provisioner.operations.deps import Body, Deps, Writer
+from services.provisioner.operations.deps import DOCKER, Body, Deps, Writer
 from shared.events import Target
 from shared.identity import Identity
 from shared.mutation import authorize
 from shared.permissions import ensure, scope
 
 BIG_SIBLING = "big-sibling"
-NOT_RUN = (
-    "node containers run on docker nodes (the process provisioner runs none): the worker "
-    "applies the stored config on every node of the pool at its next pass\n"
-)
+NOT_RUN = "node containers run on docker nodes only: this stack runs no docker provisioner\n"
 
 
 def _contexts(pool: str) -> list[tuple[str, str]]:
@@ -98,9 +96,19 @@ def remove(
         return None
 
     def body(out: Writer) -> None:
-        out.write(NOT_RUN)
+        _apply(deps, name, pool, upgrade=False, out=out)
 
     return body
+
+
+def _apply(deps: Deps, name: str, pool: str, *, upgrade: bool, out: Writer) -> None:
+    """The worker applies the stored configs of ``name`` to the pool's nodes now."""
+    if DOCKER not in deps.config.provisioners:
+        out.write(NOT_RUN)
+        return
+    # A failure is the worker's ``multiple errors upgrading nodes: ...`` (tsuru's text).
+    deps.commands().run("nodecontainers.apply", {"name": name, "pool": pool,
+                                                 "upgrade": upgrade}, out)  # fmt: skip
 
 
 def upgrade(deps: Deps, identity: Identity, name: str, pool: str, fields: Any) -> Body:
@@ -122,9 +130,19 @@ def upgrade(deps: Deps, identity: Identity, name: str, pool: str, fields: Any) -
             if pool and base is not None and base.get("PinnedImage") and not image(entry):
                 deps.stores.node_containers.put(name, "", {**base, "PinnedImage": ""})
             evt.attach(out)
-            evt.log(NOT_RUN)
+            _apply(deps, name, pool, upgrade=True, out=_EventLog(evt))
 
     return body
+
+
+class _EventLog:
+    """The worker's lines written to the running event (hence to the client's stream)."""
+
+    def __init__(self, evt: Any) -> None:
+        self._evt = evt
+
+    def write(self, message: str) -> None:
+        self._evt.log(message)
 
 
 def seed_big_sibling(deps: Deps, endpoint: str) -> None:

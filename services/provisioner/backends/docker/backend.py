@@ -163,7 +163,18 @@ class DockerBackend:
             client = self.clients.client(node)
         except BackendError as exc:
             return [str(exc)]
-        return nodecontainers.ensure(client, self.config.namespace, wanted)
+        with self._locked(f"nodecontainers:{node}"):
+            return nodecontainers.ensure(client, self.config.namespace, wanted)
+
+    def apply_node_container(
+        self, node: str, name: str, config: Mapping[str, Any] | None, *, recreate: bool
+    ) -> str:
+        """Node container ``name`` on ``node`` now (see nodecontainers.apply_one)."""
+        client = self.clients.client(node)
+        with self._locked(f"nodecontainers:{node}"):
+            return nodecontainers.apply_one(
+                client, self.config.namespace, name, config, recreate=recreate
+            )
 
     # -- platform images ---------------------------------------------------------------
 

@@ -107,3 +107,38 @@ def ensure(
         except (*API_ERRORS, BackendError) as exc:
             errors.append(f"{name}: {reason(exc)}")
     return errors
+
+
+def apply_one(
+    client: docker.DockerClient,
+    namespace: str,
+    name: str,
+    config: Mapping[str, Any] | None,
+    *,
+    recreate: bool,
+) -> str:
+    """Node container ``name`` on the node now: removed when ``config`` is None, else
+    running with ``config`` (created afresh with ``recreate``). What was done: ``removed``,
+    ``absent``, ``running``, ``started`` or ``recreated``. Raises BackendError."""
+    try:
+        current = running(client, namespace).get(name)
+        removed = False
+        if current is not None:
+            same = config is not None and (current.get("Labels") or {}).get(DIGEST_LABEL) == digest(
+                config
+            )
+            if same and not recreate:
+                if current.get("State") != "running":
+                    client.api.start(current["Id"])
+                return "running"
+            try:
+                client.api.remove_container(current["Id"], force=True)
+            except docker.errors.NotFound:
+                pass
+            removed = True
+        if config is None:
+            return "removed" if removed else "absent"
+        client.containers.run(**create_args(namespace, name, config))
+    except API_ERRORS as exc:
+        raise BackendError(reason(exc)) from exc
+    return "recreated" if removed else "started"

@@ -14,6 +14,7 @@ from services.provisioner.domain.runtime_errors import InvalidCommand
 from services.provisioner.operations.runtime import (
     appcmds,
     deploy,
+    nodecontainers,
     platforms,
     unitcmds,
 )
@@ -48,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
 NODE_COMMANDS = {
     **MOVE_COMMANDS,
     "platform.build": platforms.build,
+    "nodecontainers.apply": nodecontainers.apply,
 }
 # Commands tsuru lets a user cancel (events marked cancelable); deploy stops its build.
 CANCELABLE = frozenset({"deploy"})

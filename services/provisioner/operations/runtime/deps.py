@@ -69,6 +69,13 @@ class NodeRunner(Protocol):
         """The docker node runs exactly ``wanted`` node containers; the errors met."""
         ...
 
+    def apply_node_container(
+        self, node: str, name: str, config: Mapping[str, Any] | None, *, recreate: bool
+    ) -> str:
+        """Node container ``name`` on ``node`` now: removed (``config`` None) or running
+        ``config`` (afresh with ``recreate``); what was done. Raises BackendError."""
+        ...
+
 
 class PlatformImages(Protocol):
     """Platform images on the docker nodes (no registry: built or copied node to node)."""

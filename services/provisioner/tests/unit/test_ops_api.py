@@ -124,7 +124,7 @@ def test_node_containers(call: Caller, deps: Deps) -> None:
     scoped = user(("nodecontainer.read", "pool", "p2"))
     assert list(call("GET", "/nodecontainers/c1", who=scoped).json) == [""]
     out = lines(call("POST", "/nodecontainers/c1/upgrade", data={"pool": "p1"}))
-    assert "process provisioner runs none" in out[-1]["Message"]
+    assert "this stack runs no docker provisioner" in out[-1]["Message"]
     resp = call("DELETE", "/nodecontainers/c1?pool=p5")
     assert resp.text == 'node container "c1" not found for pool "p5"\n'
     assert call("DELETE", "/nodecontainers/c1?pool=p1").status_code == 200
