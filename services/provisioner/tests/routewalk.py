@@ -134,7 +134,7 @@ SAMPLES = {
     "POST /docker/containers/move": Sample(
         "/docker/containers/move", data={"from": "10.0.0.1", "to": "10.0.0.1"}
     ),
-    "POST /docker/logs": Sample("/docker/logs", data={"Driver": "syslog"}),
+    "POST /docker/logs": Sample("/docker/logs", data={"Driver": "json-file"}),
     # clusters
     "POST /provisioner/clusters": Sample(
         "/provisioner/clusters", json={"name": "c2", "provisioner": "process", "default": True}
