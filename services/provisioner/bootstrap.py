@@ -156,7 +156,7 @@ def runtime_deps(settings: Settings, deps: Deps) -> tuple[RuntimeDeps, Callable[
     if DOCKER in deps.config.provisioners:
         docker = docker_backend(settings, deps, app_log.unit_line)
         members[DOCKER] = docker
-        health, runner, images = docker.health, docker, docker
+        health, runner, images = docker.health, docker.node_containers, docker.platform_images
         usages.append(docker)
     backend = Backends(members)
     apps = InternalClient.to("apps", settings, caller="provisioner", timeout=60.0)

@@ -11,10 +11,9 @@ and supervisor.py for what survives where).
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -37,27 +36,24 @@ from services.provisioner.backends.base import (
     UnitState,
 )
 from services.provisioner.backends.docker import containers as ct
-from services.provisioner.backends.docker import nodecontainers
 from services.provisioner.backends.docker.build import Builder
 from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import run_beside, run_isolated
 from services.provisioner.backends.docker.leftovers import remove_app_objects
 from services.provisioner.backends.docker.logs import LogFollower
+from services.provisioner.backends.docker.nodecontainers import NodeContainers
 from services.provisioner.backends.docker.nodes import (
     NodeClients,
     Nodes,
     NodeUnreachable,
-    NoImage,
     publish_host,
 )
-from services.provisioner.backends.docker.platforms import build_platform_image
+from services.provisioner.backends.docker.platforms import PlatformImages
 from services.provisioner.backends.docker.store import UnitStore
 from services.provisioner.backends.docker.supervisor import Supervisor, Tracked, Watcher
 from services.provisioner.backends.docker.volumes import ensure_volumes, mount_args
 from services.provisioner.backends.process.unitenv import check_env
-
-log = logging.getLogger(__name__)
 
 
 class DockerBackend:
@@ -77,6 +73,9 @@ class DockerBackend:
             config.backoff_max,
         )
         self.supervisor.on_unreachable = self.clients.mark_error
+        # Platform images and node containers on the nodes (ports of the runtime).
+        self.platform_images = PlatformImages(config, self.clients)
+        self.node_containers = NodeContainers(config.namespace, self.clients)
         self._watchers: dict[str, Watcher] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -157,62 +156,6 @@ class DockerBackend:
         """``health.status(address)``: ``ready`` while the node's engine answers."""
         return self.clients
 
-    def sync_node_containers(self, node: str, wanted: Mapping[str, Mapping[str, Any]]) -> list[str]:
-        """The node runs exactly ``wanted`` node containers (name -> config); errors."""
-        try:
-            client = self.clients.client(node)
-        except BackendError as exc:
-            return [str(exc)]
-        with self._locked(f"nodecontainers:{node}"):
-            return nodecontainers.ensure(client, self.config.namespace, wanted)
-
-    def apply_node_container(
-        self, node: str, name: str, config: Mapping[str, Any] | None, *, recreate: bool
-    ) -> str:
-        """Node container ``name`` on ``node`` now (see nodecontainers.apply_one)."""
-        client = self.clients.client(node)
-        with self._locked(f"nodecontainers:{node}"):
-            return nodecontainers.apply_one(
-                client, self.config.namespace, name, config, recreate=recreate
-            )
-
-    # -- platform images ---------------------------------------------------------------
-
-    def has_image(self, node: str, image: str) -> bool:
-        try:
-            return self.clients.has_image(node, image)
-        except API_ERRORS as exc:
-            raise BackendError(f"node {node} does not answer: {reason(exc)}") from exc
-
-    def copy_image(self, node: str, image: str) -> bool:
-        """Copy ``image`` to ``node`` from a node holding it; False when none does."""
-        try:
-            self.clients.ensure_image(node, image, self.config.build_timeout)
-        except NoImage:
-            return False
-        return True
-
-    def build_image(
-        self,
-        node: str,
-        dockerfile: str,
-        tags: list[str],
-        output: Output,
-        cancel: threading.Event | None = None,
-    ) -> str:
-        """A platform image built on ``node`` from ``dockerfile`` (bounded in time and
-        output), tagged with every name of ``tags``; its id."""
-        with self._locked(f"platform:{node}:{tags[0] if tags else ''}"):
-            return build_platform_image(
-                node,
-                dockerfile,
-                tags,
-                namespace=self.config.namespace,
-                timeout=self.config.build_timeout,
-                output=output,
-                cancel=cancel,
-            )
-
     # -- Backend protocol --------------------------------------------------------------
 
     def nodes(self) -> list[NodeInfo]:
@@ -275,12 +218,12 @@ class DockerBackend:
                 volumes=volumes,
             )
             try:
-                container = self._create_container(client, node, args)
+                container = ct.create(client, node, args)
             except docker.errors.APIError:
                 if port is None:
                     raise
                 args["ports"] = {ct.PORT_KEY: (bind_ip, None)}  # the old port is taken
-                container = self._create_container(client, node, args)
+                container = ct.create(client, node, args)
         except API_ERRORS as exc:
             raise BackendError(f"could not create unit {spec.id}: {reason(exc)}") from exc
         tracked = Tracked(
@@ -308,26 +251,6 @@ class DockerBackend:
         if state.status == ERROR:  # exited at once: a crash, restarted by the watcher
             return replace(state, status=STARTING)
         return state
-
-    def _create_container(
-        self, client: docker.DockerClient, node: str, args: dict[str, Any]
-    ) -> Any:
-        """The unit's container; with the engine's default log driver when the engine
-        refuses the pool's (podman has no ``local``, ``journald`` needs a journal)."""
-        try:
-            return client.containers.create(**args)
-        except docker.errors.APIError as exc:
-            config = args.get("log_config")
-            if config is None or "log" not in reason(exc).lower():
-                raise
-            log.warning(
-                "node %s refuses log driver %s (%s): unit %s keeps the engine's default",
-                node,
-                config.type,
-                reason(exc),
-                args.get("name"),
-            )
-            return client.containers.create(**{k: v for k, v in args.items() if k != "log_config"})
 
     def _observe(self, tracked: Tracked) -> UnitState | None:
         for state in self.supervisor.look(tracked.node):

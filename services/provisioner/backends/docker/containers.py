@@ -13,11 +13,14 @@ instance (after the provisioner worker restarted) re-adopts units from one listi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import docker
+import docker.errors
 from docker.types import LogConfig
 
 from services.provisioner.backends.base import (
@@ -33,7 +36,10 @@ from services.provisioner.backends.base import (
     web_process,
 )
 from services.provisioner.backends.docker.config import APP_DIR, APP_UID, HOME, UNIT_PORT
+from services.provisioner.backends.docker.errors import reason
 from services.provisioner.backends.process.unitenv import shell_command
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "tsubame.namespace"
 KIND = "tsubame.kind"
@@ -260,3 +266,22 @@ def _int(value: object) -> int:
         return int(str(value))
     except ValueError:
         return 0
+
+
+def create(client: docker.DockerClient, node: str, args: dict[str, Any]) -> Any:
+    """The unit's container; with the engine's default log driver when the engine
+    refuses the pool's (podman has no ``local``, ``journald`` needs a journal)."""
+    try:
+        return client.containers.create(**args)
+    except docker.errors.APIError as exc:
+        config = args.get("log_config")
+        if config is None or "log" not in reason(exc).lower():
+            raise
+        log.warning(
+            "node %s refuses log driver %s (%s): unit %s keeps the engine's default",
+            node,
+            config.type,
+            reason(exc),
+            args.get("name"),
+        )
+        return client.containers.create(**{k: v for k, v in args.items() if k != "log_config"})

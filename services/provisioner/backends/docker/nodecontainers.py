@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ import docker.errors
 from services.provisioner.backends.base import BackendError
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
+from services.provisioner.backends.docker.nodes import NodeClients
 
 KIND = "nodecontainer"
 NAME_LABEL = "tsubame.nodecontainer"
@@ -142,3 +144,35 @@ def apply_one(
     except API_ERRORS as exc:
         raise BackendError(reason(exc)) from exc
     return "recreated" if removed else "started"
+
+
+class NodeContainers:
+    """Node containers on the docker nodes (the runtime's NodeRunner), one change at a
+    time per node (the worker's periodic pass and an upgrade may meet)."""
+
+    def __init__(self, namespace: str, clients: NodeClients) -> None:
+        self._namespace = namespace
+        self._clients = clients
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def _lock(self, node: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(node, threading.Lock())
+
+    def sync_node_containers(self, node: str, wanted: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """The node runs exactly ``wanted`` node containers (name -> config); errors."""
+        try:
+            client = self._clients.client(node)
+        except BackendError as exc:
+            return [str(exc)]
+        with self._lock(node):
+            return ensure(client, self._namespace, wanted)
+
+    def apply_node_container(
+        self, node: str, name: str, config: Mapping[str, Any] | None, *, recreate: bool
+    ) -> str:
+        """Node container ``name`` on ``node`` now (see apply_one)."""
+        client = self._clients.client(node)
+        with self._lock(node):
+            return apply_one(client, self._namespace, name, config, recreate=recreate)

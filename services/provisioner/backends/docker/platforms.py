@@ -19,10 +19,11 @@ from collections.abc import Sequence
 
 import docker
 
-from services.provisioner.backends.base import BuildError, Canceled, Output
+from services.provisioner.backends.base import BackendError, BuildError, Canceled, Output
 from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
-from services.provisioner.backends.docker.nodes import base_url
+from services.provisioner.backends.docker.nodes import NodeClients, NoImage, base_url
 
 KIND = "platform"
 OUTPUT_MAX = 1 << 20  # bytes of build output streamed to the client
@@ -152,3 +153,50 @@ def _run_build(
     if not image_id:
         raise BuildError("image build failed: the engine named no image")
     return image_id
+
+
+class PlatformImages:
+    """Platform images on the docker nodes (the runtime's PlatformImages port)."""
+
+    def __init__(self, config: DockerConfig, clients: NodeClients) -> None:
+        self._config = config
+        self._clients = clients
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def has_image(self, node: str, image: str) -> bool:
+        try:
+            return self._clients.has_image(node, image)
+        except API_ERRORS as exc:
+            raise BackendError(f"node {node} does not answer: {reason(exc)}") from exc
+
+    def copy_image(self, node: str, image: str) -> bool:
+        """Copy ``image`` to ``node`` from a node holding it; False when none does."""
+        try:
+            self._clients.ensure_image(node, image, self._config.build_timeout)
+        except NoImage:
+            return False
+        return True
+
+    def build_image(
+        self,
+        node: str,
+        dockerfile: str,
+        tags: list[str],
+        output: Output,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """A platform image built on ``node`` from ``dockerfile`` (bounded in time and
+        output), tagged with every name of ``tags``; its id. One build per image at once."""
+        with self._guard:
+            lock = self._locks.setdefault(f"{node} {tags[0] if tags else ''}", threading.Lock())
+        with lock:
+            return build_platform_image(
+                node,
+                dockerfile,
+                tags,
+                namespace=self._config.namespace,
+                timeout=self._config.build_timeout,
+                output=output,
+                cancel=cancel,
+            )
