@@ -952,3 +952,63 @@ def _node_container_ids(address: str, name: str) -> list[str]:
         return [str(c["Id"]) for c in found]
     finally:
         client.close()
+
+
+# Every /docker/* route of the seed (and tsuru's /docker aliases of the reference): the
+# status and body the reference gives for a call that fails early or succeeds.
+_NC = "nosuchnc"
+DOCKER_ROUTES: list[tuple[str, str, dict[str, Any], int, str]] = [
+    ("GET", "/docker/healing?filter=bad", {}, 400,
+     "invalid filter, possible values are 'node' or 'container'\n"),
+    ("GET", "/docker/node/apps/nosuchapp/containers", {}, 404, "App not found\n"),
+    ("POST", "/docker/nodecontainers", {"data": {"Config.Image": "x"}}, 400,
+     "node container config name cannot be empty\n"),
+    ("GET", f"/docker/nodecontainers/{_NC}", {}, 404, "node container not found\n"),
+    ("POST", f"/docker/nodecontainers/{_NC}", {"data": {"Config.Image": "x"}}, 404,
+     "node container not found\n"),
+    ("DELETE", f"/docker/nodecontainers/{_NC}", {}, 404,
+     f'node container "{_NC}" not found for pool ""\n'),
+    ("POST", f"/docker/nodecontainers/{_NC}/upgrade", {}, 404, "node container not found\n"),
+    ("POST", "/docker/logs", {"data": {"Driver": ""}}, 400, "log-driver is mandatory\n"),
+    ("POST", "/docker/container/abc/move", {}, 400, 'Invalid params: id: "abc" - to: ""\n'),
+    ("POST", "/docker/container/nosuchunit/move", {"data": {"to": "10.9.9.9"}}, 404,
+     'unit "nosuchunit" not found\n'),
+    ("POST", "/docker/containers/move", {"data": {"from": "x"}}, 400,
+     'Invalid params: from: "x" - to: ""\n'),
+    ("POST", "/docker/containers/move", {"data": {"from": "10.9.9.8", "to": "10.9.9.9"}}, 404,
+     'node with host "10.9.9.8" not found\n'),
+    ("PUT", "/docker/node", {"data": {}}, 400, "address is required\n"),
+    ("PUT", "/docker/node", {"data": {"Address": "http://10.9.9.9:2375"}}, 404,
+     "node not found\n"),
+    ("DELETE", "/docker/node/http://10.9.9.9:2375", {}, 404, "node not found\n"),
+    ("GET", "/docker/node/http://10.9.9.9:2375/containers", {}, 404, "node not found\n"),
+    ("POST", "/docker/node", {"data": {"Register": "true"}}, 400, "pool is required\n"),
+]  # fmt: skip
+DOCKER_READS = ["/docker/healing", "/docker/nodecontainers", "/docker/logs", "/docker/node",
+                "/docker/healing/node", "/docker/autoscale", "/docker/autoscale/config",
+                "/docker/autoscale/rules"]  # fmt: skip
+
+
+def test_every_docker_route_answers_as_the_reference_says(
+    dstack: Stack, admin: dict[str, str], app: str, pool: str
+) -> None:
+    seen = []
+    for method, path, kw, status, body in DOCKER_ROUTES:
+        r = requests.request(method, f"{dstack.url}{path}", headers=admin, timeout=60, **kw)
+        seen.append((method, path, r.status_code, r.text))
+        assert (r.status_code, r.text) == (status, body), (method, path, r.text)
+        assert r.headers["Content-Type"].startswith("text/plain"), (method, path)
+        anonymous = requests.request(method, f"{dstack.url}{path}", timeout=60, **kw)
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+    for path in DOCKER_READS:
+        r = requests.get(f"{dstack.url}{path}", headers=admin, timeout=60)
+        assert r.status_code in (200, 204), (path, r.status_code, r.text)
+        if r.status_code == 200:
+            assert isinstance(r.json(), (list, dict)), (path, r.text)
+    listed = requests.get(f"{dstack.url}/docker/node/apps/{app}/containers", headers=admin)
+    assert listed.status_code == 200 and listed.json()[0]["AppName"] == app, listed.text
+    assert requests.get(f"{dstack.url}/docker/healing?filter=node", headers=admin).status_code in (
+        200, 204)  # fmt: skip
+    r = requests.get(f"{dstack.url}/docker/bs", headers=admin)
+    assert r.status_code == 410 and r.text.startswith("this route is deprecated, please use")
+    assert not [s for s in seen if s[2] == 501], seen
