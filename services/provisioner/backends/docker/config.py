@@ -4,7 +4,7 @@
 |---|---|---|
 | TSUBAME_DOCKER_STATE_DIR | ``$TSUBAME_DATA_DIR/docker`` | unit records shared by the backend instances of a host (owner locks, restart counts, log positions) |
 | TSUBAME_DOCKER_API_TIMEOUT | 60 | seconds one Docker API call may take (builds and image copies: the build timeout) |
-| TSUBAME_DOCKER_BUILD_TIMEOUT | 1800 | seconds for an image build with its hooks |
+| TSUBAME_DOCKER_BUILD_TIMEOUT | 1800 | seconds for an app image build with its hooks, or a platform image build |
 | TSUBAME_DOCKER_IMAGE_PREFIX | ``tsuru`` | repository prefix of app images (``<prefix>/app-<app>:v<version>``) |
 | TSUBAME_DOCKER_PIDS_LIMIT | 1024 | processes one unit may hold |
 | TSUBAME_DOCKER_ARCHIVE_MAX_BYTES | 536870912 | unpacked size limit of a deployed archive |
