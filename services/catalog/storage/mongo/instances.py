@@ -61,7 +61,8 @@ class MongoInstanceStore:
         return None if d is None else instance_from(d)
 
     def count_for_service(self, service: str) -> int:
-        return self.c.count_documents({"service_name": service}, limit=1000)
+        # Not count_documents: SecantusDB counts by reading every instance.
+        return len(list(self.c.find({"service_name": service}, {"_id": 1}).limit(1000)))
 
     def find(
         self,
@@ -71,14 +72,32 @@ class MongoInstanceStore:
         app: str = "",
         service: str = "",
     ) -> list[ServiceInstance]:
-        query: dict[str, Any] = {}
-        if teams is not None or names is not None:
-            query["$or"] = [{"teams": {"$in": teams or []}}, {"name": {"$in": names or []}}]
+        # One indexed clause per query, the rest checked on the documents read:
+        # SecantusDB scans every instance for an $or, or for a second field.
+        seen = teams is not None or names is not None
         if app:
-            query["apps"] = app
-        if service:
-            query["service_name"] = service
-        return self._find(query)
+            plans: list[dict[str, Any]] = [{"apps": app}]
+        elif seen:
+            plans = [{"teams": {"$in": teams}}] if teams else []
+            plans += [{"name": {"$in": names}}] if names else []
+        else:
+            plans = [{"service_name": service}] if service else [{}]
+        docs: dict[str, dict[str, Any]] = {}
+        for plan in plans:
+            docs.update((d["_id"], d) for d in self.c.find(plan) if d["_id"] not in docs)
+
+        def keep(d: dict[str, Any]) -> bool:
+            visible = not seen or bool(
+                set(d.get("teams") or ()) & set(teams or ()) or d.get("name") in (names or ())
+            )
+            return (
+                visible
+                and (not app or app in (d.get("apps") or ()))
+                and (not service or d.get("service_name") == service)
+            )
+
+        ordered = sorted(docs.values(), key=lambda d: float(d.get("seq", 0.0)))
+        return [instance_from(d) for d in ordered if keep(d)]
 
     def of_services(self, services: list[str]) -> list[ServiceInstance]:
         fields = {"name": 1, "service_name": 1, "tags": 1}
@@ -161,7 +180,9 @@ class MongoInstanceStore:
         return self._update(query, {"$pull": {"pending": {"event": event}}})
 
     def with_pending(self) -> list[ServiceInstance]:
-        return self._find({"pending.event": {"$exists": True}})
+        # A range on the (multikey) index, not $exists: SecantusDB serves $exists
+        # from a sparse index only, and scanned every instance each recovery round.
+        return self._find({"pending.event": {"$gt": ""}})
 
     def bound_apps(self) -> list[str]:
         names = self.c.distinct("apps", {"apps": {"$exists": True, "$ne": []}})
