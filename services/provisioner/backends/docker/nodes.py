@@ -93,12 +93,13 @@ class NodeClients:
                 self._clients[key] = found
             return found
 
-    def health(self, address: str) -> str:
-        """``ready`` when the engine answers its ping, else ``error`` (briefly cached)."""
+    def health(self, address: str, *, fresh: bool = False) -> str:
+        """``ready`` when the engine answers its ping, else ``error`` (briefly cached;
+        ``fresh``: pinged now whatever the cache holds)."""
         now = time.monotonic()
         with self._lock:
             cached = self._health.get(address)
-        if cached and now - cached[0] < self._check_interval:
+        if cached and now - cached[0] < self._check_interval and not fresh:
             return cached[1]
         try:
             status = "ready" if self.client(address, 5.0).ping() else "error"
@@ -110,6 +111,9 @@ class NodeClients:
 
     def status(self, address: str) -> str:
         return self.health(address)
+
+    def check(self, address: str) -> str:
+        return self.health(address, fresh=True)
 
     def mark_error(self, address: str) -> None:
         """The node just failed to answer a call: ``error`` until the next check."""

@@ -62,6 +62,9 @@ class NodeHealth(Protocol):
     """Whether a docker node answers now (``ready``) or not (``error``), briefly cached."""
 
     def status(self, address: str) -> str: ...
+    def check(self, address: str) -> str:
+        """Asked now (the healer's look every second), the cache refreshed."""
+        ...
 
 
 class NodeRunner(Protocol):

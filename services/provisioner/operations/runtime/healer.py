@@ -86,7 +86,8 @@ def heal_pass(deps: RuntimeDeps, state: HealerState) -> list[str]:
         if node.status == scheduler.DISABLED:
             state.silent_since.pop(node.address, None)
             continue
-        status = deps.node_health.status(node.address)
+        # Pinged now, not from the cache: a death is seen within a second.
+        status = deps.node_health.check(node.address)
         if state.reported.get(node.address) != status:
             deps.catalogue.nodes.set_status(node.address, status)
             record_check(deps, NodeInfo(node.address, node.pool, status), "docker")
