@@ -164,6 +164,12 @@ def _allowed_of(raw: Mapping[str, Any]) -> Allowed:
     return Allowed(str(raw.get("scheme") or ""), contexts)
 
 
+def allowed_from_doc(doc: Mapping[str, Any]) -> Allowed:
+    """Who may read a stored event (read alone: a listing checks it before decoding
+    the rest)."""
+    return _allowed_of(_sub(doc, "allowed"))
+
+
 def entries_of(raw: Any) -> tuple[LogEntry, ...]:
     return tuple(
         LogEntry(_time(e.get("date")), str(e.get("message", "")))

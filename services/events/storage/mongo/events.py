@@ -192,8 +192,10 @@ def _checker(flt: EventFilter, visibility: Visibility) -> Callable[[Doc], bool]:
     """The reference semantics (the memory store's) on one stored document."""
 
     def check(doc: Doc) -> bool:
-        record = d.from_doc(doc)
-        return flt.matches(record) and (visibility.everything or visibility.allows(record.allowed))
+        # Who may see it first: a caller who sees little reads many it may not see.
+        if not (visibility.everything or visibility.allows(d.allowed_from_doc(doc))):
+            return False
+        return flt.matches(d.from_doc(doc))
 
     return check
 
