@@ -10,7 +10,9 @@ The cache maps the token's hash to its identity and the identity's encoded
 subject (shared/identity.py; each forwarded request then costs one HMAC). Entries
 live ``auth_cache_seconds``, never past the credential's own expiry, and are
 dropped early by bus messages (``auth.token.revoked`` drops one, any other
-``auth.*`` message drops all).
+``auth.*`` message drops all). When an entry expires under load, the requests that
+carry the token at that moment wait for one introspection instead of each making
+its own (a burst of as many calls to the auth service as requests in flight).
 
 An auth service that cannot answer (unreachable, 5xx: its database is down ...)
 makes ``resolve`` raise ``AuthUnavailable``: the client gets 503, never a 401 that
@@ -50,6 +52,9 @@ INTROSPECT_PATH = "/internal/introspect"
 # Entries are dropped when looked up after expiry; past this many, expired ones are
 # swept (and if all are live, the cache starts over) so memory stays bounded.
 MAX_ENTRIES = 10_000
+# Seconds a request waits for another's introspection of the same token before making
+# its own (a stuck call ends with the forwarding timeout anyway).
+INFLIGHT_WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Introspector:
         self._clock = clock
         self._wall_clock = wall_clock
         self._cache: dict[str, _Entry] = {}
+        # Token hash -> set when the introspection under way for it has ended.
+        self._inflight: dict[str, threading.Event] = {}
 
     # -- cache invalidation (bus) ---------------------------------------------------
 
@@ -123,6 +130,25 @@ class Introspector:
             return entry.identity, entry.subject
         if entry is not None:
             self._cache.pop(hashed, None)
+        running = self._inflight.get(hashed)
+        if running is not None:
+            # Another request is introspecting this token: its answer, once cached.
+            # (Not cached: a refusal, an anonymous token, a failure; then ask again.)
+            running.wait(INFLIGHT_WAIT)
+            entry = self._cache.get(hashed)
+            if entry is not None and entry.expires > self._clock():
+                return entry.identity, entry.subject
+            return self._resolve_now(raw_token, hashed)
+        done = self._inflight[hashed] = threading.Event()
+        try:
+            return self._resolve_now(raw_token, hashed)
+        finally:
+            if self._inflight.get(hashed) is done:
+                del self._inflight[hashed]
+            done.set()
+
+    def _resolve_now(self, raw_token: str, hashed: str) -> tuple[Identity, str] | Refusal | None:
+        now = self._clock()
         answer = self._introspect(raw_token, hashed)
         if not isinstance(answer, tuple):
             return answer

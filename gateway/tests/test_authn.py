@@ -259,3 +259,56 @@ def test_the_first_binding_is_awaited_and_then_keeps_later_answers(clock: Clock)
         assert len(auth.calls) == 1  # cached after the binding, not dropped by it
     finally:
         invalidator.stop()
+
+
+def test_an_expiring_entry_under_load_is_introspected_once(clock: Clock) -> None:
+    intro, auth = make({"t1": (200, user("a@b.c"))}, clock)
+    entered, release = threading.Event(), threading.Event()
+    send = auth.send
+
+    def slow_send(*args: Any, **kwargs: Any) -> FakeAnswer:
+        entered.set()
+        release.wait(5)
+        return send(*args, **kwargs)
+
+    auth.send = slow_send  # type: ignore[method-assign]
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(intro.resolve("t1")))]
+    threads[0].start()
+    assert entered.wait(5)  # the first request is introspecting
+    threads += [
+        threading.Thread(target=lambda: results.append(intro.resolve("t1"))) for _ in range(3)
+    ]
+    for t in threads[1:]:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert len(auth.calls) == 1
+    assert len(results) == 4
+    assert all(isinstance(r, tuple) and r[0].name == "a@b.c" for r in results)
+
+
+def test_waiters_ask_themselves_when_the_first_answer_is_not_cached(clock: Clock) -> None:
+    intro, auth = make({}, clock)  # unknown token: anonymous, never cached
+    entered, release = threading.Event(), threading.Event()
+    send = auth.send
+
+    def slow_send(*args: Any, **kwargs: Any) -> FakeAnswer:
+        if not entered.is_set():
+            entered.set()
+            release.wait(5)
+        return send(*args, **kwargs)
+
+    auth.send = slow_send  # type: ignore[method-assign]
+    results: list[object] = []
+    first = threading.Thread(target=lambda: results.append(intro.resolve("nope")))
+    first.start()
+    assert entered.wait(5)
+    second = threading.Thread(target=lambda: results.append(intro.resolve("nope")))
+    second.start()
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert results == [None, None]
+    assert len(auth.calls) == 2
