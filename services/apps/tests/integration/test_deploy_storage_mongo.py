@@ -2,14 +2,21 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from services.apps.storage.deploy_ports import DeployQuery
 from services.apps.storage.mongo import deploys as mongo_deploys
 from services.apps.storage.mongo import versions as mongo_versions
 from services.apps.storage.mongo.deploys import MongoDeployStore
 from services.apps.storage.mongo.versions import MongoVersionStore
-from services.apps.tests.contract_deploys import DeployStoreContract, VersionStoreContract
+from services.apps.tests.contract_deploys import (
+    DeployStoreContract,
+    VersionStoreContract,
+    a_record,
+    hex_id,
+)
 from shared.mongo import Db, connect, ensure_indexes
 
 pytestmark = pytest.mark.integration
@@ -36,3 +43,37 @@ class TestMongoDeploys(DeployStoreContract):
     @pytest.fixture
     def deploys(self, db: Db) -> MongoDeployStore:
         return MongoDeployStore(db)
+
+
+def _stages(plan: Any) -> list[str]:
+    if isinstance(plan, dict):
+        own = [plan["stage"]] if "stage" in plan else []
+        return own + [s for v in plan.values() for s in _stages(v)]
+    if isinstance(plan, list):
+        return [s for v in plan for s in _stages(v)]
+    return []
+
+
+def test_deploy_pages_walk_an_index(db: Db) -> None:
+    """Every query of a page (every app, one app, a few apps, many apps) is served by an
+    index: an $in of apps beside a range was a collection scan on SecantusDB."""
+    store = MongoDeployStore(db)
+    for i in range(60):
+        store.add(a_record(hex_id(i + 1), app=f"a{i % 30}"))
+    sent: list[dict[str, Any]] = []
+    col = store.c
+
+    class Seen:
+        def find(self, where: dict[str, Any], *args: Any, **kw: Any) -> Any:
+            sent.append(where)
+            return col.find(where, *args, **kw)
+
+    store.c = Seen()  # type: ignore[assignment]
+    many = tuple(f"a{i}" for i in range(0, 30))
+    for query in (DeployQuery(), DeployQuery(apps=("a1",)), DeployQuery(apps=many[:3]),
+                  DeployQuery(apps=many)):  # fmt: skip
+        assert store.page(query, 0, 5)
+    assert sent
+    for where in sent:
+        plan = col.find(where).explain()["queryPlanner"]["winningPlan"]
+        assert "COLLSCAN" not in _stages(plan), where
