@@ -9,6 +9,7 @@ import pytest
 
 from shared.mongo import Index, connect, ensure_indexes
 from shared.newest import newest_first
+from shared.testing.plans import stages
 
 pytestmark = pytest.mark.integration
 
@@ -20,15 +21,6 @@ class _Seen:
     def find(self, where: dict) -> Any:
         self.filters.append(where)
         return self.col.find(where)
-
-
-def _stages(plan: Any) -> list[str]:
-    if isinstance(plan, dict):
-        own = [plan["stage"]] if "stage" in plan else []
-        return own + [s for v in plan.values() for s in _stages(v)]
-    if isinstance(plan, list):
-        return [s for v in plan for s in _stages(v)]
-    return []
 
 
 def test_windows_are_the_simple_query_and_walk_an_index(mongo_url: str, namespace: str) -> None:
@@ -53,7 +45,7 @@ def test_windows_are_the_simple_query_and_walk_an_index(mongo_url: str, namespac
                 assert [d["_id"] for d in got] == [d["_id"] for d in simple[:want]], (match, want)
         for where in seen.filters:
             plan = db.runs.find(where).explain()["queryPlanner"]["winningPlan"]
-            assert "COLLSCAN" not in _stages(plan) and "IXSCAN" in _stages(plan), where
+            assert "COLLSCAN" not in stages(plan) and "IXSCAN" in stages(plan), where
     finally:
         client.drop_database(db.name)
         client.close()

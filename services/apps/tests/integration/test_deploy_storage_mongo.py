@@ -18,6 +18,7 @@ from services.apps.tests.contract_deploys import (
     hex_id,
 )
 from shared.mongo import Db, connect, ensure_indexes
+from shared.testing.plans import stages
 
 pytestmark = pytest.mark.integration
 
@@ -45,15 +46,6 @@ class TestMongoDeploys(DeployStoreContract):
         return MongoDeployStore(db)
 
 
-def _stages(plan: Any) -> list[str]:
-    if isinstance(plan, dict):
-        own = [plan["stage"]] if "stage" in plan else []
-        return own + [s for v in plan.values() for s in _stages(v)]
-    if isinstance(plan, list):
-        return [s for v in plan for s in _stages(v)]
-    return []
-
-
 def test_deploy_pages_walk_an_index(db: Db) -> None:
     """Every query of a page (every app, one app, a few apps, many apps) is served by an
     index: an $in of apps beside a range was a collection scan on SecantusDB."""
@@ -76,4 +68,4 @@ def test_deploy_pages_walk_an_index(db: Db) -> None:
     assert sent
     for where in sent:
         plan = col.find(where).explain()["queryPlanner"]["winningPlan"]
-        assert "COLLSCAN" not in _stages(plan), where
+        assert "COLLSCAN" not in stages(plan), where

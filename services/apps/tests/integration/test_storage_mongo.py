@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ from services.apps.storage.mongo.apps import APPS, query_plans
 from services.apps.storage.ports import Stores
 from services.apps.tests.contract import CertificateContract, LogContract, StorageContract
 from shared.mongo import ensure_indexes
+from shared.testing.plans import stages
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +24,6 @@ class TestMongoStorage(StorageContract, LogContract, CertificateContract):
         ensure_indexes(db, INDEXES)
         yield mongo_stores(db)
         mongo_client.drop_database(name)
-
-
-def _stages(plan: Any) -> list[str]:
-    if isinstance(plan, dict):
-        own = [plan["stage"]] if "stage" in plan else []
-        return own + [s for v in plan.values() for s in _stages(v)]
-    if isinstance(plan, list):
-        return [s for v in plan for s in _stages(v)]
-    return []
 
 
 def test_app_queries_walk_an_index(mongo_client, namespace: str) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +41,7 @@ def test_app_queries_walk_an_index(mongo_client, namespace: str) -> None:  # typ
         for q in queries:
             for where in query_plans(q):
                 plan = db[APPS].find(where).explain()["queryPlanner"]["winningPlan"]
-                assert "COLLSCAN" not in _stages(plan), (q, where)
+                assert "COLLSCAN" not in stages(plan), (q, where)
         assert query_plans(AppQuery()) == [{}]
     finally:
         mongo_client.drop_database(name)

@@ -10,6 +10,7 @@ from services.catalog.storage.mongo import INDEXES, mongo_stores
 from services.catalog.storage.ports import Stores
 from services.catalog.tests.contract import StorageContract
 from shared.mongo import ensure_indexes
+from shared.testing.plans import stages
 
 pytestmark = pytest.mark.integration
 
@@ -22,15 +23,6 @@ class TestMongoStorage(StorageContract):
         ensure_indexes(db, INDEXES)
         yield mongo_stores(db)
         mongo_client.drop_database(name)
-
-
-def _stages(plan: Any) -> list[str]:
-    if isinstance(plan, dict):
-        own = [plan["stage"]] if "stage" in plan else []
-        return own + [s for v in plan.values() for s in _stages(v)]
-    if isinstance(plan, list):
-        return [s for v in plan for s in _stages(v)]
-    return []
 
 
 def test_instance_queries_walk_an_index(mongo_client, namespace: str) -> None:  # type: ignore[no-untyped-def]
@@ -58,6 +50,6 @@ def test_instance_queries_walk_an_index(mongo_client, namespace: str) -> None:  
         assert len(sent) == 6
         for where in sent:
             plan = col.find(where).explain()["queryPlanner"]["winningPlan"]
-            assert "COLLSCAN" not in _stages(plan), where
+            assert "COLLSCAN" not in stages(plan), where
     finally:
         mongo_client.drop_database(name)

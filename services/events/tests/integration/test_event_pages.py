@@ -17,6 +17,7 @@ from services.events.storage.mongo.newest import NEWEST
 from services.events.tests.unit.factories import ZERO, event_doc
 from shared.events import EVENTS, MongoEventStorage, documents
 from shared.identity import Grant
+from shared.testing.plans import stages
 
 pytestmark = pytest.mark.integration
 
@@ -132,15 +133,6 @@ class _Seen:
         return self.col.find(where, *args, **kw)
 
 
-def _stages(plan: Any) -> list[str]:
-    if isinstance(plan, dict):
-        own = [plan["stage"]] if "stage" in plan else []
-        return own + [s for v in plan.values() for s in _stages(v)]
-    if isinstance(plan, list):
-        return [s for v in plan for s in _stages(v)]
-    return []
-
-
 def test_events_newest_pages_walk_an_index(events_db: Database) -> None:
     """Every query of a page with an equality (a target, the running events, a
     caller's contexts, an owner, kinds) is served by an index, whatever else the
@@ -168,5 +160,5 @@ def test_events_newest_pages_walk_an_index(events_db: Database) -> None:
         assert seen.filters, args
         for where in seen.filters:
             plan = store.col.find(where).sort(NEWEST).explain()["queryPlanner"]["winningPlan"]
-            assert "COLLSCAN" not in _stages(plan), (args, where)
-            assert "IXSCAN" in _stages(plan), (args, where)
+            assert "COLLSCAN" not in stages(plan), (args, where)
+            assert "IXSCAN" in stages(plan), (args, where)

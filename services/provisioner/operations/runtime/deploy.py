@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from services.provisioner.backends.base import BuildRequest
+from services.provisioner.backends.base import BuildRequest, Release
 from services.provisioner.backends.base import Canceled as BackendCanceled
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime import (
@@ -137,30 +137,37 @@ def build(
     _source(deps, rt, args, archive)
     progress.check()
     progress.write("\n---- Building image ----\n")
-    node = scheduler.build_node(deps, rt)
-    # A docker version is built on its platform's image, made present on the node first.
-    base = platforms.platform_image(deps, rt.spec) if node else ""
-    if base:
-        platforms.ensure_image(deps, node, base, progress.write)
-    request = BuildRequest(
-        app=rt.app,
-        version=args.version,
-        platform=rt.spec.platform,
-        platform_image=base,
-        archive_path=str(archive),
-        env=dict(rt.spec.env),
-        node=node,
-    )
-    try:
-        release = deps.backend.build(request, progress.write, progress.cancel)
-    except BackendCanceled:
-        raise Canceled() from None
+    release = build_version(deps, rt, args.version, str(archive), progress)
     progress.write(" ---> Cleaning up\n")
     tag = args.tag if args.build_only and args.tag else f"v{args.version}"
     built = VersionRelease.of(release, image_name(rt.app, tag), str(archive), deps.clock())
     rt.releases[args.version] = built
     state.save(deps, rt)
     return built
+
+
+def build_version(
+    deps: RuntimeDeps, rt: AppRuntime, version: int, archive: str, progress: Progress
+) -> Release:
+    """``version`` of the app built from ``archive`` where ``rt``'s spec runs it: on a
+    docker node, on the platform's image, made present on the node first."""
+    node = scheduler.build_node(deps, rt)
+    base = platforms.platform_image(deps, rt.spec) if node else ""
+    if base:
+        platforms.ensure_image(deps, node, base, progress.write)
+    request = BuildRequest(
+        app=rt.app,
+        version=version,
+        platform=rt.spec.platform,
+        platform_image=base,
+        archive_path=archive,
+        env=dict(rt.spec.env),
+        node=node,
+    )
+    try:
+        return deps.backend.build(request, progress.write, progress.cancel)
+    except BackendCanceled:
+        raise Canceled() from None
 
 
 # -- activating -------------------------------------------------------------------------

@@ -21,12 +21,10 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from services.provisioner.backends.base import BuildRequest
-from services.provisioner.backends.base import Canceled as BackendCanceled
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime import STARTED, AppRuntime, VersionRelease
-from services.provisioner.domain.runtime_errors import ArchiveError, Canceled, VolumesBound
-from services.provisioner.operations.runtime import platforms, rollout, scheduler, state, unitset
+from services.provisioner.domain.runtime_errors import ArchiveError, VolumesBound
+from services.provisioner.operations.runtime import deploy, rollout, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
@@ -48,24 +46,7 @@ def rebuild(
             "again before moving it to another provisioner"
         )
     progress.write(f"\n---- Building image for version {release.version} ----\n")
-    node = scheduler.build_node(deps, rt)
-    # As a deploy's build: on the platform's image, made present on the node first.
-    base = platforms.platform_image(deps, rt.spec) if node else ""
-    if base:
-        platforms.ensure_image(deps, node, base, progress.write)
-    request = BuildRequest(
-        app=rt.app,
-        version=release.version,
-        platform=rt.spec.platform,
-        platform_image=base,
-        archive_path=release.archive,
-        env=dict(rt.spec.env),
-        node=node,
-    )
-    try:
-        built = deps.backend.build(request, progress.write, progress.cancel)
-    except BackendCanceled:
-        raise Canceled() from None
+    built = deploy.build_version(deps, rt, release.version, release.archive, progress)
     return replace(
         release,
         reference=built.image,
