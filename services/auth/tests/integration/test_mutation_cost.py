@@ -31,6 +31,7 @@ from shared.events import (
     Target,
 )
 from shared.events.model import Allowed, EventSpec, Owner
+from shared.events.storage import KINDS
 from shared.identity import Grant, Identity
 from shared.mongo import ensure_indexes
 from shared.testing.bus import RecordingPublisher
@@ -88,10 +89,11 @@ def test_a_team_update_costs_four_round_trips_and_no_lock_document(
 ) -> None:
     deps, commands, events_db = wired
     update_team(deps, ADMIN, "red", "", ["warm"], [])  # connections warm, blocks read
-    steps = [(name, collection) for _db, name, collection in commands.seen[-5:]]
+    steps = [(name, collection) for _db, name, collection in commands.seen[-6:]]
     assert steps == [
         ("find", "teams"),
         ("insert", EVENTS),
+        ("update", KINDS),  # the first event of its kind in this process notes the kind
         ("find", "event_blocks"),
         ("update", "teams"),
         ("update", EVENTS),
