@@ -10,12 +10,18 @@ process backend has one node, this machine). So:
 * ``stop_unit``, ``remove_unit`` and ``exec`` beside a unit go to the backend that
   reported or started that unit (every backend when none did: unknown ids are ignored);
 * ``units``, ``nodes`` are the union; ``remove_release``/``remove_app`` go to every one.
+
+A member that cannot work (UnavailableBackend: the process backend's root unusable) must
+not stop the others: a call that goes to every member skips the members that fail with a
+BackendError (their reason logged, kept in ``unavailable``) and fails only when every
+member failed. Its units are then absent from ``units()`` (docs/runtime.md "Backends").
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from services.provisioner.backends.base import (
     Backend,
@@ -28,6 +34,8 @@ from services.provisioner.backends.base import (
     UnitSpec,
     UnitState,
 )
+
+log = logging.getLogger(__name__)
 
 PROCESS = "process"
 # The process backend's one node is named local://<hostname> (process/config.py).
@@ -43,6 +51,23 @@ class Backends:
         self.members = dict(members)
         self._where: dict[str, str] = {}  # unit id -> the member that runs it
         self._lock = threading.Lock()
+        self.unavailable: dict[str, str] = {}  # member -> why its last call failed
+
+    def _each(self, members: Mapping[str, Backend], call: Callable[[str, Backend], None]) -> None:
+        """``call`` on every member; BackendErrors of some are logged, of all raised."""
+        errors: list[BackendError] = []
+        for member, backend in members.items():
+            try:
+                call(member, backend)
+            except BackendError as exc:
+                if self.unavailable.get(member) != str(exc):
+                    log.warning("backend %s failed, the others go on: %s", member, exc)
+                self.unavailable[member] = str(exc)
+                errors.append(exc)
+                continue
+            self.unavailable.pop(member, None)
+        if errors and len(errors) == len(members):
+            raise errors[0]
 
     # -- who owns what -----------------------------------------------------------------
 
@@ -68,19 +93,18 @@ class Backends:
             for state in states:
                 self._where[state.id] = member
 
-    def _owners(self, unit_id: str) -> list[Backend]:
+    def _owners(self, unit_id: str) -> dict[str, Backend]:
         with self._lock:
             known = self._where.get(unit_id)
         if known is not None:
-            return [self.members[known]]
-        return list(self.members.values())
+            return {known: self.members[known]}
+        return dict(self.members)
 
     # -- Backend protocol --------------------------------------------------------------
 
     def nodes(self) -> list[NodeInfo]:
         found: list[NodeInfo] = []
-        for backend in self.members.values():
-            found += backend.nodes()
+        self._each(self.members, lambda _, backend: found.extend(backend.nodes()))
         return found
 
     def build(
@@ -95,21 +119,27 @@ class Backends:
         return state
 
     def stop_unit(self, unit_id: str, *, timeout: float = 10.0) -> None:
-        for backend in self._owners(unit_id):
-            backend.stop_unit(unit_id, timeout=timeout)
+        self._each(
+            self._owners(unit_id), lambda _, backend: backend.stop_unit(unit_id, timeout=timeout)
+        )
 
     def remove_unit(self, unit_id: str, *, timeout: float = 10.0) -> None:
-        for backend in self._owners(unit_id):
-            backend.remove_unit(unit_id, timeout=timeout)
+        self._each(
+            self._owners(unit_id),
+            lambda _, backend: backend.remove_unit(unit_id, timeout=timeout),
+        )
         with self._lock:
             self._where.pop(unit_id, None)
 
     def units(self, app: str | None = None) -> list[UnitState]:
         states: list[UnitState] = []
-        for member, backend in self.members.items():
+
+        def listed(member: str, backend: Backend) -> None:
             mine = backend.units(app)
             self._remember(mine, member)
-            states += mine
+            states.extend(mine)
+
+        self._each(self.members, listed)
         return sorted(states, key=lambda s: (s.app, s.process, s.id))
 
     def exec(self, req: ExecRequest, output: Output, cancel: threading.Event | None = None) -> int:
@@ -126,12 +156,10 @@ class Backends:
         return self._by_node(req.node).exec(req, output, cancel)
 
     def remove_release(self, app: str, version: int) -> None:
-        for backend in self.members.values():
-            backend.remove_release(app, version)
+        self._each(self.members, lambda _, backend: backend.remove_release(app, version))
 
     def remove_app(self, app: str) -> None:
-        for backend in self.members.values():
-            backend.remove_app(app)
+        self._each(self.members, lambda _, backend: backend.remove_app(app))
 
     def close(self) -> None:
         for backend in self.members.values():
