@@ -247,6 +247,27 @@ def test_app_shell_beside_a_unit_and_isolated(
     assert "alone-42 1000" in seen, seen
 
 
+def test_an_isolated_shell_of_an_app_without_units_runs_on_its_pool_s_engine(
+    dstack: Stack, admin: dict[str, str], app: str, podman_engines: list[str]
+) -> None:
+    have = len(_units(dstack, admin, app))
+    if have:
+        r = requests.delete(f"{dstack.url}/apps/{app}/units", headers=admin, timeout=300,
+                            params={"units": str(have), "process": "web"})  # fmt: skip
+        assert r.status_code == 200, r.text
+    assert _units(dstack, admin, app) == []
+    try:
+        # No unit names an engine: the shell goes to a node of the app's docker pool.
+        seen = _shell(dstack, admin, app, "isolated=true", "echo alone-$((6*7)) $(id -u)")
+        assert "alone-42 1000" in seen, seen
+        deadline = time.monotonic() + 30  # the shell's container goes once it ended
+        while any(_leftovers(a, app) for a in podman_engines) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert [_leftovers(a, app) for a in podman_engines] == [[] for _ in podman_engines]
+    finally:
+        _scale_to(dstack, admin, app, 1)
+
+
 def test_unit_autoscale_follows_the_cpu_the_engine_measures(
     dstack: Stack, admin: dict[str, str], app: str
 ) -> None:

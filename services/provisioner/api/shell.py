@@ -14,9 +14,10 @@ from flask import Flask, Response, request
 from services.provisioner.api import runtime_schemas as schemas
 from services.provisioner.api.runtime_deps import runtime_stores, shells
 from services.provisioner.domain.runtime_errors import InvalidCommand
+from services.provisioner.operations.runtime.scheduler import shell_node
 from services.provisioner.operations.runtime.shells import ShellOptions, Terminal, shell_request
 from shared.golang.strconv import NumError, atoi, parse_bool
-from shared.http import QUERY, Blueprint, internal
+from shared.http import QUERY, Blueprint, extension, internal
 from shared.http.websocket import HIJACKED, Hijacking, hijacked
 
 bp = Blueprint("shell", __name__)
@@ -70,7 +71,14 @@ def shell(app: str) -> Response:
     if sock is None:
         raise InvalidCommand("this server cannot hand its connection over")
     opts = _options()
-    req = shell_request(runtime_stores(), app, opts)
+    stores = runtime_stores()
+    deps = extension("deps")
+    req = shell_request(
+        stores,
+        app,
+        opts,
+        lambda rt: shell_node(deps.stores, deps.config.default_provisioner, stores.units.all(), rt),
+    )
     opener = shells()
     with opener.open(req, width=opts.width, height=opts.height, term=opts.term) as terminal:
         sock.sendall(

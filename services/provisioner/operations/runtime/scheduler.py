@@ -17,21 +17,30 @@ from services.provisioner.domain.runtime import AppRuntime
 from services.provisioner.domain.runtime_errors import NoNodes
 from services.provisioner.domain.units import Unit
 from services.provisioner.operations.runtime.deps import RuntimeDeps
+from services.provisioner.storage.ports import Stores
 
 DOCKER = "docker"
 DISABLED = "disabled"
 READY = "ready"
 
 
-def pool_of(deps: RuntimeDeps, rt: AppRuntime) -> str:
-    if rt.spec.pool or deps.catalogue is None:
+def pool_in(catalogue: Stores | None, rt: AppRuntime) -> str:
+    if rt.spec.pool or catalogue is None:
         return rt.spec.pool
-    return deps.catalogue.pools.default_name() or ""
+    return catalogue.pools.default_name() or ""
+
+
+def provisioner_in(catalogue: Stores | None, default: str, pool: str) -> str:
+    found = catalogue.pools.get(pool) if catalogue is not None and pool else None
+    return (found.provisioner if found else "") or default
+
+
+def pool_of(deps: RuntimeDeps, rt: AppRuntime) -> str:
+    return pool_in(deps.catalogue, rt)
 
 
 def provisioner_of_pool(deps: RuntimeDeps, pool: str) -> str:
-    found = deps.catalogue.pools.get(pool) if deps.catalogue is not None and pool else None
-    return (found.provisioner if found else "") or deps.config.default_provisioner
+    return provisioner_in(deps.catalogue, deps.config.default_provisioner, pool)
 
 
 def provisioner_of(deps: RuntimeDeps, rt: AppRuntime) -> str:
@@ -53,12 +62,14 @@ def node_answers(deps: RuntimeDeps, address: str) -> bool:
 
 def docker_nodes(deps: RuntimeDeps, pool: str = "") -> list[Node]:
     """The docker nodes registered (for ``pool``, when given), in registration order."""
-    if deps.catalogue is None:
+    return nodes_in(deps.catalogue, pool)
+
+
+def nodes_in(catalogue: Stores | None, pool: str = "") -> list[Node]:
+    if catalogue is None:
         return []
     return [
-        n
-        for n in deps.catalogue.nodes.all()
-        if n.provisioner == DOCKER and (not pool or n.pool == pool)
+        n for n in catalogue.nodes.all() if n.provisioner == DOCKER and (not pool or n.pool == pool)
     ]
 
 
@@ -114,3 +125,18 @@ def build_node(deps: RuntimeDeps, rt: AppRuntime) -> str:
     if not nodes:
         raise NoNodes(pool)
     return choose(nodes, deps.stores.units.all(), rt.app, "")
+
+
+def shell_node(
+    catalogue: Stores | None, default_provisioner: str, units: Iterable[Unit], rt: AppRuntime
+) -> str:
+    """Where an isolated shell of an app without units runs, chosen in the web process
+    (which knows no engine's health): ``""`` in a process pool, else the enabled docker
+    node of the app's pool ``build_node`` would score first. Raises NoNodes."""
+    pool = pool_in(catalogue, rt)
+    if provisioner_in(catalogue, default_provisioner, pool) != DOCKER:
+        return ""
+    nodes = [n for n in nodes_in(catalogue, pool) if n.status != DISABLED]
+    if not nodes:
+        raise NoNodes(pool)
+    return choose(nodes, units, rt.app, "")

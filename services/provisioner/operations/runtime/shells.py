@@ -3,11 +3,13 @@ goes beside (or an isolated one), and the request the backend opens it with."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from services.provisioner.backends.base import ExecRequest, Limits
+from services.provisioner.domain.runtime import AppRuntime
 from services.provisioner.domain.runtime_errors import NotAvailable, NoVersions, UnitNotFound
 from services.provisioner.domain.units import AVAILABLE, find_prefix
 from services.provisioner.storage.runtime_ports import RuntimeStores
@@ -37,9 +39,16 @@ class ShellOptions:
     term: str = ""
 
 
-def shell_request(stores: RuntimeStores, app: str, opts: ShellOptions) -> ExecRequest:
+def shell_request(
+    stores: RuntimeStores,
+    app: str,
+    opts: ShellOptions,
+    place: Callable[[AppRuntime], str] = lambda rt: "",
+) -> ExecRequest:
     """Beside ``opts.unit`` (an id or its prefix) or the app's first available unit, or
-    in a fresh isolated unit of its latest version. Refusals in tsuru's words."""
+    in a fresh isolated unit of its latest version: on the node of the app's units, or
+    ``place``'s (the provisioner of the app's pool) when it has none. Refusals in tsuru's
+    words."""
     rt = stores.runtimes.get(app)
     units = [u for u in stores.units.of_app(app) if u.status in AVAILABLE]
     if opts.isolated:
@@ -47,7 +56,7 @@ def shell_request(stores: RuntimeStores, app: str, opts: ShellOptions) -> ExecRe
             raise NoVersions()
         release, unit_id = rt.release(rt.latest_version() or max(rt.releases)), ""
         # Where the app's units run (a docker app's isolated shell goes to their engine).
-        node = next((u.node for u in units if u.node), "")
+        node = next((u.node for u in units if u.node), "") or place(rt)
     else:
         if opts.unit:
             found = find_prefix(stores.units.of_app(app), opts.unit)
