@@ -699,6 +699,8 @@ def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
     r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
                       files={"file": (archive.name, archive.read_bytes(), "application/gzip")})  # fmt: skip
     assert r.status_code == 200 and r.text.rstrip().endswith("OK"), r.text[-3000:]
+    _serving(dstack, admin, name, 1)
+    _deploy(dstack, admin, name, archive)  # v2 replaces v1: v1 is kept without units
     process_units = {u["ID"] for u in _serving(dstack, admin, name, 1)}
     engines = set(podman_engines)
 
@@ -735,6 +737,16 @@ def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
     assert placed(), "the unit runs on no engine"
     assert traffic.failed == 0, traffic.errors[:5]
     print(f"\npool move process -> docker: requests ok {traffic.ok}, failed {traffic.failed}")
+
+    # A rollback to v1, which the move did not rebuild (it had no units): built on the
+    # docker side from its kept archive, then run there.
+    r = requests.post(f"{dstack.url}/apps/{name}/deploy/rollback", headers=admin, timeout=300,
+                      data={"image": "v1", "origin": "rollback"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert not [x for x in _stream(r) if x.get("Error")], r.text[-3000:]
+    assert "Building image for version 1" in r.text, r.text[-3000:]
+    assert [u["Version"] for u in _serving(dstack, admin, name, 1)] == [1]
+    assert placed(), "the rolled back unit runs on no engine"
 
     # And back to the process pool.
     with Traffic(dstack, name) as traffic:

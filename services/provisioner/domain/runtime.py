@@ -46,6 +46,9 @@ class VersionRelease:
     custom_data: Mapping[str, object] = field(default_factory=dict)
     archive: str = ""  # where the provisioner keeps the source archive ("" if none)
     created_at: datetime | None = None
+    # The provisioner that built it ("": the app's current one, as before this was kept);
+    # a pool move rebuilds only versions with units, the others are rebuilt at rollback.
+    provisioner: str = ""
 
     def release(self, app: str) -> Release:
         return Release(

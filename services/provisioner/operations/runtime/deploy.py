@@ -95,6 +95,11 @@ def deploy(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], progress: P
     rt = state.ensure(deps, spec)
     if args.kind == "rollback":
         release = rt.release(args.version)
+        if release.provisioner and release.provisioner != scheduler.provisioner_of(deps, rt):
+            # Left unbuilt by a pool move (it had no units): built again here, once.
+            release = rebuild(deps, rt, release, progress)
+            rt.releases[release.version] = release
+            state.save(deps, rt)
     else:
         release = rt.releases.get(args.version) or build(deps, rt, args, progress)
     if args.build_only:
@@ -140,7 +145,10 @@ def build(
     release = build_version(deps, rt, args.version, str(archive), progress)
     progress.write(" ---> Cleaning up\n")
     tag = args.tag if args.build_only and args.tag else f"v{args.version}"
-    built = VersionRelease.of(release, image_name(rt.app, tag), str(archive), deps.clock())
+    built = replace(
+        VersionRelease.of(release, image_name(rt.app, tag), str(archive), deps.clock()),
+        provisioner=scheduler.provisioner_of(deps, rt),
+    )
     rt.releases[args.version] = built
     state.save(deps, rt)
     return built
@@ -168,6 +176,27 @@ def build_version(
         return deps.backend.build(request, progress.write, progress.cancel)
     except BackendCanceled:
         raise Canceled() from None
+
+
+def rebuild(
+    deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, progress: Progress
+) -> VersionRelease:
+    """``release`` built again, from its kept archive, where ``rt`` (its spec) runs it."""
+    if not release.archive or not os.path.isfile(release.archive):
+        raise ArchiveError(
+            f"the archive of version {release.version} is not kept any more: deploy the app again"
+        )
+    progress.write(f"\n---- Building image for version {release.version} ----\n")
+    built = build_version(deps, rt, release.version, release.archive, progress)
+    return replace(
+        release,
+        reference=built.image,
+        processes=dict(built.processes),
+        hooks=built.hooks,
+        healthcheck=built.healthcheck,
+        custom_data=dict(built.custom_data),
+        provisioner=scheduler.provisioner_of(deps, rt),
+    )
 
 
 # -- activating -------------------------------------------------------------------------

@@ -4,7 +4,9 @@ counts"), tsuru's provisionAppNewProvisioner / provisionAppAddUnits /
 destroyAppOldProvisioner, reversible until the switch:
 
 1. every version that has units is built again by the new provisioner from the archive
-   kept with it (a process release directory is no docker image, and back);
+   kept with it (a process release directory is no docker image, and back); the
+   versions without units stay marked as the old provisioner's and are built again
+   the same way when a rollback picks them (deploy.rebuild);
 2. as many units per process and version start there, checked like a deploy's, and
    enter the route beside the old ones; stopped or asleep units are recorded there
    stopped or asleep (their container or process is made at their next start);
@@ -45,16 +47,7 @@ def rebuild(
             f"the archive of version {release.version} is not kept any more: deploy the app "
             "again before moving it to another provisioner"
         )
-    progress.write(f"\n---- Building image for version {release.version} ----\n")
-    built = deploy.build_version(deps, rt, release.version, release.archive, progress)
-    return replace(
-        release,
-        reference=built.image,
-        processes=dict(built.processes),
-        hooks=built.hooks,
-        healthcheck=built.healthcheck,
-        custom_data=dict(built.custom_data),
-    )
+    return deploy.rebuild(deps, rt, release, progress)
 
 
 def move(deps: RuntimeDeps, rt: AppRuntime, spec: AppSpec, progress: Progress) -> None:
@@ -70,6 +63,10 @@ def move(deps: RuntimeDeps, rt: AppRuntime, spec: AppSpec, progress: Progress) -
         f'"{new_provisioner}" ----\n'
     )
     versions = sorted({g.version for g in rt.groups if not g.pending})
+    for version, kept in rt.releases.items():
+        if version not in versions and not kept.provisioner:
+            # Not rebuilt now: marked as the old provisioner's, rebuilt at its rollback.
+            moved.releases[version] = replace(kept, provisioner=old_provisioner)
     for version in versions:
         progress.check()
         moved.releases[version] = rebuild(deps, moved, rt.release(version), progress)

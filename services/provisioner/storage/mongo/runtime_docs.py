@@ -47,6 +47,7 @@ def release_doc(r: VersionRelease) -> Doc:
         "custom_data": dict(r.custom_data),
         "archive": r.archive,
         "created_at": r.created_at,
+        "provisioner": r.provisioner,
     }
 
 
@@ -68,6 +69,7 @@ def release_of(d: Doc) -> VersionRelease:
         custom_data=dict(d.get("custom_data") or {}),
         archive=d.get("archive", ""),
         created_at=d.get("created_at"),
+        provisioner=d.get("provisioner", ""),
     )
 
 
