@@ -527,8 +527,10 @@ def _leftovers(address: str, app: str) -> list[str]:
 
     client = docker.DockerClient(base_url=address, timeout=10)
     try:
-        found = client.containers.list(all=True, filters={"label": f"tsubame.app={app}"})
-        return [c.name for c in found]
+        # One listing, no inspect per container: the provisioner removes leftovers
+        # meanwhile, and inspecting one gone since the listing is an engine error.
+        found = client.api.containers(all=True, filters={"label": f"tsubame.app={app}"})
+        return [str((c.get("Names") or [c["Id"]])[0]).lstrip("/") for c in found]
     finally:
         client.close()
 

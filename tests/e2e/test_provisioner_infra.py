@@ -126,5 +126,8 @@ def test_clusters_volumes_templates_hosts(stack: Stack, admin_token: str, make_u
     assert resp.status_code == 201
     got = requests.get(f"{stack.url}/install/hosts/{host}", headers=admin).json()
     assert got["Driver"] == {"SSHPort": 22}
+    # A driver the engine reads the app log back from; one shipping it elsewhere is refused.
     resp = requests.post(f"{stack.url}/docker/logs", headers=admin, data={"Driver": "syslog"})
+    assert resp.status_code == 400 and resp.text.startswith('log driver "syslog" is not supported')
+    resp = requests.post(f"{stack.url}/docker/logs", headers=admin, data={"Driver": "json-file"})
     assert _lines(resp)[0]["Message"] == "Log config successfully updated.\n"

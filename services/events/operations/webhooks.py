@@ -58,7 +58,7 @@ def create_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: A
         validate_name(hook.name)
         validate_urls(hook)
         deps.stores.webhooks.create(hook)
-    _settle(deps)
+        _settle(deps)  # inside: the webhook's own creation event is matched against it
     return hook.secret
 
 
@@ -83,7 +83,7 @@ def update_webhook(deps: Deps, identity: Identity, hook: Webhook, custom_data: A
         kept = replace(hook, secret=hook.secret or current.secret, created=current.created)
         if not deps.stores.webhooks.replace(kept):
             raise WebhookNotFound()
-    _settle(deps)
+        _settle(deps)
 
 
 def delete_webhook(deps: Deps, identity: Identity, name: str, custom_data: Any) -> None:
@@ -94,10 +94,11 @@ def delete_webhook(deps: Deps, identity: Identity, name: str, custom_data: Any) 
     with permit.record(deps.recorder, target=Target("webhook", name), custom_data=custom_data):
         if not deps.stores.webhooks.delete(name):
             raise WebhookNotFound()
-    _settle(deps)
+        _settle(deps)
 
 
 def _settle(deps: Deps) -> None:
-    """Answer once every process's copy of the webhook list is older than the change
-    (storage/recent.py): an event finished after the answer is matched against it."""
+    """Wait until every process's copy of the webhook list is older than the change
+    (storage/recent.py), before the change's own event finishes: that event, and any
+    finished after the answer, is matched against the changed list."""
     time.sleep(deps.config.webhooks_settle)

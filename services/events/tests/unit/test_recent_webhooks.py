@@ -12,6 +12,7 @@ from services.events.storage.recent import WEBHOOKS_CACHE_SECONDS, RecentWebhook
 from services.events.tests.fakes import fake_deps
 from services.events.tests.unit.factories import webhook
 from shared.identity import Grant, Identity
+from shared.testing.events import FakeRecorder
 
 ADMIN = Identity(kind="user", name="u@example.com", email="u@example.com", grants=(Grant(""),))
 
@@ -57,3 +58,26 @@ def test_a_webhook_change_answers_once_every_process_copy_is_older_than_it() -> 
     assert worker.list()[0].url == "http://new"
     webhooks.delete_webhook(deps, ADMIN, "hook", [])
     assert worker.list() == []
+
+
+def test_a_webhook_change_s_own_event_finishes_after_every_copy_is_older_than_it() -> None:
+    """The webhook's own creation (update, removal) event is matched against the changed
+    list too: it finishes only once the period has passed since the write."""
+    deps = fake_deps()
+    recorder = deps.recorder
+    assert isinstance(recorder, FakeRecorder)
+    webhooks.create_webhook(deps, ADMIN, webhook(name="hook"), [])
+    created = deps.stores.webhooks.get("hook")
+    assert created is not None
+    event = recorder.last()
+    assert event.kind.name == "webhook.create" and not event.running
+    assert (event.end_time - created.created).total_seconds() >= WEBHOOKS_CACHE_SECONDS
+    for change in (
+        lambda: webhooks.update_webhook(deps, ADMIN, replace(created, url="http://new"), []),
+        lambda: webhooks.delete_webhook(deps, ADMIN, "hook", []),
+    ):
+        before = time.monotonic()
+        change()
+        written = recorder.last()
+        assert not written.running and time.monotonic() - before >= WEBHOOKS_CACHE_SECONDS
+        assert (written.end_time - written.start_time).total_seconds() >= WEBHOOKS_CACHE_SECONDS
