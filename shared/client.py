@@ -235,13 +235,10 @@ class InternalClient:
                     preload_content=False,
                 )
             except urllib3.exceptions.HTTPError as exc:
-                last = f"{base}: {exc}"
-                log.warning("%s %s on %s failed: %s", method, target, self.context, last)
+                last = self._failed(method, target, base, exc)
                 if isinstance(exc, urllib3.exceptions.ConnectTimeoutError) or method in IDEMPOTENT:
                     continue  # a refused or timed-out connection never carried the request
-                raise Unavailable(
-                    f"the {self.context} service did not answer, try again later"
-                ) from exc
+                raise self._no_answer() from exc
             try:
                 if resp.status in RETRY_STATUSES and method in IDEMPOTENT:
                     last = f"{base}: {resp.status}"
@@ -250,17 +247,23 @@ class InternalClient:
                 return resp.status, self._read_raw(resp)
             except urllib3.exceptions.HTTPError as exc:  # the body broke off or timed out
                 resp.close()  # the connection's state is unknown: not reused
-                last = f"{base}: {exc}"
-                log.warning("%s %s on %s failed: %s", method, target, self.context, last)
+                last = self._failed(method, target, base, exc)
                 if method in IDEMPOTENT:
                     continue
-                raise Unavailable(
-                    f"the {self.context} service did not answer, try again later"
-                ) from exc
+                raise self._no_answer() from exc
             finally:
                 resp.release_conn()  # back to the pool once read whole (closed: reconnected)
         log.error("%s %s: no %s instance answered (last: %s)", method, target, self.context, last)
         raise Unavailable(f"the {self.context} service is unavailable, try again later")
+
+    def _failed(self, method: str, target: str, base: str, exc: Exception) -> str:
+        """Log one instance's failure; the text kept for the final error's log line."""
+        last = f"{base}: {exc}"
+        log.warning("%s %s on %s failed: %s", method, target, self.context, last)
+        return last
+
+    def _no_answer(self) -> Unavailable:
+        return Unavailable(f"the {self.context} service did not answer, try again later")
 
     def _read_raw(self, resp: urllib3.BaseHTTPResponse) -> bytes:
         chunks: list[bytes] = []
@@ -294,13 +297,10 @@ class InternalClient:
                     allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"{base}: {exc}"
-                log.warning("%s %s on %s failed: %s", method, target, self.context, last)
+                last = self._failed(method, target, base, exc)
                 if _never_sent(exc) or method in IDEMPOTENT:
                     continue
-                raise Unavailable(
-                    f"the {self.context} service did not answer, try again later"
-                ) from exc
+                raise self._no_answer() from exc
             if resp.status_code in RETRY_STATUSES and method in IDEMPOTENT:
                 last = f"{base}: {resp.status_code}"
                 resp.close()

@@ -179,12 +179,18 @@ def build_version(
 
 
 def rebuild(
-    deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, progress: Progress
+    deps: RuntimeDeps,
+    rt: AppRuntime,
+    release: VersionRelease,
+    progress: Progress,
+    *,
+    remedy: str = "deploy the app again",
 ) -> VersionRelease:
-    """``release`` built again, from its kept archive, where ``rt`` (its spec) runs it."""
+    """``release`` built again, from its kept archive, where ``rt`` (its spec) runs it;
+    without the archive, an error telling the caller's ``remedy``."""
     if not release.archive or not os.path.isfile(release.archive):
         raise ArchiveError(
-            f"the archive of version {release.version} is not kept any more: deploy the app again"
+            f"the archive of version {release.version} is not kept any more: {remedy}"
         )
     progress.write(f"\n---- Building image for version {release.version} ----\n")
     built = build_version(deps, rt, release.version, release.archive, progress)

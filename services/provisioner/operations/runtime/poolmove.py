@@ -20,12 +20,11 @@ app's pool. Runs under the app's lease (the update command's).
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime import STARTED, AppRuntime, VersionRelease
-from services.provisioner.domain.runtime_errors import ArchiveError, VolumesBound
+from services.provisioner.domain.runtime_errors import VolumesBound
 from services.provisioner.operations.runtime import deploy, rollout, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
@@ -42,12 +41,10 @@ def rebuild(
     deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, progress: Progress
 ) -> VersionRelease:
     """``release`` built again, from its kept archive, where ``rt`` (the new spec) runs."""
-    if not release.archive or not os.path.isfile(release.archive):
-        raise ArchiveError(
-            f"the archive of version {release.version} is not kept any more: deploy the app "
-            "again before moving it to another provisioner"
-        )
-    return deploy.rebuild(deps, rt, release, progress)
+    return deploy.rebuild(
+        deps, rt, release, progress,
+        remedy="deploy the app again before moving it to another provisioner",
+    )  # fmt: skip
 
 
 def move(deps: RuntimeDeps, rt: AppRuntime, spec: AppSpec, progress: Progress) -> None:
