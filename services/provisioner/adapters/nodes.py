@@ -33,3 +33,8 @@ class CatalogueNodes:
         with self._lock:
             self._cached = (now, found)
         return found
+
+    def refresh(self) -> None:
+        """Read the store again at the next call (a node registered a moment ago)."""
+        with self._lock:
+            self._cached = None

@@ -138,9 +138,17 @@ class NodeClients:
         return result
 
     def pick(self, wanted: str = "") -> str:
-        """``wanted`` if it is a known node, else the first node that answers."""
+        """``wanted`` if it is a known node, else the first node that answers.
+
+        The node list behind ``addresses`` may be briefly cached: a node the scheduler
+        chose from the store a moment after its registration is looked up again once."""
         known = self.addresses()
         if wanted:
+            if wanted not in known:
+                refresh = getattr(self._nodes, "refresh", None)
+                if refresh is not None:
+                    refresh()
+                    known = self.addresses()
             if wanted not in known:
                 raise BackendError(f"unknown node {wanted!r}")
             return wanted
