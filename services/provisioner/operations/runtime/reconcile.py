@@ -59,9 +59,12 @@ def _by_app(units: Iterable[UnitState]) -> dict[str, list[UnitState]]:
 
 
 def reconcile_pass(
-    deps: RuntimeDeps, observed: dict[str, list[UnitState]] | None = None
+    deps: RuntimeDeps,
+    observed: dict[str, list[UnitState]] | None = None,
+    said: dict[str, str] | None = None,
 ) -> PassStats:
-    """The full pass: every app's records, runtime and route read once."""
+    """The full pass: every app's records, runtime and route read once (``said``: the
+    failures already logged, see ``_reconcile_each``)."""
     if observed is None:
         observed = _by_app(deps.backend.units())
     records: dict[str, list[Unit]] = {}
@@ -75,11 +78,15 @@ def reconcile_pass(
         sorted(names),
         lambda app: (runtimes.get(app), records.get(app, []), routes.get(app)),
         observed,
+        said,
     )
 
 
 def reconcile_apps(
-    deps: RuntimeDeps, apps: Collection[str], observed: dict[str, list[UnitState]]
+    deps: RuntimeDeps,
+    apps: Collection[str],
+    observed: dict[str, list[UnitState]],
+    said: dict[str, str] | None = None,
 ) -> PassStats:
     """A tick's pass over ``apps`` only: each one's records, runtime and route read."""
     names = sorted(apps)
@@ -88,7 +95,7 @@ def reconcile_apps(
     def read(app: str) -> tuple[AppRuntime | None, list[Unit], Route | None]:
         return deps.stores.runtimes.get(app), records.get(app, []), deps.stores.routes.get(app)
 
-    stats = _reconcile_each(deps, names, read, observed)
+    stats = _reconcile_each(deps, names, read, observed, said)
     stats.full = False
     return stats
 
@@ -98,18 +105,31 @@ def _reconcile_each(
     names: Sequence[str],
     read: Callable[[str], tuple[AppRuntime | None, list[Unit], Route | None]],
     observed: dict[str, list[UnitState]],
+    said: dict[str, str] | None = None,
 ) -> PassStats:
+    """Each app of ``names`` reconciled; one that fails is retried next pass. ``said``
+    (app -> the failure last logged) keeps a failure that repeats from being logged every
+    pass (a backend left unusable fails its apps' unit starts each time): logged once per
+    cause, again when the cause changes or after the app reconciled well."""
     stats = PassStats()
+    said = {} if said is None else said
     for app in names:
         stats.apps += 1
         try:
             rt, records, route = read(app)
             outcome = reconcile_app(deps, app, rt, records, observed.get(app, []), route)
-        except Exception:
+        except Exception as exc:
             stats.failed += 1
             stats.retry.add(app)
-            log.exception("reconciling %s failed; next pass tries again", app)
+            cause = f"{type(exc).__name__}: {exc}"
+            if said.get(app) != cause:
+                said[app] = cause
+                log.exception("reconciling %s failed; next passes try again", app)
+            else:
+                log.debug("reconciling %s failed again: %s", app, cause)
             continue
+        if outcome != "busy":
+            said.pop(app, None)
         if outcome == "busy":
             stats.busy += 1
             stats.retry.add(app)
@@ -137,6 +157,7 @@ class Reconciler:
         self._seen: dict[str, Fingerprint] = {}
         self._retry: set[str] = set()
         self._last_full: float | None = None
+        self._said: dict[str, str] = {}  # app -> the failure last logged
 
     def tick(self) -> PassStats:
         deps = self.deps
@@ -149,13 +170,13 @@ class Reconciler:
         touched = deps.touched.take()
         try:
             if full:
-                stats = reconcile_pass(deps, observed)
+                stats = reconcile_pass(deps, observed, self._said)
                 self._last_full = now
             else:
                 moved = {
                     a for a in seen.keys() | self._seen.keys() if seen.get(a) != self._seen.get(a)
                 }
-                stats = reconcile_apps(deps, moved | touched | self._retry, observed)
+                stats = reconcile_apps(deps, moved | touched | self._retry, observed, self._said)
         except BaseException:
             # The store failed before any app was looked at: nothing is forgotten (the
             # apps seen moving are compared with the same previous tick next time).
@@ -260,11 +281,14 @@ def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
     reconciler = Reconciler(deps)
     reported = 0.0
     failing = ""
+    failed = 0
     while not stop.is_set():
         try:
             stats = reconciler.tick()
-            if stats.changed or stats.failed:
+            # Apps failing the same way each pass are not reported each pass.
+            if stats.changed or stats.failed != failed:
                 log.info("reconciler: %s", stats)
+            failed = stats.failed
             failing = ""
         except Exception as exc:
             # Said once per cause (an unusable backend would fail every pass).

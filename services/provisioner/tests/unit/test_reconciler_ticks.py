@@ -3,6 +3,7 @@ lease touched; a full pass at start and every ``reconcile_full_interval`` reads 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,6 +17,7 @@ from services.provisioner.adapters.usage import ProcessUsage
 from services.provisioner.backends.base import (
     ERROR,
     STARTED,
+    BackendError,
     LogLine,
     NodeInfo,
     UnitSpec,
@@ -278,3 +280,46 @@ def test_a_failing_store_loses_no_touched_app() -> None:
     deps.stores = replace(deps.stores, units=real)
     _, looked = tick(reconciler, reads)
     assert looked == {"runtimes.get(gamma)"}
+
+
+def test_a_unit_start_that_keeps_failing_is_retried_every_tick_and_logged_once_per_cause(
+    caplog: Any,
+) -> None:
+    deps, backend, reads = make()
+    reconciler = Reconciler(deps, clock=Clock())
+    settle(reconciler, reads)
+    gone = backend.units("gamma")[0]
+    del backend.states[gone.id]
+    why = ["the process backend is unavailable: its root is unusable"]
+    real_start = backend.start_unit
+    asked: list[str] = []
+
+    def refused(spec: UnitSpec) -> UnitState:
+        asked.append(spec.id)
+        raise BackendError(why[0])
+
+    backend.start_unit = refused  # type: ignore[method-assign]
+    failures = []
+    with caplog.at_level(logging.INFO, logger="services.provisioner.operations.runtime"):
+        for _ in range(4):
+            stats = reconciler.tick()
+            failures.append((stats.failed, sorted(stats.retry)))
+        logged = [r for r in caplog.records if "reconciling gamma failed" in r.getMessage()]
+        assert failures == [(1, ["gamma"])] * 4  # retried every tick
+        assert asked == [gone.id] * 4
+        assert len(logged) == 1 and logged[0].levelno == logging.ERROR
+        why[0] = "the process backend is unavailable: another reason"
+        reconciler.tick()
+        reconciler.tick()
+        logged = [r for r in caplog.records if "reconciling gamma failed" in r.getMessage()]
+        assert len(logged) == 2  # the new cause, once
+        assert why[0] in (logged[1].exc_text or "")
+        backend.start_unit = real_start  # type: ignore[method-assign]
+        stats = reconciler.tick()
+        assert stats.failed == 0 and [s.id for s in backend.units("gamma")] == [gone.id]
+        backend.start_unit = refused  # type: ignore[method-assign]
+        del backend.states[gone.id]
+        reconciler.tick()
+        reconciler.tick()
+        logged = [r for r in caplog.records if "reconciling gamma failed" in r.getMessage()]
+        assert len(logged) == 3  # failing again after a good pass: said again, once
