@@ -27,6 +27,21 @@ from shared.events.storage import (
 from shared.mongo import Db, Doc, ensure_indexes
 
 
+def _set_if(guard: Doc, fields: Doc) -> list[Doc]:
+    """An update (a pipeline) setting the top-level ``fields`` only while the stored
+    document has ``guard``'s values, so that the write filters by ``_id`` alone.
+
+    Why: SecantusDB serves a write filtered by ``_id`` alone as a point lookup, while
+    each field beside it has its planner read and decode every index's definition
+    several times (the events have ten): a guarded finish filtered by ``_id``,
+    ``running`` and ``holder`` cost the database 2.5 ms of CPU, this one 1.6 ms
+    (profiled with py-spy, measured sequentially). The guard is evaluated once; the
+    values are literals (a log line starting with ``$`` is not a field path)."""
+    held = {"$and": [{"$eq": [f"${name}", {"$literal": v}]} for name, v in guard.items()]}
+    merged = {"$mergeObjects": ["$$ROOT", {"$literal": fields}]}
+    return [{"$replaceWith": {"$cond": [held, merged, "$$ROOT"]}}]
+
+
 class MongoEventStorage:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -122,9 +137,11 @@ class MongoEventStorage:
         holder: str | None = None,
         last_beat: datetime | None = None,
     ) -> bool:
-        query = self._running(event_id, holder)
+        guard: Doc = {d.RUNNING: True}
+        if holder is not None:
+            guard[d.HOLDER] = holder
         if last_beat is not None:
-            query[d.LOCK_UPDATE_TIME] = last_beat
+            guard[d.LOCK_UPDATE_TIME] = last_beat
         fields: Doc = {
             d.RUNNING: False,
             d.END_TIME: outcome.end_time,
@@ -139,7 +156,8 @@ class MongoEventStorage:
                     d.STRUCTURED_LOG: d.entries_doc(outcome.log),
                 }
             )
-        return self.events.update_one(query, {"$set": fields}).modified_count == 1
+        # Running True -> False changes the document whenever the guard holds.
+        return self.events.update_one({d.ID: event_id}, _set_if(guard, fields)).modified_count == 1
 
     def beat(self, event_ids: Sequence[ObjectId], holder: str, when: datetime) -> set[ObjectId]:
         if not event_ids:

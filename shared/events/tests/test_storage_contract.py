@@ -82,6 +82,20 @@ def test_finish_is_guarded_by_holder_and_beat(storage: EventStorage) -> None:
     assert not storage.finish_event(r.id, Outcome(now(), "again"))
 
 
+def test_finish_stores_its_values_as_given(storage: EventStorage) -> None:
+    # Values that read like field paths or operators are stored as they are, nulls too.
+    r = record(pending_log=(LogEntry(now(), "kept for an adopter\n"),), other_custom_data=[1])
+    storage.insert_event(r)
+    entries = (LogEntry(now(), "$HOME is $$ROOT\n"),)
+    data = {"v": "$running", "l": ["$literal", "$$ROOT"], "n": None}
+    assert storage.finish_event(r.id, Outcome(now(), "$error", data, entries), holder="h1")
+    done = storage.get_event(r.id)
+    assert done is not None and not done.running and done.holder == "h1"
+    assert (done.error, done.end_custom_data, done.other_custom_data) == ("$error", data, [1])
+    assert done.structured_log == entries and done.pending_log == ()
+    assert done.log.endswith(": $HOME is $$ROOT\n")
+
+
 def test_expiry_keeps_what_was_stored(storage: EventStorage) -> None:
     r = record(other_custom_data=5)
     storage.insert_event(r)
