@@ -11,8 +11,11 @@ Header names and values come from a client gunicorn already validated, or from u
 
 from __future__ import annotations
 
+import select
 import socket
 from collections.abc import Iterable
+
+from gevent.monkey import get_original
 
 from .sockio import Deadline, is_fast, recv_now, recv_waiting, send_all
 
@@ -42,25 +45,26 @@ class NoAnswer(ProtocolError):
         self.reused = reused
 
 
-def _peer_closed(sock: socket.socket) -> bool:
-    """Whether an idle keep-alive connection was closed by the peer (or got stray data)."""
-    # gevent's socket wraps the real, non-blocking one in ``_sock``: peek on that one so
-    # the call never waits in the hub. A plain socket is made non-blocking for the peek.
-    raw = getattr(sock, "_sock", None)
-    timeout = None
-    if raw is None:
-        raw, timeout = sock, sock.gettimeout()
-        sock.setblocking(False)
-    try:
-        raw.recv(1, socket.MSG_PEEK)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    finally:
-        if raw is sock:
-            sock.settimeout(timeout)
-    return True  # closed (b""), or stray bytes: either way not reusable
+# The standard poll (gunicorn's gevent worker patches the select module): a check that
+# never waits, so it must not go through gevent's hub.
+_poll = get_original("select", "poll")
+_READABLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+
+
+class _Idle:
+    """Whether an idle keep-alive connection was closed by the peer (or got stray data):
+    its socket is readable. One ``poll`` with no timeout, the descriptor registered
+    once per socket; a ``recv(MSG_PEEK)`` on a non-blocking socket costs a failed call
+    and an exception each time the connection is fine (nearly always)."""
+
+    __slots__ = ("_poll",)
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._poll = _poll()
+        self._poll.register(sock.fileno(), _READABLE)
+
+    def closed(self) -> bool:
+        return bool(self._poll.poll(0))
 
 
 class Connection:
@@ -81,6 +85,7 @@ class Connection:
         self._fast = False
         self._sock_timeout: float | None = None
         self._deadline: Deadline | None = None
+        self._idle: _Idle | None = None
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
@@ -93,9 +98,15 @@ class Connection:
         self._buf = bytearray()
         self._fast = is_fast(sock)
         self._sock_timeout = sock.gettimeout()
+        self._idle = None
 
     def reusable(self) -> bool:
-        return self.sock is not None and not self._buf and not _peer_closed(self.sock)
+        if self.sock is None or self._buf:
+            return False
+        idle = self._idle
+        if idle is None:
+            idle = self._idle = _Idle(self.sock)
+        return not idle.closed()
 
     def close(self) -> None:
         if self.sock is not None:
@@ -105,6 +116,7 @@ class Connection:
                 pass
             self.sock = None
         self._buf = bytearray()
+        self._idle = None
         if self._deadline is not None:
             self._deadline.close()
             self._deadline = None

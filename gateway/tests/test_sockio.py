@@ -107,3 +107,34 @@ def test_other_sockets_use_their_own_methods_and_timeout() -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_a_wait_begun_late_in_the_timers_run_still_gets_its_whole_time() -> None:
+    # The timer keeps running across waits: one armed by a wait at t=0 fires at 0.2 s.
+    # A wait begun at ~0.15 s must not end then but 0.2 s after its own start.
+    a, b = _pair()
+    deadline = Deadline(0.2)
+    gevent.spawn_later(0.15, b.sendall, b"first")
+    assert recv_waiting(a, 100, deadline) == b"first"
+    gevent.spawn_later(0.15, b.sendall, b"second")  # at ~0.30 s, past the first's 0.2
+    assert recv_waiting(a, 100, deadline) == b"second"
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        recv_waiting(a, 100, deadline)
+    assert time.monotonic() - started >= 0.19
+    deadline.close()
+    a.close()
+    b.close()
+
+
+def test_a_deadline_that_runs_out_between_waits_throws_nothing() -> None:
+    a, b = _pair()
+    deadline = Deadline(0.05)
+    b.sendall(b"at once")
+    assert recv_waiting(a, 100, deadline) == b"at once"
+    gevent.sleep(0.15)  # the timer fires here, nobody waiting: no TimeoutError
+    gevent.spawn_later(0.03, b.sendall, b"again")
+    assert recv_waiting(a, 100, deadline) == b"again"
+    deadline.close()
+    a.close()
+    b.close()
