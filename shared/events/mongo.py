@@ -24,6 +24,7 @@ from shared.events.storage import (
     OLD_LOCKS,
     Outcome,
 )
+from shared.golang.times import utc
 from shared.mongo import Db, Doc, ensure_indexes
 
 
@@ -206,11 +207,10 @@ class MongoEventStorage:
         return result.modified_count == 1
 
     def stale_events(self, cutoff: datetime) -> list[tuple[ObjectId, datetime]]:
-        cursor = self.events.find(
-            {d.RUNNING: True, d.LOCK_UPDATE_TIME: {"$lt": cutoff}},
-            {d.ID: 1, d.LOCK_UPDATE_TIME: 1},
-        )
-        return [(doc[d.ID], doc[d.LOCK_UPDATE_TIME]) for doc in cursor]
+        # Every running event (few), through the locks' index; the beat checked here.
+        cursor = self.events.find({d.RUNNING: True}, {d.ID: 1, d.LOCK_UPDATE_TIME: 1})
+        beats = ((doc[d.ID], doc.get(d.LOCK_UPDATE_TIME)) for doc in cursor)
+        return [(i, beat) for i, beat in beats if isinstance(beat, datetime) and utc(beat) < cutoff]
 
     # -- blocks -------------------------------------------------------------------
 
