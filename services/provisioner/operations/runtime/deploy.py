@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from services.provisioner.backends.base import BuildRequest, Release
-from services.provisioner.backends.base import Canceled as BackendCanceled
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime import (
     STARTED,
@@ -31,11 +29,11 @@ from services.provisioner.domain.runtime import (
 )
 from services.provisioner.domain.runtime_errors import (
     ArchiveError,
-    Canceled,
     ImagesUnsupported,
     InvalidCommand,
 )
-from services.provisioner.operations.runtime import platforms, rollout, scheduler, state, unitset
+from services.provisioner.operations.runtime import rollout, scheduler, state, unitset
+from services.provisioner.operations.runtime.builds import build_version, built_here
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
@@ -93,15 +91,11 @@ def deploy(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], progress: P
     if args.kind == "image" or args.image:
         raise ImagesUnsupported()
     rt = state.ensure(deps, spec)
-    if args.kind == "rollback":
-        release = rt.release(args.version)
-        if release.provisioner and release.provisioner != scheduler.provisioner_of(deps, rt):
-            # Left unbuilt by a pool move (it had no units): built again here, once.
-            release = rebuild(deps, rt, release, progress)
-            rt.releases[release.version] = release
-            state.save(deps, rt)
+    if args.kind == "rollback" or args.version in rt.releases:
+        # Built by another provisioner (a pool move left it without units): again, once.
+        release = built_here(deps, rt, args.version, progress)
     else:
-        release = rt.releases.get(args.version) or build(deps, rt, args, progress)
+        release = build(deps, rt, args, progress)
     if args.build_only:
         tag = image_name(rt.app, args.tag) if args.tag else release.image
         return result_of(release, tag)
@@ -152,57 +146,6 @@ def build(
     rt.releases[args.version] = built
     state.save(deps, rt)
     return built
-
-
-def build_version(
-    deps: RuntimeDeps, rt: AppRuntime, version: int, archive: str, progress: Progress
-) -> Release:
-    """``version`` of the app built from ``archive`` where ``rt``'s spec runs it: on a
-    docker node, on the platform's image, made present on the node first."""
-    node = scheduler.build_node(deps, rt)
-    base = platforms.platform_image(deps, rt.spec) if node else ""
-    if base:
-        platforms.ensure_image(deps, node, base, progress.write)
-    request = BuildRequest(
-        app=rt.app,
-        version=version,
-        platform=rt.spec.platform,
-        platform_image=base,
-        archive_path=archive,
-        env=dict(rt.spec.env),
-        node=node,
-    )
-    try:
-        return deps.backend.build(request, progress.write, progress.cancel)
-    except BackendCanceled:
-        raise Canceled() from None
-
-
-def rebuild(
-    deps: RuntimeDeps,
-    rt: AppRuntime,
-    release: VersionRelease,
-    progress: Progress,
-    *,
-    remedy: str = "deploy the app again",
-) -> VersionRelease:
-    """``release`` built again, from its kept archive, where ``rt`` (its spec) runs it;
-    without the archive, an error telling the caller's ``remedy``."""
-    if not release.archive or not os.path.isfile(release.archive):
-        raise ArchiveError(
-            f"the archive of version {release.version} is not kept any more: {remedy}"
-        )
-    progress.write(f"\n---- Building image for version {release.version} ----\n")
-    built = build_version(deps, rt, release.version, release.archive, progress)
-    return replace(
-        release,
-        reference=built.image,
-        processes=dict(built.processes),
-        hooks=built.hooks,
-        healthcheck=built.healthcheck,
-        custom_data=dict(built.custom_data),
-        provisioner=scheduler.provisioner_of(deps, rt),
-    )
 
 
 # -- activating -------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from services.provisioner.domain.runtime_errors import InvalidCommand, NoNodes
 from services.provisioner.domain.units import Unit
@@ -21,15 +20,11 @@ from services.provisioner.operations.runtime import scheduler, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.progress import Progress
+from services.provisioner.operations.runtime.scheduler import host
 
 log = logging.getLogger(__name__)
 
 Write = Callable[[str], None]
-
-
-def host(address: str) -> str:
-    """How tsuru names a node in its lines: the host of its URL (a socket's whole address)."""
-    return urlsplit(address).hostname or address
 
 
 def _strings(args: Mapping[str, Any], key: str) -> list[str]:

@@ -18,7 +18,7 @@ from services.provisioner.domain.nodecontainers import merge
 from services.provisioner.domain.runtime_errors import InvalidCommand, NodeContainersFailed
 from services.provisioner.operations.runtime import scheduler
 from services.provisioner.operations.runtime.deps import RuntimeDeps
-from services.provisioner.operations.runtime.moves import host
+from services.provisioner.operations.runtime.scheduler import host
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from services.provisioner.domain.runtime_errors import (
 )
 from services.provisioner.operations.runtime import scheduler
 from services.provisioner.operations.runtime.deps import PlatformImages, RuntimeDeps
-from services.provisioner.operations.runtime.moves import host
+from services.provisioner.operations.runtime.scheduler import host
 
 Write = Callable[[str], None]
 # Platforms built FROM each other: how deep a build may go to make its bases present.

@@ -6,7 +6,9 @@ destroyAppOldProvisioner, reversible until the switch:
 1. every version that has units is built again by the new provisioner from the archive
    kept with it (a process release directory is no docker image, and back); the
    versions without units stay marked as the old provisioner's and are built again
-   the same way when a rollback picks them (deploy.rebuild);
+   the same way when units of them are started (builds.built_here: a rollback, or any
+   other path that starts units); an app without units changing provisioner has all
+   its versions marked so (``keep_old_builds``);
 2. as many units per process and version start there, checked like a deploy's, and
    enter the route beside the old ones; stopped or asleep units are recorded there
    stopped or asleep (their container or process is made at their next start);
@@ -25,7 +27,7 @@ from dataclasses import replace
 from services.provisioner.domain.appspec import AppSpec
 from services.provisioner.domain.runtime import STARTED, AppRuntime, VersionRelease
 from services.provisioner.domain.runtime_errors import VolumesBound
-from services.provisioner.operations.runtime import deploy, rollout, scheduler, state, unitset
+from services.provisioner.operations.runtime import builds, rollout, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 
@@ -41,10 +43,20 @@ def rebuild(
     deps: RuntimeDeps, rt: AppRuntime, release: VersionRelease, progress: Progress
 ) -> VersionRelease:
     """``release`` built again, from its kept archive, where ``rt`` (the new spec) runs."""
-    return deploy.rebuild(
+    return builds.rebuild(
         deps, rt, release, progress,
         remedy="deploy the app again before moving it to another provisioner",
     )  # fmt: skip
+
+
+def keep_old_builds(deps: RuntimeDeps, rt: AppRuntime) -> dict[int, VersionRelease]:
+    """``rt``'s releases, each marked as built by the provisioner ``rt`` runs on when it
+    names none yet (versions built before releases recorded their provisioner)."""
+    old = scheduler.provisioner_of(deps, rt)
+    return {
+        version: kept if kept.provisioner else replace(kept, provisioner=old)
+        for version, kept in rt.releases.items()
+    }
 
 
 def move(deps: RuntimeDeps, rt: AppRuntime, spec: AppSpec, progress: Progress) -> None:
@@ -60,10 +72,8 @@ def move(deps: RuntimeDeps, rt: AppRuntime, spec: AppSpec, progress: Progress) -
         f'"{new_provisioner}" ----\n'
     )
     versions = sorted({g.version for g in rt.groups if not g.pending})
-    for version, kept in rt.releases.items():
-        if version not in versions and not kept.provisioner:
-            # Not rebuilt now: marked as the old provisioner's, rebuilt at its rollback.
-            moved.releases[version] = replace(kept, provisioner=old_provisioner)
+    # Not rebuilt now: marked as the old provisioner's, rebuilt when units of them start.
+    moved.releases = keep_old_builds(deps, rt)
     for version in versions:
         progress.check()
         moved.releases[version] = rebuild(deps, moved, rt.release(version), progress)

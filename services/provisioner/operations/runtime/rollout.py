@@ -12,7 +12,7 @@ from services.provisioner.backends.base import BackendError, ExecRequest, Limits
 from services.provisioner.domain.runtime import AppRuntime
 from services.provisioner.domain.runtime_errors import ExitCode, UnitStartup
 from services.provisioner.domain.units import Unit, short_id
-from services.provisioner.operations.runtime import unitset
+from services.provisioner.operations.runtime import builds, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 from services.provisioner.operations.runtime.volumes import mounts_of
@@ -67,6 +67,9 @@ def start_new(
 ) -> list[Unit]:
     """Record, start and check ``counts`` new units of each (process, version); on any
     failure they are destroyed (never routed) and the error propagates."""
+    for version in sorted({version for _, version in counts}):
+        # Built by another provisioner (left without units by a pool move): again, once.
+        builds.built_here(deps, rt, version, progress)
     made: list[Unit] = []
     for (process, version), n in counts.items():
         made += unitset.record_units(deps, rt, process, version, n)

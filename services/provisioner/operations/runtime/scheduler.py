@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable
+from urllib.parse import urlsplit
 
 from services.provisioner.domain.models import Node
 from services.provisioner.domain.runtime import AppRuntime
@@ -22,6 +23,11 @@ from services.provisioner.storage.ports import Stores
 DOCKER = "docker"
 DISABLED = "disabled"
 READY = "ready"
+
+
+def host(address: str) -> str:
+    """How tsuru names a node in its lines: the host of its URL (a socket's whole address)."""
+    return urlsplit(address).hostname or address
 
 
 def pool_in(catalogue: Stores | None, rt: AppRuntime) -> str:

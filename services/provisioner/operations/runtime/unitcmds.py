@@ -252,6 +252,13 @@ def update(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress
     if before is not None and before.active_versions() and poolmove.crosses(deps, before, spec):
         poolmove.move(deps, before, spec, p)
         return {}
+    if before is not None and poolmove.crosses(deps, before, spec):
+        # No units to move: its versions stay the old provisioner's builds, built again
+        # when units of them start.
+        marked = poolmove.keep_old_builds(deps, before)
+        if marked != before.releases:
+            before.releases = marked
+            state.save(deps, before)
     rt = state.ensure(deps, spec)
     routes_changed = before is None or before.spec.cnames != spec.cnames
     if raw.get("restart") and rt.active_versions():

@@ -30,7 +30,7 @@ from services.provisioner.domain.routes import route_for
 from services.provisioner.domain.runtime import AppRuntime, VersionRelease
 from services.provisioner.domain.runtime_errors import UnitStartup, log_line
 from services.provisioner.domain.units import Unit, new_unit_id, short_id
-from services.provisioner.operations.runtime import scheduler
+from services.provisioner.operations.runtime import builds, scheduler
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.progress import Progress
 from services.provisioner.operations.runtime.volumes import mounts_of
@@ -126,7 +126,13 @@ def start(
     if node and node != unit.node:
         # Recorded first: the next unit scheduled counts this one on its node.
         deps.stores.units.update(unit.id, {"node": node})
-    spec = unit_spec(deps, rt, rt.release(unit.version), unit, node)
+    release = rt.release(unit.version)
+    if builds.stale(deps, rt, unit.version):
+        # A path that wrote no progress of its own (the reconciler): the build's output
+        # goes to the app's log.
+        quiet = Progress(rt.app, lambda _: None, None, deps.app_log)
+        release = builds.built_here(deps, rt, unit.version, quiet)
+    spec = unit_spec(deps, rt, release, unit, node)
     state = deps.backend.start_unit(spec)
     fields = observed(state)
     deps.stores.units.update(unit.id, fields)
