@@ -14,6 +14,7 @@ their status.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from services.provisioner.domain import errors
@@ -26,6 +27,8 @@ from shared.golang.strconv import NumError, parse_bool
 from shared.identity import Identity
 from shared.mutation import Permit, authorize
 from shared.permissions import allows, ensure
+
+log = logging.getLogger(__name__)
 
 MAX_DOCKERFILE = 1024 * 1024
 # Cancel needs platform.update.events (tsuru's AllowedCancel).
@@ -208,11 +211,26 @@ def _announce(deps: Deps, name: str, version: int) -> None:
 
 def remove_platform(deps: Deps, identity: Identity, name: str, fields: Any) -> None:
     permit = authorize(identity, "platform.delete")
-    with _record(deps, permit, name, fields):
+    with _record(deps, permit, name, fields) as evt:
         if deps.apps.platform_apps(name):
             raise errors.PlatformHasApps()
-        if not deps.stores.platforms.delete(name):
+        platform = deps.stores.platforms.get(name)
+        if platform is None or not deps.stores.platforms.delete(name):
             raise errors.PlatformNotFound()
+        if _docker_nodes(deps):
+            _remove_images(deps, evt, name, platform.images())
+
+
+def _remove_images(deps: Deps, evt: RunningEvent, name: str, images: list[str]) -> None:
+    """The platform's images off the docker nodes (the worker's ``platform.remove``). The
+    platform is gone whatever happens here: images the worker could not remove (a node
+    that does not answer, no worker) are removed by its next sweep."""
+    try:
+        deps.commands().run("platform.remove", {"platform": name, "images": images},
+                            _EventLog(evt))  # fmt: skip
+    except Exception as exc:
+        log.warning("images of platform %s left to the sweep: %s", name, exc)
+        evt.log(f" ---> Images of platform {name} left to the next sweep: {exc}\n")
 
 
 def list_platforms(deps: Deps, identity: Identity) -> list[Platform]:

@@ -1,6 +1,13 @@
 """Platform images (tsuru's platform add/update/rollback) built from their Dockerfile on a
 docker node.
 
+Every image a platform build makes (intermediate ones too, on podman) is labelled with
+the namespace, the kind ``platform`` and the platform's name; ``remove_images`` takes
+a removed platform's images off a node and ``platform_images`` lists them for the sweep
+(operations/runtime/platforms.py). App images committed from a platform image keep
+their own layers: removing the platform image's name never breaks them (podman drops
+the image record, the layers its children use stay; docker only untags it).
+
 The build context is the Dockerfile alone, built with ``pull`` off: no registry is
 reachable, so the caller first makes sure every image its ``FROM`` lines name is on the
 node (operations/runtime/platforms.py). The engine's build output is streamed as tsuru
@@ -11,13 +18,16 @@ off (its connection closed: the engine stops a build whose client went away).
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
 import tarfile
 import threading
 import time
 from collections.abc import Sequence
 
 import docker
+import docker.errors
 
 from services.provisioner.backends.base import BackendError, BuildError, Canceled, Output
 from services.provisioner.backends.docker import containers as ct
@@ -26,6 +36,7 @@ from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.nodes import NodeClients, NoImage, base_url
 
 KIND = "platform"
+PLATFORM = "tsubame.platform"  # label: the platform whose build made the image
 OUTPUT_MAX = 1 << 20  # bytes of build output streamed to the client
 
 
@@ -69,9 +80,11 @@ def build_platform_image(
     timeout: float,
     output: Output,
     cancel: threading.Event | None = None,
+    platform: str = "",
 ) -> str:
     """Build ``dockerfile`` on the node at ``address`` and tag the image with every name
     of ``tags``; the image id. Raises BuildError (Canceled when ``cancel`` is set)."""
+    labels = ct.labels(namespace, KIND, **({PLATFORM: platform} if platform else {}))
     if not tags:
         raise BuildError("a platform image needs a name")
     # Its own client: closed when the build is given up, whatever still reads from it.
@@ -89,7 +102,7 @@ def build_platform_image(
 
     def consume() -> None:
         try:
-            found["id"] = _run_build(client, dockerfile, tags[0], namespace, out, cancel)
+            found["id"] = _run_build(client, dockerfile, tags[0], labels, out, cancel)
         except BaseException as exc:  # handed to the caller's thread
             found["error"] = exc
 
@@ -121,7 +134,7 @@ def _run_build(
     client: docker.DockerClient,
     dockerfile: str,
     tag: str,
-    namespace: str,
+    labels: dict[str, str],
     out: Output,
     cancel: threading.Event | None,
 ) -> str:
@@ -133,7 +146,7 @@ def _run_build(
         rm=True,
         forcerm=True,
         pull=False,
-        labels=ct.labels(namespace, KIND),
+        labels=labels,
         decode=True,
     )
     for item in answer:
@@ -185,9 +198,11 @@ class PlatformImages:
         tags: list[str],
         output: Output,
         cancel: threading.Event | None = None,
+        platform: str = "",
     ) -> str:
         """A platform image built on ``node`` from ``dockerfile`` (bounded in time and
-        output), tagged with every name of ``tags``; its id. One build per image at once."""
+        output), tagged with every name of ``tags`` and labelled with ``platform``; its
+        id. One build per image at once."""
         with self._guard:
             lock = self._locks.setdefault(f"{node} {tags[0] if tags else ''}", threading.Lock())
         with lock:
@@ -199,4 +214,63 @@ class PlatformImages:
                 timeout=self._config.build_timeout,
                 output=output,
                 cancel=cancel,
+                platform=platform,
             )
+
+    def platform_images(self, node: str) -> list[tuple[str, str, list[str]]]:
+        """(id, platform, names) of each platform image of this namespace on ``node``;
+        the platform from the image's label, else (images built before the label) from
+        a name shaped ``.../tsuru/<platform>:<tag>``, else "". Raises BackendError."""
+        try:
+            # One label filter: podman 4.3 lists nothing for two.
+            found = self._clients.client(node).api.images(
+                all=True, filters={"label": ct.label_filter(self._config.namespace)}
+            )
+        except API_ERRORS as exc:
+            raise BackendError(f"node {node} does not answer: {reason(exc)}") from exc
+        listed = []
+        for image in found:
+            labels = image.get("Labels") or {}
+            if labels.get(ct.KIND) != KIND:
+                continue
+            names = [t for t in image.get("RepoTags") or () if t and "<none>" not in t]
+            platform = labels.get(PLATFORM) or _named(names)
+            listed.append((str(image.get("Id") or ""), platform, names))
+        return listed
+
+    def remove_images(self, node: str, names: Sequence[str], platform: str = "") -> list[str]:
+        """Take ``names`` off ``node`` (absent ones skipped), then the images left that a
+        build of ``platform`` made and no name holds (a build given up midway); what was
+        removed. Never forced: an image a container still uses stays (BackendError)."""
+        client = self._clients.client(node)
+        removed: list[str] = []
+        try:
+            for name in names:
+                with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.NotFound):
+                    client.api.remove_image(name)
+                    removed.append(name)
+            for image_id, owner, tags in self.platform_images(node) if platform else ():
+                if owner != platform or tags:
+                    continue
+                try:
+                    client.api.remove_image(image_id)
+                    removed.append(image_id)
+                except docker.errors.NotFound:
+                    continue
+                except docker.errors.APIError as exc:
+                    if exc.status_code != 409:  # still a parent or in use: it stays
+                        raise
+        except API_ERRORS as exc:
+            raise BackendError(f"could not remove images on {node}: {reason(exc)}") from exc
+        return removed
+
+
+_TSURU_NAME = re.compile(r"(?:^|/)tsuru/([a-z0-9][a-z0-9_.-]*):[^/]*$")
+
+
+def _named(names: Sequence[str]) -> str:
+    for name in names:
+        found = _TSURU_NAME.search(name)
+        if found:
+            return found.group(1)
+    return ""

@@ -49,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
 NODE_COMMANDS = {
     **MOVE_COMMANDS,
     "platform.build": platforms.build,
+    "platform.remove": platforms.remove,
     "nodecontainers.apply": nodecontainers.apply,
 }
 # Commands tsuru lets a user cancel (events marked cancelable); deploy stops its build.

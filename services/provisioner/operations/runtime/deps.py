@@ -96,8 +96,19 @@ class PlatformImages(Protocol):
         tags: list[str],
         output: Callable[[str], None],
         cancel: threading.Event | None = None,
+        platform: str = "",
     ) -> str:
-        """Build ``dockerfile`` on ``node`` (its FROM images present), tagged ``tags``."""
+        """Build ``dockerfile`` on ``node`` (its FROM images present), tagged ``tags``,
+        labelled as a build of ``platform``."""
+        ...
+
+    def platform_images(self, node: str) -> list[tuple[str, str, list[str]]]:
+        """(id, platform, names) of the stack's platform images on ``node``."""
+        ...
+
+    def remove_images(self, node: str, names: Sequence[str], platform: str = "") -> list[str]:
+        """``names`` off ``node``, then the unnamed images a build of ``platform`` left;
+        what was removed. Raises BackendError."""
         ...
 
 

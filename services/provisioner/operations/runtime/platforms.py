@@ -9,10 +9,18 @@ it from the stored Dockerfile when none does. Every image a Dockerfile's ``FROM`
 is made present the same way first (another platform's image is built in turn); any
 other image must already be on the engines (the base images of scripts/podman.py), or
 the build fails saying so.
+
+A platform removal (``platform.remove``) takes its images off every answering docker
+node; a node that does not answer then keeps them until the sweep (``sweep``, run by the
+worker every ``SWEEP_INTERVAL`` seconds over the nodes that answer), which removes every
+platform image of this stack that no stored platform version names: those of removed
+platforms, of versions dropped after a failed or canceled build, and what such builds
+left unnamed. App images committed from a removed platform's image keep working.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,7 +37,11 @@ from services.provisioner.operations.runtime import scheduler
 from services.provisioner.operations.runtime.deps import PlatformImages, RuntimeDeps
 from services.provisioner.operations.runtime.scheduler import host
 
+log = logging.getLogger(__name__)
+
 Write = Callable[[str], None]
+# Seconds between two sweeps of the platform images on the docker nodes (worker).
+SWEEP_INTERVAL = 60.0
 # Platforms built FROM each other: how deep a build may go to make its bases present.
 MAX_DEPTH = 8
 
@@ -81,11 +93,11 @@ def ensure_image(deps: RuntimeDeps, node: str, image: str, write: Write, depth: 
     if found is None:
         raise PlatformImageMissing(image, host(node))
     write(f" ---> Image {image} is on no node: building it on {host(node)}\n")
-    _build_on(deps, node, found[1], write, depth + 1)
+    _build_on(deps, node, found[0].name, found[1], write, depth + 1)
 
 
 def _build_on(
-    deps: RuntimeDeps, node: str, version: PlatformVersion, write: Write, depth: int
+    deps: RuntimeDeps, node: str, platform: str, version: PlatformVersion, write: Write, depth: int
 ) -> str:
     if depth > MAX_DEPTH:
         raise PlatformNotBuilt(f"platform images built FROM each other deeper than {MAX_DEPTH}")
@@ -97,7 +109,9 @@ def _build_on(
             )
         ensure_image(deps, node, base, write, depth)
     try:
-        return _images(deps).build_image(node, version.dockerfile, [version.images[0]], write)
+        return _images(deps).build_image(
+            node, version.dockerfile, [version.images[0]], write, platform=platform
+        )
     except BackendError as exc:
         raise PlatformNotBuilt(str(exc)) from exc
 
@@ -122,7 +136,7 @@ def build(deps: RuntimeDeps, args: Mapping[str, Any], write: Write) -> dict[str,
         return {"image": version.images[0], "nodes": []}
     first, *others = nodes
     write(f"---- Building platform image {version.images[0]} on {host(first)} ----\n")
-    image_id = _build_on(deps, first, version, write, 0)
+    image_id = _build_on(deps, first, name, version, write, 0)
     done = [first]
     for node in others:
         write(f" ---> Sending image {version.images[0]} to node {host(node)}\n")
@@ -132,3 +146,74 @@ def build(deps: RuntimeDeps, args: Mapping[str, Any], write: Write) -> dict[str,
         except BackendError as exc:
             write(f" ---> Not sent ({exc}): the node gets it when a unit needs it there\n")
     return {"image": version.images[0], "id": image_id, "nodes": done}
+
+
+def remove(deps: RuntimeDeps, args: Mapping[str, Any], write: Write) -> dict[str, Any]:
+    """``platform.remove``: the images of ``platform`` (its version names ``images``, and
+    what its builds left) off every answering docker node; the others keep them until
+    the sweep finds them answering."""
+    name, images = args.get("platform"), args.get("images") or []
+    if not isinstance(name, str) or not name or not isinstance(images, list):
+        raise InvalidCommand("platform.remove: platform (a string) and images (a list)")
+    if not all(isinstance(i, str) for i in images):
+        raise InvalidCommand("platform.remove: images must be strings")
+    done: list[str] = []
+    left: list[str] = []
+    for node in scheduler.docker_nodes(deps):
+        try:
+            if not scheduler.node_ready(deps, node):
+                raise BackendError("it does not answer")
+            removed = _images(deps).remove_images(node.address, images, name)
+        except BackendError as exc:
+            log.warning("images of platform %s left on node %s: %s", name, node.address, exc)
+            write(f" ---> Images of platform {name} left on node {host(node.address)} ({exc}): "
+                  "removed by the next sweep once it answers\n")  # fmt: skip
+            left.append(node.address)
+            continue
+        if removed:
+            write(f" ---> Removed {len(removed)} image(s) of platform {name} from node "
+                  f"{host(node.address)}\n")  # fmt: skip
+        done.append(node.address)
+    return {"nodes": done, "left": left}
+
+
+def sweep(deps: RuntimeDeps) -> dict[str, list[str]]:
+    """Every platform image of this stack that no stored platform version names, off the
+    answering docker nodes (names first: an unnamed image of a stored platform is a
+    parent of a named one); what was removed, by node."""
+    if deps.platform_images is None or deps.catalogue is None:
+        return {}
+    images = deps.platform_images
+    removed: dict[str, list[str]] = {}
+    for node in scheduler.docker_nodes(deps):
+        if not scheduler.node_ready(deps, node):
+            continue
+        try:
+            found = images.platform_images(node.address)
+            # Read after the listing: a platform is stored before its images are built.
+            platforms = deps.catalogue.platforms.all()
+            known = {p.name for p in platforms}
+            named = {i for p in platforms for i in p.images()}
+            gone: list[str] = []
+            for _id, platform, names in found:
+                stale = [n for n in names if _bare(n) not in named]
+                if stale:
+                    gone += images.remove_images(node.address, stale)
+                elif not names and platform not in known:
+                    gone += images.remove_images(node.address, [], platform)
+        except BackendError as exc:
+            log.warning("platform image sweep of node %s: %s", node.address, exc)
+            continue
+        if gone:
+            log.info("platform images removed from node %s: %s", node.address, gone)
+            removed[node.address] = sorted(set(gone))
+    return removed
+
+
+def _bare(name: str) -> str:
+    """An engine's name of an image as the catalogue stores it (podman spells names with
+    the default registry: ``docker.io/tsuru/x:v1`` for ``tsuru/x:v1``)."""
+    for prefix in ("docker.io/library/", "docker.io/", "localhost/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name

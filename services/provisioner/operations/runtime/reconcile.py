@@ -31,7 +31,7 @@ from services.provisioner.domain.reconcile import Plan, plan
 from services.provisioner.domain.routes import Route, route_for
 from services.provisioner.domain.runtime import AppRuntime
 from services.provisioner.domain.units import Unit
-from services.provisioner.operations.runtime import scheduler, state, unitset
+from services.provisioner.operations.runtime import platforms, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.nodes import report_nodes
@@ -279,7 +279,7 @@ def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
     """The worker's loop: a full pass now (routes rebuilt on start), then a tick every
     interval; the backend's nodes reported to the catalogue now and then."""
     reconciler = Reconciler(deps)
-    reported = 0.0
+    reported = swept = 0.0
     failing = ""
     failed = 0
     while not stop.is_set():
@@ -301,4 +301,10 @@ def run_reconciler(deps: RuntimeDeps, stop: threading.Event) -> None:
                 reported = time.monotonic()
             except Exception:
                 log.exception("reporting the backend's nodes failed")
+        if time.monotonic() - swept >= platforms.SWEEP_INTERVAL:
+            swept = time.monotonic()
+            try:
+                platforms.sweep(deps)
+            except Exception:
+                log.exception("sweeping the platform images failed")
         stop.wait(deps.config.reconcile_interval)

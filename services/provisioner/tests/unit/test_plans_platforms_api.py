@@ -184,3 +184,28 @@ def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
     resp = call("POST", "/platforms", data=_upload(b"FROM nosuch:1\n", "ge"))
     assert "Error" in lines(resp)[-1]
     assert call("GET", "/platforms/ge").status_code == 404
+
+
+def test_a_platform_removal_asks_the_worker_to_remove_its_images_and_succeeds_anyway(
+    call: Caller, deps: Deps
+) -> None:
+    deps.config = replace(deps.config, provisioners=("process", "docker"))
+    deps.stores.pools.add(Pool("dock", provisioner="docker"))
+    deps.stores.nodes.add(Node("http://10.0.0.9:2375", "docker", "dock", "waiting"))
+    deps.runtime_commands = FakeRuntimeCommands()
+    for name in ("gone", "lost"):
+        assert lines(call("POST", "/platforms", data=_upload(b"FROM tsubame/python:latest\n",
+                                                               name)))[-1]["Message"]  # fmt: skip
+        resp = call("PUT", f"/platforms/{name}", data={
+            "dockerfile_content": (io.BytesIO(b"FROM tsubame/python:latest\n"), "D")})  # fmt: skip
+        assert "Error" not in lines(resp)[-1]
+    worker = FakeRuntimeCommands()
+    deps.runtime_commands = worker
+    assert call("DELETE", "/platforms/gone").status_code == 200
+    assert worker.calls == [
+        ("platform.remove", {"platform": "gone", "images": ["tsuru/gone:v1", "tsuru/gone:v2"]})
+    ]
+    # No worker answer: the platform is removed all the same (its images by the sweep).
+    deps.runtime_commands = _FailingCommands()
+    assert call("DELETE", "/platforms/lost").status_code == 200
+    assert call("GET", "/platforms/lost").status_code == 404

@@ -4,13 +4,15 @@ bound, copies between nodes."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import docker
 import pytest
 
-from services.provisioner.backends.base import BuildError
+from services.provisioner.backends.base import BuildError, BuildRequest
 from services.provisioner.backends.docker import DockerBackend
 from services.provisioner.backends.docker import platforms as platform_builds
+from tests.apps import sample_archive
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +82,60 @@ def test_a_platform_build_is_cut_off_in_time_and_in_output(
             node, "FROM tsubame/busybox:latest\nRUN exit 3\n", [_name()],
             namespace=docker_namespace, timeout=120, output=out.append,
         )  # fmt: skip
+
+
+def _run(address: str, image: str, command: list[str]) -> bytes:
+    client = docker.DockerClient(base_url=address, timeout=120)
+    try:
+        container = client.containers.create(image, command)
+        try:
+            container.start()
+            assert container.wait(timeout=60)["StatusCode"] == 0
+            return bytes(container.logs())
+        finally:
+            container.remove(force=True)
+    finally:
+        client.close()
+
+
+def test_a_removed_platform_s_images_leave_the_nodes_and_its_app_images_keep_working(
+    backend: DockerBackend,
+    podman_engines: list[str],
+    archives: Path,
+) -> None:
+    first, second = podman_engines
+    platform = f"ptest-{secrets.token_hex(3)}"
+    image = f"tsuru/{platform}:v1"
+    images = backend.platform_images
+    dockerfile = (
+        f"FROM tsubame/python:latest\nRUN echo base-of-{platform} > /etc/plat\nENV P=1\n"
+        "RUN echo more > /etc/plat-2\n"
+    )
+    images.build_image(first, dockerfile, [image], lambda _: None, platform=platform)
+    assert images.copy_image(second, image)
+    listed = [names for _, p, names in images.platform_images(first) if p == platform]
+    # Podman keeps a build's steps as unnamed images too (labelled as the final one).
+    assert [n for n in listed if n] == [[f"docker.io/{image}"]], listed
+    # An app version committed from the platform image (kept for a rollback).
+    request = BuildRequest(
+        app=f"papp-{secrets.token_hex(3)}",
+        version=1,
+        platform="python",
+        platform_image=image,
+        archive_path=str(sample_archive(archives / platform)),
+        env={},
+        node=first,
+    )
+    release = backend.build(request, lambda _: None)
+    assert images.copy_image(second, release.image)
+    for node in podman_engines:
+        removed = images.remove_images(node, [image], platform)
+        assert removed == [image], removed  # podman drops the build's steps with it
+        assert not images.has_image(node, image)
+        left = [(i, n) for i, p, n in images.platform_images(node) if p == platform]
+        assert left == [], left
+        # Removing a platform image's name never breaks an image committed from it.
+        out = _run(node, release.image, ["cat", "/etc/plat", "/etc/plat-2"])
+        assert out == f"base-of-{platform}\nmore\n".encode(), out
+        assert images.remove_images(node, [image], platform) == []  # nothing left
+    backend.remove_app(request.app)
