@@ -869,6 +869,23 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
     assert r.status_code == 200, r.text
     assert "".join(_messages(r)).endswith("Platform successfully updated!\n")
     assert any(_has_image(a, f"tsuru/{platform}:v3") for a in podman_engines)
+
+    # Removed once no app uses it: its images leave both engines; the app's version,
+    # committed from its image, still starts (a restart makes new containers of it).
+    r = requests.put(f"{dstack.url}/apps/{app}", headers=admin, timeout=300,
+                     data={"platform": "python"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    r = requests.delete(f"{dstack.url}/platforms/{platform}", headers=admin, timeout=300)
+    assert r.status_code == 200, r.text
+    for address in podman_engines:
+        assert not any(_has_image(address, f"tsuru/{platform}:v{n}") for n in (1, 2, 3))
+    before = {u["ID"] for u in _units(dstack, admin, app)}
+    r = requests.post(f"{dstack.url}/apps/{app}/restart", headers=admin, timeout=300)
+    assert r.status_code == 200 and not [x for x in _stream(r) if x.get("Error")], r.text
+    after = _serving(dstack, admin, app, 1)
+    assert not before & {u["ID"] for u in after}
+    answer = _via_gateway(dstack, app, "/file?path=/etc/tsubame-platform-2")
+    assert (answer.status_code, answer.text) == (200, f"v2-of-{platform}\n")
     r = requests.delete(f"{dstack.url}/apps/{app}", headers=admin, timeout=300)
     assert r.status_code == 200, r.text
 
