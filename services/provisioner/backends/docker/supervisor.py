@@ -90,6 +90,7 @@ class Supervisor:
 
     def look(self, node: str) -> list[UnitState]:
         """List the node's units now; adopt, own, restart and follow what is due."""
+        listed_at = time.monotonic()
         try:
             entries = self._client(node).api.containers(
                 all=True, filters={"label": ct.label_filter(self.namespace, "unit")}
@@ -116,7 +117,7 @@ class Supervisor:
             with self.lock:
                 if not ct.is_running(entry):
                     tracked.ready = False
-                if self._crashed(tracked, entry):
+                if self._crashed(tracked, entry, listed_at):
                     restart.append(tracked)
             states.append(self._state(tracked, entry))
         with self.lock:
@@ -247,10 +248,15 @@ class Supervisor:
 
     # -- crash restarts ----------------------------------------------------------------
 
-    def _crashed(self, tracked: Tracked, entry: Mapping[str, Any]) -> bool:
+    def _crashed(self, tracked: Tracked, entry: Mapping[str, Any], listed_at: float) -> bool:
         """Whether to start this exited unit now (decided under the lock: once)."""
         if ct.is_running(entry) or ct.marked_stopped(entry) or tracked.owner_fd is None:
             tracked.retry_at = None
+            return False
+        # Looks of one node run at once (the watcher's, a caller's units()): the exit this
+        # listing shows may be one another look is restarting now, or restarted after the
+        # listing was asked for. Starting it again counted one crash as two restarts.
+        if tracked.unit in self.claimed or listed_at < tracked.started_at:
             return False
         if str(entry.get("State")) in ("created", "configured", "removing", "paused"):
             return False
