@@ -135,12 +135,16 @@ class Supervisor:
     def _as_listed(self, node: str, entry: Mapping[str, Any], tracked: Tracked | None) -> UnitState:
         """A claimed unit as listed, leaving alone what its claimant is changing."""
         same = tracked is not None and tracked.container == entry.get("Id")
+        # How its last run ended, as _state says it: a unit listed running again while a
+        # crash restart finishes is no unit without a story (it was reported so).
+        last_exit = tracked.last_exit if tracked is not None else ""
         return ct.state_of(
             entry,
             node=node,
             reach_host=self._reach_host(node),
             ready=bool(same and tracked and tracked.ready),
             restarts=tracked.restarts if tracked else 0,
+            detail=f"last run {last_exit}" if last_exit else "",
         )
 
     def _track(self, node: str, unit: str, entry: Mapping[str, Any]) -> Tracked:

@@ -312,9 +312,11 @@ class UnitContract:
     def test_memory_limit_is_enforced(
         self, backend: Backend, sample: Release, sink: Collector, cleanup: list[str]
     ) -> None:
+        # It sleeps longer than the waits below can last: a roomy unit that ended on its
+        # own would be restarted, and its restart count is asserted to stay 0.
         hog = (
             'python3 -c "import time; b = bytearray(256 << 20); '
-            "b[::4096] = b'x' * len(b[::4096]); print('allocated', flush=True); time.sleep(60)\""
+            "b[::4096] = b'x' * len(b[::4096]); print('allocated', flush=True); time.sleep(600)\""
         )
         small = spec(sample, process="worker", command=hog, limits=Limits(memory=64 << 20))
         roomy = spec(sample, process="worker", command=hog, limits=Limits(memory=1 << 30))

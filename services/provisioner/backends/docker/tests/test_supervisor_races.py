@@ -145,3 +145,22 @@ def test_a_listing_taken_before_the_restart_does_not_start_it_again(
     supervisor.look(NODE)
     assert api.starts == ["c1", "c1"]
     assert restarts(supervisor) == (2, 2)
+
+
+def test_a_unit_listed_while_its_restart_finishes_says_how_its_last_run_ended(
+    api: FakeApi, supervisor: Supervisor
+) -> None:
+    supervisor.look(NODE)  # the first crash, restarted
+    api.state = "exited"  # and the second one
+    seen: list[tuple[str, int, str]] = []
+
+    def another_look() -> None:
+        api.state = "running"  # running already; the start call has not returned yet
+        seen.extend((s.status, s.restarts, s.status_detail) for s in supervisor.look(NODE))
+
+    api.during_start = another_look
+    supervisor.look(NODE)
+    assert api.starts == ["c1", "c1"]
+    assert seen == [("starting", 1, "last run exited with status 3")]
+    [after] = supervisor.look(NODE)
+    assert (after.restarts, after.status_detail) == (2, "last run exited with status 3")
