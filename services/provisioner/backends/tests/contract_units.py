@@ -325,6 +325,6 @@ class UnitContract:
         backend.start_unit(roomy)
         sink.wait_for(lambda m: "allocated" in m, unit=roomy.id, timeout=30)
         killed = wait_unit(backend, small.id, lambda u: u.restarts >= 1, timeout=30)
-        assert killed.status_detail
+        assert killed.status_detail, killed
         assert "allocated" not in sink.messages(small.id)
         assert find(backend, roomy.id).restarts == 0  # type: ignore[union-attr]
