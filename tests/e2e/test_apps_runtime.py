@@ -138,11 +138,22 @@ def test_unit_agent_registers_and_reports_with_the_app_token(stack: Stack, deplo
 def test_a_second_operation_on_a_busy_app_answers_409(stack: Stack, deployed) -> None:  # type: ignore[no-untyped-def]
     app, admin = deployed
     busy: list[requests.Response] = []
+    # The run holds the app's lock for 20 s, well past the 10 s the quota change waits.
     runner = threading.Thread(target=lambda: busy.append(requests.post(
-        f"{stack.url}/apps/{app}/run", data={"command": "sleep 14", "once": "true"},
+        f"{stack.url}/apps/{app}/run", data={"command": "sleep 20", "once": "true"},
         headers=admin, timeout=120)))  # fmt: skip
     runner.start()
-    time.sleep(2)
+
+    def run_holds_the_lock() -> bool:
+        r = requests.get(f"{stack.url}/events", headers=admin, timeout=30, params={
+            "target.type": "app", "target.value": app, "kindname": "app.run", "running": "true"})  # fmt: skip
+        return r.status_code == 200 and bool(r.json())
+
+    # Not a fixed 2 s: on a loaded machine the run's event may open later than that.
+    deadline = time.monotonic() + 60
+    while not run_holds_the_lock():
+        assert runner.is_alive() and time.monotonic() < deadline, busy
+        time.sleep(0.2)
     r = requests.put(f"{stack.url}/apps/{app}/quota", data={"limit": "9"}, headers=admin,
                      timeout=60)  # waits tsuru's 10 s for the lock first  # fmt: skip
     assert r.status_code == 409, r.text
