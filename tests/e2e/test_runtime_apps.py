@@ -209,13 +209,31 @@ def test_the_worker_killed_mid_deploy_ends_clear(
     app = create(stack, admin, team)
     assert deploy(stack, admin, app, archives()).rstrip().endswith("OK")
     result: dict[str, str] = {}
+    in_hooks = threading.Event()
 
     def slow_deploy() -> None:
-        result["out"] = deploy(stack, admin, app, archives(**SLOW_BUILD))
+        r = requests.post(
+            f"{stack.url}/apps/{app}/deploy",
+            files={
+                "file": ("archive.tar.gz", io.BytesIO(archives(**SLOW_BUILD)), "application/gzip")
+            },
+            headers=admin,
+            timeout=300,
+            stream=True,
+        )
+        lines: list[str] = []
+        for line in r.iter_lines(decode_unicode=True):
+            lines.append(line)
+            if "---- Running build hooks ----" in line:
+                in_hooks.set()
+        result["out"] = "\n".join(lines)
 
     thread = threading.Thread(target=slow_deploy)
     thread.start()
-    time.sleep(3)  # inside the build hook's sleep
+    # Killed inside the build hook's 6 s sleep: its line is streamed as it starts (a fixed
+    # 3 s wait could land before the build on a loaded machine).
+    assert in_hooks.wait(120), result
+    assert thread.is_alive(), result
     worker = stack.process_groups()["provisioner-worker"]
     os.killpg(worker, signal.SIGKILL)  # the launcher brings it back; the command is redelivered
     thread.join(180)
