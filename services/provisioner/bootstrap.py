@@ -53,6 +53,7 @@ from services.provisioner.backends.process.config import ProcessConfig
 from services.provisioner.operations.deps import DOCKER, PROCESS, Config, Deps
 from services.provisioner.operations.nodecontainers import seed_big_sibling
 from services.provisioner.operations.nodes import register_local_node
+from services.provisioner.operations.platforms import image_namespace
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.volumes import mounts_for
 from services.provisioner.operations.seed import seed_catalogue
@@ -76,7 +77,9 @@ BLUEPRINTS = (pools.bp, plans.bp, platforms.bp, routers.bp, internal.bp, runtime
 def config_from(settings: Settings) -> Config:
     raw = settings.get("TSUBAME_PROVISIONERS").strip() or PROCESS
     names = tuple(dict.fromkeys(p.strip() for p in raw.split(",") if p.strip()))
-    return Config(default_provisioner=names[0], provisioners=names)
+    # Only a stack with docker nodes builds images (a process-only one keeps tsuru's names).
+    space = image_namespace(settings.namespace) if DOCKER in names else ""
+    return Config(default_provisioner=names[0], provisioners=names, image_namespace=space)
 
 
 def connect(settings: Settings) -> Wired[Deps]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import threading
@@ -793,6 +794,11 @@ def _untag(address: str, image: str) -> None:
         client.close()
 
 
+def _image_space(stack: Stack) -> str:
+    """The stack's namespace as platform image names carry it."""
+    return re.sub(r"[^a-z0-9]+", "-", stack.namespace.lower()).strip("-")
+
+
 def _via_gateway(stack: Stack, app: str, path: str) -> requests.Response:
     return requests.get(f"{stack.url}{path}", timeout=30,
                         headers={"Host": f"{app}.tsubame.localhost:{stack.port}"})  # fmt: skip
@@ -824,8 +830,10 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
     # The engine's build output, as tsuru streams docker's.
     assert "STEP 2/" in text and f"RUN echo base-of-{platform}" in text, text
     assert text.endswith("Platform successfully added!\n"), text
-    image = f"tsuru/{platform}:v1"
+    # Under the stack's namespace: stacks sharing an engine never overwrite each other's.
+    image = f"{_image_space(dstack)}/tsuru/{platform}:v1"
     assert [_has_image(a, image) for a in podman_engines] == [True, True]
+    assert not any(_has_image(a, f"tsuru/{platform}:v1") for a in podman_engines)
     info = requests.get(f"{dstack.url}/platforms/{platform}", headers=admin).json()
     assert info["images"] == [image]
 
@@ -850,7 +858,7 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
                      files={"dockerfile_content": ("Dockerfile", dockerfile2.encode())})  # fmt: skip
     assert r.status_code == 200, r.text
     assert "".join(_messages(r)).endswith("Platform successfully updated!\n")
-    image2 = f"tsuru/{platform}:v2"
+    image2 = f"{_image_space(dstack)}/tsuru/{platform}:v2"
     for address in podman_engines:
         assert _has_image(address, image2)
         _untag(address, image2)
@@ -868,7 +876,8 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
                       data={"image": image}, timeout=600)  # fmt: skip
     assert r.status_code == 200, r.text
     assert "".join(_messages(r)).endswith("Platform successfully updated!\n")
-    assert any(_has_image(a, f"tsuru/{platform}:v3") for a in podman_engines)
+    image3 = f"{_image_space(dstack)}/tsuru/{platform}:v3"
+    assert any(_has_image(a, image3) for a in podman_engines)
 
     # Removed once no app uses it: its images leave both engines; the app's version,
     # committed from its image, still starts (a restart makes new containers of it).
@@ -878,7 +887,7 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
     r = requests.delete(f"{dstack.url}/platforms/{platform}", headers=admin, timeout=300)
     assert r.status_code == 200, r.text
     for address in podman_engines:
-        assert not any(_has_image(address, f"tsuru/{platform}:v{n}") for n in (1, 2, 3))
+        assert not any(_has_image(address, i) for i in (image, image2, image3))
     before = {u["ID"] for u in _units(dstack, admin, app)}
     r = requests.post(f"{dstack.url}/apps/{app}/restart", headers=admin, timeout=300)
     assert r.status_code == 200 and not [x for x in _stream(r) if x.get("Error")], r.text
@@ -910,7 +919,8 @@ def test_a_platform_from_an_image_the_engines_lack_fails_clearly_and_leaves_noth
     lines = _stream(r)
     assert "image build failed" in lines[-1].get("Error", ""), lines
     assert requests.get(f"{dstack.url}/platforms/{platform}", headers=admin).status_code == 404
-    assert not any(_has_image(a, f"tsuru/{platform}:v1") for a in podman_engines)
+    gone = f"{_image_space(dstack)}/tsuru/{platform}:v1"
+    assert not any(_has_image(a, gone) for a in podman_engines)
 
 
 def _libpod_log_config(address: str, container: str) -> dict[str, Any]:

@@ -47,6 +47,10 @@ class Config:
     routers: tuple[BuiltinRouter, ...] = (BuiltinRouter("tsubame", "gateway", default=True),)
     # Prefix of platform image names (tsuru's ``docker:registry``; empty: none).
     registry: str = ""
+    # The stack's namespace as an image path component (empty: none): platform images
+    # are ``<registry><image_namespace>/tsuru/<name>:v<N>``, so stacks sharing docker
+    # engines never overwrite each other's (see ``operations/platforms.image_name``).
+    image_namespace: str = ""
     # tsuru's ``volume-plans``: plan -> provisioner -> opts.
     volume_plans: dict[str, dict[str, dict[str, str]]] = field(
         default_factory=lambda: {"local": {PROCESS: {"driver": "local"}}}

@@ -15,6 +15,7 @@ their status.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from services.provisioner.domain import errors
@@ -36,7 +37,17 @@ CANCEL = Allowed("platform.update.events")
 
 
 def image_name(deps: Deps, platform: str, version: int) -> str:
-    return f"{deps.config.registry}tsuru/{platform}:v{version}"
+    """tsuru's ``<registry>tsuru/<platform>:v<N>``, under the stack's namespace when it
+    runs docker nodes (``Config.image_namespace``): two stacks sharing an engine build
+    their own. Versions stored before keep the names they were built with."""
+    space = f"{deps.config.image_namespace}/" if deps.config.image_namespace else ""
+    return f"{deps.config.registry}{space}tsuru/{platform}:v{version}"
+
+
+def image_namespace(namespace: str) -> str:
+    """``namespace`` as one path component of an image name (lowercase letters, digits
+    and single dashes): ``tsubame_1a2b3c4d`` -> ``tsubame-1a2b3c4d``."""
+    return re.sub(r"[^a-z0-9]+", "-", namespace.lower()).strip("-") or "tsubame"
 
 
 def default_images(deps: Deps, platform: str) -> list[str]:

@@ -40,7 +40,7 @@ from services.provisioner.backends.docker.build import Builder
 from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
 from services.provisioner.backends.docker.execute import run_beside, run_isolated
-from services.provisioner.backends.docker.leftovers import remove_app_objects
+from services.provisioner.backends.docker.leftovers import remove_app_objects, remove_own_images
 from services.provisioner.backends.docker.logs import LogFollower
 from services.provisioner.backends.docker.nodecontainers import NodeContainers
 from services.provisioner.backends.docker.nodes import (
@@ -355,10 +355,10 @@ class DockerBackend:
             raise BackendError(
                 f"version {version} of app {app} is still used by unit(s) {', '.join(users)}"
             )
-        image = self.config.image_name(app, version)
+        names = (self.config.image_name(app, version), self.config.legacy_image_name(app, version))
         for node in self.clients.addresses():
             with contextlib.suppress(*API_ERRORS):
-                self.clients.client(node).api.remove_image(image)
+                remove_own_images(self.clients.client(node), self.config.namespace, names)
 
     def remove_app(self, app: str) -> None:
         for state in self.units(app):

@@ -5,7 +5,7 @@
 | TSUBAME_DOCKER_STATE_DIR | ``$TSUBAME_DATA_DIR/docker`` | unit records shared by the backend instances of a host (owner locks, restart counts, log positions) |
 | TSUBAME_DOCKER_API_TIMEOUT | 60 | seconds one Docker API call may take (builds and image copies: the build timeout) |
 | TSUBAME_DOCKER_BUILD_TIMEOUT | 1800 | seconds for an app image build with its hooks, or a platform image build |
-| TSUBAME_DOCKER_IMAGE_PREFIX | ``tsuru`` | repository prefix of app images (``<prefix>/app-<app>:v<version>``) |
+| TSUBAME_DOCKER_IMAGE_PREFIX | ``tsuru`` | repository prefix of app images (``<namespace>/<prefix>/app-<app>:v<version>``) |
 | TSUBAME_DOCKER_PIDS_LIMIT | 1024 | processes one unit may hold |
 | TSUBAME_DOCKER_ARCHIVE_MAX_BYTES | 536870912 | unpacked size limit of a deployed archive |
 | TSUBAME_DOCKER_ARCHIVE_MAX_FILES | 20000 | entry limit of a deployed archive |
@@ -83,4 +83,12 @@ class DockerConfig:
         )
 
     def image_name(self, app: str, version: int) -> str:
+        """``<namespace>/<prefix>/app-<app>:v<version>``: stacks sharing an engine never
+        overwrite each other's app images (the namespace as an image path component)."""
+        space = re.sub(r"[^a-z0-9]+", "-", self.namespace.lower()).strip("-")
+        return f"{space + '/' if space else ''}{self.image_prefix}/app-{app}:v{version}"
+
+    def legacy_image_name(self, app: str, version: int) -> str:
+        """The name app images had before they carried the namespace (still referenced
+        by the versions built then, which start under it)."""
         return f"{self.image_prefix}/app-{app}:v{version}"

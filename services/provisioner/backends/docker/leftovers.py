@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 
 import docker.errors
@@ -24,3 +25,13 @@ def remove_app_objects(client: Any, namespace: str, app: str) -> None:
             continue
         with contextlib.suppress(docker.errors.NotFound):
             client.api.remove_image(image["Id"], force=True)
+
+
+def remove_own_images(client: Any, namespace: str, names: Iterable[str]) -> None:
+    """The images named ``names`` that are this stack's (``namespace`` label) removed: a
+    name made before names carried the namespace may be another stack's image."""
+    for name in names:
+        with contextlib.suppress(docker.errors.NotFound):
+            labels = (client.api.inspect_image(name).get("Config") or {}).get("Labels") or {}
+            if labels.get(ct.NAMESPACE) == namespace:
+                client.api.remove_image(name)

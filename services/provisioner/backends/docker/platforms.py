@@ -239,14 +239,19 @@ class PlatformImages:
         return listed
 
     def remove_images(self, node: str, names: Sequence[str], platform: str = "") -> list[str]:
-        """Take ``names`` off ``node`` (absent ones skipped), then the images left that a
-        build of ``platform`` made and no name holds (a build given up midway); what was
-        removed. Never forced: an image a container still uses stays (BackendError)."""
+        """Take ``names`` off ``node`` (absent ones, and those another stack's image holds,
+        skipped), then the images left that a build of ``platform`` made and no name holds
+        (a build given up midway); what was removed. Never forced: an image a container
+        still uses stays (BackendError)."""
         client = self._clients.client(node)
         removed: list[str] = []
         try:
             for name in names:
                 with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.NotFound):
+                    # Names made before they carried the namespace may be another stack's.
+                    labels = (client.api.inspect_image(name).get("Config") or {}).get("Labels")
+                    if (labels or {}).get(ct.NAMESPACE) != self._config.namespace:
+                        continue
                     client.api.remove_image(name)
                     removed.append(name)
             for image_id, owner, tags in self.platform_images(node) if platform else ():

@@ -209,3 +209,43 @@ def test_a_platform_removal_asks_the_worker_to_remove_its_images_and_succeeds_an
     deps.runtime_commands = _FailingCommands()
     assert call("DELETE", "/platforms/lost").status_code == 200
     assert call("GET", "/platforms/lost").status_code == 404
+
+
+def test_platform_images_carry_the_stack_namespace_with_docker_and_older_names_stay(
+    call: Caller, deps: Deps
+) -> None:
+    from services.provisioner.bootstrap import config_from
+    from services.provisioner.domain.models import Platform, PlatformVersion
+    from services.provisioner.operations import platforms
+    from shared.settings import Settings
+
+    def settings(provisioners: str) -> Settings:
+        return Settings("/tmp/x", "Tsubame_1A2b3c", "mongodb://x", "amqp://x", b"s" * 16,
+                        extra={"TSUBAME_PROVISIONERS": provisioners})  # fmt: skip
+
+    assert config_from(settings("process,docker")).image_namespace == "tsubame-1a2b3c"
+    assert config_from(settings("process")).image_namespace == ""  # builds no image
+    deps.config = replace(deps.config, provisioners=("process", "docker"),
+                          image_namespace="stack-a")  # fmt: skip
+    deps.stores.pools.add(Pool("dock", provisioner="docker"))
+    deps.stores.nodes.add(Node("http://10.0.0.9:2375", "docker", "dock", "waiting"))
+    deps.runtime_commands = FakeRuntimeCommands()
+    # Stored before images carried the namespace: kept as it was built.
+    deps.stores.platforms.add(Platform("old"))
+    assert deps.stores.platforms.next_version("old") == 1
+    deps.stores.platforms.add_version("old", PlatformVersion(1, ("tsuru/old:v1",), "FROM a\n"))
+    resp = call("PUT", "/platforms/old", data={
+        "dockerfile_content": (io.BytesIO(b"FROM tsubame/python:latest\n"), "D")})  # fmt: skip
+    assert "Error" not in lines(resp)[-1]
+    assert call("GET", "/platforms/old").json["images"] == ["tsuru/old:v1", "stack-a/tsuru/old:v2"]
+    for image in ("tsuru/old:v1", "stack-a/tsuru/old:v2"):
+        resp = call("POST", "/platforms/old/rollback", data={"image": image})
+        assert lines(resp)[-1]["Message"] == "Platform successfully updated!\n"
+    stored = deps.stores.platforms.get("old")
+    assert stored is not None
+    assert [(v.images, v.dockerfile) for v in stored.versions[2:]] == [
+        (("stack-a/tsuru/old:v3",), "FROM tsuru/old:v1\n"),
+        (("stack-a/tsuru/old:v4",), "FROM stack-a/tsuru/old:v2\n"),
+    ]
+    other = replace(deps, config=replace(deps.config, image_namespace="stack-b"))
+    assert platforms.image_name(other, "old", 3) == "stack-b/tsuru/old:v3"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
 import tarfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import docker
 import pytest
 
-from services.provisioner.backends.base import BuildError, BuildRequest, Canceled, Release
+from services.provisioner.backends.base import STARTED, BuildError, BuildRequest, Canceled, Release
 from services.provisioner.backends.docker import DockerBackend
+from services.provisioner.backends.docker import platforms as platform_builds
+from services.provisioner.backends.docker.tests.harness import unit_spec, wait_state
 from tests.apps import sample_archive
 
 pytestmark = pytest.mark.integration
@@ -42,9 +47,16 @@ def _tar(dest: Path, entries: list[tarfile.TarInfo], data: dict[str, bytes]) -> 
     return path
 
 
-def test_sample_release_reads_procfile_and_tsuru_yaml(built: tuple[Release, str]):
+def _space(namespace: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", namespace.lower()).strip("-")
+
+
+def test_sample_release_reads_procfile_and_tsuru_yaml(
+    built: tuple[Release, str], docker_namespace: str
+):
     release, output = built
-    assert release.image == "tsuru/app-sample:v1"
+    # Under the stack's namespace: stacks sharing an engine never overwrite each other's.
+    assert release.image == f"{_space(docker_namespace)}/tsuru/app-sample:v1"
     assert dict(release.processes) == {"web": "python3 app.py"}
     assert release.hooks.build == ('echo "hook-ran-as-$(id -u)" > build.txt',)
     assert release.healthcheck.path == "/healthcheck"
@@ -159,3 +171,34 @@ def test_a_platform_name_cannot_inject_dockerfile_lines(
     archive = sample_archive(tmp_path)
     with pytest.raises(BuildError, match="invalid platform image"):
         backend.build(_request(archive, podman_engines[0], platform=platform), lambda _: None)
+
+
+def test_a_version_named_before_names_carried_the_namespace_starts_and_is_removed(
+    backend: DockerBackend, sample: Release, podman_engines: list[str]
+):
+    node = podman_engines[0]
+    client = docker.DockerClient(base_url=node, timeout=120)
+    try:
+        # As a version built before the upgrade references its image.
+        client.api.tag(sample.image, "tsuru/app-legacy", "v3")
+        legacy = replace(sample, app="legacy", version=3, image="tsuru/app-legacy:v3")
+        spec = unit_spec(legacy, "legacy-web-3-a", node)
+        backend.start_unit(spec)
+        wait_state(backend, spec.id, lambda s: s.status == STARTED)
+        backend.remove_unit(spec.id)
+        # Another stack's image under an old-style name is not this stack's to remove.
+        platform_builds.build_platform_image(
+            node, "FROM tsubame/busybox:latest\nRUN echo other > /o\n",
+            ["tsuru/app-legacy:v4"], namespace="another-stack", timeout=300,
+            output=lambda _: None,
+        )  # fmt: skip
+        backend.remove_release("legacy", 3)
+        backend.remove_release("legacy", 4)
+        names = {t for i in client.images.list() for t in i.tags}
+        assert "docker.io/tsuru/app-legacy:v3" not in names
+        assert "docker.io/tsuru/app-legacy:v4" in names
+        assert sample.image in {t.removeprefix("docker.io/") for t in names}
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_image("tsuru/app-legacy:v4")
+        client.close()

@@ -139,3 +139,12 @@ def test_a_removed_platform_s_images_leave_the_nodes_and_its_app_images_keep_wor
         assert out == f"base-of-{platform}\nmore\n".encode(), out
         assert images.remove_images(node, [image], platform) == []  # nothing left
     backend.remove_app(request.app)
+    # A name another stack's image holds (names made before they carried the namespace
+    # were shared) is not this stack's to remove.
+    platform_builds.build_platform_image(
+        first, f"FROM tsubame/busybox:latest\nRUN echo other > /o # {platform}\n", [image],
+        namespace="another-stack", timeout=300, output=lambda _: None, platform=platform,
+    )  # fmt: skip
+    assert images.remove_images(first, [image], platform) == []
+    assert images.has_image(first, image)
+    docker.DockerClient(base_url=first).api.remove_image(image)
