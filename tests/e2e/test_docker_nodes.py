@@ -773,16 +773,14 @@ def _engine_client(address: str) -> Any:
 
 
 def _has_image(address: str, image: str) -> bool:
-    import docker
-
+    """An image named exactly ``image`` on the engine (podman would find a short name by
+    suffix: ``tsuru/x:v1`` in ``ns/tsuru/x:v1``)."""
     client = _engine_client(address)
     try:
-        client.images.get(image)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
+        names = {t for i in client.images.list() for t in i.tags}
     finally:
         client.close()
+    return any(n in names for n in (image, f"docker.io/{image}", f"localhost/{image}"))
 
 
 def _untag(address: str, image: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import docker.errors
 
 from services.provisioner.backends.docker import containers as ct
+from services.provisioner.backends.docker.nodes import bare_name
 
 
 def remove_app_objects(client: Any, namespace: str, app: str) -> None:
@@ -32,6 +33,15 @@ def remove_own_images(client: Any, namespace: str, names: Iterable[str]) -> None
     name made before names carried the namespace may be another stack's image."""
     for name in names:
         with contextlib.suppress(docker.errors.NotFound):
-            labels = (client.api.inspect_image(name).get("Config") or {}).get("Labels") or {}
-            if labels.get(ct.NAMESPACE) == namespace:
+            if owned(client.api.inspect_image(name), name, namespace):
                 client.api.remove_image(name)
+
+
+def owned(info: dict[str, Any], name: str, namespace: str) -> bool:
+    """Whether an image's inspection shows it named exactly ``name`` (podman finds a
+    short name by suffix) and labelled with this stack's ``namespace``."""
+    labels = (info.get("Config") or {}).get("Labels") or {}
+    tags = info.get("RepoTags") or ()
+    return labels.get(ct.NAMESPACE) == namespace and any(
+        bare_name(tag) == bare_name(name) for tag in tags
+    )

@@ -51,6 +51,15 @@ def base_url(address: str) -> str:
     return address
 
 
+def bare_name(name: str) -> str:
+    """An image name without the default registry an engine may spell it with (podman:
+    ``docker.io/`` for what it built, ``localhost/`` for what it imported)."""
+    for prefix in ("docker.io/library/", "docker.io/", "localhost/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
 class NodeClients:
     """Docker clients per node address; thread-safe, created on first use."""
 
@@ -158,11 +167,16 @@ class NodeClients:
         raise BackendError("no docker node available")
 
     def has_image(self, address: str, image: str) -> bool:
+        """Whether the node holds an image named exactly ``image``. Podman resolves a
+        short name by suffix (``tsuru/x:v1`` finds ``other-stack/tsuru/x:v1``): the name
+        found must be the one asked for, registry aside."""
         try:
-            self.client(address).images.get(image)
-            return True
+            found = self.client(address).images.get(image)
         except docker.errors.ImageNotFound:
             return False
+        if image.startswith("sha256:") or not found.tags:
+            return True
+        return any(bare_name(tag) == bare_name(image) for tag in found.tags)
 
     def image_path(self, address: str, image: str) -> str:
         """The PATH an image sets ("" when none or unknown)."""

@@ -33,6 +33,7 @@ from services.provisioner.backends.base import BackendError, BuildError, Cancele
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.config import DockerConfig
 from services.provisioner.backends.docker.errors import API_ERRORS, reason
+from services.provisioner.backends.docker.leftovers import owned
 from services.provisioner.backends.docker.nodes import NodeClients, NoImage, base_url
 
 KIND = "platform"
@@ -249,8 +250,7 @@ class PlatformImages:
             for name in names:
                 with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.NotFound):
                     # Names made before they carried the namespace may be another stack's.
-                    labels = (client.api.inspect_image(name).get("Config") or {}).get("Labels")
-                    if (labels or {}).get(ct.NAMESPACE) != self._config.namespace:
+                    if not owned(client.api.inspect_image(name), name, self._config.namespace):
                         continue
                     client.api.remove_image(name)
                     removed.append(name)

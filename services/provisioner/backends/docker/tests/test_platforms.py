@@ -148,3 +148,21 @@ def test_a_removed_platform_s_images_leave_the_nodes_and_its_app_images_keep_wor
     assert images.remove_images(first, [image], platform) == []
     assert images.has_image(first, image)
     docker.DockerClient(base_url=first).api.remove_image(image)
+
+
+def test_an_image_is_found_by_its_exact_name_not_by_a_suffix(
+    backend: DockerBackend, podman_engines: list[str]
+) -> None:
+    node = podman_engines[0]
+    name = f"sfx-{secrets.token_hex(3)}"
+    client = docker.DockerClient(base_url=node, timeout=120)
+    try:
+        client.api.tag("tsubame/busybox:latest", f"other-stack/tsuru/{name}", "v1")
+        # Podman finds a short name by suffix; another stack's image is not this one.
+        assert client.images.get(f"tsuru/{name}:v1") is not None
+        assert not backend.clients.has_image(node, f"tsuru/{name}:v1")
+        assert backend.clients.has_image(node, f"other-stack/tsuru/{name}:v1")
+        assert backend.clients.has_image(node, "tsubame/busybox:latest")  # localhost/...
+    finally:
+        client.api.remove_image(f"other-stack/tsuru/{name}:v1")
+        client.close()
