@@ -7,19 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.provisioner.adapters.archives import HttpArchiveSource
-from services.provisioner.adapters.healthcheck import HttpHealthChecker
-from services.provisioner.adapters.host import LocalHost
-from services.provisioner.adapters.usage import ProcessUsage
 from services.provisioner.backends.base import BackendError
 from services.provisioner.domain.models import Node, Platform, PlatformVersion
 from services.provisioner.operations.runtime import platforms
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.storage.memory import memory_stores
-from services.provisioner.storage.memory.runtime import memory_runtime_stores
-from services.provisioner.tests.unit.test_reconciler_ticks import FakeBackend, Lines
-from shared.testing.bus import RecordingPublisher
-from shared.testing.events import FakeRecorder
+from services.provisioner.tests.unit.test_reconciler_ticks import memory_deps
 
 A, B = "tcp://10.0.0.1:2375", "tcp://10.0.0.2:2375"
 
@@ -59,7 +52,6 @@ class Engines:
 
 
 def _deps(engines: Engines) -> RuntimeDeps:
-    published = RecordingPublisher()
     catalogue = memory_stores()
     for address in (A, B):
         catalogue.nodes.add(Node(address, "docker", "dock"))
@@ -67,19 +59,10 @@ def _deps(engines: Engines) -> RuntimeDeps:
         catalogue.platforms.add(Platform(name))
         for n in (1, 2):
             catalogue.platforms.add_version(name, PlatformVersion(n, (f"ns/tsuru/{name}:v{n}",)))
-    return RuntimeDeps(
-        stores=memory_runtime_stores(),
-        backend=FakeBackend(),  # type: ignore[arg-type]
-        recorder=FakeRecorder(),
-        publisher=published,
-        archives=HttpArchiveSource(None),
-        health=HttpHealthChecker(),
-        app_log=Lines(),
-        usage=ProcessUsage("/nonexistent"),
-        host=LocalHost(),
+    return memory_deps(
         catalogue=catalogue,
-        node_health=engines,  # type: ignore[arg-type]
-        platform_images=engines,  # type: ignore[arg-type]
+        node_health=engines,
+        platform_images=engines,
     )
 
 

@@ -109,8 +109,24 @@ class Clock:
         return self.now
 
 
+def memory_deps(**fields: Any) -> RuntimeDeps:
+    """Runtime deps on the memory stores and these fakes; ``fields`` replace any of them."""
+    defaults: dict[str, Any] = {
+        "stores": memory_runtime_stores(),
+        "backend": FakeBackend(),
+        "recorder": FakeRecorder(),
+        "publisher": RecordingPublisher(),
+        "archives": HttpArchiveSource(None),
+        "health": HttpHealthChecker(),
+        "app_log": Lines(),
+        "usage": ProcessUsage("/nonexistent"),
+        "host": LocalHost(),
+    }
+    defaults.update(fields)
+    return RuntimeDeps(**defaults)
+
+
 def make() -> tuple[RuntimeDeps, FakeBackend, Counter[str]]:
-    published = RecordingPublisher()
     stores = memory_runtime_stores()
     reads: Counter[str] = Counter()
     counted = replace(
@@ -120,16 +136,9 @@ def make() -> tuple[RuntimeDeps, FakeBackend, Counter[str]]:
         routes=Counted(stores.routes, reads, "routes"),
     )
     backend = FakeBackend()
-    deps = RuntimeDeps(
+    deps = memory_deps(
         stores=counted,
-        backend=backend,  # type: ignore[arg-type]
-        recorder=FakeRecorder(),
-        publisher=published,
-        archives=HttpArchiveSource(None),
-        health=HttpHealthChecker(),
-        app_log=Lines(),
-        usage=ProcessUsage("/nonexistent"),
-        host=LocalHost(),
+        backend=backend,
         config=RuntimeConfig(reconcile_full_interval=FULL_INTERVAL, lease_ttl=5.0),
     )
     for app in ("alpha", "beta", "gamma"):
