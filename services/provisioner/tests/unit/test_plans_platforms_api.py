@@ -162,12 +162,17 @@ class _FailingCommands(FakeRuntimeCommands):
         raise RuntimeFailed("image build failed: FROM nosuch:1: no such image on node n1")
 
 
-def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
-    call: Caller, deps: Deps
-) -> None:
+def _docker_pool(deps: Deps) -> None:
+    """A docker pool with one registered node (the platform builds go to its worker)."""
     deps.config = replace(deps.config, provisioners=("process", "docker"))
     deps.stores.pools.add(Pool("dock", provisioner="docker"))
     deps.stores.nodes.add(Node("http://10.0.0.9:2375", "docker", "dock", "waiting"))
+
+
+def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
+    call: Caller, deps: Deps
+) -> None:
+    _docker_pool(deps)
     worker = FakeRuntimeCommands(lines=["STEP 1/2: FROM tsubame/python:latest\n"])
     deps.runtime_commands = worker
     out = lines(call("POST", "/platforms", data=_upload(b"FROM tsubame/python:latest\n", "gd")))
@@ -189,9 +194,7 @@ def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
 def test_a_platform_removal_asks_the_worker_to_remove_its_images_and_succeeds_anyway(
     call: Caller, deps: Deps
 ) -> None:
-    deps.config = replace(deps.config, provisioners=("process", "docker"))
-    deps.stores.pools.add(Pool("dock", provisioner="docker"))
-    deps.stores.nodes.add(Node("http://10.0.0.9:2375", "docker", "dock", "waiting"))
+    _docker_pool(deps)
     deps.runtime_commands = FakeRuntimeCommands()
     for name in ("gone", "lost"):
         assert lines(call("POST", "/platforms", data=_upload(b"FROM tsubame/python:latest\n",
