@@ -1,6 +1,7 @@
 """A bare asyncio + uvloop + httptools HTTP/1.1 reverse proxy: the floor of that design.
 
     python -m bench.floor_uvloop --port 8001 --upstream http://127.0.0.1:8002 [--no-uvloop]
+        [--burn-us 40]
 
 The same work as bench/floor_gevent.py (no routing, authentication, metrics or
 validation; requests without a body; hop-by-hop headers dropped, ``X-Forwarded-For``
@@ -8,6 +9,12 @@ added; a pooled keep-alive upstream connection; the answer's head rebuilt), writ
 as asyncio protocols (callbacks, no coroutine per request) with httptools (the C
 parser of uvicorn) parsing both sides. One process. Needs ``uvloop`` and
 ``httptools`` (``pip install uvloop httptools``).
+
+``--burn-us N`` spends N more microseconds of CPU in Python on each request (a loop on
+the thread's CPU clock), standing for the per-request logic a real gateway adds
+(routing, authentication, signing, header rules, metrics): bench/gateway_floor.py
+``--burn`` runs such proxies beside the others to find how much logic per request
+still meets the goal against nginx.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -118,6 +126,11 @@ class Client(asyncio.Protocol):
             self.head.append(name + b": " + value)
 
     def on_message_complete(self) -> None:
+        burn = self.proxy.burn
+        if burn:
+            end = time.thread_time() + burn
+            while time.thread_time() < end:
+                pass
         self.head.append(self.forwarded)
         request = b"%s %s HTTP/1.1\r\n%s\r\n\r\n" % (
             self.parser.get_method(),
@@ -135,7 +148,8 @@ class Client(asyncio.Protocol):
 
 
 class Proxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, burn_us: float = 0.0) -> None:
+        self.burn = burn_us / 1e6
         parts = urlsplit(upstream)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -152,8 +166,8 @@ class Proxy:
         up.send(client, request)
 
 
-async def serve(port: int, upstream: str) -> None:
-    proxy = Proxy(upstream)
+async def serve(port: int, upstream: str, burn_us: float = 0.0) -> None:
+    proxy = Proxy(upstream, burn_us)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: Client(proxy), "127.0.0.1", port, backlog=1024)
     async with server:
@@ -165,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--no-uvloop", action="store_true", help="asyncio's own loop")
+    parser.add_argument("--burn-us", type=float, default=0.0, help="more CPU per request")
     args = parser.parse_args(argv)
     if args.no_uvloop:
-        asyncio.run(serve(args.port, args.upstream))
+        asyncio.run(serve(args.port, args.upstream, args.burn_us))
     else:
         import uvloop  # type: ignore[import-not-found,unused-ignore]
 
-        uvloop.run(serve(args.port, args.upstream))
+        uvloop.run(serve(args.port, args.upstream, args.burn_us))
     return 0
 
 

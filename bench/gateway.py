@@ -474,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = Groups()
     target = given() if args.url else own_stack(args.fake, groups)
     cost = token_cost = None
+    service_costs: dict[str, float] = {}
     nginx_note = ""
     with (
         target as (gateway_url, direct_url, token),
@@ -492,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         try:
             if groups.gateway is not None:
+                # The service's own CPU per request by each path: a slower hop in front
+                # leaves the service idle longer between requests, and on this machine
+                # a request served after a longer idle costs the service more CPU.
+                for t in targets[:-1] if token else targets:
+                    service_costs[t.name] = cpu_cost(groups, t.url, args.path)[1]
                 cost = cpu_cost(groups, gateway_url, args.path)
                 if token:
                     token_cost = cpu_cost(
@@ -529,6 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nCPU per request through the gateway (3000 sequential requests): "
             f"gateway {cost[0]:.0f} µs, service {cost[1]:.0f} µs"
+        )
+    if service_costs:
+        print(
+            "The service's CPU per request by path (3000 sequential requests): "
+            + ", ".join(f"{n} {c:.0f} µs" for n, c in service_costs.items())
         )
     if token_cost is not None:
         print(

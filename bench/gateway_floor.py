@@ -11,6 +11,9 @@ One upstream is started, then, each in front of it:
 * ``gevent-bare``: bench/floor_gevent.py, a gevent proxy with no logic at all;
 * ``uvloop-bare``: bench/floor_uvloop.py, the same on asyncio + uvloop + httptools
   (left out when those are not installed);
+* ``uvloop+<N>us``: with ``--burn N,...``, the same uvloop proxy spending N more
+  microseconds of Python CPU per request (the logic budget: how much per-request work
+  a Python proxy on the best loop can add and still reach the goal);
 * ``gateway-<n>w``: the real gateway (gunicorn, gateway.worker.GatewayWorker) with n
   workers (``--gateway-workers``, default 1 and 2); with ``--upstream stack`` the
   stack's own gateway (``gateway-stack``, ``TSUBAME_WORKERS`` = the first count);
@@ -146,6 +149,7 @@ def start_proxies(
     work: Path,
     gateway_workers: list[int],
     baseline: Path | None = None,
+    burns: tuple[float, ...] = (),
 ) -> list[Proxy]:
     proxies = []
     (work / "nginx").mkdir()
@@ -159,11 +163,12 @@ def start_proxies(
         import uvloop  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
 
         bare.append(("uvloop-bare", "bench.floor_uvloop"))
+        bare += [(f"uvloop+{b:g}us", f"bench.floor_uvloop --burn-us {b:g}") for b in burns]
     except ImportError:
         print("uvloop or httptools not installed: no uvloop-bare column", file=sys.stderr)
     for name, module in bare:
         port = free_port()
-        argv = [sys.executable, "-m", module, "--port", str(port), "--upstream", upstream]
+        argv = [sys.executable, "-m", *module.split(), "--port", str(port), "--upstream", upstream]
         proc = stack.enter_context(process(argv, port, work / f"{name}.log"))
         proxies.append(Proxy(name, f"http://127.0.0.1:{port}", proc.pid))
     from gateway.tests.harness import GatewayHarness
@@ -237,8 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="another checkout (git worktree) whose gateway runs beside this one's",
     )
+    parser.add_argument(
+        "--burn", default="", help="uvloop proxies spending these µs more per request (20,40)"
+    )
     args = parser.parse_args(argv)
     concurrency = [int(c) for c in args.clients.split(",")]
+    burns = tuple(float(b) for b in args.burn.split(",") if b)
     workers = [int(w) for w in args.gateway_workers.split(",") if w]
     wrk = shutil.which("wrk")
     if not wrk or not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
@@ -268,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             work,
             workers if args.upstream != "stack" else [],
             args.baseline.resolve() if args.baseline else None,
+            burns,
         )
         if args.upstream == "stack":
             assert groups.gateway is not None  # the stack's gateway leads its process group
