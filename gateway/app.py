@@ -22,6 +22,7 @@ from .headers import RequestHeaders, answer_headers
 from .limits import CLOSE, DRAIN_MAX, BodyLimits
 from .local import LocalRoutes
 from .metrics import Metrics
+from .requestbody import BodyTooLarge, RequestBody
 from .responses import (
     HOP_BY_HOP,
     SUPPORTED,
@@ -32,9 +33,7 @@ from .responses import (
 from .routing import Match, MethodNotAllowed, RouteTable, strip_raw_version
 from .tunnel import splice, upgrade_requested
 from .upstream import (
-    BodyTooLarge,
     Relay,
-    RequestBody,
     ServiceUnavailable,
     Upstream,
     UpstreamResponse,

@@ -37,13 +37,12 @@ from .apptable import AppRoute, AppTable, InvalidRoute, normalize_host
 from .follower import Follower
 from .headers import RequestHeaders, answer_headers
 from .metrics import Metrics
+from .requestbody import BodyTooLarge, RequestBody
 from .responses import HOP_BY_HOP, status_line, text
 from .settings import GatewaySettings
 from .tunnel import splice, upgrade_requested
 from .upstream import (
-    BodyTooLarge,
     Relay,
-    RequestBody,
     ServiceUnavailable,
     Upstream,
     UpstreamResponse,

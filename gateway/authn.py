@@ -44,7 +44,8 @@ from shared.identity import (
     token_hash,
 )
 
-from .upstream import RequestBody, Upstream, UpstreamError
+from .requestbody import RequestBody
+from .upstream import Upstream, UpstreamError
 
 log = logging.getLogger("tsubame.gateway")
 

@@ -30,8 +30,9 @@ from shared.identity import internal_identity, sign
 from shared.openapi import map_refs, openapi_path, path_params, path_shape, reachable_schemas
 
 from .local_doc import GATEWAY_OPERATIONS
+from .requestbody import RequestBody
 from .routing import Route
-from .upstream import RequestBody, Upstream, UpstreamError
+from .upstream import Upstream, UpstreamError
 
 log = logging.getLogger("tsubame.gateway")
 

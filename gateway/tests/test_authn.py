@@ -10,7 +10,8 @@ import pytest
 
 from gateway import authn
 from gateway.authn import AuthUnavailable, Introspector, Refusal
-from gateway.upstream import RequestBody, ServiceUnavailable
+from gateway.requestbody import RequestBody
+from gateway.upstream import ServiceUnavailable
 from shared.identity import Grant, Identity, encode_subject, sign_subject, token_hash, verify
 
 SECRET = b"unit-test-secret-0123456789"
