@@ -52,8 +52,6 @@ _REQUEST_DROP_ENV = frozenset(
     {"HTTP_" + h.upper().replace("-", "_") for h in HOP_BY_HOP}
     | {_IDENTITY_ENV, "HTTP_EXPECT", "HTTP_X_FORWARDED_FOR"}
 )
-# Small responses are read at once and sent with their length (one write).
-SMALL_BODY = 64 * 1024
 # Seconds a signed identity header is reused for the same caller, method and path: far
 # below the age services accept (TSUBAME_IDENTITY_MAX_AGE, 15 s by default; bootstrap
 # keeps it under a quarter of that), during which a captured header could be replayed
@@ -263,11 +261,9 @@ class Gateway:
         out += SUPPORTED
         self.metrics.count(owner, resp.status)
         start_response(status_line(resp.status, resp.reason), out)
-        if resp.length is not None and resp.length <= SMALL_BODY:
-            try:
-                data = resp.read()
-            finally:
-                resp.release()
+        if resp.complete:  # a small body, read whole by the upstream (one write)
+            data = resp.read()
+            resp.release()
             return [data]
         return Relay(resp)
 

@@ -58,7 +58,6 @@ Environ = dict[str, Any]
 SERVICE = "app-router"
 # The first requests of a fresh worker wait this long for the first load.
 LOAD_WAIT = 5.0
-SMALL_BODY = 64 * 1024
 # Host headers normalised, remembered (the same few come again; bounded).
 HOSTS_MAX = 1024
 _DROP_ENV = frozenset(
@@ -163,11 +162,9 @@ class AppTraffic:
         out = answer_headers(resp)
         self.metrics.count(SERVICE, resp.status)
         start_response(status_line(resp.status, resp.reason), out)
-        if resp.length is not None and resp.length <= SMALL_BODY:
-            try:
-                data = resp.read()
-            finally:
-                resp.release()
+        if resp.complete:  # a small body, read whole by the upstream (one write)
+            data = resp.read()
+            resp.release()
             return [data]
         return Relay(resp)
 

@@ -7,8 +7,13 @@ dies after the request was written (killed while handling it) may have acted on 
 the request then goes to another instance only if it is idempotent, so a
 non-idempotent request is never sent twice. Either way no byte of a streamed request
 body may have been read from the client yet (small bodies are buffered and can
-always be sent again). The response is handed back as soon as its headers arrive;
-its body is then read chunk by chunk as the upstream writes it, with no timeout.
+always be sent again). An instance that dies while writing its answer (the head
+arrived, the body broke off) is one that died before answering: the client has not
+received a byte yet, since the response is handed back only once a small body is
+read whole (WHOLE_ANSWER) or a larger one's first part is in (the gateway's head
+leaves with the first body bytes anyway). The rest of the body is then read chunk by
+chunk as the upstream writes it, with no timeout; an instance dying then can only
+cut the answer short.
 
 The client is gateway.httpclient with a small per-instance pool of keep-alive
 connections (see there why not urllib3 or http.client).
@@ -29,6 +34,8 @@ from .requestbody import CHUNK, BodyTooLarge, RequestBody
 
 log = logging.getLogger("tsubame.gateway")
 
+# Answers of known length up to this size are read whole before send() returns.
+WHOLE_ANSWER = 64 * 1024
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
@@ -53,6 +60,8 @@ class UpstreamResponse:
         "_instance",
         "_resp",
         "_released",
+        "_early",
+        "complete",
         "status",
         "reason",
         "headers",
@@ -60,10 +69,12 @@ class UpstreamResponse:
         "connection_header",
     )
 
-    def __init__(self, instance: Instance, resp: Response) -> None:
+    def __init__(self, instance: Instance, resp: Response, early: bytes = b"") -> None:
         self._instance = instance
         self._resp = resp
         self._released = False
+        self._early = early  # the body's first bytes, read by send()
+        self.complete = resp.done  # the whole body is in ``early``
         self.status = resp.status
         self.reason = resp.reason
         self.headers = resp.headers
@@ -74,9 +85,14 @@ class UpstreamResponse:
         return self._resp.header(name)
 
     def read(self) -> bytes:
-        return self._resp.read()
+        early, self._early = self._early, b""
+        return early if self.complete else early + self._resp.read()
 
     def read1(self, amt: int = CHUNK) -> bytes:
+        early = self._early
+        if early:
+            self._early = b""
+            return early
         return self._resp.read1(amt)
 
     @property
@@ -227,7 +243,18 @@ class Upstream:
             # The timeout bounds the wait for the headers; a followed log or a long deploy
             # may then stay silent for a long time.
             conn.streaming()
-            return UpstreamResponse(instance, resp)
+            try:
+                early = _early_part(resp)
+            except OSError as exc:
+                # Killed while writing its answer: it may have acted on the request.
+                instance.in_flight -= 1
+                instance.failed += 1
+                conn.close()
+                log.warning("%s instance %s broke off its answer: %r", self.ctx, instance.url, exc)
+                if body.replayable and idempotent:
+                    continue
+                break
+            return UpstreamResponse(instance, resp, early)
         raise ServiceUnavailable(self.ctx)
 
     def snapshot(self) -> list[InstanceStatus]:
@@ -252,6 +279,15 @@ class Upstream:
             instance.close()
 
 
+def _early_part(resp: Response) -> bytes:
+    """A small body whole, else its first bytes (none of a 101: the tunnel's own)."""
+    if resp.status == 101:
+        return b""
+    if resp.length is not None and resp.length <= WHOLE_ANSWER:
+        return resp.read()
+    return resp.read1(CHUNK)
+
+
 def _may_resend(exc: OSError, idempotent: bool) -> bool:
     """Whether a request that failed with ``exc`` may go to another instance.
 
@@ -274,10 +310,19 @@ class Relay:
 
     def __iter__(self) -> Iterator[bytes]:
         read1 = self._resp.read1
+        relayed = 0
         while True:
-            chunk = read1(CHUNK)
+            try:
+                chunk = read1(CHUNK)
+            except OSError as exc:  # the client's answer is cut short; its server closes
+                log.warning(
+                    "instance %s broke off an answer after %d bytes of its body: %r",
+                    self._resp.instance_url, relayed, exc,
+                )  # fmt: skip
+                raise
             if not chunk:
                 return
+            relayed += len(chunk)
             yield chunk
 
     def close(self) -> None:

@@ -15,6 +15,9 @@
 * ``/apps/hold-<id>/env`` (any method): creates ``<control>/seen-<port>-<id>``; if the file
   ``<control>/hold-<port>`` exists, also ``<control>/held-<port>-<id>``, then waits
   (up to 60 s) for a test to kill this instance while it holds the request;
+* ``/apps/cut-<id>/env?declared=N&sent=M`` (any method): creates ``<control>/seen-<port>-<id>``;
+  if the file ``<control>/cut-<port>`` exists, answers a head declaring N body bytes,
+  writes M of them and exits at once, as an instance killed while writing its answer;
 * anything else: 200 JSON describing the request (service name, port, method, path, query,
   headers, body length and sha256), the body read in chunks.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -83,6 +87,8 @@ def make_app(name: str, control: Path | None, port: int = 0) -> Any:
             time.sleep(3)
         if path.startswith("/apps/hold-") and path.endswith("/env") and control is not None:
             _hold(control, port, path.split("/")[2].removeprefix("hold-"))
+        if path.startswith("/apps/cut-") and path.endswith("/env") and control is not None:
+            _cut(control, port, path.split("/")[2].removeprefix("cut-"), environ, start_response)
         digest = hashlib.sha256()
         size = 0
         stream = environ["wsgi.input"]
@@ -134,6 +140,21 @@ def _hold(control: Path, port: int, request_id: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _cut(
+    control: Path, port: int, request_id: str, environ: dict[str, Any], start_response: Any
+) -> None:
+    (control / f"seen-{port}-{request_id}").touch()
+    if not (control / f"cut-{port}").exists():
+        return
+    query = dict(part.partition("=")[::2] for part in environ["QUERY_STRING"].split("&"))
+    declared, sent = int(query.get("declared", "1000")), int(query.get("sent", "0"))
+    environ["wsgi.input"].read()  # all of the request read: the exit closes, not resets
+    write = start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(declared))])  # fmt: skip
+    write(b"x" * sent)  # the head (and these bytes) leave now
+    os._exit(1)
 
 
 def _stream(control: Path) -> Iterator[bytes]:

@@ -1,7 +1,9 @@
 """Instance failures and instance sets behind a real gateway (fake services).
 
 * An instance killed while it holds a request: an idempotent request is answered by
-  another instance, a non-idempotent one gets 502 and is never sent a second time.
+  another instance, a non-idempotent one gets 502 and is never sent a second time. The
+  same when it dies while writing its answer (the head sent, the body cut short): the
+  client never sees a connection closed without an answer.
 * The launcher's instance registry (TSUBAME_INSTANCES_FILE): the gateway follows it at
   once, acknowledges each generation, sends nothing new to a draining instance.
 * Service URLs with a host name are resolved to the instance addresses.
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -126,6 +129,46 @@ def test_instance_killed_holding_requests(gateway: GatewayHarness) -> None:
         assert (control / f"seen-{first.port}-{post_id}").exists()
     finally:
         (control / f"hold-{first.port}").unlink()
+        if not first.proc or first.proc.poll() is not None:
+            first.start()
+
+
+def cut_on(
+    gateway: GatewayHarness, method: str, prefix: str, port: int, query: str
+) -> tuple[str, requests.Response]:
+    """Requests one at a time until one reaches the instance on ``port`` (round robin),
+    which dies writing its answer; that request's id and the answer the client got."""
+    for attempt in range(10):
+        request_id = f"{prefix}{attempt}"
+        url = f"{gateway.url}/apps/cut-{request_id}/env?{query}"
+        answer = requests.request(method, url, headers=TOKEN, timeout=30)
+        if (gateway.control / f"seen-{port}-{request_id}").exists():
+            return request_id, answer
+    raise AssertionError(f"no {method} request reached the instance on port {port}")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["declared=1000&sent=10", "declared=200000&sent=0"],
+    ids=["small-answer-cut-in-its-body", "large-answer-cut-after-its-head"],
+)
+def test_instance_dying_while_writing_its_answer(gateway: GatewayHarness, query: str) -> None:
+    publish(gateway, 5, [(s.url, "up") for s in gateway.services["apps"]])
+    first, second = gateway.services["apps"]
+    control = gateway.control
+    (control / f"cut-{first.port}").touch()
+    case = secrets.token_hex(3)  # request ids of this case only
+    try:
+        _, answer = cut_on(gateway, "GET", f"get-{case}-", first.port, query)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["instance"] == second.port  # sent again, to the live one
+        first.start()
+        post_id, answer = cut_on(gateway, "POST", f"post-{case}-", first.port, query)
+        assert answer.status_code == 502
+        assert answer.text == "service apps is unavailable\n"
+        assert not (control / f"seen-{second.port}-{post_id}").exists()  # never sent twice
+    finally:
+        (control / f"cut-{first.port}").unlink()
         if not first.proc or first.proc.poll() is not None:
             first.start()
 
