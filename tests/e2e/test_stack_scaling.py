@@ -6,12 +6,17 @@ and while the stack (services and gateway) is scaled up and down: no idempotent 
 fails, and no non-idempotent request is sent twice (a team created twice would answer
 409). A units.add command whose provisioner worker is killed -9 while it works is
 finished by the other worker, once.
+
+Each read carries its own request id; a failed one is shown with every log line naming
+that id and the gateway logs' lines other than access lines.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import secrets
 import signal
 import threading
@@ -32,6 +37,7 @@ from tests.e2e.conftest import _admin_credentials, bearer, login
 pytestmark = pytest.mark.e2e
 
 GATEWAY_FAILURES = (500, 502, 503, 504)
+LOG_TAIL = 200  # lines of each gateway log shown with a failure
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +83,19 @@ class Tally:
 
 def client(stack: Stack, token: str, tally: Tally, stop: threading.Event, n: int) -> None:
     auth = bearer(token)
+    sent = itertools.count()
     with requests.Session() as http:
         while not stop.is_set():
             for method, path in (("GET", "/users/info"), ("GET", "/apps"), ("GET", "/teams")):
+                # Our own request id: the gateway and the services log it (see failures()).
+                rid = f"chaos-{n}-{next(sent)}"
+                headers = {**auth, "X-Request-Id": rid}
                 try:
-                    resp = http.request(method, stack.url + path, headers=auth, timeout=30)
+                    resp = http.request(method, stack.url + path, headers=headers, timeout=30)
                     bad = resp.status_code in GATEWAY_FAILURES
-                    why = f"{method} {path}: {resp.status_code} {resp.text[:80]!r}"
+                    why = f"[{rid}] {method} {path}: {resp.status_code} {resp.text[:80]!r}"
                 except requests.RequestException as exc:
-                    bad, why = True, f"{method} {path}: {exc!r}"
+                    bad, why = True, f"[{rid}] {method} {path}: {exc!r}"
                 with tally.lock:
                     tally.reads += 1
                     if bad:
@@ -108,6 +118,28 @@ def client(stack: Stack, token: str, tally: Tally, stop: threading.Event, n: int
                     tally.twice.append(name)
                 else:
                     tally.other.append(f"{name}: {status} {resp.text[:80] if resp else why}")
+
+
+def failures(stack: Stack, failed: list[str]) -> str:
+    """The failed reads with what the logs say of them: every line naming their request
+    ids (any process), then every gateway instance's log without its access lines
+    (warnings, tracebacks, signals), so one rare failure can be diagnosed afterwards."""
+    ids = re.findall(r"\[(chaos-\d+-\d+)\]", "\n".join(failed))
+    # The id alone, in text lines ("[chaos-0-7]") and JSON ones ("request_id": "chaos-0-7").
+    alternatives = "|".join(ids) or "(?!)"  # none: matches nothing
+    pattern = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+    out = ["failed reads:", *failed, "", "their lines in the stack's logs:"]
+    logs = sorted(stack.logs_dir.glob("*.log"))
+    for path in logs:
+        out += [f"{path.name}: {line}" for line in _lines(path) if pattern.search(line)]
+    for path in (p for p in logs if p.name.startswith("gateway")):
+        kept = [line for line in _lines(path) if "gunicorn.access" not in line]
+        out += ["", f"{path} without access lines (last {LOG_TAIL}):", *kept[-LOG_TAIL:]]
+    return "\n".join(out)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(errors="replace").splitlines()
 
 
 def kill9(stack: Stack, name: str) -> None:
@@ -168,7 +200,7 @@ def test_no_request_lost_while_instances_die_and_the_stack_is_rescaled(
         f"{len(tally.unanswered)} creations unanswered (instance killed while handling them)"
     )
     assert tally.reads > 100 and len(tally.created) > 20
-    assert tally.failed_reads == []
+    assert tally.failed_reads == [], failures(stack, tally.failed_reads)
     assert tally.twice == []  # never sent twice
     assert tally.other == []
     # Every team answered 201 exists; one that got 502 may or may not.
