@@ -14,6 +14,8 @@ One upstream is started, then, each in front of it:
 * ``uvloop+<N>us``: with ``--burn N,...``, the same uvloop proxy spending N more
   microseconds of Python CPU per request (the logic budget: how much per-request work
   a Python proxy on the best loop can add and still reach the goal);
+* ``uvloop-lean``: bench/floor_lean.py, the gateway's per-request steps (route table,
+  request id, header rules, counter, gunicorn's framing) written lean on that loop;
 * ``gateway-<n>w``: the real gateway (gunicorn, gateway.worker.GatewayWorker) with n
   workers (``--gateway-workers``, default 1 and 2); with ``--upstream stack`` the
   stack's own gateway (``gateway-stack``, ``TSUBAME_WORKERS`` = the first count);
@@ -164,12 +166,15 @@ def start_proxies(
 
         bare.append(("uvloop-bare", "bench.floor_uvloop"))
         bare += [(f"uvloop+{b:g}us", f"bench.floor_uvloop --burn-us {b:g}") for b in burns]
+        bare.append(("uvloop-lean", "bench.floor_lean"))
     except ImportError:
         print("uvloop or httptools not installed: no uvloop-bare column", file=sys.stderr)
     for name, module in bare:
         port = free_port()
         argv = [sys.executable, "-m", *module.split(), "--port", str(port), "--upstream", upstream]
-        proc = stack.enter_context(process(argv, port, work / f"{name}.log"))
+        (work / f"{name}-metrics").mkdir()
+        env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(work / f"{name}-metrics"))
+        proc = stack.enter_context(process(argv, port, work / f"{name}.log", env=env))
         proxies.append(Proxy(name, f"http://127.0.0.1:{port}", proc.pid))
     from gateway.tests.harness import GatewayHarness
 
