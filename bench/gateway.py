@@ -18,7 +18,9 @@ change of the machine's load hits them alike) of GET ``--path`` (default
 * ``gateway+token``: the same route with a valid token (introspection answered from
   the cache, the identity signed and forwarded; goal: costs <= 10 %).
 
-The load comes from wrk (one thread) when it is installed, else from the gevent client
+The stack's gateway runs one worker process (``--gateway-workers``), as nginx runs
+one: on this machine's 2 cores shared with the service and the load, one is also the
+faster count. The load comes from wrk (one thread) when it is installed, else from the gevent client
 below (``--load gevent`` chooses it). It prints req/s, p50 and p99 of every path and
 the ratios, then the gateway's and the service's CPU per request.
 """
@@ -396,9 +398,11 @@ http {{
 
 
 @contextmanager
-def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str, str]]:
+def own_stack(
+    fake: bool, groups: Groups, gateway_workers: int | None = None
+) -> Iterator[tuple[str, str, str]]:
     """(gateway URL, direct URL of the auth service, a valid token) of a stack started
-    for the run."""
+    for the run; ``gateway_workers``: TSUBAME_GATEWAY_WORKERS (None: the default)."""
     with tempfile.TemporaryDirectory(prefix="tsubame-bench-") as tmp:
         if fake:
             from gateway.tests.harness import GatewayHarness
@@ -417,6 +421,8 @@ def own_stack(fake: bool, groups: Groups) -> Iterator[tuple[str, str, str]]:
             "TSUBAME_NAMESPACE": f"tsubame_bench_{secrets.token_hex(4)}",
             "TSUBAME_MONGO_URL": "",
         }
+        if gateway_workers is not None:
+            overrides["TSUBAME_GATEWAY_WORKERS"] = str(gateway_workers)
         stack = Stack(Path(tmp) / "data", port=None, env_overrides=overrides)
         stack.start()
         try:
@@ -458,6 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="alternating runs per cell")
     parser.add_argument("--load", choices=("auto", "wrk", "gevent"), default="auto")
     parser.add_argument("--no-nginx", action="store_true", help="leave the nginx column out")
+    parser.add_argument(
+        "--gateway-workers",
+        type=int,
+        default=1,
+        help="the stack gateway's worker processes (default 1, as nginx's one worker; "
+        "0: TSUBAME_GATEWAY_WORKERS or TSUBAME_WORKERS as the stack would)",
+    )
     args = parser.parse_args(argv)
     concurrency = [int(c) for c in args.clients.split(",")]
 
@@ -472,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         yield args.url, args.direct, args.token
 
     groups = Groups()
-    target = given() if args.url else own_stack(args.fake, groups)
+    gateway_workers = args.gateway_workers or None
+    target = given() if args.url else own_stack(args.fake, groups, gateway_workers)
     cost = token_cost = None
     service_costs: dict[str, float] = {}
     nginx_note = ""
@@ -525,9 +539,14 @@ def main(argv: list[str] | None = None) -> int:
             if nginx is not None:
                 nginx[0].terminate()
                 nginx[0].wait(10)
-    workers = f"gateway and service with {os.environ.get('TSUBAME_WORKERS', '2')} workers each" + (
-        ", nginx with 1 worker" if nginx is not None else ""
-    )
+    service_workers = os.environ.get("TSUBAME_WORKERS", "2")
+    own = not args.url and not args.fake
+    workers = (
+        f"gateway with {(gateway_workers if own else None) or service_workers} worker(s), "
+        f"service with {service_workers}"
+        if not args.url
+        else "the given gateway and service"
+    ) + (", nginx with 1 worker" if nginx is not None else "")
     print(table(results, args.path, "wrk -t1" if wrk else "the gevent client", workers))
     if nginx_note:
         print(nginx_note)

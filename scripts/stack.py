@@ -477,6 +477,13 @@ class Stack:
         tls_port = int(env.get("TSUBAME_TLS_PORT") or 0)
         if tls_port and port_open(self._local_host(), tls_port):
             raise StackError(f"port {tls_port} is already in use (set TSUBAME_TLS_PORT to another)")
+        gateway_workers = env.get("TSUBAME_GATEWAY_WORKERS", "").strip()
+        if gateway_workers and not (
+            gateway_workers.isascii() and gateway_workers.isdigit() and int(gateway_workers) >= 1
+        ):
+            raise StackError(
+                f"TSUBAME_GATEWAY_WORKERS must be a number >= 1, not {gateway_workers!r}"
+            )
         env["TSUBAME_INSTANCES_FILE"] = str(self.registry_path)
         ports = {ctx: [free_port() for _ in range(self._initial[ctx])] for ctx in SERVICES}
         for ctx in SERVICES:
@@ -565,6 +572,9 @@ class Stack:
         # The gateway's own worker (gateway/worker.py); services keep gevent. Every
         # gateway instance binds the one public port (SO_REUSEPORT).
         extra = ["-k", "gateway.worker.GatewayWorker", "--reuse-port"]
+        workers = self._proc_env.get("TSUBAME_GATEWAY_WORKERS", "").strip()
+        if workers:  # the gateway's own count (gateway/README.md, "Speed")
+            extra += ["--workers", str(int(workers))]  # checked by start()
         tls_port = int(self._proc_env.get("TSUBAME_TLS_PORT") or 0)
         if tls_port:  # apps' HTTPS: a second listener the worker speaks TLS on
             extra += ["--bind", f"{self._bind}:{tls_port}"]

@@ -188,6 +188,39 @@ def test_stop_leaves_no_process_behind(
             assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid), pid
 
 
+def test_the_gateway_runs_its_own_worker_count(
+    standin_root: Path, tmp_path: Path, mongo_url: str, namespace: str
+) -> None:
+    with Stack(
+        tmp_path / "data",
+        env_overrides={
+            "TSUBAME_NAMESPACE": f"{namespace}_gwworkers",
+            "TSUBAME_MONGO_URL": mongo_url,
+            "TSUBAME_WORKERS": "2",
+            "TSUBAME_GATEWAY_WORKERS": "1",
+        },
+        app_root=standin_root,
+    ) as stack:
+        members = live_members(stack.process_groups())
+        assert len(members["gateway"]) == 2  # its master and one worker
+        assert len(members["auth"]) == 3  # the services keep TSUBAME_WORKERS
+        assert get(stack.url + "/healthcheck") == (200, b"WORKING")
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "\u00b2"])
+def test_a_bad_gateway_worker_count_is_refused(
+    value: str, standin_root: Path, tmp_path: Path, mongo_url: str
+) -> None:
+    stack = Stack(
+        tmp_path / "data",
+        env_overrides={"TSUBAME_MONGO_URL": mongo_url, "TSUBAME_GATEWAY_WORKERS": value},
+        app_root=standin_root,
+    )
+    with pytest.raises(StackError, match="TSUBAME_GATEWAY_WORKERS must be a number >= 1"):
+        stack.start()
+    assert stack.process_groups() == {}
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
