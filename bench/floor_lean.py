@@ -25,7 +25,6 @@ to gunicorn. It is a measuring device for the design question in gateway/README.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -33,11 +32,9 @@ import time
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote_to_bytes
 
-import httptools  # type: ignore[import-not-found,unused-ignore]
-
-from bench.floor_uvloop import BAD_GATEWAY
+from bench import floor_uvloop as bare
 from gateway.metrics import Metrics
 from gateway.responses import RESPONSE_DROP, SUPPORTED, connection_tokens
 from gateway.routing import Match, load_table, strip_raw_version
@@ -60,33 +57,19 @@ def _plain(status: str, message: str, rid: str, extra: str = "") -> bytes:
     ).encode() + body
 
 
-class Upstream(asyncio.Protocol):
+class Upstream(bare.Upstream):
     """One keep-alive connection to the service; answers go to ``self.client``."""
 
+    proxy: Proxy
+    client: Client | None  # type: ignore[assignment]
+
     def __init__(self, proxy: Proxy) -> None:
-        self.proxy = proxy
-        self.parser = httptools.HttpResponseParser(self)
-        self.transport: Any = None
-        self.client: Client | None = None
-        self.head: list[bytes] = []
-        self.body: list[bytes] = []
+        super().__init__(proxy)
         self.connection = b""
 
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-
-    def send(self, client: Client, request: bytes) -> None:
-        self.client = client
-        self.head = []
-        self.body = []
+    def send(self, client: Client, request: bytes) -> None:  # type: ignore[override]
         self.connection = b""
-        self.transport.write(request)
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError:
-            self.transport.close()
+        super().send(client, request)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         low = name.lower()
@@ -94,9 +77,6 @@ class Upstream(asyncio.Protocol):
             self.connection = value
         elif low not in ANSWER_DROP:
             self.head.append(name + b": " + value + b"\r\n")
-
-    def on_body(self, data: bytes) -> None:
-        self.body.append(data)
 
     def on_message_complete(self) -> None:
         client, self.client = self.client, None
@@ -130,24 +110,14 @@ class Upstream(asyncio.Protocol):
             )
         )
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self in self.proxy.idle:
-            self.proxy.idle.remove(self)
-        if self.client is not None and self.client.transport is not None:
-            self.client.transport.write(BAD_GATEWAY)
-            self.client = None
 
-
-class Client(asyncio.Protocol):
+class Client(bare.Client):
     """One client connection; each request is routed, then sent on an idle upstream."""
 
     def __init__(self, proxy: Proxy) -> None:
-        self.proxy = proxy
-        self.parser = httptools.HttpRequestParser(self)
-        self.transport: Any = None
-        self.url = b""
-        self.head: list[bytes] = []
-        self.forwarded = ""
+        super().__init__(proxy)
+        self.proxy: Proxy = proxy
+        self.forwarded: str = ""  # type: ignore[assignment]
         self.rid = ""
         self.given_rid = b""
         self.connection = b""
@@ -157,21 +127,12 @@ class Client(asyncio.Protocol):
         self.transport = transport
         self.forwarded = str(transport.get_extra_info("peername")[0])
 
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError:
-            self.transport.close()
-
     def on_message_begin(self) -> None:
         self.url = b""
         self.head = []
         self.given_rid = b""
         self.connection = b""
         self.token = False
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         low = name.lower()
@@ -222,16 +183,13 @@ class Client(asyncio.Protocol):
         else:
             asyncio.ensure_future(proxy.connect_and_send(self, request))
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
 
+class Proxy(bare.Proxy):
+    upstream_class = Upstream
 
-class Proxy:
     def __init__(self, upstream: str, metrics_dir: Path) -> None:
-        parts = urlsplit(upstream)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
-        self.idle: list[Upstream] = []
+        super().__init__(upstream)
+        self.idle: list[Upstream] = []  # type: ignore[assignment]
         self.table = load_table()
         self.routes: dict[tuple[str, str], tuple[str, Any]] = {}
         self.metrics = Metrics(metrics_dir)
@@ -265,42 +223,17 @@ class Proxy:
             self._reasons[status] = reason
         return reason
 
-    async def connect_and_send(self, client: Client, request: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            _, up = await loop.create_connection(lambda: Upstream(self), self.host, self.port)
-        except OSError:
-            if client.transport is not None:
-                client.transport.write(BAD_GATEWAY)
-            return
-        up.send(client, request)
-
-
-async def serve(port: int, upstream: str, metrics_dir: Path) -> None:
-    proxy = Proxy(upstream, metrics_dir)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Client(proxy), "127.0.0.1", port, backlog=1024)
-    async with server:
-        await server.serve_forever()
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--upstream", required=True)
-    parser.add_argument("--no-uvloop", action="store_true", help="asyncio's own loop")
+    parser = bare.arguments(__doc__)
     args = parser.parse_args(argv)
     # prometheus_client chooses its multiprocess value class (a file per process, as in
     # the gateway's workers) on import, from this variable.
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not directory or not os.path.isdir(directory):
         parser.error("PROMETHEUS_MULTIPROC_DIR must name a directory (see the usage above)")
-    if args.no_uvloop:
-        asyncio.run(serve(args.port, args.upstream, Path(directory)))
-    else:
-        import uvloop  # type: ignore[import-not-found,unused-ignore]
-
-        uvloop.run(serve(args.port, args.upstream, Path(directory)))
+    proxy = Proxy(args.upstream, Path(directory))
+    bare.run(bare.serve(args.port, proxy, Client), args.no_uvloop)
     return 0
 
 

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,6 +149,8 @@ class Client(asyncio.Protocol):
 
 
 class Proxy:
+    upstream_class: type[Upstream] = Upstream  # bench/floor_lean.py brings its own
+
     def __init__(self, upstream: str, burn_us: float = 0.0) -> None:
         self.burn = burn_us / 1e6
         parts = urlsplit(upstream)
@@ -158,7 +161,9 @@ class Proxy:
     async def connect_and_send(self, client: Client, request: bytes) -> None:
         loop = asyncio.get_running_loop()
         try:
-            _, up = await loop.create_connection(lambda: Upstream(self), self.host, self.port)
+            _, up = await loop.create_connection(
+                lambda: self.upstream_class(self), self.host, self.port
+            )
         except OSError:
             if client.transport is not None:
                 client.transport.write(BAD_GATEWAY)
@@ -166,27 +171,36 @@ class Proxy:
         up.send(client, request)
 
 
-async def serve(port: int, upstream: str, burn_us: float = 0.0) -> None:
-    proxy = Proxy(upstream, burn_us)
+async def serve(port: int, proxy: Any, client: type[asyncio.Protocol]) -> None:
+    """Serve ``client(proxy)`` protocols on 127.0.0.1:``port`` (bench/floor_lean.py too)."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Client(proxy), "127.0.0.1", port, backlog=1024)
+    server = await loop.create_server(lambda: client(proxy), "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--no-uvloop", action="store_true", help="asyncio's own loop")
-    parser.add_argument("--burn-us", type=float, default=0.0, help="more CPU per request")
-    args = parser.parse_args(argv)
-    if args.no_uvloop:
-        asyncio.run(serve(args.port, args.upstream, args.burn_us))
+    return parser
+
+
+def run(main: Coroutine[Any, Any, None], no_uvloop: bool) -> None:
+    if no_uvloop:
+        asyncio.run(main)
     else:
         import uvloop  # type: ignore[import-not-found,unused-ignore]
 
-        uvloop.run(serve(args.port, args.upstream, args.burn_us))
+        uvloop.run(main)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = arguments(__doc__)
+    parser.add_argument("--burn-us", type=float, default=0.0, help="more CPU per request")
+    args = parser.parse_args(argv)
+    run(serve(args.port, Proxy(args.upstream, args.burn_us), Client), args.no_uvloop)
     return 0
 
 
