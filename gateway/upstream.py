@@ -125,7 +125,8 @@ class Upstream:
 
     Starts with ``urls`` (``TSUBAME_<CTX>_URLS``), all up; gateway/discovery.py keeps
     the set current with ``update()``. Requests go round robin over the instances
-    that are up.
+    that are up; one all of them failed (where it may go on: see ``send()``) then
+    tries each instance marked down, which may be back before the registry says so.
     """
 
     def __init__(
@@ -196,16 +197,27 @@ class Upstream:
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT
-        # Instances that are up; when none is, the ones that died (the launcher is
-        # restarting them, one may be back before the registry says so).
+        # Instances that are up; when none is, or when all of them failed in a way that
+        # lets the request go on, the ones marked down (the launcher is restarting
+        # them: one may be back before the registry says so).
         instances = self._up or self._others
         n = len(instances)
         first = next(self._turn)
         if body.streamed and body.length is not None:
             headers["Content-Length"] = str(body.length)
-        # Every instance once, plus one more try for a pooled connection found closed.
-        for attempt in range(n + 1 if n else 0):
-            instance = instances[(first + attempt) % n]
+        # Every instance once, plus one more try for a pooled connection found closed;
+        # then each one marked down, once.
+        tries = n + 1 if n else 0
+        fallback = self._others if self._up else ()
+        attempt = 0
+        while True:
+            if attempt < tries:
+                instance = instances[(first + attempt) % n]
+            elif attempt - tries < len(fallback):
+                instance = fallback[attempt - tries]
+            else:
+                break
+            attempt += 1
             conn = instance.acquire(fresh)
             if conn.sock is None:
                 try:
