@@ -20,8 +20,8 @@ change of the machine's load hits them alike) of GET ``--path`` (default
 
 The stack's gateway runs one worker process (``--gateway-workers``), as nginx runs
 one: on this machine's 2 cores shared with the service and the load, one is also the
-faster count. The load comes from wrk (one thread) when it is installed, else from the gevent client
-below (``--load gevent`` chooses it). It prints req/s, p50 and p99 of every path and
+faster count. The load comes from wrk (one thread) when it is installed, else from the
+gevent client below (``--load gevent`` chooses it). It prints req/s, p50 and p99 of every path and
 the ratios, then the gateway's and the service's CPU per request.
 """
 
@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
                 # The service's own CPU per request by each path: a slower hop in front
                 # leaves the service idle longer between requests, and on this machine
                 # a request served after a longer idle costs the service more CPU.
-                for t in targets[:-1] if token else targets:
+                for t in (t for t in targets if not t.headers):  # not the token one
                     service_costs[t.name] = cpu_cost(groups, t.url, args.path)[1]
                 cost = cpu_cost(groups, gateway_url, args.path)
                 if token:

@@ -140,6 +140,7 @@ class Stack:
         self._env: dict[str, str] = {}
         self._proc_env: dict[str, str] = {}
         self._gateway_port = 0
+        self._gateway_workers = 0
         self._bind = "127.0.0.1"
         self._generation = 0
         self._started = False
@@ -484,6 +485,7 @@ class Stack:
             raise StackError(
                 f"TSUBAME_GATEWAY_WORKERS must be a number >= 1, not {gateway_workers!r}"
             )
+        self._gateway_workers = int(gateway_workers or 0)  # 0: TSUBAME_WORKERS
         env["TSUBAME_INSTANCES_FILE"] = str(self.registry_path)
         ports = {ctx: [free_port() for _ in range(self._initial[ctx])] for ctx in SERVICES}
         for ctx in SERVICES:
@@ -572,9 +574,8 @@ class Stack:
         # The gateway's own worker (gateway/worker.py); services keep gevent. Every
         # gateway instance binds the one public port (SO_REUSEPORT).
         extra = ["-k", "gateway.worker.GatewayWorker", "--reuse-port"]
-        workers = self._proc_env.get("TSUBAME_GATEWAY_WORKERS", "").strip()
-        if workers:  # the gateway's own count (gateway/README.md, "Speed")
-            extra += ["--workers", str(int(workers))]  # checked by start()
+        if self._gateway_workers:  # its own count (gateway/README.md, "Speed")
+            extra += ["--workers", str(self._gateway_workers)]
         tls_port = int(self._proc_env.get("TSUBAME_TLS_PORT") or 0)
         if tls_port:  # apps' HTTPS: a second listener the worker speaks TLS on
             extra += ["--bind", f"{self._bind}:{tls_port}"]
