@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,21 +208,27 @@ class Groups:
 
 
 def cpu_cost(
-    groups: Groups,
+    gateway: int,
+    service: Sequence[int],
     url: str,
     path: str,
     requests: int = 3000,
     headers: dict[str, str] | None = None,
+    host: str = "",
 ) -> tuple[float, float]:
-    """CPU microseconds per request spent by the gateway and by the service."""
-    assert groups.gateway is not None and groups.service is not None
-    run_cell(url, path, 10, 0.5, 0.2, headers)  # warm up connections and caches
-    before = group_cpu(groups.gateway), group_cpu(groups.service)
-    client = _Client(url, path, headers)
+    """CPU microseconds per request spent by the gateway's process group and by the
+    service's (an app unit: its process's and its runner's)."""
+    run_cell(url, path, 10, 0.5, 0.2, headers, host)  # warm up connections and caches
+
+    def spent() -> tuple[float, float]:
+        return group_cpu(gateway), sum(group_cpu(pgid) for pgid in service)
+
+    before = spent()
+    client = _Client(url, path, headers, host)
     for _ in range(requests):
         client.once()
     client.close()
-    after = group_cpu(groups.gateway), group_cpu(groups.service)
+    after = spent()
     return tuple((a - b) / requests * 1e6 for a, b in zip(after, before, strict=True))  # type: ignore[return-value]
 
 
@@ -262,6 +268,7 @@ class Target:
     name: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)
+    host: str = ""  # the Host sent (default: the URL's)
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -280,7 +287,7 @@ def run_wrk(
     """(requests, errors, seconds, p50 ms, p99 ms) of one wrk run."""
     duration = max(1, round(seconds))
     cmd = [wrk, "-t1", f"-c{clients}", f"-d{duration}s", "--latency", "--timeout", "5s"]
-    for name, value in target.headers.items():
+    for name, value in {**target.headers, **({"Host": target.host} if target.host else {})}.items():
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run(
         [*cmd, target.url.rstrip("/") + path], capture_output=True, text=True, check=True
@@ -305,7 +312,7 @@ def run_wrk(
 def run_gevent(
     target: Target, path: str, clients: int, seconds: float, warmup: float
 ) -> tuple[int, int, float, float, float]:
-    cell = run_cell(target.url, path, clients, seconds, warmup, target.headers)
+    cell = run_cell(target.url, path, clients, seconds, warmup, target.headers, target.host)
     return cell.requests, cell.errors, cell.seconds, cell.pct(0.5), cell.pct(0.99)
 
 
@@ -322,9 +329,12 @@ def table(results: dict[int, dict[str, Result]], path: str, load: str, workers: 
     ]
     goals = []
     for clients, cells in results.items():
-        direct = cells.get("direct")
-        nginx = cells.get("nginx")
         for name, cell in cells.items():
+            # App rows (bench/gateway_apps.py) are measured against the unit and nginx
+            # in front of it, the API rows against the service and nginx in front of it.
+            app = name.startswith("app: ")
+            direct = cells.get("app: unit" if app else "direct")
+            nginx = cells.get("app: nginx" if app else "nginx")
             out.append(
                 f"| {clients} | {name} | {cell.rps:,.0f} | "
                 f"{_ratio(cell.rps, direct.rps) if direct else '-'} | "
@@ -332,33 +342,28 @@ def table(results: dict[int, dict[str, Result]], path: str, load: str, workers: 
                 f"{_ratio(cell.p50, nginx.p50) if nginx else '-'} | {cell.p99:.2f} | "
                 f"{cell.errors} |"
             )
-        gw = cells.get("gateway")
-        token = cells.get("gateway+token")
-        line = [f"{clients:>3} conns:"]
-        if gw and nginx and nginx.rps and nginx.p50:
-            rps_ok = gw.rps >= 0.8 * nginx.rps
-            p50_ok = gw.p50 <= 1.25 * nginx.p50
-            line.append(
-                f"gateway/nginx req/s {gw.rps / nginx.rps:.2f} ({'ok' if rps_ok else 'MISS'}"
-                f" >= 0.8), p50 {gw.p50 / nginx.p50:.2f}x ({'ok' if p50_ok else 'MISS'} <= 1.25)"
-            )
+        line = []
+        for prefix in ("", "app: "):
+            gw, nginx = cells.get(f"{prefix}gateway"), cells.get(f"{prefix}nginx")
+            if gw and nginx and nginx.rps and nginx.p50:
+                rps_ok = gw.rps >= 0.8 * nginx.rps
+                p50_ok = gw.p50 <= 1.25 * nginx.p50
+                line.append(
+                    f"{prefix}gateway/nginx req/s {gw.rps / nginx.rps:.2f} "
+                    f"({'ok' if rps_ok else 'MISS'} >= 0.8), p50 {gw.p50 / nginx.p50:.2f}x "
+                    f"({'ok' if p50_ok else 'MISS'} <= 1.25)"
+                )
+        gw, token = cells.get("gateway"), cells.get("gateway+token")
         if gw and token and gw.rps:
             cost = 1 - token.rps / gw.rps
             line.append(f"token costs {cost:+.0%} ({'ok' if cost <= 0.10 else 'MISS'} <= 10 %)")
-        goals.append(" ".join(line))
+        goals.append(f"{clients:>3} conns: " + "; ".join(line))
     return "\n".join([*out, "", *goals])
 
 
-def nginx_in_front(upstream: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str] | None:
-    """One nginx worker proxying to ``upstream`` over keep-alive connections, or None."""
-    binary = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else ""
-    )
-    if not binary:
-        return None
-    from scripts.procs import free_port
-
-    port = free_port()
+def nginx_conf(workdir: Path, port: int, upstream: str, servers: str = "") -> Path:
+    """nginx.conf of ``nginx_in_front``; ``servers``: more of the http block (the app
+    rows add theirs, bench/gateway_apps.py)."""
     server = urlsplit(upstream).netloc
     conf = workdir / "nginx.conf"
     conf.write_text(
@@ -379,9 +384,23 @@ http {{
       proxy_set_header Connection "";
     }}
   }}
-}}
+{servers}}}
 """
     )
+    return conf
+
+
+def nginx_in_front(upstream: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """One nginx worker proxying to ``upstream`` over keep-alive connections, or None."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else ""
+    )
+    if not binary:
+        return None
+    from scripts.procs import free_port
+
+    port = free_port()
+    conf = nginx_conf(workdir, port, upstream)
     proc = subprocess.Popen(
         [binary, "-c", str(conf), "-p", str(workdir), "-g", "daemon off;"], cwd=workdir
     )
@@ -451,6 +470,35 @@ def _admin_token(stack: Any) -> str:
     return str(resp.json()["token"])
 
 
+def rounds(
+    targets: list[Target],
+    path: str,
+    concurrency: list[int],
+    args: argparse.Namespace,
+    wrk: str | None,
+) -> dict[int, dict[str, Result]]:
+    """Each concurrency: ``args.rounds`` rounds, each target once in each (alternated)."""
+    results: dict[int, dict[str, Result]] = {}
+    for clients in concurrency:
+        cells = {t.name: Result() for t in targets}
+        for _ in range(args.rounds):
+            for t in targets:
+                seconds = args.seconds / args.rounds
+                got = (
+                    run_wrk(wrk, t, path, clients, seconds)
+                    if wrk
+                    else run_gevent(t, path, clients, seconds, args.warmup)
+                )
+                cells[t.name].add(*got)
+        results[clients] = cells
+        print(
+            f"  {clients:>3} connections: "
+            + ", ".join(f"{n} {c.rps:,.0f} req/s" for n, c in cells.items()),
+            file=sys.stderr,
+        )
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", help="gateway URL (default: start a stack)")
@@ -506,35 +554,22 @@ def main(argv: list[str] | None = None) -> int:
                 Target("gateway+token", gateway_url, {"Authorization": f"bearer {token}"})
             )
         try:
-            if groups.gateway is not None:
+            if groups.gateway is not None and groups.service is not None:
+                pgids = groups.gateway, (groups.service,)
                 # The service's own CPU per request by each path: a slower hop in front
                 # leaves the service idle longer between requests, and on this machine
                 # a request served after a longer idle costs the service more CPU.
                 for t in (t for t in targets if not t.headers):  # not the token one
-                    service_costs[t.name] = cpu_cost(groups, t.url, args.path)[1]
-                cost = cpu_cost(groups, gateway_url, args.path)
+                    service_costs[t.name] = cpu_cost(*pgids, t.url, args.path)[1]
+                cost = cpu_cost(*pgids, gateway_url, args.path)
                 if token:
-                    token_cost = cpu_cost(
-                        groups, gateway_url, args.path, headers={"Authorization": f"bearer {token}"}
-                    )
-            results: dict[int, dict[str, Result]] = {}
-            for clients in concurrency:
-                cells = {t.name: Result() for t in targets}
-                for _ in range(args.rounds):
-                    for t in targets:
-                        seconds = args.seconds / args.rounds
-                        got = (
-                            run_wrk(wrk, t, args.path, clients, seconds)
-                            if wrk
-                            else run_gevent(t, args.path, clients, seconds, args.warmup)
-                        )
-                        cells[t.name].add(*got)
-                results[clients] = cells
-                print(
-                    f"  {clients:>3} connections: "
-                    + ", ".join(f"{n} {c.rps:,.0f} req/s" for n, c in cells.items()),
-                    file=sys.stderr,
-                )
+                    bearer = {"Authorization": f"bearer {token}"}
+                    token_cost = cpu_cost(*pgids, gateway_url, args.path, headers=bearer)
+
+            def measure(targets: list[Target], path: str) -> dict[int, dict[str, Result]]:
+                return rounds(targets, path, concurrency, args, wrk)
+
+            results = measure(targets, args.path)
         finally:
             if nginx is not None:
                 nginx[0].terminate()
