@@ -18,6 +18,12 @@ change of the machine's load hits them alike) of GET ``--path`` (default
 * ``gateway+token``: the same route with a valid token (introspection answered from
   the cache, the identity signed and forwarded; goal: costs <= 10 %).
 
+Then, on its own stack (not with ``--url`` or ``--fake``; ``--no-apps``: not at all),
+the app rows (bench/gateway_apps.py): tests/apps/sample deployed, GET /healthcheck with
+the app's address as Host straight to its unit (``app: unit``), through a second
+server of the same nginx (``app: nginx``) and through the gateway (``app: gateway``):
+the same goals for app traffic routed by Host.
+
 The stack's gateway runs one worker process (``--gateway-workers``), as nginx runs
 one: on this machine's 2 cores shared with the service and the load, one is also the
 faster count. The load comes from wrk (one thread) when it is installed, else from the
@@ -205,6 +211,7 @@ def group_cpu(pgid: int) -> float:
 class Groups:
     gateway: int | None = None
     service: int | None = None
+    stack: Any = None  # the stack started for the run (scripts.stack.Stack), else None
 
 
 def cpu_cost(
@@ -436,6 +443,7 @@ def own_stack(
             return
         from scripts.stack import Stack
 
+        os.chmod(tmp, 0o711)  # app users traverse it to their units (the app rows)
         overrides = {
             "TSUBAME_NAMESPACE": f"tsubame_bench_{secrets.token_hex(4)}",
             "TSUBAME_MONGO_URL": "",
@@ -447,6 +455,7 @@ def own_stack(
         try:
             pgids = stack.process_groups()
             groups.gateway, groups.service = pgids["gateway"], pgids["auth"]
+            groups.stack = stack
             yield stack.url, stack.service_urls("auth")[0], _admin_token(stack)
         finally:
             stack.stop()
@@ -512,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="alternating runs per cell")
     parser.add_argument("--load", choices=("auto", "wrk", "gevent"), default="auto")
     parser.add_argument("--no-nginx", action="store_true", help="leave the nginx column out")
+    parser.add_argument("--no-apps", action="store_true", help="no app rows (none: --url, --fake)")
     parser.add_argument(
         "--gateway-workers",
         type=int,
@@ -538,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     cost = token_cost = None
     service_costs: dict[str, float] = {}
     nginx_note = ""
+    apps = None
     with (
         target as (gateway_url, direct_url, token),
         tempfile.TemporaryDirectory(prefix="tsubame-bench-nginx-") as nginx_dir,
@@ -570,6 +581,14 @@ def main(argv: list[str] | None = None) -> int:
                 return rounds(targets, path, concurrency, args, wrk)
 
             results = measure(targets, args.path)
+            if groups.stack is not None and not args.no_apps:
+                from bench.gateway_apps import app_rows
+
+                apps = app_rows(
+                    groups, token, gateway_url, measure, nginx, Path(nginx_dir), direct_url
+                )
+                for clients, cells in apps.results.items():
+                    results[clients].update(cells)
         finally:
             if nginx is not None:
                 nginx[0].terminate()
@@ -599,6 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"The same with a token: gateway {token_cost[0]:.0f} µs, service {token_cost[1]:.0f} µs"
         )
+    if apps is not None:
+        print("", *apps.lines(), sep="\n")
     print(
         f"\n{os.cpu_count()} CPUs shared by the load generator, nginx, the gateway and the service."
     )
