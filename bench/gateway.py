@@ -547,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     target = given() if args.url else own_stack(args.fake, groups, gateway_workers)
     cost = token_cost = None
     service_costs: dict[str, float] = {}
-    nginx_note = ""
+    note = ""
     apps = None
     with (
         target as (gateway_url, direct_url, token),
@@ -558,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         if nginx is not None:
             targets.append(Target("nginx", nginx[1]))
         elif not args.no_nginx:
-            nginx_note = "nginx is not installed: no nginx column"
+            note = "nginx is not installed: no nginx column"
         targets.append(Target("gateway", gateway_url))
         if token:
             targets.append(
@@ -584,11 +584,15 @@ def main(argv: list[str] | None = None) -> int:
             if groups.stack is not None and not args.no_apps:
                 from bench.gateway_apps import app_rows
 
-                apps = app_rows(
-                    groups, token, gateway_url, measure, nginx, Path(nginx_dir), direct_url
-                )
-                for clients, cells in apps.results.items():
-                    results[clients].update(cells)
+                try:
+                    apps = app_rows(
+                        groups, token, gateway_url, measure, nginx, Path(nginx_dir), direct_url
+                    )
+                except Exception as exc:  # noqa: BLE001 - the API rows are still worth printing
+                    note += f"\nno app rows: {exc}"
+                else:
+                    for clients, cells in apps.results.items():
+                        results[clients].update(cells)
         finally:
             if nginx is not None:
                 nginx[0].terminate()
@@ -602,8 +606,8 @@ def main(argv: list[str] | None = None) -> int:
         else "the given gateway and service"
     ) + (", nginx with 1 worker" if nginx is not None else "")
     print(table(results, args.path, "wrk -t1" if wrk else "the gevent client", workers))
-    if nginx_note:
-        print(nginx_note)
+    if note:
+        print(note)
     if cost is not None:
         print(
             f"\nCPU per request through the gateway (3000 sequential requests): "
