@@ -127,7 +127,7 @@ class Gateway:
 
         method = environ["REQUEST_METHOD"]
         raw_path, query = _target(environ)
-        forward_path, found = self._route(method, raw_path)
+        forward_path, found = self.route(method, raw_path)
         if found is None:
             # tsuru's router answers before its version-header middleware: no Supported-*.
             self.metrics.count("none", 404)
@@ -175,11 +175,11 @@ class Gateway:
                 route, query, identity, found.path, environ.get("HTTP_ACCEPT", "")
             )
             return self._answer(start_response, owner, answer)
-        signed = self._signed(subject, method, forward_path) if subject else ""
+        signed = self.signed(subject, method, forward_path) if subject else ""
         target = forward_path + ("?" + query if query else "")
         return self._forward(environ, start_response, owner, target, signed, limit)
 
-    def _route(self, method: str, raw_path: str) -> tuple[str, Match | MethodNotAllowed | None]:
+    def route(self, method: str, raw_path: str) -> tuple[str, Match | MethodNotAllowed | None]:
         """The path to forward (its version prefix stripped) and what the table says of
         ``method`` on it; remembered per raw path (the same few come again), bounded."""
         key = (method, raw_path)
@@ -193,7 +193,7 @@ class Gateway:
             self._routes[key] = known
         return known
 
-    def _signed(self, subject: str, method: str, path: str) -> str:
+    def signed(self, subject: str, method: str, path: str) -> str:
         """The identity header for ``method path``, reused while younger than
         ``reuse_signed`` (one HMAC per caller, path and second, not one per request)."""
         key = (subject, method, path)
@@ -251,9 +251,9 @@ class Gateway:
         except BodyTooLarge:
             return self._too_large(environ, start_response, owner, None, limit)
         except ServiceUnavailable:
-            return self._fail(start_response, owner, owner, 502)
+            return self._fail(start_response, owner, 502)
         except UpstreamTimeout:
-            return self._fail(start_response, owner, owner, 504)
+            return self._fail(start_response, owner, 504)
         if tunnel and resp.status == 101:
             self._splice(environ["gunicorn.socket"], owner, resp)
 
@@ -297,17 +297,24 @@ class Gateway:
         start_response(status, headers + SUPPORTED)
         return [body]
 
-    def _fail(
-        self, start_response: StartResponse, owner: str, failed: str, code: int
-    ) -> Iterable[bytes]:
+    def _fail(self, start_response: StartResponse, owner: str, code: int) -> Iterable[bytes]:
+        status, headers, body = self.failure(owner, code)
+        start_response(status, headers)
+        return [body]
+
+    def failure(self, owner: str, code: int) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The gateway's answer when no instance of ``owner`` could be reached (502) or
+        none answered in time (504), counted."""
         kind = "unavailable" if code == 502 else "timeout"
-        self.metrics.error(failed, kind)
+        self.metrics.error(owner, kind)
         message = (
-            f"service {failed} is unavailable"
+            f"service {owner} is unavailable"
             if code == 502
-            else f"service {failed} did not answer in time"
+            else f"service {owner} did not answer in time"
         )
-        return self._answer(start_response, owner, text(code, message))
+        status, headers, body = text(code, message)
+        self.metrics.count(owner, code)
+        return status, headers + SUPPORTED, body
 
     def _too_large(
         self,

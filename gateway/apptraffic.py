@@ -96,12 +96,7 @@ class AppTraffic:
         raw = environ.get("HTTP_HOST")
         if not raw:
             return None
-        host = self._hosts.get(raw)
-        if host is None:
-            host = normalize_host(raw)
-            if len(self._hosts) >= HOSTS_MAX:
-                self._hosts = {}
-            self._hosts[raw] = host
+        host = self._host(raw)
         table = self.table
         route = table.lookup(host)
         if route is None:
@@ -119,6 +114,23 @@ class AppTraffic:
             why = "is asleep" if route.asleep else "has no started units"
             return self._answer(start_response, 503, f'app "{route.app}" {why}')
         return self._forward(route, environ, start_response)
+
+    def owns(self, raw: str) -> bool:
+        """Whether a request with ``Host: raw`` is app traffic (this router answers it)."""
+        if not raw:
+            return False
+        host = self._host(raw)
+        table = self.table
+        return table.lookup(host) is not None or table.in_domain(host)
+
+    def _host(self, raw: str) -> str:
+        host = self._hosts.get(raw)
+        if host is None:
+            host = normalize_host(raw)
+            if len(self._hosts) >= HOSTS_MAX:
+                self._hosts = {}
+            self._hosts[raw] = host
+        return host
 
     def _forward(
         self, route: AppRoute, environ: Environ, start_response: StartResponse

@@ -119,6 +119,14 @@ class Introspector:
 
     # -- resolution -----------------------------------------------------------------
 
+    def cached(self, raw_token: str) -> tuple[Identity, str] | None:
+        """(identity, encoded subject) of a token whose introspection is cached and
+        fresh; None otherwise (``resolve()`` then decides, asking if need be)."""
+        entry = self._cache.get(token_hash(raw_token))
+        if entry is not None and entry.expires > self._clock():
+            return entry.identity, entry.subject
+        return None
+
     def resolve(self, raw_token: str) -> tuple[Identity, str] | Refusal | None:
         """(identity, encoded subject) for a valid token, a Refusal, or None (anonymous).
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 import errno
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 from gunicorn.http.wsgi import base_environ
@@ -34,15 +34,18 @@ from gunicorn.http.wsgi import base_environ
 from .fastresponse import Response
 from .sockio import Deadline, is_fast, recv_now, recv_waiting
 
+if TYPE_CHECKING:
+    from .express import Express
+
 RECV = 65536
 _TARGET_RE = re.compile(rb"/[\x21-\x22\x24-\x7e]*")  # origin-form, no fragment
-_NAME_RE = re.compile(rb"[!#$%&'*+\-.^`|~0-9A-Za-z]+")  # RFC 9110 token, no "_"
+NAME_RE = re.compile(rb"[!#$%&'*+\-.^`|~0-9A-Za-z]+")  # RFC 9110 token, no "_"
 # Control characters other than HTAB, and the lone CR/LF counted separately.
 _CTL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "DELETE", "OPTIONS", "POST", "PUT", "PATCH")}
 # Header names (upper case) that make a request gunicorn's: a body, an upgrade,
 # Expect, and those it gives a meaning to (secure_scheme_headers).
-_GUNICORN_HEADERS = frozenset(
+GUNICORN_HEADERS = frozenset(
     "CONTENT-LENGTH TRANSFER-ENCODING EXPECT UPGRADE HTTP2-SETTINGS X-FORWARDED-PROTO "
     "X-FORWARDED-PROTOCOL X-FORWARDED-SSL FORWARDED".split()
 )
@@ -53,10 +56,10 @@ _KEYS: dict[bytes, str] = {}
 def _key(raw: bytes) -> str:
     key = _KEYS.get(raw)
     if key is None:
-        if not _NAME_RE.fullmatch(raw):
+        if not NAME_RE.fullmatch(raw):
             return ""
         upper = raw.decode("ascii").upper()
-        if upper in _GUNICORN_HEADERS:
+        if upper in GUNICORN_HEADERS:
             key = ""
         elif upper == "CONTENT-TYPE":
             key = "CONTENT_TYPE"
@@ -78,6 +81,8 @@ class Handover(Exception):
 class FastLoop:
     """Serves one worker's plain requests (see the module's docstring)."""
 
+    _express: Express | None = None  # gateway/express.py, from the first request on
+
     def __init__(self, worker: Any) -> None:
         self.worker = worker
         cfg = worker.cfg
@@ -89,6 +94,7 @@ class FastLoop:
         self.max_head = (self.max_line + 2) + self.max_fields * (self.max_field + 2) + 2
         self.base = base_environ(cfg)
         self.base["wsgi.multithread"] = True
+        self.scheme = "https" if cfg.is_ssl else "http"
         self.log = worker.log
 
     def serve(self, listener: Any, client: Any, addr: Any) -> None:
@@ -105,10 +111,11 @@ class FastLoop:
             base["REMOTE_ADDR"], base["REMOTE_PORT"] = str(addr[0]), str(addr[1])
         else:
             base["REMOTE_ADDR"] = str(addr)
+        remote = base["REMOTE_ADDR"]
         base["SCRIPT_NAME"] = ""
         base["SERVER_PROTOCOL"] = "HTTP/1.1"
         # PEP 3333 requires it (Flask reads it); no client header changes it here.
-        base["wsgi.url_scheme"] = "https" if self.worker.cfg.is_ssl else "http"
+        base["wsgi.url_scheme"] = self.scheme
         buf = b""
         keepalive = self.keepalive
         # gevent's socket: each wait for a head under one reusable timeout, the first
@@ -149,10 +156,16 @@ class FastLoop:
                     if not fast:
                         client.settimeout(None)
                 fresh = False
-                head = buf[:end]
-                environ = self._environ(head, base)
-                if environ is None:
+                split = self._split(buf[:end])
+                if split is None:
                     raise Handover(buf)
+                express = self._express or self._start_express()
+                plan = express.plan(*split, remote) if express is not None else None
+                environ = None
+                if plan is None:
+                    environ = self._environ(split, base)
+                    if environ is None:
+                        raise Handover(buf)
                 buf = buf[end + 4 :]
 
                 # -- answer it ---------------------------------------------------------
@@ -160,14 +173,20 @@ class FastLoop:
                 if worker.nr >= worker.max_requests and worker.alive:
                     self.log.info("Autorestarting worker after current request.")
                     worker.alive = False
-                if not self._answer(environ, client, addr) or not worker.alive:
+                if environ is not None:
+                    kept = self._answer(environ, client, addr)
+                else:
+                    assert express is not None and plan is not None
+                    resp = Response(client, False, plan.close or not worker.alive)  # a GET
+                    kept = self._guard(resp, express.run, plan, client, addr)
+                if not kept or not worker.alive:
                     return
         finally:
             if deadline is not None:
                 deadline.close()
 
-    def _environ(self, head: bytes, base: dict[str, Any]) -> dict[str, Any] | None:
-        """The environ of a plain request head, or None: gunicorn's request."""
+    def _split(self, head: bytes) -> tuple[bytes, bytes, list[bytes]] | None:
+        """(method, target, header lines) of a head in plain form, or None: gunicorn's."""
         lines = head.split(b"\r\n")
         n = len(lines) - 1
         if (
@@ -183,17 +202,26 @@ class FastLoop:
         parts = request_line.split(b" ")
         if len(parts) != 3 or parts[2] != b"HTTP/1.1":
             return None
-        method = _METHODS.get(parts[0])
-        target = parts[1]
-        if method is None or not _TARGET_RE.fullmatch(target):
+        method, target, _ = parts
+        if method not in _METHODS or not _TARGET_RE.fullmatch(target):
             return None
-        environ = base.copy()
         max_field = self.max_field
-        repeated: dict[str, list[str]] | None = None
-        host = False
-        for line in lines[1:]:
+        del lines[0]
+        for line in lines:
             if len(line) > max_field:
                 return None
+        return method, target, lines
+
+    def _environ(
+        self, split: tuple[bytes, bytes, list[bytes]], base: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The environ of a plain request head, or None: gunicorn's request."""
+        raw_method, target, lines = split
+        method = _METHODS[raw_method]
+        environ = base.copy()
+        repeated: dict[str, list[str]] | None = None
+        host = False
+        for line in lines:
             name, sep, value = line.partition(b":")
             key = _key(name)
             if not key or not sep:
@@ -223,6 +251,15 @@ class FastLoop:
         environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if "%" in path else path
         return environ
 
+    def _start_express(self) -> Express | None:
+        """The express lane, once the application has built its gateway (first request)."""
+        gateway = getattr(self.app, "gateway", None)
+        if gateway is not None:
+            from .express import Express  # it builds on this module
+
+            self._express = Express(gateway, self.scheme)
+        return self._express
+
     def _answer(self, environ: dict[str, Any], client: Any, addr: Any) -> bool:
         """Run the application; whether the connection may serve another request."""
         connection = environ.get("HTTP_CONNECTION")
@@ -231,6 +268,9 @@ class FastLoop:
             connection is not None and "close" in connection.lower()
         ) or not self.worker.alive
         resp = Response(client, environ["REQUEST_METHOD"] == "HEAD", client_close)
+        return self._guard(resp, self._wsgi, environ, client, addr)
+
+    def _wsgi(self, environ: dict[str, Any], resp: Response) -> None:
         result: Iterable[bytes] | None = None
         try:
             result = self.app(environ, resp.start_response)
@@ -244,6 +284,18 @@ class FastLoop:
                 if resp.status is None:
                     raise AssertionError("Response headers not set!")
                 resp.finish(None)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    def _guard(
+        self, resp: Response, run: Callable[[Any, Response], None], arg: Any, client: Any, addr: Any
+    ) -> bool:
+        """``run(arg, resp)``, its failures handled as gunicorn handles them; whether the
+        connection may serve another request."""
+        try:
+            run(arg, resp)
         except StopIteration:
             # The application took the connection over (gateway/app.py, _splice).
             return False
@@ -257,8 +309,4 @@ class FastLoop:
             else:
                 self.worker.handle_error(None, client, addr, exc)
             return False
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
         return not resp.must_close

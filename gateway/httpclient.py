@@ -184,17 +184,6 @@ class Connection:
         timeout: float | None,
     ) -> Response:
         """Send a request; return once the response's status and headers are read."""
-        if self.sock is None:
-            self.connect()
-        sock = self.sock
-        assert sock is not None
-        if timeout != self._sock_timeout:
-            sock.settimeout(timeout)
-            self._sock_timeout = timeout
-        if self._fast and (self._deadline is None or self._deadline.seconds != timeout):
-            if self._deadline is not None:
-                self._deadline.close()
-            self._deadline = Deadline(timeout)
         lines = [f"{method} {target} HTTP/1.1\r\n"]
         lines += [f"{name}: {value}\r\n" for name, value in headers.items()]
         if "Host" not in headers:
@@ -208,6 +197,29 @@ class Connection:
                 lines.append("Content-Length: 0\r\n")
         lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
+        return self.exchange(method, head, body, chunked=chunked, timeout=timeout)
+
+    def exchange(
+        self,
+        method: str,
+        head: bytes,
+        body: bytes | Iterable[bytes] | None = None,
+        *,
+        chunked: bool = False,
+        timeout: float | None,
+    ) -> Response:
+        """``request()`` with its head written already (the blank line included)."""
+        if self.sock is None:
+            self.connect()
+        sock = self.sock
+        assert sock is not None
+        if timeout != self._sock_timeout:
+            sock.settimeout(timeout)
+            self._sock_timeout = timeout
+        if self._fast and (self._deadline is None or self._deadline.seconds != timeout):
+            if self._deadline is not None:
+                self._deadline.close()
+            self._deadline = Deadline(timeout)
         reused = self.used
         self.used = True
         try:

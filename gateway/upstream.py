@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from shared.instances import DOWN, UP
 
@@ -197,14 +197,40 @@ class Upstream:
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT
+        if body.streamed and body.length is not None:
+            headers["Content-Length"] = str(body.length)
+        timeout = self._timeout
+
+        def write(conn: Connection) -> Response:
+            return conn.request(
+                method, target, headers, body.payload(), chunked=body.chunked, timeout=timeout
+            )
+
+        return self._exchange(write, idempotent, body.replayable, fresh)
+
+    def send_head(self, method: str, head: bytes) -> UpstreamResponse:
+        """``send()`` of a request with no body whose head is written already (the
+        request line and every header, Host included, and the blank line)."""
+
+        def write(conn: Connection) -> Response:
+            return conn.exchange(method, head, timeout=self._timeout)
+
+        return self._exchange(write, method in IDEMPOTENT, True, False)
+
+    def _exchange(
+        self,
+        write: Callable[[Connection], Response],
+        idempotent: bool,
+        replayable: bool,
+        fresh: bool,
+    ) -> UpstreamResponse:
+        """``write`` on one instance's connection after another, as ``send()`` says."""
         # Instances that are up; when none is, or when all of them failed in a way that
         # lets the request go on, the ones marked down (the launcher is restarting
         # them: one may be back before the registry says so).
         instances = self._up or self._others
         n = len(instances)
         first = next(self._turn)
-        if body.streamed and body.length is not None:
-            headers["Content-Length"] = str(body.length)
         # Every instance once, plus one more try for a pooled connection found closed;
         # then each one marked down, once.
         tries = n + 1 if n else 0
@@ -229,14 +255,7 @@ class Upstream:
             instance.sent += 1
             instance.in_flight += 1
             try:
-                resp = conn.request(
-                    method,
-                    target,
-                    headers,
-                    body.payload(),
-                    chunked=body.chunked,
-                    timeout=self._timeout,
-                )
+                resp = write(conn)
             except BodyTooLarge:
                 conn.close()  # the service got part of a body: this request is void
                 raise
@@ -249,7 +268,7 @@ class Upstream:
                 instance.failed += 1
                 conn.close()
                 log.warning("%s instance %s failed: %r", self.ctx, instance.url, exc)
-                if body.replayable and _may_resend(exc, idempotent):
+                if replayable and _may_resend(exc, idempotent):
                     continue
                 break
             # The timeout bounds the wait for the headers; a followed log or a long deploy
@@ -263,7 +282,7 @@ class Upstream:
                 instance.failed += 1
                 conn.close()
                 log.warning("%s instance %s broke off its answer: %r", self.ctx, instance.url, exc)
-                if body.replayable and idempotent:
+                if replayable and idempotent:
                     continue
                 break
             return UpstreamResponse(instance, resp, early)

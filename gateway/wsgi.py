@@ -29,6 +29,11 @@ class _PerWorker:
         self._gateway: Gateway | None = None
         self._lock = threading.Lock()
 
+    @property
+    def gateway(self) -> Gateway | None:
+        """The worker's gateway, once the first request has built it."""
+        return self._gateway
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         gateway = self._gateway
         if gateway is None:

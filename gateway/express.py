@@ -1,0 +1,232 @@
+"""The express lane: a plain GET to a service, forwarded with no WSGI in between.
+
+Profiled under load (gateway/README.md, "Speed"), a third of the gateway worker's CPU
+on a proxied request went to shapes, not work: the WSGI environ built from the head,
+the headers copied out of it again into a dict, that dict written back out as lines,
+the request body object of a request that has none, the application's layers. The
+fast loop (gateway/fastpath.py) hands a head here first; when the request is one the
+lane serves, it goes from the client's header lines to the upstream's request bytes
+directly, and the answer goes back through the fast loop's framing
+(gateway/fastresponse.py). The lane serves:
+
+* ``GET`` (the route table has no HEAD route), HTTP/1.1, no body, headers in their
+  plain form (the fast loop's rules: anything gunicorn gives a meaning to is its);
+* a Host that is not an app's (app traffic is gateway/apptraffic.py's);
+* a route owned by a service (not the gateway's own routes, not a 404 or 405);
+* no token, or one whose introspection is cached and fresh; a route that needs one
+  has it;
+* at most one Host, Authorization, Content-Type, X-Forwarded-For and X-Request-Id,
+  and a Connection header naming nothing but ``close`` or ``keep-alive``.
+
+Any other request goes to the application as before (``plan()`` answers None) and
+nothing has been sent or changed yet. What the lane forwards is what the application
+forwards: the client's headers (hop-by-hop ones and a client's identity header
+dropped), ``X-Forwarded-For`` with the client's address appended,
+``X-Forwarded-Proto``, the signed identity (the application's signature cache), the
+request id; the answer carries the same headers, counters and 502/504 answers, and
+the upstream client is the same (gateway/upstream.py: pools, round robin, a request
+an instance may have acted on sent again only if idempotent, as a GET is).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import requestid
+from shared.identity import IDENTITY_HEADER, parse_authorization
+
+from .app import Gateway
+from .fastpath import GUNICORN_HEADERS, NAME_RE
+from .fastresponse import Response
+from .headers import answer_headers
+from .responses import HOP_BY_HOP, SUPPORTED, connection_tokens, status_line
+from .routing import Match
+from .upstream import Relay, ServiceUnavailable, Upstream, UpstreamTimeout
+
+# What a request header is to the lane (by its raw name, remembered; bounded).
+_PLAIN, _DROP, _HOST, _AUTH, _CONNECTION, _FORWARDED, _RID, _ONCE, _OTHER = range(9)
+_KINDS: dict[bytes, int] = {}
+_KINDS_MAX = 1024
+_SPECIAL = {
+    "host": _HOST,
+    "authorization": _AUTH,
+    "connection": _CONNECTION,
+    "x-forwarded-for": _FORWARDED,
+    requestid.HEADER.lower(): _RID,
+    "content-type": _ONCE,
+}
+_DROPPED = (HOP_BY_HOP - {"connection"}) | {IDENTITY_HEADER.lower()}
+_CONNECTION_TOKENS = frozenset({"close", "keep-alive"})
+_METHODS = {b"GET": "GET"}  # the table has no HEAD route: HEAD is a 405
+_RID_HEADER = requestid.HEADER.encode("ascii")
+
+
+def _kind(name: bytes) -> int:
+    kind = _KINDS.get(name)
+    if kind is None:
+        if not NAME_RE.fullmatch(name):
+            return _OTHER
+        lower = name.decode("ascii").lower()
+        if lower.upper() in GUNICORN_HEADERS:
+            kind = _OTHER
+        elif lower in _DROPPED:
+            kind = _DROP
+        else:
+            kind = _SPECIAL.get(lower, _PLAIN)
+        if len(_KINDS) < _KINDS_MAX:
+            _KINDS[name] = kind
+    return kind
+
+
+class Plan:
+    """A request the lane serves: where it goes and what it carries."""
+
+    __slots__ = ("upstream", "owner", "method", "head", "rid", "close")
+
+    def __init__(
+        self, upstream: Upstream, owner: str, method: str, head: bytes, rid: str, close: bool
+    ) -> None:
+        self.upstream = upstream
+        self.owner = owner
+        self.method = method
+        self.head = head  # the request to the service, blank line included
+        self.rid = rid
+        self.close = close  # the client asked to close the connection after it
+
+
+class Express:
+    def __init__(self, gateway: Gateway, scheme: str) -> None:
+        self.gateway = gateway
+        self.proto = b"X-Forwarded-Proto: " + scheme.encode("ascii")
+
+    def plan(self, method: bytes, target: bytes, lines: list[bytes], remote: str) -> Plan | None:
+        """The plan for a request the lane serves, None for any other (nothing done).
+
+        ``lines``: the header lines of a head the fast loop checked (sizes, control
+        characters, line ends), ``target`` in origin form."""
+        name = _METHODS.get(method)
+        if name is None:
+            return None
+        host = auth = connection = forwarded = rid = once = None
+        out = [b""]  # the request line, once known
+        for line in lines:
+            key, sep, value = line.partition(b":")
+            kind = _KINDS.get(key)
+            if kind is None:
+                kind = _kind(key)
+            if not sep:
+                return None
+            value = value.strip(b" \t")
+            if kind == _PLAIN:
+                out.append(key + b": " + value)
+            elif kind == _DROP:
+                continue
+            elif kind == _HOST:
+                if host is not None:
+                    return None
+                host = value
+                out.append(key + b": " + value)
+            elif kind == _AUTH:
+                if auth is not None:
+                    return None
+                auth = value
+                out.append(key + b": " + value)
+            elif kind == _ONCE:
+                if once is not None:
+                    return None
+                once = value
+                out.append(key + b": " + value)
+            elif kind == _CONNECTION:
+                if connection is not None:
+                    return None
+                connection = value
+            elif kind == _FORWARDED:
+                if forwarded is not None:
+                    return None
+                forwarded = value
+            elif kind == _RID:
+                if rid is not None:
+                    return None
+                rid = value
+            else:
+                return None
+        if host is None:
+            return None
+        close = False
+        if connection is not None:
+            tokens = connection_tokens(connection.decode("latin-1"))
+            if not tokens <= _CONNECTION_TOKENS:
+                return None
+            close = "close" in tokens
+        gateway = self.gateway
+        apps = gateway.apps
+        if apps is not None and apps.owns(host.decode("latin-1")):
+            return None
+
+        raw_path, mark, query = target.decode("ascii").partition("?")
+        forward_path, found = gateway.route(name, raw_path)
+        if type(found) is not Match:
+            return None
+        route = found.route
+        owner = route.owner
+        upstream = gateway.upstreams.get(owner)
+        if upstream is None:  # the gateway's own routes
+            return None
+        subject = ""
+        token = parse_authorization(auth.decode("latin-1")) if auth else None
+        if token:
+            resolved = gateway.introspector.cached(token)
+            if resolved is None:
+                return None  # introspection (or its refusal) is the application's
+            subject = resolved[1]
+        elif not route.public:
+            return None  # the application's 401
+
+        request_id = requestid.accept(rid)
+        requestid.bind(request_id)
+        out[0] = b"%s %s%s%s HTTP/1.1" % (
+            method, forward_path.encode("latin-1"), mark.encode(), query.encode()
+        )  # fmt: skip
+        address = remote.encode("latin-1")
+        out.append(b"X-Forwarded-For: " + (forwarded + b", " + address if forwarded else address))
+        out.append(self.proto)
+        if subject:
+            signed = gateway.signed(subject, name, forward_path)
+            out.append(IDENTITY_HEADER.encode("ascii") + b": " + signed.encode("latin-1"))
+        out.append(_RID_HEADER + b": " + request_id.encode("ascii"))
+        out.append(b"\r\n")
+        return Plan(upstream, owner, name, b"\r\n".join(out), request_id, close)
+
+    def run(self, plan: Plan, resp: Response) -> None:
+        """Forward the planned request; its answer (or the 502/504) written to ``resp``."""
+        gateway = self.gateway
+        owner = plan.owner
+        try:
+            up = plan.upstream.send_head(plan.method, plan.head)
+        except (ServiceUnavailable, UpstreamTimeout) as exc:
+            code = 502 if isinstance(exc, ServiceUnavailable) else 504
+            status, headers, body = gateway.failure(owner, code)
+            headers.append((requestid.HEADER, plan.rid))
+            resp.start_response(status, headers)
+            resp.finish(body)
+            return
+        headers = answer_headers(up)
+        headers += SUPPORTED
+        headers.append((requestid.HEADER, plan.rid))
+        gateway.metrics.count(owner, up.status)
+        if up.complete:  # a small body, read whole by the upstream client
+            try:
+                resp.start_response(status_line(up.status, up.reason), headers)
+                data = up.read()
+            finally:
+                up.release()
+            resp.finish(data)
+            return
+        relay: Any = Relay(up)
+        try:
+            resp.start_response(status_line(up.status, up.reason), headers)
+            for chunk in relay:
+                resp.write(chunk)
+            resp.finish(None)
+        finally:
+            relay.close()

@@ -1,0 +1,197 @@
+"""The gateway's express lane (gateway/express.py) forwards what the application forwards.
+
+Each request is sent twice to a real gateway worker in front of echoing fake services:
+as it is (a plain GET: the express lane serves it) and with ``Content-Length:
+0`` added (a body header: gunicorn parses it and the WSGI application forwards it).
+What the service saw and what the client got must be the same, but for the body
+framing header itself: the application's upstream client declares the empty body
+(``Content-Length: 0``), the lane sends a bodiless GET as a GET is sent, without one.
+That difference is also how each test knows which path served which request.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from gateway.tests.harness import GatewayHarness
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "good-express"
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]:
+    with GatewayHarness(tmp_path_factory.mktemp("gw-express"), workers=1) as harness:
+        yield harness
+
+
+def _answers(port: int, data: bytes, count: int) -> list[tuple[bytes, dict[str, str], bytes]]:
+    """Send ``data`` on one connection; ``count`` answers: status line, headers, body."""
+    out: list[tuple[bytes, dict[str, str], bytes]] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        buf = b""
+        while len(out) < count:
+            while b"\r\n\r\n" not in buf:
+                chunk = sock.recv(65536)
+                assert chunk, f"closed after {len(out)} answers: {buf!r}"
+                buf += chunk
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            status, *lines = head.split(b"\r\n")
+            headers = {}
+            for line in lines:
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            length = int(headers.get("content-length", "0"))
+            if b" 204 " in status or b"HEAD" in data.split(b"\r\n", 1)[0]:
+                length = 0
+            while len(buf) < length:
+                chunk = sock.recv(65536)
+                assert chunk
+                buf += chunk
+            out.append((status, headers, buf[:length]))
+            buf = buf[length:]
+    return out
+
+
+def _both(gateway: GatewayHarness, head: str) -> tuple[Any, Any]:
+    """``head`` (request line and headers, no blank line) sent plain, then with a body
+    header; the two answers."""
+    plain = head.encode("latin-1") + b"\r\n\r\n"
+    forced = head.encode("latin-1") + b"\r\nContent-Length: 0\r\n\r\n"
+    first, second = _answers(gateway.port, plain + forced, 2)
+    return first, second
+
+
+def _seen(answer: tuple[bytes, dict[str, str], bytes]) -> dict[str, Any]:
+    status, _, body = answer
+    assert status.startswith(b"HTTP/1.1 200 "), answer
+    return dict(json.loads(body))
+
+
+@pytest.fixture(scope="module")
+def cached_token(gateway: GatewayHarness) -> str:
+    """A token whose introspection the worker has cached (its first use did it)."""
+    (answer,) = _answers(
+        gateway.port,
+        f"GET /apps HTTP/1.1\r\nHost: x\r\nAuthorization: bearer {TOKEN}\r\n\r\n".encode(),
+        1,
+    )
+    assert answer[0].startswith(b"HTTP/1.1 200 "), answer
+    return TOKEN
+
+
+REQUESTS = [
+    # A public route, no token.
+    "GET /auth/scheme HTTP/1.1\r\nHost: api.example.com",
+    # A version prefix and a query string, percent-encoding kept.
+    "GET /1.0/auth/scheme?a=1&b=%2F+x HTTP/1.1\r\nHost: api.example.com",
+    # The client's own forwarding chain, request id, odd spacing, duplicates.
+    "GET /auth/scheme HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.0.0.1\r\n"
+    "X-Request-Id: client-id-1\r\nAccept:   text/plain  \r\nAccept: application/json\r\n"
+    "User-Agent: tsuru-client/1.11\r\nContent-Type: application/x-www-form-urlencoded",
+    # Hop-by-hop headers and a forged identity are dropped on both paths.
+    "GET /auth/scheme HTTP/1.1\r\nHost: h\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n"
+    "Trailer: X-T\r\nProxy-Authorization: basic x\r\nProxy-Connection: keep-alive\r\n"
+    "X-Tsubame-Identity: forged\r\nConnection: keep-alive",
+    # Latin-1 bytes in a value pass as they came.
+    "GET /auth/scheme HTTP/1.1\r\nHost: h\r\nX-Note: caf\xe9",
+]
+
+
+def _same(gateway: GatewayHarness, head: str) -> dict[str, Any]:
+    """What the service saw of ``head``, checked to be the same on both paths, and the
+    same answer to the client (but its date and the body echoing the request)."""
+    express, application = _both(gateway, head)
+    lane, app = _seen(express), _seen(application)
+    assert "content-length" not in lane["headers"]  # served by the express lane
+    assert app["headers"].pop("content-length") == "0"  # served by the application
+    # The service gets the id the client gets: the client's own, else a new one each.
+    for seen, answer in ((lane, express), (app, application)):
+        assert seen["headers"].pop("x-request-id") == answer[1].pop("x-request-id")
+    assert lane == app
+    assert express[1].pop("date") and application[1].pop("date")
+    express[1].pop("content-length"), application[1].pop("content-length")  # the echo's
+    assert express[:2] == application[:2]
+    return lane
+
+
+@pytest.mark.parametrize("head", REQUESTS)
+def test_the_service_sees_the_same_request(gateway: GatewayHarness, head: str) -> None:
+    headers = _same(gateway, head)["headers"]
+    assert "x-tsubame-identity" not in headers
+    assert not {"keep-alive", "te", "trailer", "proxy-authorization", "connection"} & set(headers)
+    assert headers["x-forwarded-for"].endswith("127.0.0.1")
+    assert headers["x-forwarded-proto"] == "http"
+
+
+def test_a_cached_token_is_signed_the_same(gateway: GatewayHarness, cached_token: str) -> None:
+    # The same signed identity (reused for a second per caller, method and path).
+    head = (
+        f"GET /2.1/apps?simplified=true HTTP/1.1\r\nHost: h\r\nAuthorization: bearer {cached_token}"
+    )
+    seen = _same(gateway, head)
+    assert seen["headers"]["x-tsubame-identity"]
+    assert seen["path"] == "/apps" and seen["query"] == "simplified=true"
+    assert seen["headers"]["authorization"] == f"bearer {cached_token}"
+
+
+def test_connection_close_is_honoured(gateway: GatewayHarness) -> None:
+    data = b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(data + data)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    assert out.count(b"HTTP/1.1 200 ") == 1 and b"Connection: close\r\n" in out
+
+
+def test_requests_the_lane_leaves_get_the_applications_answers(
+    gateway: GatewayHarness,
+) -> None:
+    plain = [
+        ("GET /no/such/route HTTP/1.1\r\nHost: h", b"404 ", b"404 page not found\n"),
+        ("HEAD /auth/scheme HTTP/1.1\r\nHost: h", b"405 ", b""),  # no HEAD routes
+        ("GET /apps HTTP/1.1\r\nHost: h", b"401 ", None),  # needs a token
+        ("GET /apps HTTP/1.1\r\nHost: h\r\nAuthorization: bearer nope", b"401 ", None),
+        ("GET /healthcheck HTTP/1.1\r\nHost: h", b"200 ", b"WORKING"),  # the gateway's own
+        (
+            "GET /apps HTTP/1.1\r\nHost: h\r\nConnection: x-drop\r\nX-Drop: 1\r\n"
+            f"Authorization: bearer {TOKEN}-2",
+            b"200 ",
+            None,
+        ),  # fmt: skip
+    ]
+    for head, status, body in plain:
+        (answer,) = _answers(gateway.port, head.encode() + b"\r\n\r\n", 1)
+        assert answer[0].startswith(b"HTTP/1.1 " + status), (head, answer)
+        if body is not None:
+            assert answer[2] == body or answer[2].startswith(body), (head, answer)
+    # A header the request's Connection names is dropped (the application's rule).
+    seen = json.loads(_answers(gateway.port, (plain[-1][0] + "\r\n\r\n").encode(), 1)[0][2])
+    assert "x-drop" not in seen["headers"]
+
+
+def test_an_unreachable_service_is_a_502_with_the_gateways_headers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with GatewayHarness(tmp_path_factory.mktemp("gw-express-502"), workers=1) as gateway:
+        _answers(gateway.port, b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\n\r\n", 1)
+        gateway.kill_service("auth")
+        time.sleep(0.2)
+        (answer,) = _answers(
+            gateway.port, b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\nX-Request-Id: r-502\r\n\r\n", 1
+        )
+        status, headers, body = answer
+        assert status == b"HTTP/1.1 502 Bad Gateway"
+        assert body == b"service auth is unavailable\n"
+        assert headers["x-request-id"] == "r-502"
+        assert headers["supported-tsuru"] == "1.0.1"
+        assert headers["content-type"] == "text/plain; charset=utf-8"
