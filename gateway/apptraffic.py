@@ -115,13 +115,17 @@ class AppTraffic:
             return self._answer(start_response, 503, f'app "{route.app}" {why}')
         return self._forward(route, environ, start_response)
 
-    def owns(self, raw: str) -> bool:
-        """Whether a request with ``Host: raw`` is app traffic (this router answers it)."""
+    def find(self, raw: str) -> tuple[bool, AppRoute | None]:
+        """Whether a request with ``Host: raw`` is app traffic, and the app's route when
+        it has a unit to forward to (None: the router answers it itself)."""
         if not raw:
-            return False
+            return False, None
         host = self._host(raw)
         table = self.table
-        return table.lookup(host) is not None or table.in_domain(host)
+        route = table.lookup(host)
+        if route is None:
+            return table.in_domain(host), None
+        return True, route if route.backends else None
 
     def _host(self, raw: str) -> str:
         host = self._hosts.get(raw)
@@ -162,12 +166,10 @@ class AppTraffic:
             )
         except BodyTooLarge:  # no limit is given for app traffic; kept for completeness
             return self._answer(start_response, 413, "request body too large")
-        except ServiceUnavailable:
-            self.metrics.error(SERVICE, "unavailable")
-            return self._answer(start_response, 502, f'app "{route.app}" is unavailable')
-        except UpstreamTimeout:
-            self.metrics.error(SERVICE, "timeout")
-            return self._answer(start_response, 504, f'app "{route.app}" did not answer in time')
+        except (ServiceUnavailable, UpstreamTimeout) as exc:
+            status, out, data = self.failure(route.app, exc)
+            start_response(status, out)
+            return [data]
         if tunnel and resp.status == 101:
             self._splice(environ["gunicorn.socket"], resp)
 
@@ -194,6 +196,19 @@ class AppTraffic:
         # gunicorn's async workers close the client connection on StopIteration (see
         # Gateway._splice).
         raise StopIteration
+
+    def failure(
+        self, app: str, exc: ServiceUnavailable | UpstreamTimeout
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The router's answer when no unit of ``app`` could be reached (502) or none
+        answered in time (504), counted."""
+        if isinstance(exc, ServiceUnavailable):
+            code, kind, message = 502, "unavailable", f'app "{app}" is unavailable'
+        else:
+            code, kind, message = 504, "timeout", f'app "{app}" did not answer in time'
+        self.metrics.error(SERVICE, kind)
+        self.metrics.count(SERVICE, code)
+        return text(code, message)
 
     def _answer(self, start_response: StartResponse, code: int, message: str) -> Iterable[bytes]:
         self.metrics.count(SERVICE, code)

@@ -1,4 +1,4 @@
-"""The express lane: a plain GET to a service, forwarded with no WSGI in between.
+"""The express lane: a plain GET to a service or an app, forwarded with no WSGI between.
 
 Profiled under load (gateway/README.md, "Speed"), a third of the gateway worker's CPU
 on a proxied request went to shapes, not work: the WSGI environ built from the head,
@@ -11,21 +11,23 @@ directly, and the answer goes back through the fast loop's framing
 
 * ``GET`` (the route table has no HEAD route), HTTP/1.1, no body, headers in their
   plain form (the fast loop's rules: anything gunicorn gives a meaning to is its);
-* a Host that is not an app's (app traffic is gateway/apptraffic.py's);
-* a route owned by a service (not the gateway's own routes, not a 404 or 405);
-* no token, or one whose introspection is cached and fresh; a route that needs one
-  has it;
 * at most one Host, Authorization, Content-Type, X-Forwarded-For and X-Request-Id,
-  and a Connection header naming nothing but ``close`` or ``keep-alive``.
+  and a Connection header naming nothing but ``close`` or ``keep-alive``;
+* app traffic (gateway/apptraffic.py): a Host that is an app's with a unit to forward
+  to, and no ``X-Tsubame-*`` or ``X-Forwarded-Host`` header (the router drops them);
+* any other Host: a route owned by a service (not the gateway's own, not a 404 or
+  405), no token or one whose introspection is cached and fresh, a route that needs
+  one having it.
 
 Any other request goes to the application as before (``plan()`` answers None) and
 nothing has been sent or changed yet. What the lane forwards is what the application
 forwards: the client's headers (hop-by-hop ones and a client's identity header
 dropped), ``X-Forwarded-For`` with the client's address appended,
-``X-Forwarded-Proto``, the signed identity (the application's signature cache), the
-request id; the answer carries the same headers, counters and 502/504 answers, and
-the upstream client is the same (gateway/upstream.py: pools, round robin, a request
-an instance may have acted on sent again only if idempotent, as a GET is).
+``X-Forwarded-Proto``, to a service the signed identity (the application's signature
+cache), to an app ``X-Forwarded-Host``, the request id; the answer carries the same
+headers, counters and 502/504 answers, and the upstream client is the same
+(gateway/upstream.py: pools, round robin, a request an instance may have acted on
+sent again only if idempotent, as a GET is).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from shared import requestid
 from shared.identity import IDENTITY_HEADER, parse_authorization
 
 from .app import Gateway
+from .apptraffic import SERVICE
 from .fastpath import GUNICORN_HEADERS, NAME_RE
 from .fastresponse import Response
 from .headers import answer_headers
@@ -44,7 +47,7 @@ from .routing import Match
 from .upstream import Relay, ServiceUnavailable, Upstream, UpstreamTimeout
 
 # What a request header is to the lane (by its raw name, remembered; bounded).
-_PLAIN, _DROP, _HOST, _AUTH, _CONNECTION, _FORWARDED, _RID, _ONCE, _OTHER = range(9)
+_PLAIN, _DROP, _HOST, _AUTH, _CONNECTION, _FORWARDED, _RID, _ONCE, _INTERNAL, _OTHER = range(10)
 _KINDS: dict[bytes, int] = {}
 _KINDS_MAX = 1024
 _SPECIAL = {
@@ -54,11 +57,15 @@ _SPECIAL = {
     "x-forwarded-for": _FORWARDED,
     requestid.HEADER.lower(): _RID,
     "content-type": _ONCE,
+    # Forwarded to a service, dropped or replaced for an app (gateway/apptraffic.py).
+    "x-forwarded-host": _INTERNAL,
 }
+_INTERNAL_PREFIX = "x-tsubame-"
 _DROPPED = (HOP_BY_HOP - {"connection"}) | {IDENTITY_HEADER.lower()}
 _CONNECTION_TOKENS = frozenset({"close", "keep-alive"})
 _METHODS = {b"GET": "GET"}  # the table has no HEAD route: HEAD is a 405
 _RID_HEADER = requestid.HEADER.encode("ascii")
+_IDENTITY = IDENTITY_HEADER.encode("ascii") + b": "
 
 
 def _kind(name: bytes) -> int:
@@ -71,6 +78,8 @@ def _kind(name: bytes) -> int:
             kind = _OTHER
         elif lower in _DROPPED:
             kind = _DROP
+        elif lower.startswith(_INTERNAL_PREFIX):
+            kind = _INTERNAL
         else:
             kind = _SPECIAL.get(lower, _PLAIN)
         if len(_KINDS) < _KINDS_MAX:
@@ -81,13 +90,21 @@ def _kind(name: bytes) -> int:
 class Plan:
     """A request the lane serves: where it goes and what it carries."""
 
-    __slots__ = ("upstream", "owner", "method", "head", "rid", "close")
+    __slots__ = ("upstream", "owner", "app", "method", "head", "rid", "close")
 
     def __init__(
-        self, upstream: Upstream, owner: str, method: str, head: bytes, rid: str, close: bool
+        self,
+        upstream: Upstream,
+        owner: str,
+        app: str | None,
+        method: str,
+        head: bytes,
+        rid: str,
+        close: bool,
     ) -> None:
         self.upstream = upstream
-        self.owner = owner
+        self.owner = owner  # the counters' service label
+        self.app = app  # app traffic: the app's name; None: a service's route
         self.method = method
         self.head = head  # the request to the service, blank line included
         self.rid = rid
@@ -108,6 +125,7 @@ class Express:
         if name is None:
             return None
         host = auth = connection = forwarded = rid = once = None
+        internal = False
         out = [b""]  # the request line, once known
         for line in lines:
             key, sep, value = line.partition(b":")
@@ -130,6 +148,9 @@ class Express:
                 if auth is not None:
                     return None
                 auth = value
+                out.append(key + b": " + value)
+            elif kind == _INTERNAL:
+                internal = True
                 out.append(key + b": " + value)
             elif kind == _ONCE:
                 if once is not None:
@@ -160,8 +181,15 @@ class Express:
             close = "close" in tokens
         gateway = self.gateway
         apps = gateway.apps
-        if apps is not None and apps.owns(host.decode("latin-1")):
-            return None
+        if apps is not None:
+            for_app, app_route = apps.find(host.decode("latin-1"))
+            if for_app:
+                if app_route is None or internal:
+                    return None  # the router's own answers; headers it drops or replaces
+                return self._plan(
+                    out, method, target, app_route.upstream, SERVICE, app_route.app,
+                    [b"X-Forwarded-Host: " + host], forwarded, remote, rid, close,
+                )  # fmt: skip
 
         raw_path, mark, query = target.decode("ascii").partition("?")
         forward_path, found = gateway.route(name, raw_path)
@@ -172,30 +200,46 @@ class Express:
         upstream = gateway.upstreams.get(owner)
         if upstream is None:  # the gateway's own routes
             return None
-        subject = ""
+        extra = []
         token = parse_authorization(auth.decode("latin-1")) if auth else None
         if token:
             resolved = gateway.introspector.cached(token)
             if resolved is None:
                 return None  # introspection (or its refusal) is the application's
-            subject = resolved[1]
+            signed = gateway.signed(resolved[1], name, forward_path)
+            extra.append(_IDENTITY + signed.encode("latin-1"))
         elif not route.public:
             return None  # the application's 401
+        target = b"%s%s%s" % (forward_path.encode("latin-1"), mark.encode(), query.encode())
+        return self._plan(
+            out, method, target, upstream, owner, None, extra, forwarded, remote, rid, close
+        )
 
+    def _plan(
+        self,
+        out: list[bytes],
+        method: bytes,
+        target: bytes,
+        upstream: Upstream,
+        owner: str,
+        app: str | None,
+        extra: list[bytes],
+        forwarded: bytes | None,
+        remote: str,
+        rid: bytes | None,
+        close: bool,
+    ) -> Plan:
+        """The request to forward: the client's lines ``out``, the forwarding headers."""
         request_id = requestid.accept(rid)
         requestid.bind(request_id)
-        out[0] = b"%s %s%s%s HTTP/1.1" % (
-            method, forward_path.encode("latin-1"), mark.encode(), query.encode()
-        )  # fmt: skip
+        out[0] = method + b" " + target + b" HTTP/1.1"
         address = remote.encode("latin-1")
         out.append(b"X-Forwarded-For: " + (forwarded + b", " + address if forwarded else address))
         out.append(self.proto)
-        if subject:
-            signed = gateway.signed(subject, name, forward_path)
-            out.append(IDENTITY_HEADER.encode("ascii") + b": " + signed.encode("latin-1"))
+        out += extra
         out.append(_RID_HEADER + b": " + request_id.encode("ascii"))
         out.append(b"\r\n")
-        return Plan(upstream, owner, name, b"\r\n".join(out), request_id, close)
+        return Plan(upstream, owner, app, "GET", b"\r\n".join(out), request_id, close)
 
     def run(self, plan: Plan, resp: Response) -> None:
         """Forward the planned request; its answer (or the 502/504) written to ``resp``."""
@@ -204,14 +248,19 @@ class Express:
         try:
             up = plan.upstream.send_head(plan.method, plan.head)
         except (ServiceUnavailable, UpstreamTimeout) as exc:
-            code = 502 if isinstance(exc, ServiceUnavailable) else 504
-            status, headers, body = gateway.failure(owner, code)
+            if plan.app is not None:
+                assert gateway.apps is not None
+                status, headers, body = gateway.apps.failure(plan.app, exc)
+            else:
+                code = 502 if isinstance(exc, ServiceUnavailable) else 504
+                status, headers, body = gateway.failure(owner, code)
             headers.append((requestid.HEADER, plan.rid))
             resp.start_response(status, headers)
             resp.finish(body)
             return
         headers = answer_headers(up)
-        headers += SUPPORTED
+        if plan.app is None:
+            headers += SUPPORTED
         headers.append((requestid.HEADER, plan.rid))
         gateway.metrics.count(owner, up.status)
         if up.complete:  # a small body, read whole by the upstream client

@@ -195,3 +195,84 @@ def test_an_unreachable_service_is_a_502_with_the_gateways_headers(
         assert headers["x-request-id"] == "r-502"
         assert headers["supported-tsuru"] == "1.0.1"
         assert headers["content-type"] == "text/plain; charset=utf-8"
+
+
+@pytest.fixture(scope="module")
+def routed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]:
+    """A gateway routing app "myapp" to the (echoing) events stand-in."""
+    harness = GatewayHarness(
+        tmp_path_factory.mktemp("gw-express-apps"),
+        workers=1,
+        env={"TSUBAME_APPS_DOMAIN": "apps.example.com"},
+    )
+    unit = harness.services["events"][0].url.removeprefix("http://")
+    routes = [
+        {"app": "myapp", "hosts": ["myapp.apps.example.com", "www.myapp.com"],
+         "backends": [unit], "asleep": False, "seq": 1},
+        {"app": "idle", "hosts": ["idle.apps.example.com"], "backends": [], "asleep": True,
+         "seq": 2},
+    ]  # fmt: skip
+    (harness.control / "routes.json").write_text(json.dumps({"seq": 2, "routes": routes}))
+    with harness:
+        deadline = time.monotonic() + 30
+        while True:  # the worker's table loads in the background
+            (answer,) = _answers(harness.port, b"GET / HTTP/1.1\r\nHost: www.myapp.com\r\n\r\n", 1)
+            if answer[0].startswith(b"HTTP/1.1 200 ") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        yield harness
+
+
+APP_REQUESTS = [
+    "GET / HTTP/1.1\r\nHost: myapp.apps.example.com",
+    # The app sees the path as it came (a version-like prefix is the app's own).
+    "GET /1.0/x/%2F?q=a+b HTTP/1.1\r\nHost: www.myapp.com:8080\r\nAccept: */*",
+    # Authorization goes to the app untouched; the gateway's identity never does.
+    "GET /private HTTP/1.1\r\nHost: www.myapp.com\r\nAuthorization: bearer app-secret\r\n"
+    "X-Forwarded-For: 10.1.1.1\r\nX-Request-Id: app-rid\r\nTE: trailers",
+]
+
+
+@pytest.mark.parametrize("head", APP_REQUESTS)
+def test_an_app_sees_the_same_request(routed: GatewayHarness, head: str) -> None:
+    seen = _same(routed, head)
+    headers = seen["headers"]
+    assert seen["service"] == "events"  # the app's unit
+    assert headers["x-forwarded-host"] == head.split("Host: ")[1].split("\r\n")[0]
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-for"].endswith("127.0.0.1")
+    assert not any(name.startswith("x-tsubame-") for name in headers)
+    assert "te" not in headers
+
+
+def test_app_requests_the_lane_leaves(routed: GatewayHarness) -> None:
+    cases = [
+        # Headers the router drops or replaces: the application's path, same result.
+        ("GET / HTTP/1.1\r\nHost: www.myapp.com\r\nX-Tsubame-Identity: forged\r\n"
+         "X-Tsubame-Team: t\r\nX-Forwarded-Host: evil", b"200 "),
+        ("GET / HTTP/1.1\r\nHost: idle.apps.example.com", b"503 "),  # no unit
+        ("GET / HTTP/1.1\r\nHost: nobody.apps.example.com", b"404 "),
+    ]  # fmt: skip
+    for head, status in cases:
+        (answer,) = _answers(routed.port, head.encode() + b"\r\n\r\n", 1)
+        assert answer[0].startswith(b"HTTP/1.1 " + status), (head, answer)
+        assert "supported-tsuru" not in answer[1]
+    seen = json.loads(_answers(routed.port, (cases[0][0] + "\r\n\r\n").encode(), 1)[0][2])
+    headers = seen["headers"]
+    assert not any(name.startswith("x-tsubame-") for name in headers)
+    assert headers["x-forwarded-host"] == "www.myapp.com"
+
+
+def test_an_unreachable_unit_is_the_routers_502(routed: GatewayHarness) -> None:
+    routed.kill_service("events")
+    try:
+        (answer,) = _answers(
+            routed.port, b"GET / HTTP/1.1\r\nHost: www.myapp.com\r\nX-Request-Id: u502\r\n\r\n", 1
+        )
+    finally:
+        routed.start_service("events")
+    status, headers, body = answer
+    assert status == b"HTTP/1.1 502 Bad Gateway"
+    assert body == b'app "myapp" is unavailable\n'
+    assert headers["x-request-id"] == "u502"
+    assert "supported-tsuru" not in headers
