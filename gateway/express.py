@@ -34,17 +34,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from gunicorn.http.wsgi import TOKEN_RE
+
 from shared import requestid
 from shared.identity import IDENTITY_HEADER, parse_authorization
 
 from .app import Gateway
 from .apptraffic import SERVICE
 from .fastpath import GUNICORN_HEADERS, NAME_RE
-from .fastresponse import Response
+from .fastresponse import Response, clean_lines, status_ok
 from .headers import answer_headers
-from .responses import HOP_BY_HOP, SUPPORTED, connection_tokens, status_line
+from .responses import HOP_BY_HOP, RESPONSE_DROP, SUPPORTED, connection_tokens, status_line
 from .routing import Match
-from .upstream import Relay, ServiceUnavailable, Upstream, UpstreamTimeout
+from .upstream import Relay, ServiceUnavailable, Upstream, UpstreamResponse, UpstreamTimeout
 
 # What a request header is to the lane (by its raw name, remembered; bounded).
 _PLAIN, _DROP, _HOST, _AUTH, _CONNECTION, _FORWARDED, _RID, _ONCE, _INTERNAL, _OTHER = range(10)
@@ -258,11 +260,13 @@ class Express:
             resp.start_response(status, headers)
             resp.finish(body)
             return
+        gateway.metrics.count(owner, up.status)
+        if up.complete and self._whole(plan, up, resp):
+            return
         headers = answer_headers(up)
         if plan.app is None:
             headers += SUPPORTED
         headers.append((requestid.HEADER, plan.rid))
-        gateway.metrics.count(owner, up.status)
         if up.complete:  # a small body, read whole by the upstream client
             try:
                 resp.start_response(status_line(up.status, up.reason), headers)
@@ -279,3 +283,56 @@ class Express:
             resp.finish(None)
         finally:
             relay.close()
+
+    def _whole(self, plan: Plan, up: UpstreamResponse, resp: Response) -> bool:
+        """A small answer whose headers all pass as they are, sent whole (the framing
+        ``run()`` would give it, with fewer steps); False: one needs the general rules
+        (a status without a body, a Connection header naming others, a name or value
+        gunicorn refuses), nothing sent."""
+        status = up.status
+        if status < 200 or status in _NO_BODY:
+            return False
+        connection = up.connection_header
+        if connection and not connection_tokens(connection) <= _CONNECTION_TOKENS:
+            return False
+        lines = []
+        for name, value in up.headers:
+            kind = _ANSWER.get(name)
+            if kind is None:
+                kind = _answer_kind(name)
+            if kind == _PASS:
+                lines.append(f"{name}: {value}\r\n")
+            elif kind == _REFUSED:
+                return False
+        if plan.app is None:
+            lines += _SUPPORTED_LINES
+        lines.append(f"{requestid.HEADER}: {plan.rid}\r\n")
+        joined = "".join(lines)
+        line = status_line(status, up.reason)
+        if not clean_lines(joined, len(lines)) or not status_ok(line):
+            return False
+        try:
+            data = up.read()
+        finally:
+            up.release()
+        resp.send_whole(line, joined, data)
+        return True
+
+
+# An upstream answer's header (by name, checked once; bounded): passed on as it is,
+# left out (hop-by-hop, framing, those the gateway writes), refused by gunicorn's check.
+_PASS, _LEFT, _REFUSED = range(3)
+_ANSWER: dict[str, int] = {}
+_LEFT_OUT = RESPONSE_DROP | {"content-length"}
+_NO_BODY = frozenset({204, 304})
+_SUPPORTED_LINES = [f"{name}: {value}\r\n" for name, value in SUPPORTED]
+
+
+def _answer_kind(name: str) -> int:
+    if not TOKEN_RE.fullmatch(name):
+        kind = _REFUSED
+    else:
+        kind = _LEFT if name.lower() in _LEFT_OUT else _PASS
+    if len(_ANSWER) < _KINDS_MAX:
+        _ANSWER[name] = kind
+    return kind

@@ -58,6 +58,23 @@ def _kind(name: str) -> int:
     return kind
 
 
+def status_ok(status: str) -> bool:
+    """Whether gunicorn takes ``status`` (remembered when it does; bounded)."""
+    if status in _STATUSES:
+        return True
+    if not isinstance(status, str) or not STATUS_RE.fullmatch(status):
+        return False
+    if len(_STATUSES) < _MEMO_MAX:
+        _STATUSES.add(status)
+    return True
+
+
+def clean_lines(joined: str, n: int) -> bool:
+    """Whether ``n`` header lines joined pass gunicorn's value check (HEADER_VALUE_RE on
+    each, done once over all of them: the line ends are their only CR and LF)."""
+    return not _BAD_VALUE.search(joined) and joined.count("\n") == n and joined.count("\r") == n
+
+
 class Response:
     """One answer, framed as gunicorn frames it; the head leaves with the first bytes."""
 
@@ -89,11 +106,8 @@ class Response:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("Response headers already set!")
-        if status not in _STATUSES:
-            if not isinstance(status, str) or not STATUS_RE.fullmatch(status):
-                raise InvalidResponseHeader(f"invalid status {status!r}")
-            if len(_STATUSES) < _MEMO_MAX:
-                _STATUSES.add(status)
+        if status not in _STATUSES and not status_ok(status):
+            raise InvalidResponseHeader(f"invalid status {status!r}")
         self.status = status
         self.code = int(status[:3])
         out = []
@@ -119,8 +133,7 @@ class Response:
         # gunicorn's value check (HEADER_VALUE_RE on each), once over all the lines: the
         # line ends are their only CR and LF.
         joined = "".join(out)
-        n = len(out)
-        if _BAD_VALUE.search(joined) or joined.count("\n") != n or joined.count("\r") != n:
+        if not clean_lines(joined, len(out)):
             raise InvalidResponseHeader("a header value")
         code = self.code
         self.omit = self.head_request or code < 200 or code in _NO_BODY
@@ -135,6 +148,17 @@ class Response:
         self.must_close = must_close or self.client_close
         self.headers = joined
         return self.write
+
+    def send_whole(self, status: str, lines: str, body: bytes) -> None:
+        """A whole answer, framed with its length and sent in one write. ``lines``: its
+        header lines, checked already (token names, ``clean_lines``), none of framing
+        or hop-by-hop; ``status``: ``status_ok``, neither 1xx, 204 nor 304, to a GET."""
+        self.status = status
+        self.length = len(body)
+        self.headers = f"{lines}Content-Length: {len(body)}\r\n"
+        self.must_close = self.client_close
+        self.sent_head = True
+        send_all(self.sock, self._build_head() + body)
 
     def _build_head(self) -> bytes:
         close = self.must_close or (self.length is None and not self.chunked and not self.omit)
