@@ -65,6 +65,7 @@ _SPECIAL = {
 _INTERNAL_PREFIX = "x-tsubame-"
 _DROPPED = (HOP_BY_HOP - {"connection"}) | {IDENTITY_HEADER.lower()}
 _CONNECTION_TOKENS = frozenset({"close", "keep-alive"})
+_PLAIN_CONNECTION = frozenset({"close", "keep-alive", "Close", "Keep-Alive"})
 _METHODS = {b"GET": "GET"}  # the table has no HEAD route: HEAD is a 405
 _RID_HEADER = requestid.HEADER.encode("ascii")
 _IDENTITY = IDENTITY_HEADER.encode("ascii") + b": "
@@ -293,7 +294,11 @@ class Express:
         if status < 200 or status in _NO_BODY:
             return False
         connection = up.connection_header
-        if connection and not connection_tokens(connection) <= _CONNECTION_TOKENS:
+        if (
+            connection
+            and connection not in _PLAIN_CONNECTION
+            and not connection_tokens(connection) <= _CONNECTION_TOKENS
+        ):
             return False
         lines = []
         for name, value in up.headers:
