@@ -8,7 +8,9 @@ that make nearly all of the traffic with far fewer Python calls: HTTP/1.1, no bo
 headers in their plain form. It parses the head with bytes methods, builds the same
 WSGI environ gunicorn would (keys the gateway reads and the standard ones), calls the
 same application and writes the answer with gunicorn's framing rules
-(gateway/fastresponse.py).
+(gateway/fastresponse.py). A plain GET to a service or an app skips the environ and
+the application: gateway/express.py forwards it from its header lines (the express
+lane, once the worker's gateway is built), with the same result.
 
 Anything else goes to gunicorn, from the first byte of the request that is not plain
 and for the rest of the connection: a body (Content-Length, Transfer-Encoding), an

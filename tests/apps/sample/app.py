@@ -252,9 +252,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+class Server(ThreadingHTTPServer):
+    # Python's default accept queue (5) overflows as soon as a router opens a dozen
+    # connections at once: the connections beyond it wait for a SYN resent a second later.
+    request_queue_size = 128
+
+
 def main() -> None:
     port = int(os.environ["PORT"])
-    server = ThreadingHTTPServer((os.environ.get("HOST", ""), port), Handler)
+    server = Server((os.environ.get("HOST", ""), port), Handler)
     server.daemon_threads = True
     print(f"sample app listening on port {port} (unit {UNIT})", flush=True)
     server.serve_forever()
