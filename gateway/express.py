@@ -63,6 +63,8 @@ _SPECIAL = {
     "x-forwarded-host": _INTERNAL,
 }
 _INTERNAL_PREFIX = "x-tsubame-"
+# Read here and forwarded as they came (the others are rewritten or dropped).
+_PASSED_ON = frozenset({_HOST, _AUTH, _ONCE})
 _DROPPED = (HOP_BY_HOP - {"connection"}) | {IDENTITY_HEADER.lower()}
 _CONNECTION_TOKENS = frozenset({"close", "keep-alive"})
 _PLAIN_CONNECTION = frozenset({"close", "keep-alive", "Close", "Keep-Alive"})
@@ -127,7 +129,7 @@ class Express:
         name = _METHODS.get(method)
         if name is None:
             return None
-        host = auth = connection = forwarded = rid = once = None
+        seen: dict[int, bytes] = {}  # the headers read here, by kind: one of each at most
         internal = False
         out = [b""]  # the request line, once known
         for line in lines:
@@ -142,38 +144,20 @@ class Express:
                 out.append(key + b": " + value)
             elif kind == _DROP:
                 continue
-            elif kind == _HOST:
-                if host is not None:
-                    return None
-                host = value
-                out.append(key + b": " + value)
-            elif kind == _AUTH:
-                if auth is not None:
-                    return None
-                auth = value
-                out.append(key + b": " + value)
             elif kind == _INTERNAL:
                 internal = True
                 out.append(key + b": " + value)
-            elif kind == _ONCE:
-                if once is not None:
-                    return None
-                once = value
-                out.append(key + b": " + value)
-            elif kind == _CONNECTION:
-                if connection is not None:
-                    return None
-                connection = value
-            elif kind == _FORWARDED:
-                if forwarded is not None:
-                    return None
-                forwarded = value
-            elif kind == _RID:
-                if rid is not None:
-                    return None
-                rid = value
-            else:
+            elif kind == _OTHER or kind in seen:
                 return None
+            else:
+                seen[kind] = value
+                if kind in _PASSED_ON:
+                    out.append(key + b": " + value)
+        host = seen.get(_HOST)
+        auth = seen.get(_AUTH)
+        connection = seen.get(_CONNECTION)
+        forwarded = seen.get(_FORWARDED)
+        rid = seen.get(_RID)
         if host is None:
             return None
         close = False

@@ -276,3 +276,25 @@ def test_an_unreachable_unit_is_the_routers_502(routed: GatewayHarness) -> None:
     assert body == b'app "myapp" is unavailable\n'
     assert headers["x-request-id"] == "u502"
     assert "supported-tsuru" not in headers
+
+
+TWICE = [
+    # (header lines, header the service sees, its value): joined as gunicorn joins them.
+    (["Host: h", "Host: h2"], "host", "h,h2"),
+    (["Host: h", "X-Forwarded-For: 10.0.0.1", "X-Forwarded-For: 10.9.9.9"],
+     "x-forwarded-for", "10.0.0.1,10.9.9.9, 127.0.0.1"),
+    (["Host: h", "X-Request-Id: a", "X-Request-Id: b"], "x-request-id", "ab"),
+    (["Host: h", "Authorization: bearer one", "Authorization: bearer two"],
+     "authorization", "bearer one,bearer two"),  # no token read: anonymous
+    (["Host: h", "Connection: keep-alive", "Connection: x-drop", "X-Drop: 1"], "x-drop", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("lines,name,value", TWICE)
+def test_a_header_the_gateway_reads_given_twice_is_read_as_before(
+    gateway: GatewayHarness, lines: list[str], name: str, value: str | None
+) -> None:
+    head = "\r\n".join(["GET /auth/scheme HTTP/1.1", *lines]) + "\r\n\r\n"
+    (answer,) = _answers(gateway.port, head.encode(), 1)
+    assert answer[0].startswith(b"HTTP/1.1 200 "), answer
+    assert json.loads(answer[2])["headers"].get(name) == value
