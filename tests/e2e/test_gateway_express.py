@@ -216,9 +216,12 @@ def routed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]
     with harness:
         deadline = time.monotonic() + 30
         while True:  # the worker's table loads in the background
-            (answer,) = _answers(harness.port, b"GET / HTTP/1.1\r\nHost: www.myapp.com\r\n\r\n", 1)
-            if answer[0].startswith(b"HTTP/1.1 200 ") or time.monotonic() > deadline:
+            (answer,) = _answers(
+                harness.port, b"GET /apps HTTP/1.1\r\nHost: www.myapp.com\r\n\r\n", 1
+            )
+            if b'"service": "events"' in answer[2]:
                 break
+            assert time.monotonic() < deadline, f"the app routes did not load: {answer!r}"
             time.sleep(0.2)
         yield harness
 
@@ -298,3 +301,19 @@ def test_a_header_the_gateway_reads_given_twice_is_read_as_before(
     (answer,) = _answers(gateway.port, head.encode(), 1)
     assert answer[0].startswith(b"HTTP/1.1 200 "), answer
     assert json.loads(answer[2])["headers"].get(name) == value
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["WWW.MyApp.com.", "www.myapp.com.:80", "myapp.apps.example.com:", "[::1]:8080", "\xff\xfe",
+     "", "myapp.apps.example.com:abc", "apps.example.com", "x.myapp.apps.example.com"],
+)  # fmt: skip
+def test_odd_hosts_are_routed_as_the_application_routes_them(
+    routed: GatewayHarness, host: str
+) -> None:
+    express, application = _both(routed, f"GET /auth/scheme HTTP/1.1\r\nHost: {host}")
+    assert express[0] == application[0], (express, application)
+    if express[0].startswith(b"HTTP/1.1 200 "):
+        assert _seen(express)["service"] == _seen(application)["service"]
+    else:
+        assert express[2] == application[2]
