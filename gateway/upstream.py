@@ -37,6 +37,7 @@ log = logging.getLogger("tsubame.gateway")
 # Answers of known length up to this size are read whole before send() returns.
 WHOLE_ANSWER = 64 * 1024
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_NO_BODY = RequestBody(None)  # send_head()'s: nothing to read, always sent again
 
 
 class UpstreamError(Exception):
@@ -206,7 +207,7 @@ class Upstream:
                 method, target, headers, body.payload(), chunked=body.chunked, timeout=timeout
             )
 
-        return self._exchange(write, idempotent, body.replayable, fresh)
+        return self._exchange(write, idempotent, body, fresh)
 
     def send_head(self, method: str, head: bytes) -> UpstreamResponse:
         """``send()`` of a request with no body whose head is written already (the
@@ -215,16 +216,18 @@ class Upstream:
         def write(conn: Connection) -> Response:
             return conn.exchange(method, head, timeout=self._timeout)
 
-        return self._exchange(write, method in IDEMPOTENT, True, False)
+        return self._exchange(write, method in IDEMPOTENT, _NO_BODY, False)
 
     def _exchange(
         self,
         write: Callable[[Connection], Response],
         idempotent: bool,
-        replayable: bool,
+        body: RequestBody,
         fresh: bool,
     ) -> UpstreamResponse:
-        """``write`` on one instance's connection after another, as ``send()`` says."""
+        """``write`` on one instance's connection after another, as ``send()`` says.
+        Whether ``body`` can be sent again is asked after each failure: a streamed one
+        cannot once its first bytes were read from the client."""
         # Instances that are up; when none is, or when all of them failed in a way that
         # lets the request go on, the ones marked down (the launcher is restarting
         # them: one may be back before the registry says so).
@@ -268,7 +271,7 @@ class Upstream:
                 instance.failed += 1
                 conn.close()
                 log.warning("%s instance %s failed: %r", self.ctx, instance.url, exc)
-                if replayable and _may_resend(exc, idempotent):
+                if body.replayable and _may_resend(exc, idempotent):
                     continue
                 break
             # The timeout bounds the wait for the headers; a followed log or a long deploy
@@ -282,7 +285,7 @@ class Upstream:
                 instance.failed += 1
                 conn.close()
                 log.warning("%s instance %s broke off its answer: %r", self.ctx, instance.url, exc)
-                if replayable and idempotent:
+                if body.replayable and idempotent:
                     continue
                 break
             return UpstreamResponse(instance, resp, early)

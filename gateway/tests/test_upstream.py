@@ -8,6 +8,7 @@ server in a thread for an instance the registry still marks down (it restarted).
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = do_PUT = _answer
 
     def log_message(self, *args: object) -> None:
         pass
@@ -128,6 +129,39 @@ def test_a_request_an_instance_may_have_acted_on_is_not_sent_to_one_marked_down(
         resp = upstream.send("GET", "/teams", {}, RequestBody(None))
         resp.release()
         assert seen == ["GET"]
+    finally:
+        thread.join(5)
+        listener.close()
+
+
+def test_a_streamed_body_partly_read_is_never_sent_again(serve: Serve) -> None:
+    """The first instance reads part of a streamed PUT body and dies: the rest of the
+    client's body is all that is left (its first bytes are gone), so even an idempotent
+    request is not sent to the next instance: 502, the second instance sees nothing."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def read_some_then_die() -> None:
+        conn, _ = listener.accept()
+        got = 0
+        while got < 128 * 1024:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        conn.close()  # a reset: the client's next send fails
+
+    thread = threading.Thread(target=read_some_then_die, daemon=True)
+    thread.start()
+    url, seen = serve()
+    upstream = _upstream([(f"http://127.0.0.1:{listener.getsockname()[1]}", UP), (url, UP)])
+    size = 8 * 1024 * 1024
+    body = RequestBody(stream=io.BytesIO(b"x" * size), length=size)
+    try:
+        with pytest.raises(ServiceUnavailable):
+            upstream.send("PUT", "/apps/a/env", {}, body)
+        assert body.started and not body.replayable
+        assert seen == []
     finally:
         thread.join(5)
         listener.close()
