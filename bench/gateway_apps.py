@@ -18,7 +18,6 @@ reads the app's log line of each request), as for the API rows.
 
 from __future__ import annotations
 
-import http.client
 import io
 import os
 import secrets
@@ -34,6 +33,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bench.deploy import get_by_host
 from bench.gateway import Groups, Result, Target, cpu_cost, nginx_conf
 from tests.apps import sample_archive
 
@@ -70,24 +70,10 @@ class AppRows:
         return out
 
 
-def status(url: str, host: str, path: str = APP_PATH) -> int:
-    """The status of one GET ``url`` + ``path`` with ``host`` as its Host (0: no answer)."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5)
-    try:
-        conn.request("GET", path, headers={"Host": host})
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    except OSError:
-        return 0
-    finally:
-        conn.close()
-
-
 def _until_ok(url: str, host: str, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while status(url, host) != 200:
+    port = urlsplit(url).port or 80
+    while get_by_host(port, host, APP_PATH) != 200:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} never answered 200 to GET {APP_PATH} (Host: {host})")
         time.sleep(0.05)

@@ -8,6 +8,7 @@ gateway gets their URLs, exactly as scripts/stack.py would pass them.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import secrets
 import signal
@@ -161,6 +162,19 @@ class GatewayHarness:
         for i, service in enumerate(self.services[ctx]):
             if instance is None or i == instance:
                 service.start()
+
+    def route_sample_apps(self) -> None:
+        """The provisioner's route table (before start): app "myapp" is the events
+        stand-in (it describes the requests it gets), app "idle" has no unit. Needs
+        ``TSUBAME_APPS_DOMAIN=apps.example.com``."""
+        unit = self.services["events"][0].url.removeprefix("http://")
+        routes = [
+            {"app": "myapp", "hosts": ["myapp.apps.example.com", "www.myapp.com"],
+             "backends": [unit], "asleep": False, "seq": 1},
+            {"app": "idle", "hosts": ["idle.apps.example.com"], "backends": [], "asleep": True,
+             "seq": 2},
+        ]  # fmt: skip
+        (self.control / "routes.json").write_text(json.dumps({"seq": 2, "routes": routes}))
 
     def worker_pids(self) -> list[int]:
         assert self.gateway is not None

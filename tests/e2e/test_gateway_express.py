@@ -205,14 +205,7 @@ def routed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]
         workers=1,
         env={"TSUBAME_APPS_DOMAIN": "apps.example.com"},
     )
-    unit = harness.services["events"][0].url.removeprefix("http://")
-    routes = [
-        {"app": "myapp", "hosts": ["myapp.apps.example.com", "www.myapp.com"],
-         "backends": [unit], "asleep": False, "seq": 1},
-        {"app": "idle", "hosts": ["idle.apps.example.com"], "backends": [], "asleep": True,
-         "seq": 2},
-    ]  # fmt: skip
-    (harness.control / "routes.json").write_text(json.dumps({"seq": 2, "routes": routes}))
+    harness.route_sample_apps()
     with harness:
         deadline = time.monotonic() + 30
         while True:  # the worker's table loads in the background

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -25,16 +24,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness
         env={"TSUBAME_GATEWAY_TIMEOUT": "1", "TSUBAME_APPS_DOMAIN": "apps.example.com"},
         workers=2,
     )
-    # The provisioner's route table: app "myapp" is the events stand-in (it describes
-    # the requests it gets), app "idle" has no unit.
-    unit = harness.services["events"][0].url.removeprefix("http://")
-    routes = [
-        {"app": "myapp", "hosts": ["myapp.apps.example.com", "www.myapp.com"],
-         "backends": [unit], "asleep": False, "seq": 1},
-        {"app": "idle", "hosts": ["idle.apps.example.com"], "backends": [], "asleep": True,
-         "seq": 2},
-    ]  # fmt: skip
-    (harness.control / "routes.json").write_text(json.dumps({"seq": 2, "routes": routes}))
+    harness.route_sample_apps()
     with harness:
         yield harness
 
