@@ -121,11 +121,19 @@ class Express:
         self.gateway = gateway
         self.proto = b"X-Forwarded-Proto: " + scheme.encode("ascii")
 
-    def plan(self, method: bytes, target: bytes, lines: list[bytes], remote: str) -> Plan | None:
+    def plan(
+        self,
+        method: bytes,
+        target: bytes,
+        lines: list[bytes],
+        remote: str,
+        uncached: list[str] | None = None,
+    ) -> Plan | None:
         """The plan for a request the lane serves, None for any other (nothing done).
 
         ``lines``: the header lines of a head the fast loop checked (sizes, control
-        characters, line ends), ``target`` in origin form."""
+        characters, line ends), ``target`` in origin form. ``uncached``: given, gets
+        the token of a request left only because its introspection is not cached."""
         name = _METHODS.get(method)
         if name is None:
             return None
@@ -192,6 +200,8 @@ class Express:
         if token:
             resolved = gateway.introspector.cached(token)
             if resolved is None:
+                if uncached is not None:
+                    uncached.append(token)
                 return None  # introspection (or its refusal) is the application's
             signed = gateway.signed(resolved[1], name, forward_path)
             extra.append(_IDENTITY + signed.encode("latin-1"))
@@ -235,23 +245,12 @@ class Express:
         try:
             up = plan.upstream.send_head(plan.method, plan.head)
         except (ServiceUnavailable, UpstreamTimeout) as exc:
-            if plan.app is not None:
-                assert gateway.apps is not None
-                status, headers, body = gateway.apps.failure(plan.app, exc)
-            else:
-                code = 502 if isinstance(exc, ServiceUnavailable) else 504
-                status, headers, body = gateway.failure(owner, code)
-            headers.append((requestid.HEADER, plan.rid))
-            resp.start_response(status, headers)
-            resp.finish(body)
+            self.failed(plan, exc, resp)
             return
         gateway.metrics.count(owner, up.status)
-        if up.complete and self._whole(plan, up, resp):
+        if up.complete and self.whole(plan, up, resp):
             return
-        headers = answer_headers(up)
-        if plan.app is None:
-            headers += SUPPORTED
-        headers.append((requestid.HEADER, plan.rid))
+        headers = self.headers(plan, up)
         if up.complete:  # a small body, read whole by the upstream client
             try:
                 resp.start_response(status_line(up.status, up.reason), headers)
@@ -269,7 +268,28 @@ class Express:
         finally:
             relay.close()
 
-    def _whole(self, plan: Plan, up: UpstreamResponse, resp: Response) -> bool:
+    def failed(self, plan: Plan, exc: ServiceUnavailable | UpstreamTimeout, resp: Response) -> None:
+        """The gateway's (or the app router's) 502/504 for ``plan``, counted, sent."""
+        if plan.app is not None:
+            assert self.gateway.apps is not None
+            status, headers, body = self.gateway.apps.failure(plan.app, exc)
+        else:
+            code = 502 if isinstance(exc, ServiceUnavailable) else 504
+            status, headers, body = self.gateway.failure(plan.owner, code)
+        headers.append((requestid.HEADER, plan.rid))
+        resp.start_response(status, headers)
+        resp.finish(body)
+
+    @staticmethod
+    def headers(plan: Plan, up: UpstreamResponse) -> list[tuple[str, str]]:
+        """The answer's headers to the client, by the general rules."""
+        headers = answer_headers(up)
+        if plan.app is None:
+            headers += SUPPORTED
+        headers.append((requestid.HEADER, plan.rid))
+        return headers
+
+    def whole(self, plan: Plan, up: UpstreamResponse, resp: Response) -> bool:
         """A small answer whose headers all pass as they are, sent whole (the framing
         ``run()`` would give it, with fewer steps); False: one needs the general rules
         (a status without a body, a Connection header naming others, a name or value

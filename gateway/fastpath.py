@@ -72,6 +72,31 @@ def _key(raw: bytes) -> str:
     return key
 
 
+def split_head(
+    head: bytes, max_line: int, max_fields: int, max_field: int
+) -> tuple[bytes, bytes, list[bytes]] | None:
+    """(method, target, header lines) of a head in plain form (no blank line), or None:
+    gunicorn's (gunicorn's limits: ``max_line``, ``max_fields``, ``max_field``)."""
+    lines = head.split(b"\r\n")
+    n = len(lines) - 1
+    if head.count(b"\n") != n or head.count(b"\r") != n or n > max_fields or _CTL_RE.search(head):
+        return None
+    request_line = lines[0]
+    if len(request_line) > max_line:
+        return None
+    parts = request_line.split(b" ")
+    if len(parts) != 3 or parts[2] != b"HTTP/1.1":
+        return None
+    method, target, _ = parts
+    if method not in _METHODS or not _TARGET_RE.fullmatch(target):
+        return None
+    del lines[0]
+    for line in lines:
+        if len(line) > max_field:
+            return None
+    return method, target, lines
+
+
 class Handover(Exception):
     """The rest of the connection is gunicorn's; ``data``: bytes read and not served."""
 
@@ -188,31 +213,7 @@ class FastLoop:
                 deadline.close()
 
     def _split(self, head: bytes) -> tuple[bytes, bytes, list[bytes]] | None:
-        """(method, target, header lines) of a head in plain form, or None: gunicorn's."""
-        lines = head.split(b"\r\n")
-        n = len(lines) - 1
-        if (
-            head.count(b"\n") != n
-            or head.count(b"\r") != n
-            or n > self.max_fields
-            or _CTL_RE.search(head)
-        ):
-            return None
-        request_line = lines[0]
-        if len(request_line) > self.max_line:
-            return None
-        parts = request_line.split(b" ")
-        if len(parts) != 3 or parts[2] != b"HTTP/1.1":
-            return None
-        method, target, _ = parts
-        if method not in _METHODS or not _TARGET_RE.fullmatch(target):
-            return None
-        max_field = self.max_field
-        del lines[0]
-        for line in lines:
-            if len(line) > max_field:
-                return None
-        return method, target, lines
+        return split_head(head, self.max_line, self.max_fields, self.max_field)
 
     def _environ(
         self, split: tuple[bytes, bytes, list[bytes]], base: dict[str, Any]

@@ -218,6 +218,19 @@ class Upstream:
 
         return self._exchange(write, method in IDEMPOTENT, _NO_BODY, False)
 
+    def candidates(self) -> list[Instance]:
+        """The instances one request tries, in order: every instance that is up once,
+        from the next in turn, plus one more try for a pooled connection found closed;
+        then each one marked down, once. When none is up, the ones marked down (the
+        launcher is restarting them: one may be back before the registry says so)."""
+        instances = self._up or self._others
+        n = len(instances)
+        first = next(self._turn)
+        order = [instances[(first + i) % n] for i in range(n + 1)] if n else []
+        if self._up:
+            order += self._others
+        return order
+
     def _exchange(
         self,
         write: Callable[[Connection], Response],
@@ -228,25 +241,7 @@ class Upstream:
         """``write`` on one instance's connection after another, as ``send()`` says.
         Whether ``body`` can be sent again is asked after each failure: a streamed one
         cannot once its first bytes were read from the client."""
-        # Instances that are up; when none is, or when all of them failed in a way that
-        # lets the request go on, the ones marked down (the launcher is restarting
-        # them: one may be back before the registry says so).
-        instances = self._up or self._others
-        n = len(instances)
-        first = next(self._turn)
-        # Every instance once, plus one more try for a pooled connection found closed;
-        # then each one marked down, once.
-        tries = n + 1 if n else 0
-        fallback = self._others if self._up else ()
-        attempt = 0
-        while True:
-            if attempt < tries:
-                instance = instances[(first + attempt) % n]
-            elif attempt - tries < len(fallback):
-                instance = fallback[attempt - tries]
-            else:
-                break
-            attempt += 1
+        for instance in self.candidates():
             conn = instance.acquire(fresh)
             if conn.sock is None:
                 try:

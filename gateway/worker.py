@@ -25,6 +25,8 @@ targets; not a drop-in replacement for the public entry point.
 from __future__ import annotations
 
 import errno
+import os
+import socket
 import ssl
 from typing import Any
 
@@ -115,6 +117,47 @@ class _Replay:
         return getattr(self._sock, name)
 
 
+# gateway/frontproc.py's Unix socket: the connections the front hands over, each one
+# starting with a PROXY protocol (v1) line that carries the client's address.
+FRONT_SOCKET_ENV = "TSUBAME_GATEWAY_FRONT_SOCKET"
+_PROXY_MAX = 107  # the longest v1 line, CR LF included
+_PROXY_TIMEOUT = 5.0
+
+
+class _Listener:
+    """A listener as the client reached it (the front's address, not the socket's)."""
+
+    def __init__(self, sock: Any, name: tuple[str, int]) -> None:
+        self._sock = sock
+        self._name = name
+
+    def getsockname(self) -> tuple[str, int]:
+        return self._name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def read_proxy_line(client: Any) -> tuple[bytes, tuple[str, int] | None, tuple[str, int] | None]:
+    """The bytes after a PROXY v1 line read from ``client``, the client's address and
+    the address it reached (None, None for ``PROXY UNKNOWN``). ValueError: no such line."""
+    data = b""
+    while b"\r\n" not in data:
+        if len(data) > _PROXY_MAX:
+            raise ValueError("PROXY line too long")
+        chunk = client.recv(_PROXY_MAX + 1)
+        if not chunk:
+            raise ValueError("closed before its PROXY line")
+        data += chunk
+    line, _, rest = data.partition(b"\r\n")
+    parts = line.decode("ascii", "replace").split(" ")
+    if parts[:2] == ["PROXY", "UNKNOWN"]:
+        return rest, None, None
+    if len(parts) != 6 or parts[0] != "PROXY" or parts[1] not in ("TCP4", "TCP6"):
+        raise ValueError(f"not a PROXY line: {line[:_PROXY_MAX]!r}")
+    return rest, (parts[2], int(parts[4])), (parts[3], int(parts[5]))
+
+
 class GatewayWorker(ServiceWorker):
     """Plain requests through gateway/fastpath.py, every other one through gunicorn."""
 
@@ -142,7 +185,18 @@ class GatewayWorker(ServiceWorker):
             self._tls = start_certificates(settings)
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
-        if self._tls is not None and listener.getsockname()[1] == self._tls_port:
+        if listener.family == socket.AF_UNIX:
+            front = os.environ.get(FRONT_SOCKET_ENV)
+            if front and listener.getsockname() == front:
+                taken = self._from_front(listener, client)
+                if taken is None:
+                    return
+                listener, client, addr = taken
+        if (
+            self._tls is not None
+            and listener.family != socket.AF_UNIX
+            and listener.getsockname()[1] == self._tls_port
+        ):
             self._handle_tls(listener, client, addr)
             return
         fast = self._fast
@@ -165,6 +219,23 @@ class GatewayWorker(ServiceWorker):
                     client.close()
                 except OSError:
                     pass
+
+    def _from_front(self, listener: Any, client: Any) -> tuple[Any, Any, Any] | None:
+        """A connection the front handed over, as if its client had made it here."""
+        try:
+            client.settimeout(_PROXY_TIMEOUT)
+            rest, peer, local = read_proxy_line(client)
+            client.settimeout(None)
+        except (OSError, ValueError) as exc:
+            self.log.warning("refused a connection from the front: %s", exc)
+            try:
+                client.close()
+            except OSError:
+                pass
+            return None
+        if local is not None:
+            listener = _Listener(listener, local)
+        return listener, _Replay(client, rest) if rest else client, peer or ""
 
     def _handle_tls(self, listener: Any, client: Any, addr: Any) -> None:
         """The TLS handshake (the certificate chosen by SNI), then gunicorn's own loop."""

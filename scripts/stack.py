@@ -58,6 +58,10 @@ def _gunicorn() -> list[str]:
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
 
 
+def _on(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -580,6 +584,9 @@ class Stack:
         if tls_port:  # apps' HTTPS: a second listener the worker speaks TLS on
             extra += ["--bind", f"{self._bind}:{tls_port}"]
         child = self._gunicorn_child(name, "gateway.wsgi:app", self._bind, port, extra)
+        if _on(self._proc_env.get("TSUBAME_GATEWAY_FRONT")):
+            # The asyncio front on the public port, this gunicorn behind it (gateway/front.py).
+            child.argv = [sys.executable, "-m", "gateway.frontproc", "--", *child.argv]
         return self._add(
             Proc(
                 name,

@@ -126,8 +126,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Set by a process that starts gunicorn after preparing the instance's metrics
+# directory itself (gateway/frontproc.py): gunicorn's master leaves that one as it is.
+PREPARED_ENV = "TSUBAME_METRICS_PREPARED"
+
+
 def on_starting(server: Any) -> None:
     app_uri = str(server.cfg.default_proc_name or "")
+    prepared = os.environ.get(PREPARED_ENV)
+    if prepared and prepared == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
     try:
         prepare_metrics_dir(app_uri)
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""The express lane's whole answers (gateway/express.py, ``_whole``): the same bytes the
+"""The express lane's whole answers (gateway/express.py, ``whole``): the same bytes the
 general framing writes (``start_response`` + ``finish``), or nothing at all when one of
 the answer's parts needs the general rules."""
 
@@ -18,7 +18,7 @@ BODY = b'{"name":"native"}'
 
 
 class _Upstream:
-    """What ``_whole`` reads of an upstream answer (gateway/upstream.py's UpstreamResponse)."""
+    """What ``whole`` reads of an upstream answer (gateway/upstream.py's UpstreamResponse)."""
 
     def __init__(self, status: int, headers: list[tuple[str, str]], reason: str = "") -> None:
         self.status = status
@@ -87,7 +87,7 @@ def test_a_whole_answer_is_what_the_general_framing_writes(
     a, b = pair
     up = _Upstream(status, UPSTREAM, reason)
     resp = Response(a, False, False)
-    assert Express._whole(None, _plan(app), up, resp)  # type: ignore[arg-type]
+    assert Express.whole(None, _plan(app), up, resp)  # type: ignore[arg-type]
     assert up.released and not resp.must_close
     lane = _received(b)
     _general(_Upstream(status, UPSTREAM, reason), app, a)
@@ -105,7 +105,7 @@ def test_a_whole_answer_is_what_the_general_framing_writes(
 def test_client_close_closes(pair: tuple[socket.socket, socket.socket]) -> None:
     a, b = pair
     resp = Response(a, False, True)
-    assert Express._whole(None, _plan(), _Upstream(200, UPSTREAM), resp)  # type: ignore[arg-type]
+    assert Express.whole(None, _plan(), _Upstream(200, UPSTREAM), resp)  # type: ignore[arg-type]
     assert resp.must_close and b"Connection: close\r\n" in _received(b)
 
 
@@ -127,7 +127,7 @@ def test_answers_needing_the_general_rules_are_left_untouched(
     a, b = pair
     up = _Upstream(status, headers)
     resp = Response(a, False, False)
-    assert not Express._whole(None, _plan(), up, resp)  # type: ignore[arg-type]
+    assert not Express.whole(None, _plan(), up, resp)  # type: ignore[arg-type]
     assert not up.released and not resp.sent_head and resp.status is None
     b.settimeout(0.05)
     with pytest.raises(TimeoutError):
