@@ -8,7 +8,7 @@ validation; requests without a body; hop-by-hop headers dropped, ``X-Forwarded-F
 added; a pooled keep-alive upstream connection; the answer's head rebuilt), written
 as asyncio protocols (callbacks, no coroutine per request) with httptools (the C
 parser of uvicorn) parsing both sides. One process. Needs ``uvloop`` and
-``httptools`` (``pip install -e '.[bench]'``).
+``httptools`` (the project's dependencies: gateway/front.py runs on them).
 
 ``--burn-us N`` spends N more microseconds of CPU in Python on each request (a loop on
 the thread's CPU clock), standing for the per-request logic a real gateway adds

@@ -173,6 +173,7 @@ class Exchange:
         self.headers: list[tuple[str, str]] = []
         self.status = 0
         self.chunks: list[bytes] = []
+        self.streaming = False  # the answer is relayed as it comes, not read whole
         self.resp: Response | None = None  # the client's answer, once relaying
         self.cancelled = False
 
@@ -217,6 +218,7 @@ class Exchange:
         self.conn = conn
         conn.exchange = self
         self.reason, self.headers, self.status, self.chunks = "", [], 0, []
+        self.streaming = False
         instance.sent += 1
         instance.in_flight += 1
         conn.transport.write(self.plan.head)
@@ -235,31 +237,38 @@ class Exchange:
         length = _length(self.headers)
         if status in (204, 304) or (length is not None and length <= WHOLE_ANSWER):
             return  # read whole: complete() answers
-        # Relayed as it comes; the head leaves with the first body bytes.
-        plan = self.plan
-        self.express.gateway.metrics.count(plan.owner, status)
-        answer = _Answer(status, self.reason, self.headers, b"")
-        resp = self._response()
-        headers = self.express.headers(plan, answer)  # type: ignore[arg-type]
-        resp.start_response(status_line(status, self.reason), headers)
-        self.resp = resp
-        if self.client.paused:
-            conn.transport.pause_reading()
+        # Relayed as it comes, from its first body bytes on (the head leaves with them):
+        # an instance that dies before sending any has answered nothing yet.
+        self.streaming = True
 
     def body(self, data: bytes) -> None:
         if self.status < 200:
             return
-        if self.resp is not None:
-            self.resp.write(data)
+        if self.streaming:
+            resp = self.resp or self._relay()
+            resp.write(data)
         else:
             self.chunks.append(data)
+
+    def _relay(self) -> Response:
+        """The client's answer to a relayed body: counted, its head by the general rules."""
+        plan = self.plan
+        self.express.gateway.metrics.count(plan.owner, self.status)
+        answer = _Answer(self.status, self.reason, self.headers, b"")
+        headers = self.express.headers(plan, answer)  # type: ignore[arg-type]
+        resp = self._response()
+        resp.start_response(status_line(self.status, self.reason), headers)
+        self.resp = resp
+        if self.client.paused and self.conn is not None:
+            self.conn.transport.pause_reading()
+        return resp
 
     def complete(self, conn: UpConn) -> None:
         if self.status < 200:
             return  # the interim answer's end
         self._settle(conn, conn.parser.should_keep_alive())
-        resp = self.resp
-        if resp is not None:
+        if self.streaming:
+            resp = self.resp or self._relay()
             resp.finish(None)
             self.client.done(resp.must_close)
             return
@@ -296,12 +305,12 @@ class Exchange:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.resp is not None and self.status and _length(self.headers) is None:
-            if not _chunked(self.headers):  # an answer that ends with its connection
-                self._settle(conn, False)
-                self.resp.finish(None)
-                self.client.done(True)
-                return
+        if self.streaming and _length(self.headers) is None and not _chunked(self.headers):
+            self._settle(conn, False)  # an answer that ends with its connection
+            resp = self.resp or self._relay()
+            resp.finish(None)
+            self.client.done(True)
+            return
         conn.exchange = None
         self.conn = None
         instance = self.instance

@@ -58,8 +58,11 @@ def _gunicorn() -> list[str]:
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
 
 
-def _on(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+def front_enabled(env: Mapping[str, str]) -> bool:
+    """TSUBAME_GATEWAY_FRONT: the gateway's asyncio front (gateway/front.py) before its
+    gunicorn ("0" leaves it out; off with an access log, which only gunicorn writes)."""
+    value = (env.get("TSUBAME_GATEWAY_FRONT") or "1").strip().lower()
+    return value not in ("0", "false", "no", "off") and not env.get("TSUBAME_ACCESS_LOG")
 
 
 def _http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool:
@@ -584,7 +587,7 @@ class Stack:
         if tls_port:  # apps' HTTPS: a second listener the worker speaks TLS on
             extra += ["--bind", f"{self._bind}:{tls_port}"]
         child = self._gunicorn_child(name, "gateway.wsgi:app", self._bind, port, extra)
-        if _on(self._proc_env.get("TSUBAME_GATEWAY_FRONT")):
+        if front_enabled(self._proc_env):
             # The asyncio front on the public port, this gunicorn behind it (gateway/front.py).
             child.argv = [sys.executable, "-m", "gateway.frontproc", "--", *child.argv]
         return self._add(

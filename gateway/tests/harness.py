@@ -92,6 +92,17 @@ class FakeService:
         _stop(self.proc, signal.SIGKILL)
 
 
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def gateway_front(env: Mapping[str, str] | None = None) -> bool:
+    """Whether scripts/stack.py would put the asyncio front before the gateway."""
+    from scripts.stack import front_enabled
+
+    return front_enabled({**os.environ, **dict(env or {})})
+
+
 class GatewayHarness:
     def __init__(
         self,
@@ -100,8 +111,12 @@ class GatewayHarness:
         instances: Mapping[str, int] | None = None,
         env: Mapping[str, str] | None = None,
         workers: int = 1,
+        front: bool | None = None,
     ) -> None:
+        """``front``: the gateway behind its asyncio front (gateway/front.py) or not;
+        None: as scripts/stack.py decides (TSUBAME_GATEWAY_FRONT)."""
         self.root = root
+        self.front = gateway_front(env) if front is None else front
         self.control = root / "control"
         self.control.mkdir(parents=True, exist_ok=True)
         self.namespace = f"tsubame_gwtest_{secrets.token_hex(4)}"
@@ -141,6 +156,8 @@ class GatewayHarness:
         argv = [str(gunicorn), "-c", str(REPO / "deploy" / "gunicorn.py"), "gateway.wsgi:app"]
         argv += ["--bind", f"127.0.0.1:{self.port}"]
         argv += ["-k", "gateway.worker.GatewayWorker"]  # as scripts/stack.py runs it
+        if self.front:
+            argv = [sys.executable, "-m", "gateway.frontproc", "--", *argv]
         with (self.root / "gateway.log").open("ab") as out:
             self.gateway = subprocess.Popen(
                 argv, cwd=REPO, env=proc_env, stdout=out, stderr=out, start_new_session=True
@@ -177,9 +194,16 @@ class GatewayHarness:
         (self.control / "routes.json").write_text(json.dumps({"seq": 2, "routes": routes}))
 
     def worker_pids(self) -> list[int]:
+        """gunicorn's workers (behind the front, its master is the front's child)."""
         assert self.gateway is not None
-        path = Path(f"/proc/{self.gateway.pid}/task/{self.gateway.pid}/children")
-        return [int(p) for p in path.read_text().split()]
+        if not self.front:
+            return _children(self.gateway.pid)
+        return [w for master in _children(self.gateway.pid) for w in _children(master)]
+
+    @property
+    def front_pid(self) -> int | None:
+        """The front's process (gateway/front.py), when there is one."""
+        return self.gateway.pid if self.front and self.gateway is not None else None
 
     def __enter__(self) -> GatewayHarness:
         try:

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from gateway.tests.harness import GatewayHarness
+from gateway.tests.harness import SECRET, GatewayHarness
+from shared.identity import verify
 
 pytestmark = pytest.mark.e2e
 
@@ -116,6 +117,13 @@ def _same(gateway: GatewayHarness, head: str) -> dict[str, Any]:
     # The service gets the id the client gets: the client's own, else a new one each.
     for seen, answer in ((lane, express), (app, application)):
         assert seen["headers"].pop("x-request-id") == answer[1].pop("x-request-id")
+    if gateway.front and "x-tsubame-identity" in lane["headers"]:
+        # Signed by the front and by the gateway behind it (two processes, each reusing
+        # its own signature for a second): both valid for the same identity and request.
+        signed = [seen["headers"].pop("x-tsubame-identity") for seen in (lane, app)]
+        who = [verify(s, SECRET.encode(), method="GET", path=lane["path"]) for s in signed]
+        assert who[0] == who[1]
+        lane["headers"]["x-tsubame-identity"] = app["headers"]["x-tsubame-identity"] = "checked"
     assert lane == app
     assert express[1].pop("date") and application[1].pop("date")
     express[1].pop("content-length"), application[1].pop("content-length")  # the echo's
