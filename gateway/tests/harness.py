@@ -12,11 +12,13 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from shared.settings import SERVICES
 
@@ -200,6 +202,19 @@ class GatewayHarness:
             return _children(self.gateway.pid)
         return [w for master in _children(self.gateway.pid) for w in _children(master)]
 
+    def worker_sockets(self) -> int:
+        """Sockets open in gunicorn's workers: a connection the front serves itself
+        opens none there, one it hands over opens one while it lasts."""
+        total = 0
+        for pid in self.worker_pids():
+            fds = Path(f"/proc/{pid}/fd")
+            for fd in fds.iterdir():
+                try:
+                    total += os.readlink(fd).startswith("socket:")
+                except OSError:
+                    pass  # closed meanwhile
+        return total
+
     @property
     def front_pid(self) -> int | None:
         """The front's process (gateway/front.py), when there is one."""
@@ -222,3 +237,42 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+Answer = tuple[bytes, dict[str, str], bytes]
+
+
+def raw_answers(
+    port: int, data: bytes, count: int, source: str | None = None, sock: Any = None
+) -> list[Answer]:
+    """Send ``data`` on one connection (from address ``source``, e.g. ``127.0.0.2``;
+    or on ``sock``, left open); ``count`` answers: status line, headers (lower-case
+    names), body."""
+    if sock is None:
+        address = (source, 0) if source else None
+        with socket.create_connection(("127.0.0.1", port), timeout=10, source_address=address) as s:
+            return raw_answers(port, data, count, sock=s)
+    out: list[Answer] = []
+    sock.sendall(data)
+    buf = b""
+    while len(out) < count:
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed after {len(out)} answers: {buf!r}"
+            buf += chunk
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        status, *lines = head.split(b"\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        if b" 204 " in status or b"HEAD" in data.split(b"\r\n", 1)[0]:
+            length = 0
+        while len(buf) < length:
+            chunk = sock.recv(65536)
+            assert chunk
+            buf += chunk
+        out.append((status, headers, buf[:length]))
+        buf = buf[length:]
+    return out

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from gateway.tests.harness import SECRET, GatewayHarness
+from gateway.tests.harness import SECRET, GatewayHarness, raw_answers
 from shared.identity import verify
 
 pytestmark = pytest.mark.e2e
@@ -33,41 +33,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness
         yield harness
 
 
-def _answers(port: int, data: bytes, count: int) -> list[tuple[bytes, dict[str, str], bytes]]:
-    """Send ``data`` on one connection; ``count`` answers: status line, headers, body."""
-    out: list[tuple[bytes, dict[str, str], bytes]] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        buf = b""
-        while len(out) < count:
-            while b"\r\n\r\n" not in buf:
-                chunk = sock.recv(65536)
-                assert chunk, f"closed after {len(out)} answers: {buf!r}"
-                buf += chunk
-            head, _, buf = buf.partition(b"\r\n\r\n")
-            status, *lines = head.split(b"\r\n")
-            headers = {}
-            for line in lines:
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
-            length = int(headers.get("content-length", "0"))
-            if b" 204 " in status or b"HEAD" in data.split(b"\r\n", 1)[0]:
-                length = 0
-            while len(buf) < length:
-                chunk = sock.recv(65536)
-                assert chunk
-                buf += chunk
-            out.append((status, headers, buf[:length]))
-            buf = buf[length:]
-    return out
-
-
 def _both(gateway: GatewayHarness, head: str) -> tuple[Any, Any]:
     """``head`` (request line and headers, no blank line) sent plain, then with a body
     header; the two answers."""
     plain = head.encode("latin-1") + b"\r\n\r\n"
     forced = head.encode("latin-1") + b"\r\nContent-Length: 0\r\n\r\n"
-    first, second = _answers(gateway.port, plain + forced, 2)
+    first, second = raw_answers(gateway.port, plain + forced, 2)
     return first, second
 
 
@@ -80,7 +51,7 @@ def _seen(answer: tuple[bytes, dict[str, str], bytes]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cached_token(gateway: GatewayHarness) -> str:
     """A token whose introspection the worker has cached (its first use did it)."""
-    (answer,) = _answers(
+    (answer,) = raw_answers(
         gateway.port,
         f"GET /apps HTTP/1.1\r\nHost: x\r\nAuthorization: bearer {TOKEN}\r\n\r\n".encode(),
         1,
@@ -161,7 +132,7 @@ def test_connection_close_is_honoured(gateway: GatewayHarness) -> None:
     assert out.count(b"HTTP/1.1 200 ") == 1 and b"Connection: close\r\n" in out
 
 
-def test_requests_the_lane_leaves_get_the_applications_answers(
+def test_requests_the_lane_leaves_get_the_applicationsraw_answers(
     gateway: GatewayHarness,
 ) -> None:
     plain = [
@@ -178,12 +149,12 @@ def test_requests_the_lane_leaves_get_the_applications_answers(
         ),  # fmt: skip
     ]
     for head, status, body in plain:
-        (answer,) = _answers(gateway.port, head.encode() + b"\r\n\r\n", 1)
+        (answer,) = raw_answers(gateway.port, head.encode() + b"\r\n\r\n", 1)
         assert answer[0].startswith(b"HTTP/1.1 " + status), (head, answer)
         if body is not None:
             assert answer[2] == body or answer[2].startswith(body), (head, answer)
     # A header the request's Connection names is dropped (the application's rule).
-    seen = json.loads(_answers(gateway.port, (plain[-1][0] + "\r\n\r\n").encode(), 1)[0][2])
+    seen = json.loads(raw_answers(gateway.port, (plain[-1][0] + "\r\n\r\n").encode(), 1)[0][2])
     assert "x-drop" not in seen["headers"]
 
 
@@ -191,10 +162,10 @@ def test_an_unreachable_service_is_a_502_with_the_gateways_headers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     with GatewayHarness(tmp_path_factory.mktemp("gw-express-502"), workers=1) as gateway:
-        _answers(gateway.port, b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\n\r\n", 1)
+        raw_answers(gateway.port, b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\n\r\n", 1)
         gateway.kill_service("auth")
         time.sleep(0.2)
-        (answer,) = _answers(
+        (answer,) = raw_answers(
             gateway.port, b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\nX-Request-Id: r-502\r\n\r\n", 1
         )
         status, headers, body = answer
@@ -217,7 +188,7 @@ def routed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]
     with harness:
         deadline = time.monotonic() + 30
         while True:  # the worker's table loads in the background
-            (answer,) = _answers(
+            (answer,) = raw_answers(
                 harness.port, b"GET /apps HTTP/1.1\r\nHost: www.myapp.com\r\n\r\n", 1
             )
             if b'"service": "events"' in answer[2]:
@@ -258,10 +229,10 @@ def test_app_requests_the_lane_leaves(routed: GatewayHarness) -> None:
         ("GET / HTTP/1.1\r\nHost: nobody.apps.example.com", b"404 "),
     ]  # fmt: skip
     for head, status in cases:
-        (answer,) = _answers(routed.port, head.encode() + b"\r\n\r\n", 1)
+        (answer,) = raw_answers(routed.port, head.encode() + b"\r\n\r\n", 1)
         assert answer[0].startswith(b"HTTP/1.1 " + status), (head, answer)
         assert "supported-tsuru" not in answer[1]
-    seen = json.loads(_answers(routed.port, (cases[0][0] + "\r\n\r\n").encode(), 1)[0][2])
+    seen = json.loads(raw_answers(routed.port, (cases[0][0] + "\r\n\r\n").encode(), 1)[0][2])
     headers = seen["headers"]
     assert not any(name.startswith("x-tsubame-") for name in headers)
     assert headers["x-forwarded-host"] == "www.myapp.com"
@@ -270,7 +241,7 @@ def test_app_requests_the_lane_leaves(routed: GatewayHarness) -> None:
 def test_an_unreachable_unit_is_the_routers_502(routed: GatewayHarness) -> None:
     routed.kill_service("events")
     try:
-        (answer,) = _answers(
+        (answer,) = raw_answers(
             routed.port, b"GET / HTTP/1.1\r\nHost: www.myapp.com\r\nX-Request-Id: u502\r\n\r\n", 1
         )
     finally:
@@ -299,7 +270,7 @@ def test_a_header_the_gateway_reads_given_twice_is_read_as_before(
     gateway: GatewayHarness, lines: list[str], name: str, value: str | None
 ) -> None:
     head = "\r\n".join(["GET /auth/scheme HTTP/1.1", *lines]) + "\r\n\r\n"
-    (answer,) = _answers(gateway.port, head.encode(), 1)
+    (answer,) = raw_answers(gateway.port, head.encode(), 1)
     assert answer[0].startswith(b"HTTP/1.1 200 "), answer
     assert json.loads(answer[2])["headers"].get(name) == value
 

@@ -1,0 +1,208 @@
+"""The gateway's asyncio front (gateway/front.py) and the gunicorn behind it.
+
+What the front serves is checked against the gateway's own application in
+tests/e2e/test_gateway_express.py (the harness starts the front as the stack does);
+here: one connection moving from the front to gunicorn, the client's address crossing
+the handover, a PROXY line from a client, pipelining, the keep-alive limit, tokens
+introspected by the front itself, and the two processes' lives (kill -9 of either,
+SIGTERM with a request in flight).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gateway.tests.harness import GatewayHarness, raw_answers
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]:
+    with GatewayHarness(tmp_path_factory.mktemp("gw-front"), workers=1, front=True) as harness:
+        yield harness
+
+
+def _seen(answer: tuple[bytes, dict[str, str], bytes]) -> dict[str, Any]:
+    status, _, body = answer
+    assert status.startswith(b"HTTP/1.1 200 "), answer
+    return dict(json.loads(body))
+
+
+def _eventually(check: Callable[[], bool], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _introspections(gateway: GatewayHarness) -> int:
+    return int(requests.get(gateway.services["auth"][0].url + "/internal/introspections").text)
+
+
+def test_one_connection_goes_from_the_front_to_gunicorn(gateway: GatewayHarness) -> None:
+    # A plain GET (the front), one with a body header (handed over from its first byte)
+    # and a plain GET after it (gunicorn's now), written at once: all answered, in order.
+    get = "GET /auth/scheme?n={} HTTP/1.1\r\nHost: h\r\n{}\r\n"
+    data = (get.format(1, "") + get.format(2, "Content-Length: 0\r\n") + get.format(3, "")).encode()
+    raw_answers(gateway.port, get.format(0, "Content-Length: 0\r\n").encode(), 1)  # pools warm
+    before = gateway.worker_sockets()
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        (first,) = raw_answers(gateway.port, data[: data.index(b"GET", 1)], 1, sock=sock)
+        assert gateway.worker_sockets() == before  # served by the front
+        rest = raw_answers(gateway.port, data[data.index(b"GET", 1) :], 2, sock=sock)
+        assert gateway.worker_sockets() > before  # handed over
+    answers = [_seen(a) for a in (first, *rest)]
+    assert [a["query"] for a in answers] == ["n=1", "n=2", "n=3"]
+    assert "content-length" not in answers[0]["headers"]
+    assert answers[1]["headers"]["content-length"] == "0"
+
+
+def test_the_client_address_crosses_the_handover(gateway: GatewayHarness) -> None:
+    # From 127.0.0.2: the front's own request and the one it hands over carry it alike
+    # (the second through the PROXY line gunicorn's worker reads).
+    head = "GET /auth/scheme HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.1.1.1\r\n"
+    data = (head + "\r\n" + head + "Content-Length: 0\r\n\r\n").encode()
+    served, handed = (_seen(a) for a in raw_answers(gateway.port, data, 2, source="127.0.0.2"))
+    assert "content-length" not in served["headers"]
+    assert handed["headers"]["content-length"] == "0"
+    for seen in (served, handed):
+        assert seen["headers"]["x-forwarded-for"] == "10.1.1.1, 127.0.0.2"
+
+
+def test_a_proxy_line_from_a_client_is_not_trusted(gateway: GatewayHarness) -> None:
+    # Only the front's own line on its private socket is read; a client's is a bad request.
+    data = b"PROXY TCP4 6.6.6.6 127.0.0.1 1111 80\r\nGET /auth/scheme HTTP/1.1\r\nHost: h\r\n\r\n"
+    ((status, _, body),) = raw_answers(gateway.port, data, 1)
+    assert status.startswith(b"HTTP/1.1 400 "), (status, body)
+    assert body.startswith(b"Invalid Request Line")  # gunicorn's, as without the front
+
+
+def test_pipelined_requests_are_answered_in_order(gateway: GatewayHarness) -> None:
+    data = b"".join(
+        f"GET /auth/scheme?i={i} HTTP/1.1\r\nHost: h\r\n\r\n".encode() for i in range(8)
+    )
+    answers = raw_answers(gateway.port, data, 8)
+    assert [_seen(a)["query"] for a in answers] == [f"i={i}" for i in range(8)]
+    assert all(headers["connection"] == "keep-alive" for _, headers, _ in answers)
+
+
+def test_connection_close_ends_the_connection_after_the_answer(gateway: GatewayHarness) -> None:
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 ")
+    assert b"\r\nConnection: close\r\n" in data
+    assert data.count(b"HTTP/1.1 ") == 1
+
+
+def test_an_idle_connection_is_closed_after_the_keepalive_time(gateway: GatewayHarness) -> None:
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=15) as sock:
+        started = time.monotonic()
+        assert sock.recv(1) == b""
+        assert 4.0 < time.monotonic() - started < 9.0  # keepalive 5 s, swept each second
+
+
+def test_a_new_token_is_introspected_once_by_the_front(gateway: GatewayHarness) -> None:
+    # Not handed over while it is asked: gunicorn's worker would ask once more.
+    before, handed = _introspections(gateway), gateway.worker_sockets()
+    get = b"GET /apps HTTP/1.1\r\nHost: h\r\nAuthorization: bearer good-fr1\r\n\r\n"
+    for _ in range(3):  # separate connections, each checked while open
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+            (answer,) = raw_answers(gateway.port, get, 1, sock=sock)
+            assert _seen(answer)["headers"]["authorization"] == "bearer good-fr1"
+            assert gateway.worker_sockets() == handed
+    assert _introspections(gateway) == before + 1
+
+
+def test_a_refused_token_gets_the_gateways_401(gateway: GatewayHarness) -> None:
+    resp = requests.get(gateway.url + "/apps", headers={"Authorization": "bearer nope"})
+    assert resp.status_code == 401
+    assert resp.headers["Content-Type"].startswith("text/plain")
+
+
+def _own_gateway(tmp_path: Path) -> GatewayHarness:
+    harness = GatewayHarness(tmp_path, workers=1, front=True)
+    harness.start()
+    return harness
+
+
+def test_killing_the_front_stops_its_gunicorn(tmp_path: Path) -> None:
+    harness = _own_gateway(tmp_path)
+    try:
+        assert harness.gateway is not None
+        front = harness.gateway.pid
+        (master,) = [
+            int(p) for p in Path(f"/proc/{front}/task/{front}/children").read_text().split()
+        ]
+        workers = harness.worker_pids()
+        assert workers
+        os.kill(front, signal.SIGKILL)
+        harness.gateway.wait(10)
+        _eventually(lambda: not any(_alive(pid) for pid in (master, *workers)))
+    finally:
+        harness.stop()
+
+
+def test_gunicorn_exiting_stops_the_front(tmp_path: Path) -> None:
+    harness = _own_gateway(tmp_path)
+    try:
+        assert harness.gateway is not None
+        front = harness.gateway.pid
+        (master,) = [
+            int(p) for p in Path(f"/proc/{front}/task/{front}/children").read_text().split()
+        ]
+        os.kill(master, signal.SIGKILL)
+        assert harness.gateway.wait(15) != 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", harness.port), timeout=2).close()
+    finally:
+        harness.stop()
+
+
+def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
+    harness = _own_gateway(tmp_path)
+    got: list[requests.Response] = []
+    try:
+        assert harness.gateway is not None
+        # The sleeper answers after 3 s; the front is stopped 1 s into it.
+        slow = threading.Thread(
+            target=lambda: got.append(
+                requests.get(
+                    harness.url + "/apps/sleeper/env",
+                    headers={"Authorization": "bearer good-term"},
+                    timeout=20,
+                )
+            )
+        )
+        requests.get(harness.url + "/apps", headers={"Authorization": "bearer good-term"})
+        slow.start()
+        time.sleep(1.0)
+        harness.gateway.send_signal(signal.SIGTERM)
+        slow.join(20)
+        assert got and got[0].status_code == 200
+        assert got[0].headers["Connection"] == "close"
+        assert harness.gateway.wait(15) == 0
+    finally:
+        harness.stop()
