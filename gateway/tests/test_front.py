@@ -93,3 +93,24 @@ def test_the_socket_is_in_a_directory_only_its_user_enters(
     assert len(str(path).encode()) < 108
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     os.rmdir(path.parent)
+
+
+def test_the_fronts_limits_are_gunicorns() -> None:
+    # The front decides which heads it serves with gunicorn's limits and times (those the
+    # gateway's fast loop reads from gunicorn's configuration): the same values.
+    import runpy
+
+    from gunicorn.config import Config
+
+    from gateway import front
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.py"))
+    defaults = Config()
+    for name, value in (
+        ("limit_request_line", front.MAX_LINE),
+        ("limit_request_fields", front.MAX_FIELDS),
+        ("limit_request_field_size", front.MAX_FIELD),
+        ("keepalive", front.KEEPALIVE),
+        ("graceful_timeout", front.GRACE),
+    ):
+        assert conf.get(name, getattr(defaults, name)) == value, name
