@@ -49,6 +49,7 @@ GRACE = 5.0  # its graceful_timeout
 _IDLE, _BUSY, _HANDED = range(3)
 _WRITE_HIGH = 256 * 1024
 INTROSPECTIONS_MAX = 256  # distinct tokens asked at once
+INTROSPECT_THREADS = 4
 
 
 class _Sink:
@@ -265,7 +266,8 @@ class Front:
         self.clients: set[Client] = set()
         self.stopping = False
         self._introspecting: dict[str, list[Client]] = {}
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="introspect")
+        # A few at once: one slow answer of the auth service must not hold the others.
+        self._thread = ThreadPoolExecutor(INTROSPECT_THREADS, thread_name_prefix="introspect")
 
     def introspect(self, token: str, client: Client) -> bool:
         """Ask for the token's introspection (the gateway's ``Introspector``, in a

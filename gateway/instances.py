@@ -43,8 +43,11 @@ class Instance:
 
     def acquire(self, fresh: bool = False) -> Connection:
         now = time.monotonic()
-        while self._idle and not fresh:
-            conn = self._idle.pop()
+        while not fresh:
+            try:  # (the front's introspection threads share the pool: no check-then-pop)
+                conn = self._idle.pop()
+            except IndexError:
+                break
             if now - conn.idle_since < REUSE_IDLE and conn.reusable():
                 return conn
             conn.close()

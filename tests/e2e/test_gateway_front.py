@@ -206,3 +206,23 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
         assert harness.gateway.wait(15) == 0
     finally:
         harness.stop()
+
+
+def test_a_slow_introspection_does_not_hold_the_others(gateway: GatewayHarness) -> None:
+    # The auth service takes 3 s over token "slow": a new good token meanwhile is
+    # introspected and answered while that one still waits.
+    got: list[int] = []
+    slow = threading.Thread(
+        target=lambda: got.append(
+            requests.get(
+                gateway.url + "/apps", headers={"Authorization": "bearer slow"}, timeout=20
+            ).status_code
+        )
+    )
+    slow.start()
+    time.sleep(0.3)
+    resp = requests.get(gateway.url + "/apps", headers={"Authorization": "bearer good-fr2"})
+    assert resp.status_code == 200
+    assert slow.is_alive() and not got
+    slow.join(20)
+    assert got == [401]
