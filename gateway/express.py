@@ -20,7 +20,9 @@ directly, and the answer goes back through the fast loop's framing
   one having it.
 
 Any other request goes to the application as before (``plan()`` answers None) and
-nothing has been sent or changed yet. What the lane forwards is what the application
+nothing has been sent or changed yet. The asyncio front (gateway/front.py) plans with
+this same class and runs the plan on its own loop (gateway/frontup.py: ``failed()``,
+``headers()`` and ``whole()`` are shared), handing what it does not serve to gunicorn. What the lane forwards is what the application
 forwards: the client's headers (hop-by-hop ones and a client's identity header
 dropped), ``X-Forwarded-For`` with the client's address appended,
 ``X-Forwarded-Proto``, to a service the signed identity (the application's signature
