@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
+from gateway.worker import FRONT_SOCKET_ENV
 from scripts.procs import group_members, port_open
 from scripts.stack import CONTEXTS, Stack, StackError
 from scripts.standins import write_standins
+from shared.httpserver import PREPARED_ENV
 from tests.e2e.plainhttp import get
 
 pytestmark = pytest.mark.e2e
@@ -103,6 +105,9 @@ def test_every_process_gets_the_same_environment(standin_stack: Stack) -> None:
         "gateway",
         "catalog",
     )
+    # The gateway's gunicorn also gets what its front (gateway/frontproc.py) sets for it.
+    assert seen.pop(FRONT_SOCKET_ENV).endswith(".sock")
+    assert seen.pop(PREPARED_ENV) == str(standin_stack.data_dir / "run" / "metrics" / "gateway")
     assert catalog == seen
 
 
@@ -177,8 +182,8 @@ def test_stop_leaves_no_process_behind(
     stack.start()
     groups = stack.process_groups()
     members = live_members(groups)
-    # gunicorn: a master and its two workers in one group
-    assert len(members["gateway"]) == 3
+    # the front (gateway/front.py), gunicorn's master and its two workers in one group
+    assert len(members["gateway"]) == 4
     assert set(members) == set(groups)
     stack.stop()
     assert live_members(groups) == {}
@@ -202,7 +207,7 @@ def test_the_gateway_runs_its_own_worker_count(
         app_root=standin_root,
     ) as stack:
         members = live_members(stack.process_groups())
-        assert len(members["gateway"]) == 2  # its master and one worker
+        assert len(members["gateway"]) == 3  # the front, gunicorn's master and one worker
         assert len(members["auth"]) == 3  # the services keep TSUBAME_WORKERS
         assert get(stack.url + "/healthcheck") == (200, b"WORKING")
 
