@@ -108,9 +108,9 @@ class Client(asyncio.Protocol):
             backend.transport.write(data)
             return
         self.buf += data
-        if self.state == _IDLE:
+        if self.state == _IDLE and not self.paused:
             self.next()
-        elif len(self.buf) > MAX_HEAD:  # requests piling up behind a slow answer
+        elif len(self.buf) > MAX_HEAD:  # requests piling up behind a slow answer or reader
             self.transport.pause_reading()
 
     def eof_received(self) -> bool:
@@ -149,6 +149,8 @@ class Client(asyncio.Protocol):
             return
         self.buf = buf[end + 4 :]
         self.state = _BUSY
+        if len(self.buf) > MAX_HEAD:
+            self.transport.pause_reading()
         self.exchange = exchange = Exchange(front, express, plan, self)
         exchange.next()
 
@@ -169,9 +171,20 @@ class Client(asyncio.Protocol):
             return
         self.state = _IDLE
         self.since = self.front.loop.time()
-        self.transport.resume_reading()
+        if self.paused:  # answers pile up unread: the next request waits for room
+            self.transport.pause_reading()
+            return
+        self.read_more()
         if self.buf:
             self.next()
+
+    def read_more(self) -> None:
+        """Read on, unless a head's worth of requests is waiting already (a client
+        pipelining faster than it is answered is read only as fast as it is answered)."""
+        if len(self.buf) <= MAX_HEAD:
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()
 
     def abort(self) -> None:
         self.exchange = None
@@ -217,6 +230,11 @@ class Client(asyncio.Protocol):
             self.exchange.pause(False)
         if self.backend is not None:
             self.backend.transport.resume_reading()
+        elif self.state == _IDLE:
+            self.since = self.front.loop.time()
+            self.read_more()
+            if self.buf:
+                self.next()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.front.clients.discard(self)

@@ -292,6 +292,7 @@ class Exchange:
         assert instance is not None
         instance.in_flight -= 1
         if keep:
+            conn.transport.resume_reading()  # paused while the client was slow to read
             self.front.pools.give(instance, conn)
         else:
             conn.close()

@@ -226,3 +226,37 @@ def test_a_slow_introspection_does_not_hold_the_others(gateway: GatewayHarness) 
     assert slow.is_alive() and not got
     slow.join(20)
     assert got == [401]
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_client_that_never_reads_its_answers_holds_bounded_memory(
+    gateway: GatewayHarness,
+) -> None:
+    # Pipelined GETs sent for 3 s by a client that reads nothing: once the answers fill
+    # the socket and the front's write buffer, the front stops reading requests.
+    front = gateway.front_pid
+    assert front is not None
+    before = _rss_kib(front)
+    request = b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\nX-Pad: " + b"p" * 400 + b"\r\n\r\n"
+    batch = request * 256
+    sent = 0
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.setblocking(False)
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            try:
+                sent += sock.send(batch)
+            except BlockingIOError:
+                time.sleep(0.01)
+        grown = _rss_kib(front) - before
+    # Read on regardless (the front did once), it took ~50 MB of requests in those 3 s
+    # and grew by more than that; bounded, it takes what the sockets hold and stops.
+    assert sent > 2 * 1024 * 1024, sent
+    assert grown < 16 * 1024, (grown, sent)
