@@ -326,13 +326,7 @@ class Exchange:
 
     def timed_out(self) -> None:
         self.timer = None
-        conn = self.conn
-        if conn is not None:
-            conn.exchange = None
-            self.conn = None
-            conn.close()
-            assert self.instance is not None
-            self.instance.in_flight -= 1
+        self._drop()
         self.fail(UpstreamTimeout(self.plan.upstream.ctx))
 
     def fail(self, exc: ServiceUnavailable | UpstreamTimeout) -> None:
@@ -348,6 +342,10 @@ class Exchange:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        self._drop()
+
+    def _drop(self) -> None:
+        """The connection in use, if any, closed mid-exchange (its state unknown)."""
         conn = self.conn
         if conn is not None:
             conn.exchange = None

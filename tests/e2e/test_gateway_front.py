@@ -55,6 +55,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def _introspections(gateway: GatewayHarness) -> int:
     return int(requests.get(gateway.services["auth"][0].url + "/internal/introspections").text)
 
@@ -153,9 +157,7 @@ def test_killing_the_front_stops_its_gunicorn(tmp_path: Path) -> None:
     try:
         assert harness.gateway is not None
         front = harness.gateway.pid
-        (master,) = [
-            int(p) for p in Path(f"/proc/{front}/task/{front}/children").read_text().split()
-        ]
+        (master,) = _children(front)
         workers = harness.worker_pids()
         assert workers
         os.kill(front, signal.SIGKILL)
@@ -170,9 +172,7 @@ def test_gunicorn_exiting_stops_the_front(tmp_path: Path) -> None:
     try:
         assert harness.gateway is not None
         front = harness.gateway.pid
-        (master,) = [
-            int(p) for p in Path(f"/proc/{front}/task/{front}/children").read_text().split()
-        ]
+        (master,) = _children(front)
         os.kill(master, signal.SIGKILL)
         assert harness.gateway.wait(15) != 0
         with pytest.raises(OSError):
