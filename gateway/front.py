@@ -30,11 +30,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from shared.httpserver import LINGER_READS, LINGER_SECONDS
 
 from .fastpath import split_head
 from .frontup import Exchange, Pools
@@ -48,6 +51,7 @@ KEEPALIVE = 5.0  # deploy/gunicorn.py's keepalive
 GRACE = 5.0  # its graceful_timeout
 _IDLE, _BUSY, _HANDED = range(3)
 _WRITE_HIGH = 256 * 1024
+LINGER_BYTES = LINGER_READS * 64 * 1024  # as gunicorn's workers drop (shared/httpserver.py)
 INTROSPECTIONS_MAX = 256  # distinct tokens asked at once
 INTROSPECT_THREADS = 4
 
@@ -91,6 +95,7 @@ class Client(asyncio.Protocol):
         self.local: Any = None
         self.remote = ""
         self.introspected = False  # the head at the buffer's start had its token asked
+        self.lingering = -1  # bytes still dropped after the gateway behind closed; -1: no
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -103,6 +108,11 @@ class Client(asyncio.Protocol):
         self.front.clients.add(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering >= 0:
+            self.lingering -= len(data)
+            if self.lingering < 0:
+                self.transport.close()
+            return
         backend = self.backend
         if backend is not None:
             backend.transport.write(data)
@@ -115,6 +125,8 @@ class Client(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.eof = True
+        if self.lingering >= 0:
+            return False
         if self.backend is not None:
             if self.backend.transport.can_write_eof():
                 self.backend.transport.write_eof()
@@ -186,6 +198,21 @@ class Client(asyncio.Protocol):
         else:
             self.transport.pause_reading()
 
+    def backend_gone(self) -> None:
+        """The gateway behind closed its side: the client's connection ends too, after
+        its answer, with what the client is still sending (the rest of a refused body)
+        read and dropped for a moment, as gunicorn does: a close on unread bytes resets
+        the connection, and the client may then lose the answer."""
+        self.backend = None
+        transport = self.transport
+        if transport.is_closing():
+            return
+        self.lingering = LINGER_BYTES
+        if transport.can_write_eof():
+            transport.write_eof()  # after what is buffered
+        transport.resume_reading()
+        self.front.loop.call_later(LINGER_SECONDS, transport.close)
+
     def abort(self) -> None:
         self.exchange = None
         self.transport.abort()
@@ -251,9 +278,18 @@ class Backend(asyncio.Protocol):
     def __init__(self, client: Client) -> None:
         self.client = client
         self.transport: Any = None
+        self.spare: socket.socket | None = None
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        # A second handle on the socket: when a write fails (gunicorn closed on unread
+        # bytes of a refused body), the transport closes without reading what gunicorn
+        # wrote before closing (its 413): read from this one then.
+        try:
+            fileno = transport.get_extra_info("socket").fileno()
+            self.spare = socket.socket(fileno=os.dup(fileno))
+        except (AttributeError, OSError):
+            self.spare = None
 
     def data_received(self, data: bytes) -> None:
         self.client.transport.write(data)
@@ -268,7 +304,17 @@ class Backend(asyncio.Protocol):
         self.client.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.client.transport.close()
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            if exc is not None:
+                spare.setblocking(False)
+                try:
+                    while data := spare.recv(65536):
+                        self.client.transport.write(data)
+                except OSError:
+                    pass  # all read (EAGAIN), or gone too
+            spare.close()
+        self.client.backend_gone()
 
 
 class Front:

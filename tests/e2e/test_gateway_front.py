@@ -260,3 +260,18 @@ def test_a_client_that_never_reads_its_answers_holds_bounded_memory(
     # and grew by more than that; bounded, it takes what the sockets hold and stops.
     assert sent > 2 * 1024 * 1024, sent
     assert grown < 16 * 1024, (grown, sent)
+
+
+def test_a_refused_huge_body_gets_its_413_through_the_front(gateway: GatewayHarness) -> None:
+    # Over the drain bound: gunicorn answers from the Content-Length and closes on the
+    # unread rest; the front's writes of it then fail, and the answer gunicorn wrote
+    # before closing must still reach the client (it was lost 4 times in 10 before).
+    body = b"email=a%40b.c&password=" + b"x" * (17 * 1024 * 1024)
+    for _ in range(8):
+        resp = requests.post(
+            gateway.url + "/auth/login",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert resp.status_code == 413
+        assert resp.text.startswith("request body too large")
