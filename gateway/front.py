@@ -31,10 +31,7 @@ import asyncio
 import logging
 import os
 import socket
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from shared.httpserver import LINGER_READS, LINGER_SECONDS
@@ -384,20 +381,3 @@ class Front:
             client.transport.abort()
         self.pools.close()
         self._thread.shutdown(wait=False)
-
-
-def socket_path() -> str:
-    """A Unix socket path in a directory only this user can enter (the PROXY lines on
-    it are trusted): under the data directory, or a temporary one when that path is
-    too long for a socket or not writable."""
-    root = Path(os.environ.get("TSUBAME_DATA_DIR") or "./.data").resolve() / "run"
-    directory = root / f"gateway-front-{os.getpid()}"
-    if len(str(directory).encode()) > 90:  # sun_path holds 108 bytes
-        return os.path.join(tempfile.mkdtemp(prefix="tsubame-front-"), "gateway.sock")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(mode=0o700)
-    except OSError:
-        return os.path.join(tempfile.mkdtemp(prefix="tsubame-front-"), "gateway.sock")
-    return str(directory / "gateway.sock")

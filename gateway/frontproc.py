@@ -17,19 +17,38 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from shared import logs
 from shared.httpserver import PREPARED_ENV, prepare_metrics_dir
 
-from .front import Client, Front, log, socket_path
+from .front import Client, Front, log
 from .worker import FRONT_SOCKET_ENV
 
 READY_TIMEOUT = 120.0
 APP = "gateway.wsgi:app"
+
+
+def socket_path() -> str:
+    """A Unix socket path in a directory only this user can enter (the PROXY lines on
+    it are trusted): under the data directory, or a temporary one when that path is
+    too long for a socket or not writable."""
+    root = Path(os.environ.get("TSUBAME_DATA_DIR") or "./.data").resolve() / "run"
+    directory = root / f"gateway-front-{os.getpid()}"
+    if len(str(directory).encode()) > 90:  # sun_path holds 108 bytes
+        return os.path.join(tempfile.mkdtemp(prefix="tsubame-front-"), "gateway.sock")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(mode=0o700)
+    except OSError:
+        return os.path.join(tempfile.mkdtemp(prefix="tsubame-front-"), "gateway.sock")
+    return str(directory / "gateway.sock")
 
 
 def split_bind(command: Sequence[str], path: str) -> tuple[list[str], str]:

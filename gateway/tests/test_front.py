@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.front import proxy_line, socket_path
-from gateway.frontproc import host_port, split_bind
+from gateway.front import proxy_line
+from gateway.frontproc import host_port, socket_path, split_bind
 from gateway.worker import read_proxy_line
 
 
