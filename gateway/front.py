@@ -347,8 +347,8 @@ class Front:
         return True
 
     def _introspected(self, token: str, done: Any) -> None:
-        if not done.cancelled() and done.exception() is not None:
-            pass  # the gateway behind answers it (its 503 for an auth service down)
+        if not done.cancelled():
+            done.exception()  # taken: a failure is the gateway's behind to answer (its 503)
         for client in self._introspecting.pop(token, ()):
             client.introspected_now()
 

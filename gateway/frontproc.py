@@ -40,14 +40,14 @@ def socket_path() -> str:
     too long for a socket or not writable."""
     root = Path(os.environ.get("TSUBAME_DATA_DIR") or "./.data").resolve() / "run"
     directory = root / f"gateway-front-{os.getpid()}"
-    if len(str(directory).encode()) > 90:  # sun_path holds 108 bytes
-        return os.path.join(tempfile.mkdtemp(prefix="tsubame-front-"), "gateway.sock")
     try:
+        if len(str(directory).encode()) > 90:  # sun_path holds 108 bytes
+            raise OSError("too long for a socket path")
         root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(mode=0o700)
     except OSError:
-        return os.path.join(tempfile.mkdtemp(prefix="tsubame-front-"), "gateway.sock")
+        directory = Path(tempfile.mkdtemp(prefix="tsubame-front-"))  # made 0700
     return str(directory / "gateway.sock")
 
 

@@ -174,6 +174,7 @@ class Exchange:
         self.status = 0
         self.chunks: list[bytes] = []
         self.streaming = False  # the answer is relayed as it comes, not read whole
+        self.until_close = False  # ... and ends when its connection does
         self.resp: Response | None = None  # the client's answer, once relaying
         self.cancelled = False
 
@@ -218,7 +219,7 @@ class Exchange:
         self.conn = conn
         conn.exchange = self
         self.reason, self.headers, self.status, self.chunks = "", [], 0, []
-        self.streaming = False
+        self.streaming = self.until_close = False
         instance.sent += 1
         instance.in_flight += 1
         conn.transport.write(self.plan.head)
@@ -240,6 +241,7 @@ class Exchange:
         # Relayed as it comes, from its first body bytes on (the head leaves with them):
         # an instance that dies before sending any has answered nothing yet.
         self.streaming = True
+        self.until_close = length is None and not _chunked(self.headers)
 
     def body(self, data: bytes) -> None:
         if self.status < 200:
@@ -306,7 +308,7 @@ class Exchange:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.streaming and _length(self.headers) is None and not _chunked(self.headers):
+        if self.streaming and self.until_close:
             self._settle(conn, False)  # an answer that ends with its connection
             resp = self.resp or self._relay()
             resp.finish(None)
