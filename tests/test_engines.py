@@ -15,6 +15,7 @@ import docker
 import pytest
 
 from scripts.podman import EngineError, Engines, containers_conf, ping
+from shared.testing.images import image_names
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +77,7 @@ def _get(port: int, timeout: float = 10.0) -> str:
 def test_two_engines_are_independent_nodes_with_the_base_images(podman_engines, clients):
     assert len(podman_engines) == 2 and len(set(podman_engines)) == 2
     for client in clients:
-        tags = {tag for image in client.images.list() for tag in image.tags}
+        tags = image_names(client)
         assert {"localhost/tsubame/busybox:latest", "localhost/tsuru/python:latest"} <= tags
         assert client.version()["ApiVersion"] >= "1.40"
     first, _ = _httpd(clients[0], "node-zero")

@@ -25,6 +25,7 @@ import requests
 
 from scripts.podman import Engine, Engines
 from scripts.stack import Stack
+from shared.testing.images import image_names
 from tests.apps import sample_archive
 from tests.e2e.conftest import _admin_credentials, bearer, login
 
@@ -777,7 +778,7 @@ def _has_image(address: str, image: str) -> bool:
     suffix: ``tsuru/x:v1`` in ``ns/tsuru/x:v1``)."""
     client = _engine_client(address)
     try:
-        names = {t for i in client.images.list() for t in i.tags}
+        names = image_names(client)
     finally:
         client.close()
     return any(n in names for n in (image, f"docker.io/{image}", f"localhost/{image}"))

@@ -17,6 +17,7 @@ from services.provisioner.backends.base import STARTED, BuildError, BuildRequest
 from services.provisioner.backends.docker import DockerBackend
 from services.provisioner.backends.docker import platforms as platform_builds
 from services.provisioner.backends.docker.tests.harness import unit_spec, wait_state
+from shared.testing.images import image_names
 from tests.apps import sample_archive
 
 pytestmark = pytest.mark.integration
@@ -194,7 +195,7 @@ def test_a_version_named_before_names_carried_the_namespace_starts_and_is_remove
         )  # fmt: skip
         backend.remove_release("legacy", 3)
         backend.remove_release("legacy", 4)
-        names = {t for i in client.images.list() for t in i.tags}
+        names = image_names(client)
         assert "docker.io/tsuru/app-legacy:v3" not in names
         assert "docker.io/tsuru/app-legacy:v4" in names
         assert sample.image in {t.removeprefix("docker.io/") for t in names}
