@@ -20,6 +20,7 @@ Prints one table: median and max per figure, and the docker/process ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -164,8 +165,9 @@ def _kill(address: str) -> None:
 
     client = docker.DockerClient(base_url=address, timeout=120)
     try:
-        for found in client.containers.list(filters={"label": "tsubame.unit"}):
-            found.kill()
+        for found in client.api.containers(filters={"label": "tsubame.unit"}):
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                client.api.kill(found["Id"])
     finally:
         client.close()
     pid = Engine(Path(address[len("unix://") :]).parent).pid()

@@ -9,6 +9,7 @@ engines; the app is removed at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -317,8 +318,9 @@ def _kill_node(address: str) -> None:
 
     client = docker.DockerClient(base_url=address, timeout=120)
     try:
-        for found in client.containers.list(filters={"label": "tsubame.unit"}):
-            found.kill()
+        for found in client.api.containers(filters={"label": "tsubame.unit"}):
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                client.api.kill(found["Id"])
     finally:
         client.close()
     pid = _engine(address).pid()
@@ -447,8 +449,8 @@ def _running(address: str, app: str) -> list[str]:
 
     client = docker.DockerClient(base_url=address, timeout=10)
     try:
-        found = client.containers.list(filters={"label": f"tsubame.app={app}"})
-        return [c.name for c in found]
+        found = client.api.containers(filters={"label": f"tsubame.app={app}"})
+        return [c["Names"][0].lstrip("/") for c in found]
     finally:
         client.close()
 

@@ -118,10 +118,10 @@ def test_hostile_archives_are_refused_before_any_build(
     archive = _tar(tmp_path, [procfile, info], {"Procfile": b"web: sleep 1\n", name: b"x"})
     client = docker.DockerClient(base_url=podman_engines[0])
     try:
-        before = len(client.images.list(all=True))
+        before = len(client.api.images(all=True))
         with pytest.raises(BuildError):
             backend.build(_request(archive, podman_engines[0], version=7), lambda _: None)
-        assert len(client.images.list(all=True)) == before
+        assert len(client.api.images(all=True)) == before
     finally:
         client.close()
     assert not Path("/escape.txt").exists()
