@@ -323,7 +323,7 @@ class Front:
         self.express = express
         self.timeout = settings.timeout if settings else 60.0
         self.connect_timeout = settings.connect_timeout if settings else 5.0
-        self.pools = Pools(settings.pool_size if settings else 64)
+        self.pools = Pools(settings.pool_size if settings else 64, loop.time)
         self.clients: set[Client] = set()
         self.stopping = False
         self._introspecting: dict[str, list[Client]] = {}

@@ -2,9 +2,10 @@
 
 The same rules as gateway/upstream.py's ``send_head()``, on asyncio: the instances in
 ``Upstream.candidates()`` order (round robin over those up, one more try, then those
-marked down), idle keep-alive connections pooled per instance (at most the pool size),
-a connection refused or a pooled one found closed skipped for the next instance; a
-GET is idempotent, so an instance that died after taking it, or while writing its
+marked down), idle keep-alive connections pooled per instance (at most the pool size,
+none used after REUSE_IDLE), a connection refused skipped for the next instance, a
+pooled one that closes before a byte of the answer replaced by a new one; a GET is
+idempotent, so an instance that died after taking it, or while writing its
 answer before the client got a byte of it, is one more reason to try the next. The
 head must come within the forwarding timeout (504); no instance at all is a 502. An
 answer of known length up to ``WHOLE_ANSWER`` is read whole and sent in one write
@@ -25,6 +26,7 @@ import httptools  # type: ignore[import-not-found,unused-ignore]
 from shared.instances import UP
 
 from .fastresponse import Response
+from .instances import REUSE_IDLE
 from .responses import status_line
 from .upstream import WHOLE_ANSWER, ServiceUnavailable, UpstreamTimeout
 
@@ -36,18 +38,23 @@ log = logging.getLogger("tsubame.gateway")
 
 
 class Pools:
-    """Idle connections by instance, at most ``size`` each."""
+    """Idle connections by instance, at most ``size`` each; one idle for REUSE_IDLE is
+    not used again (the instance may be closing it: gateway/instances.py)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, clock: Any) -> None:
         self.size = size
+        self.clock = clock  # the loop's time()
         self.idle: dict[str, list[UpConn]] = {}
 
     def take(self, instance: Instance) -> UpConn | None:
         idle = self.idle.get(instance.url)
-        while idle:
-            conn = idle.pop()
-            if conn.usable:
-                return conn
+        if idle:
+            now = self.clock()
+            while idle:
+                conn = idle.pop()
+                if conn.usable and now - conn.idle_since < REUSE_IDLE:
+                    return conn
+                conn.close()
         return None
 
     def give(self, instance: Instance, conn: UpConn) -> None:
@@ -58,6 +65,7 @@ class Pools:
         if len(idle) >= self.size:
             conn.close()
         else:
+            conn.idle_since = self.clock()
             idle.append(conn)
 
     def close(self) -> None:
@@ -74,6 +82,7 @@ class UpConn(asyncio.Protocol):
         self.transport: Any = None
         self.exchange: Exchange | None = None
         self.usable = False
+        self.idle_since = 0.0
         self.parser = httptools.HttpResponseParser(self)
 
     def connection_made(self, transport: Any) -> None:
@@ -90,6 +99,7 @@ class UpConn(asyncio.Protocol):
         if exchange is None:  # bytes nobody asked for: the connection is not HTTP any more
             self.close()
             return
+        exchange.heard = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -177,6 +187,8 @@ class Exchange:
         self.until_close = False  # ... and ends when its connection does
         self.resp: Response | None = None  # the client's answer, once relaying
         self.cancelled = False
+        self.reused = False  # the connection in use came from the pool
+        self.heard = False  # ... and has sent something of the answer
 
     # -- sending --------------------------------------------------------------------
     def next(self) -> None:
@@ -187,7 +199,7 @@ class Exchange:
             self.instance = instance
             conn = front.pools.take(instance)
             if conn is not None:
-                self.send(conn)
+                self.send(conn, True)
             else:
                 front.loop.create_task(self.connect(instance))
             return
@@ -213,10 +225,11 @@ class Exchange:
             return
         self.send(conn)
 
-    def send(self, conn: UpConn) -> None:
+    def send(self, conn: UpConn, reused: bool = False) -> None:
         instance = self.instance
         assert instance is not None
         self.conn = conn
+        self.reused, self.heard = reused, False
         conn.exchange = self
         self.reason, self.headers, self.status, self.chunks = "", [], 0, []
         self.streaming = self.until_close = False
@@ -319,6 +332,11 @@ class Exchange:
         instance = self.instance
         assert instance is not None
         instance.in_flight -= 1
+        if self.reused and not self.heard and not self.cancelled:
+            # A pooled connection the instance closed as the request went out: the same
+            # instance again, on a new connection (no try used up, no failure counted).
+            self.front.loop.create_task(self.connect(instance))
+            return
         instance.failed += 1
         log.warning("%s instance %s failed: %r", self.plan.upstream.ctx, instance.url, exc)
         if self.resp is not None:
