@@ -46,6 +46,7 @@ MAX_LINE, MAX_FIELDS, MAX_FIELD = 4094, 100, 8190
 MAX_HEAD = (MAX_LINE + 2) + MAX_FIELDS * (MAX_FIELD + 2) + 2
 KEEPALIVE = 5.0  # deploy/gunicorn.py's keepalive
 GRACE = 5.0  # its graceful_timeout
+FIRST_WAIT = 1.0  # stopping: how long a new connection's first request is waited for
 _IDLE, _BUSY, _HANDED = range(3)
 _WRITE_HIGH = 256 * 1024
 LINGER_BYTES = LINGER_READS * 64 * 1024  # as gunicorn's workers drop (shared/httpserver.py)
@@ -92,6 +93,7 @@ class Client(asyncio.Protocol):
         self.local: Any = None
         self.remote = ""
         self.introspected = False  # the head at the buffer's start had its token asked
+        self.used = False  # has had an answer (an idle keep-alive connection, when idle)
         self.lingering = -1  # bytes still dropped after the gateway behind closed; -1: no
 
     def connection_made(self, transport: Any) -> None:
@@ -179,6 +181,7 @@ class Client(asyncio.Protocol):
             self.transport.close()
             return
         self.state = _IDLE
+        self.used = True
         self.since = self.front.loop.time()
         if self.paused:  # answers pile up unread: the next request waits for room
             self.transport.pause_reading()
@@ -367,12 +370,16 @@ class Front:
             self.loop.call_later(1.0, self.sweep)
 
     async def drain(self) -> None:
-        """Stop: idle connections closed, busy ones given ``GRACE`` seconds."""
+        """Stop: idle keep-alive connections closed, busy ones given ``GRACE`` seconds; a
+        connection accepted just before the listener closed, its request not read yet, is
+        waited for (``FIRST_WAIT``) and served (then closed), not closed unanswered."""
         self.stopping = True
         deadline = self.loop.time() + GRACE
         while self.loop.time() < deadline:
+            now = self.loop.time()
             for client in list(self.clients):
-                if client.state == _IDLE:
+                idle = client.state == _IDLE and not client.buf
+                if idle and (client.used or now - client.since >= FIRST_WAIT):
                     client.transport.close()
             if not self.clients:
                 break

@@ -138,6 +138,9 @@ class Child:
         self.spawner = spawner
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0  # time.monotonic() of the last start
+        # SIGTERM to the leader only: it stops the rest itself, in its own order (the
+        # gateway's front drains, then stops its gunicorn); SIGKILL still takes the group.
+        self.term_leader = False
 
     @property
     def pid(self) -> int | None:
@@ -183,10 +186,10 @@ class Child:
         return self.proc.poll() if self.proc else None
 
     def terminate(self) -> None:
-        """SIGTERM the group without waiting (see stop())."""
+        """SIGTERM the group (or its leader: ``term_leader``) without waiting."""
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                (os.kill if self.term_leader else os.killpg)(self.proc.pid, signal.SIGTERM)
 
     def reap_group(self) -> None:
         """SIGKILL what is left of the group of a leader that died (orphaned gunicorn
@@ -215,8 +218,7 @@ class Child:
             return
         pgid = self.proc.pid
         if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:

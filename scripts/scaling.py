@@ -13,6 +13,7 @@ one process and is not scaled.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from shared.settings import CONTEXTS, SERVICES
 
@@ -68,3 +69,29 @@ def parse_scale(items: str | Iterable[str]) -> dict[str, int]:
                 raise ScaleError(f"{role} is given twice")
             counts[role] = int(value)
     return check_counts(counts)
+
+
+# Linux: connections still in the accept queue of a listener that closes (a gateway
+# instance scaled away) are reset, unless the kernel moves them to another listener of
+# the same SO_REUSEPORT group (Linux 5.14+).
+MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+
+
+def migrate_queued_connections(env: Mapping[str, str], knob: Path = MIGRATE_REQ) -> str:
+    """Turn ``net.ipv4.tcp_migrate_req`` on (TSUBAME_TCP_MIGRATE_REQ, default 1; 0 leaves
+    it alone); what was found or done, for the launcher's log."""
+    if (env.get("TSUBAME_TCP_MIGRATE_REQ") or "1").strip() == "0":
+        return "net.ipv4.tcp_migrate_req left as it is (TSUBAME_TCP_MIGRATE_REQ=0)"
+    try:
+        if knob.read_text().strip() == "1":
+            return "net.ipv4.tcp_migrate_req is on"
+        knob.write_text("1\n")
+    except OSError as exc:
+        return (
+            f"net.ipv4.tcp_migrate_req could not be turned on ({exc.strerror or exc}): a "
+            "gateway instance scaled away resets the connections still in its accept queue"
+        )
+    return (
+        "net.ipv4.tcp_migrate_req turned on: a gateway instance scaled away hands the "
+        "connections in its accept queue to the others"
+    )

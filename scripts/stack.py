@@ -27,6 +27,7 @@ from scripts.scaling import (
     WORKERS,
     ScaleError,
     check_counts,
+    migrate_queued_connections,
     process_name,
     worker_role,
 )
@@ -523,6 +524,7 @@ class Stack:
         proc_env["PYTHONUNBUFFERED"] = "1"
         self._proc_env = proc_env
         self._gateway_port = gw_port
+        self.log(migrate_queued_connections(env))
         new: list[Proc] = []
         for ctx in SERVICES:
             new += [self._add_service(ctx, i + 1, port) for i, port in enumerate(ports[ctx])]
@@ -590,6 +592,9 @@ class Stack:
         if front_enabled(self._proc_env):
             # The asyncio front on the public port, this gunicorn behind it (gateway/front.py).
             child.argv = [sys.executable, "-m", "gateway.frontproc", "--", *child.argv]
+            # SIGTERM to the front alone: its gunicorn must keep taking the connections
+            # it hands over until its drain ends (then it stops gunicorn itself).
+            child.term_leader = True
         return self._add(
             Proc(
                 name,

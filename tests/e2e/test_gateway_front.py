@@ -221,6 +221,32 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
         harness.stop()
 
 
+def test_sigterm_serves_a_new_connection_whose_request_comes_after_it(tmp_path: Path) -> None:
+    # Accepted before the listener closed, its request not sent yet: waited for and
+    # answered (then closed), where an idle keep-alive connection is simply closed.
+    harness = _own_gateway(tmp_path)
+    try:
+        assert harness.gateway is not None
+        with (
+            socket.create_connection(("127.0.0.1", harness.port), timeout=10) as used,
+            socket.create_connection(("127.0.0.1", harness.port), timeout=10) as fresh,
+        ):
+            request = b"GET /auth/scheme HTTP/1.1\r\nHost: h\r\n\r\n"
+            (answer,) = raw_answers(harness.port, request, 1, sock=used)
+            assert answer[0] == b"HTTP/1.1 200 OK"
+            time.sleep(0.2)  # both accepted by the front
+            harness.gateway.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert used.recv(1) == b""  # the idle keep-alive one: closed
+            ((status, headers, _),) = raw_answers(harness.port, request, 1, sock=fresh)
+            assert status == b"HTTP/1.1 200 OK"
+            assert headers["connection"] == "close"
+            assert fresh.recv(1) == b""
+        assert harness.gateway.wait(15) == 0
+    finally:
+        harness.stop()
+
+
 def test_a_slow_introspection_does_not_hold_the_others(gateway: GatewayHarness) -> None:
     # The auth service takes 3 s over token "slow": a new good token meanwhile is
     # introspected and answered while that one still waits.
