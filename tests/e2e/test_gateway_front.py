@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +27,10 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
-from gateway.tests.harness import GatewayHarness, raw_answers
+from gateway.tests.harness import REPO, SECRET, GatewayHarness, free_port, raw_answers
+from shared.settings import SERVICES
 
 pytestmark = pytest.mark.e2e
 
@@ -314,3 +321,55 @@ def test_a_refused_huge_body_gets_its_413_through_the_front(gateway: GatewayHarn
         )
         assert resp.status_code == 413
         assert resp.text.startswith("request body too large")
+
+
+def test_the_images_gateway_command_runs_the_front() -> None:
+    # docker-compose.yml's gateway command and the image's CMD are the same, start the
+    # front before gunicorn, and run here as in the image: a data directory of its own,
+    # no byte code written. (The interpreter here lives under /root, which no other
+    # user may enter: the image's own user is not played.)
+    command = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["gateway"]
+    command = command["command"]
+    cmd = re.search(r"^CMD (\[.*\])$", (REPO / "deploy" / "Dockerfile").read_text(), re.M)
+    assert cmd is not None and json.loads(cmd.group(1)) == command
+    assert command[:5] == ["python", "-m", "gateway.frontproc", "--", "gunicorn"]
+    port = free_port()
+    local = {
+        "python": sys.executable,
+        "gunicorn": str(Path(sys.executable).with_name("gunicorn")),
+        "0.0.0.0:8080": f"127.0.0.1:{port}",
+    }
+    argv = [local.get(arg, arg) for arg in command]
+    root = Path(tempfile.mkdtemp(prefix="tsubame-image-"))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TSUBAME_DATA_DIR": str(root),
+        "TSUBAME_IDENTITY_SECRET": SECRET,
+        "TSUBAME_WORKERS": "1",
+        **{f"TSUBAME_{ctx.upper()}_URLS": "http://127.0.0.1:9" for ctx in SERVICES},
+    }
+    with (root / "gateway.log").open("ab") as out:
+        proc = subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=out, stderr=out, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (root / "gateway.log").read_text()[-2000:]
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthcheck", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, (root / "gateway.log").read_text()[-2000:]
+            time.sleep(0.2)
+        (gunicorn,) = _children(proc.pid)
+        assert b"gunicorn" in Path(f"/proc/{gunicorn}/cmdline").read_bytes()
+        proc.send_signal(signal.SIGTERM)  # docker stop: PID 1 alone
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
