@@ -231,7 +231,9 @@ class Stack:
     def log(self, message: str) -> None:
         """A line in ``logs/launcher.log`` (and to ``echo``, e.g. the terminal)."""
         if self._json_logs:
-            line = logs.render_line("launcher", message, logger="tsubame.launcher", environ={})
+            line = logs.render_line(
+                "launcher", message, logger="tsubame.launcher", environ={logs.FORMAT_ENV: "json"}
+            )
         else:
             line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
         try:
