@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httptools  # type: ignore[import-not-found,unused-ignore]
@@ -41,7 +42,7 @@ class Pools:
     """Idle connections by instance, at most ``size`` each; one idle for REUSE_IDLE is
     not used again (the instance may be closing it: gateway/instances.py)."""
 
-    def __init__(self, size: int, clock: Any) -> None:
+    def __init__(self, size: int, clock: Callable[[], float]) -> None:
         self.size = size
         self.clock = clock  # the loop's time()
         self.idle: dict[str, list[UpConn]] = {}
