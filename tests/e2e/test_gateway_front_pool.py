@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gateway.instances import REUSE_IDLE
-from gateway.tests.harness import GatewayHarness, raw_answers
+from gateway.tests.harness import GatewayHarness, free_port, raw_answers
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +31,12 @@ class _Instance:
     a request comes); ``delay``: seconds before each answer."""
 
     def __init__(self) -> None:
+        self.port = free_port()
         self.one_each = False
         self.delay = 0.0
         self.connections: list[int] = []  # requests for /auth/scheme, per connection
         self.lock = threading.Lock()
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
+        self.server = socket.create_server(("127.0.0.1", self.port))
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
