@@ -86,33 +86,44 @@ def test_refusal_text_reaches_the_client_on_every_route(gateway: GatewayHarness)
 
 def test_answers_are_cached_and_dropped_on_revocation(gateway: GatewayHarness) -> None:
     headers = {"Authorization": "bearer good-cache"}
+    other = {"Authorization": "bearer good-other"}
     assert requests.get(gateway.url + "/apps", headers=headers).ok
+    assert requests.get(gateway.url + "/apps", headers=other).ok
     first = introspections(gateway)
     for _ in range(3):
         assert requests.get(gateway.url + "/apps", headers=headers).ok
+        assert requests.get(gateway.url + "/apps", headers=other).ok
     assert introspections(gateway) == first
 
     bus = Bus("amqp://guest:guest@127.0.0.1:5672/%2F", gateway.namespace)
     try:
+        # Published once: the gateway serves only once its queue is bound, so the
+        # message is not lost; each message drops the cache once, so a second one
+        # still in flight would drop it again under the checks below.
+        bus.publish("auth.token.revoked", {"token_hash": token_hash("good-cache")})
 
         def dropped() -> bool:
-            # Published again each round: the consumer may still be binding its queue.
-            bus.publish("auth.token.revoked", {"token_hash": token_hash("good-cache")})
             requests.get(gateway.url + "/apps", headers=headers)
             return introspections(gateway) > first
 
         assert eventually(dropped)
-        # Any other auth message drops every entry.
         settled = introspections(gateway)
+        assert settled == first + 1
+        # Cached again; the other token's entry was never dropped.
         requests.get(gateway.url + "/apps", headers=headers)
+        requests.get(gateway.url + "/apps", headers=other)
         assert introspections(gateway) == settled
 
+        # Any other auth message drops every entry.
+        bus.publish("auth.identity.changed", {})
+
         def all_dropped() -> bool:
-            bus.publish("auth.identity.changed", {})
             requests.get(gateway.url + "/apps", headers=headers)
             return introspections(gateway) > settled
 
         assert eventually(all_dropped)
+        requests.get(gateway.url + "/apps", headers=other)
+        assert introspections(gateway) == settled + 2
     finally:
         bus.close()
 
