@@ -70,6 +70,7 @@ class Recorder(Protocol):
     def start(self, spec: EventSpec) -> RunningEvent: ...
     def record(self, spec: EventSpec) -> AbstractContextManager[RunningEvent]: ...
     def adopt(self, event_id: str | ObjectId) -> RunningEvent: ...
+    def cancel_asked(self, event_id: str | ObjectId) -> bool: ...
     def expire_stale(self) -> int: ...
 
 
@@ -193,6 +194,16 @@ class EventRecorder:
         if record is None:
             raise EventNotRunning(f"event {event_id} is not running")
         return self._track(RunningEvent(self, record, record.pending_log))
+
+    def cancel_asked(self, event_id: str | ObjectId) -> bool:
+        """Whether a cancel of a running event was asked, read without holding it: a
+        command run for the event's holder stops on it, the holder acknowledges."""
+        try:
+            oid = ObjectId(event_id)
+        except (InvalidId, TypeError):
+            return False
+        info = self.storage.cancel_info(oid)
+        return info is not None and info.asked
 
     def finish(self, event: RunningEvent, outcome: Outcome) -> bool:
         """Store ``event``'s outcome if this recorder still holds it (RunningEvent.done).

@@ -852,13 +852,16 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
     answer = _via_gateway(dstack, app, "/file?path=/etc/tsubame-platform")
     assert (answer.status_code, answer.text) == (200, f"base-of-{platform}\n")
 
-    # An update builds v2 FROM v1; lost from the nodes (as on a node added later), the
-    # next deploy makes them present again from their stored Dockerfiles.
-    dockerfile2 = f"FROM {image}\nRUN echo v2-of-{platform} > /etc/tsubame-platform-2\n"
+    # An update builds v2 FROM v1, named as a tsuru user does (tsuru/<platform>: the
+    # newest version before this one); lost from the nodes (as on a node added later),
+    # the next deploy makes them present again from their stored Dockerfiles.
+    dockerfile2 = f"FROM tsuru/{platform}\nRUN echo v2-of-{platform} > /etc/tsubame-platform-2\n"
     r = requests.put(f"{dstack.url}/platforms/{platform}", headers=admin, timeout=600,
                      files={"dockerfile_content": ("Dockerfile", dockerfile2.encode())})  # fmt: skip
     assert r.status_code == 200, r.text
-    assert "".join(_messages(r)).endswith("Platform successfully updated!\n")
+    text = "".join(_messages(r))
+    assert f"FROM tsuru/{platform}: image {image} of this stack\n" in text, text
+    assert text.endswith("Platform successfully updated!\n"), text
     image2 = f"{_image_space(dstack)}/tsuru/{platform}:v2"
     for address in podman_engines:
         assert _has_image(address, image2)
@@ -898,6 +901,61 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
     assert (answer.status_code, answer.text) == (200, f"v2-of-{platform}\n")
     r = requests.delete(f"{dstack.url}/apps/{app}", headers=admin, timeout=300)
     assert r.status_code == 200, r.text
+
+
+def _sleeping(seconds: int) -> bool:
+    """Whether a ``sleep <seconds>`` runs on this machine (a build step's, on an engine)."""
+    wanted = [b"sleep", str(seconds).encode()]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == wanted:
+                return True
+    return False
+
+
+def test_a_platform_build_canceled_midway_stops_at_once_and_keeps_nothing(
+    dstack: Stack, admin: dict[str, str], pool: str, podman_engines: list[str]
+) -> None:
+    platform = f"slow-{secrets.token_hex(3)}"
+    # A silent step: nothing comes from the engine until it ends.
+    seconds = 20 + secrets.randbelow(9)
+    dockerfile = f"FROM tsubame/python:latest\nRUN echo start-{platform} && sleep {seconds}\n"
+    answer: dict[str, requests.Response] = {}
+
+    def add() -> None:
+        answer["r"] = requests.post(f"{dstack.url}/platforms", headers=admin, timeout=600,
+                                    data={"name": platform},
+                                    files={"dockerfile_content": ("Dockerfile", dockerfile)})  # fmt: skip
+
+    adding = threading.Thread(target=add, daemon=True)
+    adding.start()
+    deadline = time.monotonic() + 120
+    while not _sleeping(seconds):
+        assert time.monotonic() < deadline and adding.is_alive(), answer
+        time.sleep(0.2)
+    found = requests.get(f"{dstack.url}/events?kindname=platform.create&target.value={platform}",
+                         headers=admin).json()  # fmt: skip
+    (evt,) = found
+    assert evt["Running"] is True and evt["Cancelable"] is True
+    r = requests.post(f"{dstack.url}/events/{evt['UniqueID']}/cancel", headers=admin,
+                      data={"reason": "too slow"})  # fmt: skip
+    assert r.status_code == 204, r.text
+    adding.join(60)  # the worker looks at the cancel every second
+    assert not adding.is_alive()
+    lines = _stream(answer["r"])
+    assert lines[-1].get("Error") == "canceled by user request", lines
+    assert requests.get(f"{dstack.url}/platforms/{platform}", headers=admin).status_code == 404
+    shown = requests.get(f"{dstack.url}/events/{evt['UniqueID']}", headers=admin).json()
+    assert shown["Error"] == "canceled by user request"
+    assert shown["CancelInfo"]["Canceled"] is True and shown["CancelInfo"]["Reason"] == "too slow"
+    # Answered at once: podman finishes a build whose client went away (Docker ends it)
+    # and names its image; the worker's sweep (every 60 s) removes it, as no stored
+    # version names it.
+    image = f"{_image_space(dstack)}/tsuru/{platform}:v1"
+    deadline = time.monotonic() + 120
+    while _sleeping(seconds) or any(_has_image(a, image) for a in podman_engines):
+        assert time.monotonic() < deadline, "the canceled build left its image"
+        time.sleep(1)
 
 
 def test_a_platform_from_an_image_the_engines_lack_fails_clearly_and_leaves_nothing(

@@ -52,3 +52,22 @@ def base_images(dockerfile: str) -> list[str]:
         if image not in found:
             found.append(image)
     return found
+
+
+def with_base(dockerfile: str, base: str, image: str) -> str:
+    """``dockerfile`` with every ``FROM base`` made ``FROM image`` (its flags and line
+    continuations kept); nothing else changes, a RUN line's words included."""
+    pattern = re.compile(
+        r"(?i)\A([ \t]*from[ \t]+(?:(?:--\S+|\\\r?\n)[ \t]*)*)" + re.escape(base) + r"(?=\s|\Z)"
+    )
+    lines = dockerfile.splitlines(keepends=True)
+    out: list[str] = []
+    start = 0
+    while start < len(lines):
+        end = start  # one instruction: its line and the lines it continues on
+        if not lines[start].lstrip().startswith("#"):
+            while end + 1 < len(lines) and lines[end].rstrip().endswith("\\"):
+                end += 1
+        out.append(pattern.sub(lambda m: m.group(1) + image, "".join(lines[start : end + 1])))
+        start = end + 1
+    return "".join(out)

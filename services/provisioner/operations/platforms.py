@@ -89,12 +89,18 @@ def _build(deps: Deps, evt: RunningEvent, name: str, dockerfile: str) -> int:
     if evt.cancel_requested():
         raise errors.BuildCanceled()
     entry = PlatformVersion(version, (image_name(deps, name, version),), dockerfile, deps.clock())
-    stores.platforms.add_version(name, entry)
+    if not stores.platforms.add_version(name, entry):
+        raise errors.PlatformNotFound()  # removed since its version number was taken
     try:
         if _docker_nodes(deps):
-            deps.commands().run(
-                "platform.build", {"platform": name, "version": version}, _EventLog(evt)
-            )
+            # The worker stops the build once a cancel of this event is asked.
+            args = {"platform": name, "version": version, "event": str(evt.id)}
+            try:
+                deps.commands().run("platform.build", args, _EventLog(evt))
+            except errors.RuntimeFailed as exc:
+                if evt.cancel_requested():
+                    raise errors.BuildCanceled() from exc
+                raise
         else:
             evt.log(f"---- Storing version {version} of platform {name} ----\n")
             evt.log(

@@ -39,6 +39,7 @@ from services.provisioner.backends.docker.nodes import NodeClients, NoImage, bas
 KIND = "platform"
 PLATFORM = "tsubame.platform"  # label: the platform whose build made the image
 OUTPUT_MAX = 1 << 20  # bytes of build output streamed to the client
+CANCEL_POLL = 0.25  # seconds between two looks at a build's cancel while the engine is silent
 
 
 def _context(dockerfile: str) -> bytes:
@@ -108,15 +109,24 @@ def build_platform_image(
             found["error"] = exc
 
     # The engine's stream has no deadline and a Dockerfile step may be silent for long:
-    # read it in a thread, given up (its client closed) when the build takes too long.
+    # read it in a thread, given up (its client closed) when the build takes too long or
+    # is canceled. Docker then ends the build; podman finishes it and names the image,
+    # which the worker's sweep removes (no stored platform version names it).
     reader = threading.Thread(target=consume, name="platform-build", daemon=True)
+    deadline = time.monotonic() + timeout
     try:
         reader.start()
-        reader.join(timeout)
-        if reader.is_alive():
-            with guard:
-                given_up.set()
-            raise BuildError(f"image build failed: it took more than {timeout:.0f}s")
+        while reader.is_alive():
+            if cancel is not None and cancel.is_set():
+                with guard:
+                    given_up.set()
+                raise Canceled("canceled")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                with guard:
+                    given_up.set()
+                raise BuildError(f"image build failed: it took more than {timeout:.0f}s")
+            reader.join(min(left, CANCEL_POLL))
         error = found.get("error")
         if isinstance(error, BaseException):
             raise error

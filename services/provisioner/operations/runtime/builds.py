@@ -31,7 +31,7 @@ def build_version(
     node = scheduler.build_node(deps, rt)
     base = platforms.platform_image(deps, rt.spec) if node else ""
     if base:
-        platforms.ensure_image(deps, node, base, progress.write)
+        platforms.ensure_image(deps, node, base, progress.write, cancel=progress.cancel)
     request = BuildRequest(
         app=rt.app,
         version=version,

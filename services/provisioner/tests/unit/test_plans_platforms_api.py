@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
+
+from bson import ObjectId
 
 from services.provisioner.domain.errors import RuntimeFailed
 from services.provisioner.domain.models import Node, Pool
@@ -179,7 +182,12 @@ def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
     assert [x["Message"] for x in out] == [
         "STEP 1/2: FROM tsubame/python:latest\n", " ---> tsuru/gd:v1\n",
         "Platform successfully added!\n"]  # fmt: skip
-    assert worker.calls == [("platform.build", {"platform": "gd", "version": 1})]
+    assert [(c, {**a, "event": "id"}) for c, a in worker.calls] == [
+        ("platform.build", {"platform": "gd", "version": 1, "event": "id"})]  # fmt: skip
+    # The worker is told the event: it stops the build once a cancel of it is asked.
+    assert isinstance(deps.recorder, FakeRecorder)
+    (event,) = [e for e in deps.recorder.records if e.target.value == "gd"]
+    assert worker.calls[0][1]["event"] == str(event.id)
     deps.runtime_commands = _FailingCommands(lines=["STEP 1/1: FROM nosuch:1\n"])
     resp = call("PUT", "/platforms/gd", data={"dockerfile_content": (io.BytesIO(b"FROM nosuch:1"),
                                                                      "D")})  # fmt: skip
@@ -189,6 +197,60 @@ def test_platform_builds_run_on_the_docker_nodes_and_a_failure_keeps_nothing(
     resp = call("POST", "/platforms", data=_upload(b"FROM nosuch:1\n", "ge"))
     assert "Error" in lines(resp)[-1]
     assert call("GET", "/platforms/ge").status_code == 404
+
+
+class _CanceledCommands(FakeRuntimeCommands):
+    """A build canceled while the worker runs it: the cancel asked on the event, the
+    worker's build stopped."""
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(lines=["STEP 1/2: FROM tsubame/python:latest\n"])
+        self.deps = deps
+
+    def run(self, command: str, args: dict, out: Any) -> dict:  # type: ignore[type-arg]
+        super().run(command, args, out)
+        assert isinstance(self.deps.recorder, FakeRecorder)
+        assert self.deps.recorder.memory.request_cancel(ObjectId(args["event"]), owner="root@example.com",
+                                      reason="too slow", when=datetime.now(UTC))  # fmt: skip
+        raise RuntimeFailed("deploy canceled by user action")
+
+
+def test_a_platform_build_canceled_while_it_runs_keeps_nothing(call: Caller, deps: Deps) -> None:
+    _docker_pool(deps)
+    deps.runtime_commands = _CanceledCommands(deps)
+    out = lines(call("POST", "/platforms", data=_upload(b"FROM tsubame/python:latest\n", "gc")))
+    assert out[-1]["Error"] == "canceled by user request", out
+    assert call("GET", "/platforms/gc").status_code == 404
+    deps.runtime_commands = FakeRuntimeCommands()
+    assert "Error" not in lines(call("POST", "/platforms", data=_upload(b"FROM x\n", "gc")))[-1]
+    deps.runtime_commands = _CanceledCommands(deps)
+    resp = call("PUT", "/platforms/gc", data={"dockerfile_content": (io.BytesIO(b"FROM y"), "D")})
+    assert lines(resp)[-1]["Error"] == "canceled by user request"
+    stored = deps.stores.platforms.get("gc")
+    assert stored is not None and [v.version for v in stored.versions] == [1]
+
+
+def test_a_platform_removed_while_its_update_starts_builds_nothing(
+    call: Caller, deps: Deps
+) -> None:
+    _docker_pool(deps)
+    deps.runtime_commands = FakeRuntimeCommands()
+    assert "Error" not in lines(call("POST", "/platforms", data=_upload(b"FROM x\n", "gr")))[-1]
+    worker = FakeRuntimeCommands()
+    deps.runtime_commands = worker
+    store = deps.stores.platforms
+    taken = store.next_version
+
+    def removed_meanwhile(name: str) -> int:
+        number = taken(name)
+        store.delete(name)  # a platform-remove between the two writes
+        return number
+
+    store.next_version = removed_meanwhile  # type: ignore[method-assign]
+    resp = call("PUT", "/platforms/gr", data={"dockerfile_content": (io.BytesIO(b"FROM y"), "D")})
+    assert (resp.status_code, resp.get_data(as_text=True)) == (404, "Platform doesn't exist.\n")
+    assert worker.calls == []
+    assert store.get("gr") is None
 
 
 def test_a_platform_removal_asks_the_worker_to_remove_its_images_and_succeeds_anyway(
