@@ -769,6 +769,49 @@ def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
     assert r.status_code == 200, r.text
 
 
+def test_an_app_moved_without_units_is_built_there_by_an_isolated_run_not_a_shell(
+    dstack: Stack, admin: dict[str, str], pool: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    team = f"nt-{secrets.token_hex(3)}"
+    assert requests.post(f"{dstack.url}/teams", data={"name": team},
+                         headers=admin).status_code == 201  # fmt: skip
+    name = f"napp-{secrets.token_hex(3)}"
+    r = requests.post(f"{dstack.url}/apps", headers=admin,
+                      data={"name": name, "platform": "python", "teamOwner": team})  # fmt: skip
+    assert r.status_code == 201, r.text
+    try:
+        # Built, never deployed (tsuru app-build): a version without units.
+        archive = sample_archive(tmp_path_factory.mktemp("narchive"))
+        r = requests.post(f"{dstack.url}/apps/{name}/build", headers=admin, timeout=300,
+                          data={"tag": "first"},
+                          files={"file": (archive.name, archive.read_bytes(), "application/gzip")})  # fmt: skip
+        assert r.status_code == 200 and r.text.rstrip().endswith("OK"), r.text[-3000:]
+        assert _units(dstack, admin, name) == []
+        # Moved with no unit: its version stays the process provisioner's build.
+        r = requests.put(f"{dstack.url}/apps/{name}", headers=admin, data={"pool": pool},
+                         timeout=300)  # fmt: skip
+        assert r.status_code == 200 and not [x for x in _stream(r) if x.get("Error")], r.text
+        # A shell builds nothing: refused (tsuru's one text frame after the upgrade),
+        # saying what builds the version there.
+        seen = _shell(dstack, admin, name, "isolated=true", "echo shell-$((6*7))")
+        assert seen == (
+            "Error: version 1 of the app was built by the process provisioner and its pool "
+            "runs docker: an isolated app-run (tsuru app-run -i) or a new unit builds it "
+            "there first\n"
+        ), seen
+        out, errors = _run(dstack, admin, name, command="echo alone-$((6*7))", isolated="true")
+        assert errors == [], out
+        assert "Building image for version 1" in out and "alone-42" in out, out
+        # Built once: the shell now opens on the docker side.
+        seen = _shell(dstack, admin, name, "isolated=true", "echo shell-$((6*7)) $(id -u)")
+        assert "shell-42 1000" in seen, seen
+        out, errors = _run(dstack, admin, name, command="echo again", isolated="true")
+        assert errors == [] and "Building image" not in out, out
+    finally:
+        r = requests.delete(f"{dstack.url}/apps/{name}", headers=admin, timeout=300)
+        assert r.status_code == 200, r.text
+
+
 def _engine_client(address: str) -> Any:
     import docker
 

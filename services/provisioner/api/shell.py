@@ -14,7 +14,7 @@ from flask import Flask, Response, request
 from services.provisioner.api import runtime_schemas as schemas
 from services.provisioner.api.runtime_deps import runtime_stores, shells
 from services.provisioner.domain.runtime_errors import InvalidCommand
-from services.provisioner.operations.runtime.scheduler import shell_node
+from services.provisioner.operations.runtime.scheduler import pool_in, provisioner_in, shell_node
 from services.provisioner.operations.runtime.shells import ShellOptions, Terminal, shell_request
 from shared.golang.strconv import NumError, atoi, parse_bool
 from shared.http import QUERY, Blueprint, extension, internal
@@ -78,6 +78,9 @@ def shell(app: str) -> Response:
         app,
         opts,
         lambda rt: shell_node(deps.stores, deps.config.default_provisioner, stores.units.all(), rt),
+        lambda rt: provisioner_in(
+            deps.stores, deps.config.default_provisioner, pool_in(deps.stores, rt)
+        ),
     )
     opener = shells()
     with opener.open(req, width=opts.width, height=opts.height, term=opts.term) as terminal:

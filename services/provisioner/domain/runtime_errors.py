@@ -77,6 +77,18 @@ class VolumesBound(Invalid):
     message = "can't change the provisioner of an app with binded volumes"
 
 
+class BuiltElsewhere(Invalid):
+    """An isolated shell of a version another provisioner built (a pool move since): the
+    web process opens shells and builds nothing."""
+
+    def __init__(self, version: int, built_by: str, runs: str) -> None:
+        super().__init__(
+            f"version {version} of the app was built by the {built_by} provisioner and its "
+            f"pool runs {runs}: an isolated app-run (tsuru app-run -i) or a new unit builds "
+            "it there first"
+        )
+
+
 class NotAvailable(Invalid):
     message = "App must be available to run non-isolated commands"
 

@@ -21,7 +21,7 @@ from services.provisioner.domain.runtime_errors import (
     NoVersions,
 )
 from services.provisioner.domain.units import AVAILABLE
-from services.provisioner.operations.runtime import scheduler, state, unitset
+from services.provisioner.operations.runtime import builds, scheduler, state, unitset
 from services.provisioner.operations.runtime.deps import RuntimeDeps
 from services.provisioner.operations.runtime.lease import AppLease
 from services.provisioner.operations.runtime.progress import Progress
@@ -48,7 +48,8 @@ def run(deps: RuntimeDeps, spec: AppSpec, raw: Mapping[str, Any], p: Progress) -
         if not rt.releases:
             raise NoVersions()
         latest = rt.latest_version() or max(rt.releases)
-        targets: list[tuple[str, VersionRelease]] = [("", rt.release(latest))]
+        # Built by another provisioner (a pool move since): built here first, as for units.
+        targets: list[tuple[str, VersionRelease]] = [("", builds.built_here(deps, rt, latest, p))]
     else:
         chosen = units[:1] if once else units
         targets = [(u.id, rt.release(u.version)) for u in chosen]

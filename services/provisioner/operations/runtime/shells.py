@@ -10,7 +10,12 @@ from typing import Protocol
 
 from services.provisioner.backends.base import ExecRequest, Limits
 from services.provisioner.domain.runtime import AppRuntime
-from services.provisioner.domain.runtime_errors import NotAvailable, NoVersions, UnitNotFound
+from services.provisioner.domain.runtime_errors import (
+    BuiltElsewhere,
+    NotAvailable,
+    NoVersions,
+    UnitNotFound,
+)
 from services.provisioner.domain.units import AVAILABLE, find_prefix
 from services.provisioner.storage.runtime_ports import RuntimeStores
 
@@ -44,17 +49,22 @@ def shell_request(
     app: str,
     opts: ShellOptions,
     place: Callable[[AppRuntime], str] = lambda rt: "",
+    provisioner: Callable[[AppRuntime], str] = lambda rt: "",
 ) -> ExecRequest:
     """Beside ``opts.unit`` (an id or its prefix) or the app's first available unit, or
     in a fresh isolated unit of its latest version: on the node of the app's units, or
-    ``place``'s (the provisioner of the app's pool) when it has none. Refusals in tsuru's
-    words."""
+    ``place``'s (the provisioner of the app's pool) when it has none; refused when
+    another provisioner than ``provisioner``'s (the app's pool's) built that version.
+    Refusals in tsuru's words."""
     rt = stores.runtimes.get(app)
     units = [u for u in stores.units.of_app(app) if u.status in AVAILABLE]
     if opts.isolated:
         if rt is None or not rt.releases:
             raise NoVersions()
         release, unit_id = rt.release(rt.latest_version() or max(rt.releases)), ""
+        runs = provisioner(rt)
+        if release.provisioner and runs and release.provisioner != runs:
+            raise BuiltElsewhere(release.version, release.provisioner, runs)
         # Where the app's units run (a docker app's isolated shell goes to their engine).
         node = next((u.node for u in units if u.node), "") or place(rt)
     else:

@@ -1,6 +1,7 @@
 """A version another provisioner built (a pool move rebuilds only the versions that have
 units) is built again once, from its kept archive, by whatever path starts units of it
-first: unit-add, the reconciler, a rollback (operations/runtime/builds.py)."""
+first: unit-add, the reconciler, a rollback, an isolated app-run
+(operations/runtime/builds.py)."""
 
 from __future__ import annotations
 
@@ -105,3 +106,18 @@ def test_a_pool_change_without_units_marks_older_versions_as_the_old_provisioner
     out = h.run("deploy", spec, {"version": 1, "kind": "rollback"})
     assert out.error == "" and "Building image" not in out.text, out.text
     assert [s.version for s in h.deps.backend.units("built")] == [1]
+
+
+def test_an_isolated_run_builds_such_a_version_first(h: Harness) -> None:
+    spec = h.spec("isolated")
+    assert h.deploy(spec, 1, build_only=True).error == ""
+    assert not h.deps.stores.units.of_app("isolated")
+    _built_by_docker(h, "isolated", 1)
+    out = h.run("run", spec, {"command": "echo ran-here", "isolated": True})
+    assert out.error == "", out.text
+    assert out.text.count("Building image for version 1") == 1, out.text
+    assert "ran-here" in out.text, out.text
+    provisioner, reference = _release(h, "isolated", 1)
+    assert provisioner == "process" and os.path.isdir(reference), reference
+    out = h.run("run", spec, {"command": "echo again", "isolated": True})
+    assert out.error == "" and "Building image" not in out.text, out.text
