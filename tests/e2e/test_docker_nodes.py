@@ -75,17 +75,24 @@ def pool(dstack: Stack, admin: dict[str, str], podman_engines: list[str]) -> str
     return name
 
 
+def _new_app(stack: Stack, admin: dict[str, str], prefix: str, **form: str) -> str:
+    """A new app (of the python platform and the default pool unless ``form`` names
+    others), its own new team owning it."""
+    team = f"{prefix}t-{secrets.token_hex(3)}"
+    assert requests.post(f"{stack.url}/teams", data={"name": team},
+                         headers=admin).status_code == 201  # fmt: skip
+    name = f"{prefix}app-{secrets.token_hex(3)}"
+    r = requests.post(f"{stack.url}/apps", headers=admin,
+                      data={"name": name, "platform": "python", "teamOwner": team, **form})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return name
+
+
 @pytest.fixture(scope="module")
 def app(
     dstack: Stack, admin: dict[str, str], pool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    team = f"dt-{secrets.token_hex(3)}"
-    assert requests.post(f"{dstack.url}/teams", data={"name": team},
-                         headers=admin).status_code == 201  # fmt: skip
-    name = f"dapp-{secrets.token_hex(3)}"
-    r = requests.post(f"{dstack.url}/apps", headers=admin, data={
-        "name": name, "platform": "python", "teamOwner": team, "pool": pool})  # fmt: skip
-    assert r.status_code == 201, r.text
+    name = _new_app(dstack, admin, "d", pool=pool)
     archive = sample_archive(tmp_path_factory.mktemp("darchive"))
     started = time.monotonic()
     r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
@@ -664,13 +671,7 @@ def test_node_autoscale_run_records_a_clear_failure_and_adds_nothing(
 def test_deploy_to_serving_on_the_process_provisioner_for_comparison(
     dstack: Stack, admin: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    team = f"pt-{secrets.token_hex(3)}"
-    assert requests.post(f"{dstack.url}/teams", data={"name": team},
-                         headers=admin).status_code == 201  # fmt: skip
-    name = f"papp-{secrets.token_hex(3)}"
-    r = requests.post(f"{dstack.url}/apps", headers=admin,
-                      data={"name": name, "platform": "python", "teamOwner": team})  # fmt: skip
-    assert r.status_code == 201, r.text
+    name = _new_app(dstack, admin, "p")
     archive = sample_archive(tmp_path_factory.mktemp("parchive"))
     started = time.monotonic()
     r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
@@ -693,13 +694,7 @@ def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
     podman_engines: list[str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    team = f"mt-{secrets.token_hex(3)}"
-    assert requests.post(f"{dstack.url}/teams", data={"name": team},
-                         headers=admin).status_code == 201  # fmt: skip
-    name = f"mapp-{secrets.token_hex(3)}"
-    r = requests.post(f"{dstack.url}/apps", headers=admin,
-                      data={"name": name, "platform": "python", "teamOwner": team})  # fmt: skip
-    assert r.status_code == 201, r.text
+    name = _new_app(dstack, admin, "m")
     home = requests.get(f"{dstack.url}/apps/{name}", headers=admin).json()["pool"]
     archive = sample_archive(tmp_path_factory.mktemp("marchive"))
     r = requests.post(f"{dstack.url}/apps/{name}/deploy", headers=admin, timeout=300,
@@ -772,13 +767,7 @@ def test_an_app_moved_between_a_process_pool_and_a_docker_pool_keeps_serving(
 def test_an_app_moved_without_units_is_built_there_by_an_isolated_run_not_a_shell(
     dstack: Stack, admin: dict[str, str], pool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    team = f"nt-{secrets.token_hex(3)}"
-    assert requests.post(f"{dstack.url}/teams", data={"name": team},
-                         headers=admin).status_code == 201  # fmt: skip
-    name = f"napp-{secrets.token_hex(3)}"
-    r = requests.post(f"{dstack.url}/apps", headers=admin,
-                      data={"name": name, "platform": "python", "teamOwner": team})  # fmt: skip
-    assert r.status_code == 201, r.text
+    name = _new_app(dstack, admin, "n")
     try:
         # Built, never deployed (tsuru app-build): a version without units.
         archive = sample_archive(tmp_path_factory.mktemp("narchive"))
@@ -881,13 +870,7 @@ def test_platform_images_are_built_on_the_nodes_and_apps_on_them(
     info = requests.get(f"{dstack.url}/platforms/{platform}", headers=admin).json()
     assert info["images"] == [image]
 
-    team = f"pl-{secrets.token_hex(3)}"
-    assert requests.post(f"{dstack.url}/teams", data={"name": team},
-                         headers=admin).status_code == 201  # fmt: skip
-    app = f"papp-{secrets.token_hex(3)}"
-    r = requests.post(f"{dstack.url}/apps", headers=admin, data={
-        "name": app, "platform": platform, "teamOwner": team, "pool": pool})  # fmt: skip
-    assert r.status_code == 201, r.text
+    app = _new_app(dstack, admin, "pl", platform=platform, pool=pool)
     archive = sample_archive(tmp_path_factory.mktemp("platarchive"))
     _deploy(dstack, admin, app, archive)
     _serving(dstack, admin, app, 1)
