@@ -207,3 +207,20 @@ def test_a_build_with_a_bad_event_is_refused() -> None:
     with pytest.raises(InvalidCommand):
         platforms.build(_deps(Engine(set())), {"platform": "base", "version": 1, "event": 3},
                         lambda _: None)  # fmt: skip
+
+
+def test_making_an_image_present_stops_on_the_callers_cancel() -> None:
+    # As a deploy makes its platform's image present (builds.build_version).
+    engine = Engine({"tsuru/python"})
+    deps = _deps(engine)
+    canceled = threading.Event()
+    canceled.set()
+    with pytest.raises(Canceled):
+        platforms.ensure_image(deps, NODE, "ns/tsuru/base:v2", lambda _: None, cancel=canceled)
+    assert engine.builds == [] and engine.cancels == []
+    engine.slow = True
+    later = threading.Event()
+    threading.Timer(0.05, later.set).start()
+    with pytest.raises(Canceled):
+        platforms.ensure_image(deps, NODE, "ns/tsuru/base:v2", lambda _: None, cancel=later)
+    assert engine.cancels == [later] and engine.builds == []
