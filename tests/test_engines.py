@@ -15,6 +15,7 @@ import docker
 import pytest
 
 from scripts.podman import EngineError, Engines, containers_conf, ping
+from services.provisioner.backends.docker.oneshot import run_once
 from shared.testing.images import image_names
 
 pytestmark = pytest.mark.integration
@@ -90,14 +91,15 @@ def test_two_engines_are_independent_nodes_with_the_base_images(podman_engines, 
 
 
 def test_python_image_runs_python_as_the_app_user(clients):
-    out = clients[1].containers.run(
+    code, out = run_once(
+        clients[1],
         "tsuru/python:latest",
         ["python3", "-c", "import os, http.server; print(os.getuid(), os.getcwd())"],
+        timeout=120,
         user="1000:1000",
         labels={"test.engines": "1"},
-        remove=True,
     )
-    assert out.decode().split() == ["1000", "/home/application"]
+    assert (code, out.decode().split()) == (0, ["1000", "/home/application"])
 
 
 def test_start_again_keeps_the_running_services(podman_engines):

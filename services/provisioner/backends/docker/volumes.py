@@ -18,6 +18,10 @@ from services.provisioner.backends.base import BackendError, Mount, UnitSpec
 from services.provisioner.backends.docker import containers as ct
 from services.provisioner.backends.docker.config import APP_UID
 from services.provisioner.backends.docker.errors import API_ERRORS
+from services.provisioner.backends.docker.oneshot import run_once
+
+# Seconds the container giving a new volume to the app user may take.
+VOLUME_INIT_TIMEOUT = 120.0
 
 
 def mount_args(mounts: Sequence[Mount], local_node: bool) -> dict[str, dict[str, str]]:
@@ -45,9 +49,11 @@ def ensure_volumes(client: docker.DockerClient, spec: UnitSpec, namespace: str) 
             raise BackendError(f"could not inspect volume {name}: {exc}") from exc
         try:
             client.volumes.create(name, labels=ct.labels(namespace, "volume"))
-            client.containers.run(
+            code, output = run_once(
+                client,
                 spec.release.image,
                 ["chown", f"{APP_UID}:{APP_UID}", "/volume"],
+                timeout=VOLUME_INIT_TIMEOUT,
                 user="0:0",
                 cap_drop=["ALL"],
                 cap_add=["CHOWN"],
@@ -55,7 +61,11 @@ def ensure_volumes(client: docker.DockerClient, spec: UnitSpec, namespace: str) 
                 network_mode="none",
                 volumes={name: {"bind": "/volume", "mode": "rw"}},
                 labels=ct.labels(namespace, "volume-init"),
-                remove=True,
             )
         except API_ERRORS as exc:
             raise BackendError(f"could not prepare volume {name}: {exc}") from exc
+        except BackendError as exc:
+            raise BackendError(f"could not prepare volume {name}: {exc}") from exc
+        if code != 0:
+            said = output.decode("utf-8", "replace").strip()[-300:]
+            raise BackendError(f"could not prepare volume {name}: chown exited {code}: {said}")

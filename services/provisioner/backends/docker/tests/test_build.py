@@ -16,6 +16,7 @@ import pytest
 from services.provisioner.backends.base import STARTED, BuildError, BuildRequest, Canceled, Release
 from services.provisioner.backends.docker import DockerBackend
 from services.provisioner.backends.docker import platforms as platform_builds
+from services.provisioner.backends.docker.oneshot import run_once
 from services.provisioner.backends.docker.tests.harness import unit_spec, wait_state
 from shared.testing.images import image_names
 from tests.apps import sample_archive
@@ -82,8 +83,8 @@ def test_image_is_labelled_and_keeps_the_apps_env_out(
         assert not any("s3cr3t" in item for item in config.get("Env") or [])
         assert "s3cr3t" not in str(image.history())
         # The hook ran as the app user and its result is in the image.
-        out = client.containers.run(release.image, ["cat", "build.txt"], remove=True)
-        assert out.decode().strip() == "hook-ran-as-1000"
+        code, out = run_once(client, release.image, ["cat", "build.txt"], timeout=120)
+        assert (code, out.decode().strip()) == (0, "hook-ran-as-1000")
         # Build containers are gone.
         assert client.containers.list(all=True, filters={"label": "tsubame.kind=build"}) == []
     finally:

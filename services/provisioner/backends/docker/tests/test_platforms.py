@@ -12,6 +12,7 @@ import pytest
 from services.provisioner.backends.base import BuildError, BuildRequest
 from services.provisioner.backends.docker import DockerBackend
 from services.provisioner.backends.docker import platforms as platform_builds
+from services.provisioner.backends.docker.oneshot import run_once
 from tests.apps import sample_archive
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ def test_a_platform_image_is_built_streamed_and_copied(
     assert backend.platform_images.copy_image(second, image)
     client = docker.DockerClient(base_url=second)
     try:
-        assert client.containers.run(image, ["cat", "/marker"], remove=True) == b"built-here\n"
+        assert run_once(client, image, ["cat", "/marker"], timeout=120) == (0, b"built-here\n")
         labels = client.images.get(image).labels
     finally:
         client.close()
