@@ -62,9 +62,7 @@ def ensure_volumes(client: docker.DockerClient, spec: UnitSpec, namespace: str) 
                 volumes={name: {"bind": "/volume", "mode": "rw"}},
                 labels=ct.labels(namespace, "volume-init"),
             )
-        except API_ERRORS as exc:
-            raise BackendError(f"could not prepare volume {name}: {exc}") from exc
-        except BackendError as exc:
+        except (*API_ERRORS, BackendError) as exc:
             raise BackendError(f"could not prepare volume {name}: {exc}") from exc
         if code != 0:
             said = output.decode("utf-8", "replace").strip()[-300:]
